@@ -1,0 +1,100 @@
+import type { Notification } from './schema';
+
+export interface NotifyContext {
+  readonly project: string;
+  readonly stage: string;
+  readonly pipeline: string;
+  readonly region: string;
+  readonly modelPackageGroup: string;
+}
+
+export interface FormattedMessage {
+  /** ≤ 100 printable ASCII characters (SNS e-mail subject rules). */
+  readonly subject: string;
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+const console_ = (region: string) => `https://${region}.console.aws.amazon.com`;
+export const executionLink = (region: string, executionArn: string) => `${console_(region)}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+export const registryLink = (region: string, group: string) => `${console_(region)}/sagemaker/home?region=${region}#/model-registry/${group}`;
+export function s3Link(region: string, uri: string): string {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  return m ? `https://s3.console.aws.amazon.com/s3/buckets/${m[1]}?region=${region}&prefix=${encodeURIComponent(m[2]!)}` : uri;
+}
+
+/** SNS subjects: ASCII, no control characters, at most 100 characters. */
+export function subjectLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const ascii = text.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').replace(/\s+/g, ' ').trim();
+  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
+}
+
+/** Reads a Step Functions failure cause: the SageMaker job description JSON, or plain text. */
+export function explainFailure(error: string, cause: string): { summary: string; hint?: string } {
+  let summary = cause;
+  try {
+    const parsed = JSON.parse(cause) as Record<string, unknown>;
+    const reason = parsed.FailureReason ?? parsed.ExitMessage ?? parsed.errorMessage ?? parsed.Message;
+    const job = parsed.TrainingJobName ?? parsed.ProcessingJobName;
+    if (typeof reason === 'string') summary = job ? `${String(job)}: ${reason}` : reason;
+  } catch {
+    // plain-text cause
+  }
+  const text = `${error} ${cause}`;
+  let hint: string | undefined;
+  if (/ResourceLimitExceeded/i.test(text)) {
+    hint = 'SageMaker quota: the account has no capacity left for this instance type (new accounts often start with a quota of 0). Request an increase in Service Quotas > Amazon SageMaker, or choose another instance type in the pipeline config.';
+  } else if (/AccessDenied|not authorized/i.test(text)) {
+    hint = 'Permissions: a role lacks access. Check that the data and pipeline stacks were deployed from the same config, and the KMS key policy.';
+  } else if (/States\.Timeout|MaxRuntimeExceeded|Stopping/i.test(text)) {
+    hint = 'Time limit: raise maxRuntimeSeconds for the step in the pipeline config, or use a larger instance type.';
+  } else if (/InvalidInputError|EvaluationReportError/.test(error)) {
+    hint = 'Contract: a step received input it does not understand; see the execution for the exact field.';
+  }
+  return { summary: summary || error, ...(hint ? { hint } : {}) };
+}
+
+/** One formatter for every message the platform sends. */
+export function formatNotification(n: Notification, ctx: NotifyContext): FormattedMessage {
+  const tag = `[${ctx.project}-${ctx.stage}] ${ctx.pipeline}`;
+  const lines: string[] = [];
+  let subject: string;
+  switch (n.kind) {
+    case 'model-registered': {
+      const pending = n.approvalStatus === 'PendingManualApproval';
+      subject = pending ? `${tag}: new model awaits approval (${n.metric} ${round(n.value)})` : `${tag}: new model registered and approved (${n.metric} ${round(n.value)})`;
+      lines.push(
+        pending ? 'A new model passed the quality gate and waits for your approval.' : 'A new model passed the quality gate and was approved automatically (stage autoApprove).',
+        '',
+        `Model package: ${n.modelPackageArn}`,
+        `${n.metric}: ${n.value}`,
+        ...n.reasons.map((r) => `Note: ${r}`),
+        '',
+        `Review and approve: ${registryLink(ctx.region, ctx.modelPackageGroup)}`,
+        ...(pending ? [`Or with the CLI: aws sagemaker update-model-package --model-package-arn ${n.modelPackageArn} --model-approval-status Approved`] : []),
+      );
+      break;
+    }
+    case 'gate-failed':
+      subject = `${tag}: model did not pass the quality gate (${n.metric} ${round(n.value)})`;
+      lines.push('The new model was not registered.', '', `${n.metric}: ${n.value} (threshold ${n.threshold})`, ...n.reasons.map((r) => `- ${r}`));
+      break;
+    case 'data-rejected':
+      subject = `${tag}: dataset rejected`;
+      lines.push('The dataset was not used. The original files are untouched; copies and reason.json are in quarantine.', '', ...n.reasons.map((r) => `- ${r}`), '', `Quarantine: ${s3Link(ctx.region, n.quarantineUri)}`);
+      break;
+    case 'failed': {
+      const { summary, hint } = explainFailure(n.error, n.cause);
+      subject = `${tag}: training run failed (${n.error})`;
+      lines.push(`Error: ${n.error}`, `Cause: ${summary}`, ...(hint ? ['', hint] : []));
+      break;
+    }
+  }
+  lines.push('');
+  if (n.datasetUri) lines.push(`Dataset: ${n.datasetUri}`);
+  lines.push(`Pipeline: ${ctx.pipeline}   Stage: ${ctx.stage}`, `Execution: ${executionLink(ctx.region, n.executionArn)}`);
+  return { subject: subjectLine(subject), body: lines.join('\n'), attributes: { pipeline: ctx.pipeline, stage: ctx.stage, kind: n.kind } };
+}
+
+const round = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(3));

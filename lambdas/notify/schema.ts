@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const common = {
+  executionArn: z.string().min(1),
+  datasetUri: z.string().optional(),
+};
+
+/** What the training workflow reports at each of its ends. */
+export const notificationSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('model-registered'),
+    ...common,
+    modelPackageArn: z.string().min(1),
+    approvalStatus: z.enum(['PendingManualApproval', 'Approved']),
+    metric: z.string(),
+    value: z.number(),
+    reasons: z.array(z.string()).default([]),
+  }),
+  z.object({
+    kind: z.literal('gate-failed'),
+    ...common,
+    metric: z.string(),
+    value: z.number(),
+    threshold: z.number(),
+    reasons: z.array(z.string()),
+  }),
+  z.object({
+    kind: z.literal('data-rejected'),
+    ...common,
+    reasons: z.array(z.string()),
+    quarantineUri: z.string(),
+  }),
+  z.object({
+    kind: z.literal('failed'),
+    ...common,
+    error: z.string().default('Unknown'),
+    cause: z.string().default(''),
+  }),
+]);
+export type Notification = z.infer<typeof notificationSchema>;

@@ -1,0 +1,47 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { requireEnv, requireNumberEnv } from '../shared/env';
+import { InvalidInputError, MisconfiguredError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import { S3ObjectStore } from '../shared/s3-object-store';
+import { metricMetadataKey, runGate, type ChampionSource, type GateDecision } from './logic';
+import { gateTaskSchema, type GateRule } from './schema';
+
+const log = createLogger('quality-gate');
+const store = new S3ObjectStore(new S3Client({}));
+const sagemaker = new SageMakerClient({});
+
+/** The latest Approved package of a group, with the metric it recorded at registration. */
+export function sageMakerChampions(client: SageMakerClient): ChampionSource {
+  return {
+    async latestApproved(group, metric) {
+      const list = await client.send(
+        new ListModelPackagesCommand({ ModelPackageGroupName: group, ModelApprovalStatus: 'Approved', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 1 }),
+      );
+      const arn = list.ModelPackageSummaryList?.[0]?.ModelPackageArn;
+      if (arn === undefined) return undefined;
+      const pkg = await client.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+      const raw = pkg.CustomerMetadataProperties?.[metricMetadataKey(metric)];
+      const value = raw === undefined ? undefined : Number(raw);
+      return { modelPackageArn: arn, ...(value !== undefined && Number.isFinite(value) ? { value } : {}) };
+    },
+  };
+}
+
+export function ruleFromEnv(env: NodeJS.ProcessEnv = process.env): GateRule {
+  const direction = requireEnv('DIRECTION', env);
+  if (direction !== 'maximize' && direction !== 'minimize') throw new MisconfiguredError('DIRECTION must be maximize or minimize');
+  return {
+    metric: requireEnv('METRIC', env),
+    threshold: requireNumberEnv('THRESHOLD', env),
+    direction,
+    mustBeatChampion: requireEnv('MUST_BEAT_CHAMPION', env) === 'true',
+    modelPackageGroup: requireEnv('MODEL_PACKAGE_GROUP', env),
+  };
+}
+
+export async function handler(event: unknown): Promise<GateDecision> {
+  const parsed = gateTaskSchema.safeParse(event);
+  if (!parsed.success) throw new InvalidInputError(`bad gate input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return runGate(parsed.data.evaluationReport, { store, champions: sageMakerChampions(sagemaker), rule: ruleFromEnv(), log });
+}

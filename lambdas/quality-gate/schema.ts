@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+export const gateTaskSchema = z.object({
+  /** `s3://.../evaluation.json` written by ml/evaluate.py. */
+  evaluationReport: z.string().startsWith('s3://'),
+});
+
+/** The part of ml/evaluate.py's report the gate reads. */
+export const evaluationReportSchema = z.object({
+  metrics: z.record(z.string(), z.number()),
+});
+
+export interface GateRule {
+  readonly metric: string;
+  readonly threshold: number;
+  readonly direction: 'maximize' | 'minimize';
+  readonly mustBeatChampion: boolean;
+  readonly modelPackageGroup: string;
+}

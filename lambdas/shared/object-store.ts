@@ -1,0 +1,35 @@
+/** What the Lambdas need from S3; logic depends on this port, not on the SDK. */
+export interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+  /** `"null"` in an unversioned bucket. */
+  readonly versionId?: string;
+  readonly etag?: string;
+}
+
+export interface ObjectRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export interface ObjectStore {
+  /** True when the object exists (current version). */
+  exists(bucket: string, key: string): Promise<boolean>;
+  /** Current versions under a prefix, in key order, at most `limit` (+ whether more exist). */
+  list(bucket: string, prefix: string, limit: number): Promise<{ objects: StoredObject[]; truncated: boolean }>;
+  /** The first `bytes` bytes of an object as UTF-8 text (a ranged GET). */
+  readHead(ref: ObjectRef, bytes: number): Promise<string>;
+  readText(ref: ObjectRef): Promise<string>;
+  copy(from: ObjectRef, to: ObjectRef): Promise<void>;
+  putText(ref: ObjectRef, body: string, contentType: string): Promise<void>;
+}
+
+export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
+
+/** Splits `s3://bucket/key`; throws on anything else. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an S3 URI: ${uri}`);
+  return { bucket: m[1]!, key: m[2]! };
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The training workflow's input. Identical for every file of one dataset, so Step Functions'
+ * idempotent StartExecution (same name + same input) yields exactly one run.
+ */
+export const workflowInputSchema = z.strictObject({
+  pipeline: z.string().min(1),
+  bucket: z.string().min(1),
+  datasetId: z.string().min(1),
+  /** `<pipeline>/<dataset-id>/` for a folder, or the object's key for a single file. */
+  prefix: z.string().min(1),
+  singleObject: z.boolean(),
+  /** Why the run started: `data-drop` from the trigger; later issues add `drift` and `schedule`. */
+  reason: z.string().min(1),
+});
+export type WorkflowInput = z.infer<typeof workflowInputSchema>;
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * Deterministic Step Functions execution name for a dataset: readable, ≤ 80 characters, only
+ * `[A-Za-z0-9_-]`, and unique per (pipeline, dataset id) through a hash of the raw id.
+ */
+export function executionName(pipeline: string, datasetId: string): string {
+  const hash = sha256(`${pipeline}\n${datasetId}`).slice(0, 16);
+  const room = 80 - pipeline.length - hash.length - 2;
+  const readable = datasetId
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '')
+    .slice(0, Math.max(0, room - 1))
+    .replace(/[-_]+$/g, '');
+  return readable ? `${pipeline}-${readable}-${hash}` : `${pipeline}-${hash}`;
+}
+
+/** A run id unique per execution, even when an execution name is reused after 90 days. */
+export function runId(executionArn: string, startTime: string): string {
+  return sha256(`${executionArn}\n${startTime}`).slice(0, 12);
+}
+
+/**
+ * SageMaker job names: `<project>-<stage>-<pipeline>--<run id>-<step>` (≤ 63 characters).
+ * The double hyphen ends the pipeline part, so IAM can scope `<prefix>--*` to exactly one
+ * pipeline (pipeline names never contain `--`).
+ */
+export function jobName(resourcePrefix: string, run: string, step: 'prep' | 'train' | 'eval'): string {
+  return `${resourcePrefix}--${run}-${step}`;
+}
+
+/** Where a run keeps its files in the artifacts bucket. */
+export function runLayout(artifactsBucket: string, pipeline: string, run: string) {
+  const base = `s3://${artifactsBucket}/${pipeline}/runs/${run}`;
+  return {
+    base,
+    manifest: `${base}/input/dataset.manifest`,
+    lineage: `${base}/input/lineage.json`,
+    train: `${base}/data/train/`,
+    validation: `${base}/data/validation/`,
+    test: `${base}/data/test/`,
+    baseline: `${base}/data/baseline/`,
+    model: `${base}/model/`,
+    checkpoints: `${base}/checkpoints/`,
+    evaluation: `${base}/evaluation/`,
+    evaluationReport: `${base}/evaluation/evaluation.json`,
+  } as const;
+}
+export type RunLayout = ReturnType<typeof runLayout>;

@@ -1,0 +1,49 @@
+/** Splits one CSV record (RFC 4180 quoting) into fields. */
+export function parseCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields.map((f) => f.trim());
+}
+
+/**
+ * Reads the start of a CSV file: its header fields and how many complete data lines the chunk
+ * holds. `complete` says the chunk is the whole file (so the count is exact).
+ */
+export function inspectCsvHead(chunk: string, complete: boolean): { header: string[]; dataLines: number } {
+  const text = chunk.replace(/^\uFEFF/, '');
+  const lines = text.split(/\r?\n/);
+  if (!complete) lines.pop(); // the last line of a partial read may be cut
+  const nonEmpty = lines.filter((l) => l.trim() !== '');
+  return { header: nonEmpty.length > 0 ? parseCsvLine(nonEmpty[0]!) : [], dataLines: Math.max(0, nonEmpty.length - 1) };
+}
+
+/** Human-readable differences between a header and the configured columns, empty when equal. */
+export function headerProblems(header: readonly string[], columns: readonly string[], label: string): string[] {
+  const problems: string[] = [];
+  const missing = columns.filter((c) => !header.includes(c));
+  const unexpected = header.filter((h) => !columns.includes(h));
+  if (!header.includes(label)) problems.push(`label column "${label}" is missing`);
+  const missingFeatures = missing.filter((c) => c !== label);
+  if (missingFeatures.length > 0) problems.push(`missing columns: ${missingFeatures.join(', ')}`);
+  if (unexpected.length > 0) problems.push(`unexpected columns: ${unexpected.join(', ')}`);
+  if (problems.length === 0 && header.join('\u0000') !== columns.join('\u0000')) {
+    problems.push(`columns are not in the configured order (expected ${columns.join(', ')})`);
+  }
+  return problems;
+}

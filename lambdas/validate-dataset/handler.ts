@@ -1,0 +1,39 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { requireEnv, requireNumberEnv } from '../shared/env';
+import { InvalidInputError, MisconfiguredError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import { S3ObjectStore } from '../shared/s3-object-store';
+import { validateDataset, type ValidationResult } from './logic';
+import { validateTaskSchema, type DatasetRules } from './schema';
+
+const log = createLogger('validate-dataset');
+const store = new S3ObjectStore(new S3Client({}));
+
+/** Dataset rules from the environment the construct sets from config. */
+export function rulesFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetRules {
+  const columns: unknown = JSON.parse(requireEnv('COLUMNS', env));
+  if (!Array.isArray(columns) || !columns.every((c) => typeof c === 'string')) throw new MisconfiguredError('COLUMNS must be a JSON array of strings');
+  return {
+    columns,
+    label: requireEnv('LABEL', env),
+    minRows: requireNumberEnv('MIN_ROWS', env),
+    maxBytes: requireNumberEnv('MAX_BYTES', env),
+    maxObjects: requireNumberEnv('MAX_OBJECTS', env),
+    headBytes: requireNumberEnv('HEAD_BYTES', env),
+  };
+}
+
+export async function handler(event: unknown): Promise<ValidationResult> {
+  const parsed = validateTaskSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidInputError(`bad workflow input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return validateDataset(parsed.data, {
+    store,
+    rules: rulesFromEnv(),
+    artifactsBucket: requireEnv('ARTIFACTS_BUCKET'),
+    resourcePrefix: requireEnv('RESOURCE_PREFIX'),
+    quarantinePrefix: requireEnv('QUARANTINE_PREFIX'),
+    log,
+  });
+}

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../shared/logger';
+import { parseS3Uri, s3Uri, type ObjectStore, type StoredObject } from '../shared/object-store';
+import { jobName, runId, runLayout, type RunLayout } from '../shared/run';
+import { headerProblems, inspectCsvHead } from './csv';
+import type { DatasetRules, ValidateTask } from './schema';
+
+/** S3 CopyObject copies at most 5 GiB in one request. */
+const MAX_COPY_BYTES = 5 * 1024 ** 3;
+/** CustomerMetadataProperties values hold at most 256 characters. */
+const MAX_METADATA_VALUE = 256;
+
+export interface ValidateDeps {
+  readonly store: ObjectStore;
+  readonly rules: DatasetRules;
+  readonly artifactsBucket: string;
+  readonly resourcePrefix: string;
+  readonly quarantinePrefix: string;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+export interface AcceptedDataset {
+  readonly accepted: true;
+  readonly runId: string;
+  readonly dataset: {
+    readonly uri: string;
+    readonly objectCount: number;
+    readonly totalBytes: number;
+    readonly estimatedRows: number;
+    /** SHA-256 over every key, version id and ETag: the dataset's identity for lineage. */
+    readonly sha256: string;
+    /** Fits a CustomerMetadataProperties value. */
+    readonly uriForMetadata: string;
+  };
+  readonly jobs: { readonly preprocess: string; readonly training: string; readonly evaluation: string };
+  readonly paths: RunLayout;
+}
+
+export interface RejectedDataset {
+  readonly accepted: false;
+  readonly reasons: readonly string[];
+  readonly datasetUri: string;
+  readonly quarantineUri: string;
+}
+
+export type ValidationResult = AcceptedDataset | RejectedDataset;
+
+/** Lists the dataset, checks it cheaply, and either plans the run or quarantines the data. */
+export async function validateDataset(task: ValidateTask, deps: ValidateDeps): Promise<ValidationResult> {
+  const { input } = task;
+  const { objects, truncated } = await deps.store.list(input.bucket, input.prefix, deps.rules.maxObjects);
+  const files = objects.filter((o) => !(o.key.endsWith('/') && o.size === 0) && (!input.singleObject || o.key === input.prefix));
+  const reasons = await checkFiles(files, truncated, input.bucket, deps.rules, deps.store);
+  const datasetUri = s3Uri(input.bucket, input.prefix);
+
+  if (reasons.problems.length > 0) {
+    const quarantineUri = await quarantine(task, files, reasons.problems, deps);
+    deps.log.warn('dataset rejected', { datasetUri, reasons: reasons.problems, quarantineUri });
+    return { accepted: false, reasons: reasons.problems, datasetUri, quarantineUri };
+  }
+
+  const run = runId(task.executionArn, task.startTime);
+  const paths = runLayout(deps.artifactsBucket, input.pipeline, run);
+  const sha256 = datasetHash(files);
+  await writeManifest(paths, input.bucket, input.prefix, input.singleObject, files, deps.store);
+  await writeLineage(paths, task, files, sha256, deps);
+  deps.log.info('dataset accepted', { datasetUri, objects: files.length, estimatedRows: reasons.estimatedRows, runId: run });
+  return {
+    accepted: true,
+    runId: run,
+    dataset: {
+      uri: datasetUri,
+      objectCount: files.length,
+      totalBytes: files.reduce((n, f) => n + f.size, 0),
+      estimatedRows: reasons.estimatedRows,
+      sha256,
+      uriForMetadata: fitMetadata(datasetUri),
+    },
+    jobs: {
+      preprocess: jobName(deps.resourcePrefix, run, 'prep'),
+      training: jobName(deps.resourcePrefix, run, 'train'),
+      evaluation: jobName(deps.resourcePrefix, run, 'eval'),
+    },
+    paths,
+  };
+}
+
+async function checkFiles(
+  files: readonly StoredObject[],
+  truncated: boolean,
+  bucket: string,
+  rules: DatasetRules,
+  store: ObjectStore,
+): Promise<{ problems: string[]; estimatedRows: number }> {
+  const problems: string[] = [];
+  if (files.length === 0) return { problems: ['no data files found'], estimatedRows: 0 };
+  if (truncated) problems.push(`more than ${rules.maxObjects} objects (dataset.maxObjects)`);
+  const total = files.reduce((n, f) => n + f.size, 0);
+  if (total > rules.maxBytes) problems.push(`${total} bytes in all, more than the limit of ${rules.maxBytes} (dataset.maxBytes)`);
+
+  let estimatedRows = 0;
+  for (const file of files) {
+    const name = file.key;
+    if (!/\.csv$/i.test(name)) {
+      problems.push(`${name}: only .csv files are accepted`);
+      continue;
+    }
+    if (file.size === 0) {
+      problems.push(`${name}: the file is empty`);
+      continue;
+    }
+    const complete = file.size <= rules.headBytes;
+    const head = await store.readHead({ bucket, key: file.key, versionId: file.versionId }, rules.headBytes);
+    const { header, dataLines } = inspectCsvHead(head, complete);
+    for (const p of headerProblems(header, rules.columns, rules.label)) problems.push(`${name}: ${p}`);
+    estimatedRows += complete || dataLines === 0 ? dataLines : Math.round((dataLines * file.size) / Buffer.byteLength(head, 'utf8'));
+  }
+  if (problems.length === 0 && estimatedRows < rules.minRows) {
+    problems.push(`about ${estimatedRows} data rows, fewer than the required ${rules.minRows} (dataset.minRows)`);
+  }
+  return { problems, estimatedRows };
+}
+
+/** Copies the files under `quarantine/<pipeline>/<dataset-id>/` with a `reason.json`; originals stay. */
+async function quarantine(task: ValidateTask, files: readonly StoredObject[], reasons: readonly string[], deps: ValidateDeps): Promise<string> {
+  const { input } = task;
+  const base = `${deps.quarantinePrefix}/${input.pipeline}/${input.datasetId}/`;
+  const notCopied: string[] = [];
+  for (const f of files) {
+    const relative = input.singleObject ? f.key.slice(f.key.lastIndexOf('/') + 1) : f.key.slice(input.prefix.length);
+    if (f.size > MAX_COPY_BYTES) {
+      notCopied.push(f.key);
+      continue;
+    }
+    await deps.store.copy({ bucket: input.bucket, key: f.key, versionId: f.versionId }, { bucket: input.bucket, key: `${base}${relative}` });
+  }
+  const reason = {
+    pipeline: input.pipeline,
+    datasetId: input.datasetId,
+    source: s3Uri(input.bucket, input.prefix),
+    reasons,
+    objects: files.map((f) => ({ key: f.key, versionId: f.versionId, size: f.size })),
+    notCopied,
+    execution: task.executionArn,
+    rejectedAt: (deps.now?.() ?? new Date()).toISOString(),
+  };
+  await deps.store.putText({ bucket: input.bucket, key: `${base}reason.json` }, `${JSON.stringify(reason, null, 2)}\n`, 'application/json');
+  return s3Uri(input.bucket, base);
+}
+
+/** A SageMaker Processing manifest: the common prefix, then each file relative to it. */
+export function processingManifest(bucket: string, prefix: string, singleObject: boolean, files: readonly StoredObject[]): string {
+  const base = singleObject ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : prefix;
+  return JSON.stringify([{ prefix: s3Uri(bucket, base) }, ...files.map((f) => f.key.slice(base.length))]);
+}
+
+async function writeManifest(paths: RunLayout, bucket: string, prefix: string, single: boolean, files: readonly StoredObject[], store: ObjectStore) {
+  const target = parseS3Uri(paths.manifest);
+  await store.putText(target, processingManifest(bucket, prefix, single, files), 'application/json');
+}
+
+async function writeLineage(paths: RunLayout, task: ValidateTask, files: readonly StoredObject[], sha256: string, deps: ValidateDeps) {
+  const lineage = {
+    dataset: s3Uri(task.input.bucket, task.input.prefix),
+    sha256,
+    objects: files.map((f) => ({ key: f.key, versionId: f.versionId, etag: f.etag, size: f.size })),
+    execution: task.executionArn,
+    reason: task.input.reason,
+  };
+  await deps.store.putText(parseS3Uri(paths.lineage), `${JSON.stringify(lineage, null, 2)}\n`, 'application/json');
+}
+
+export function datasetHash(files: readonly StoredObject[]): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : 1))) h.update(`${f.key}\n${f.versionId ?? ''}\n${f.etag ?? ''}\n`);
+  return h.digest('hex');
+}
+
+/** Keeps a value within 256 characters, marking a cut with "…". */
+export function fitMetadata(value: string): string {
+  return value.length <= MAX_METADATA_VALUE ? value : `${value.slice(0, MAX_METADATA_VALUE - 1)}…`;
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { workflowInputSchema } from '../shared/run';
+
+/** Task input from the workflow: the execution input plus the execution's identity. */
+export const validateTaskSchema = z.object({
+  input: workflowInputSchema,
+  executionArn: z.string().min(1),
+  startTime: z.string().min(1),
+});
+export type ValidateTask = z.infer<typeof validateTaskSchema>;
+
+export interface DatasetRules {
+  readonly columns: readonly string[];
+  readonly label: string;
+  readonly minRows: number;
+  readonly maxBytes: number;
+  readonly maxObjects: number;
+  /** Bytes read from the start of each file. */
+  readonly headBytes: number;
+}

@@ -1,0 +1,43 @@
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { dataStackName, pipelineStackName } from './config/naming';
+import type { PlatformConfig } from './config/schema';
+import { DataStack } from './stacks/data-stack';
+import { PipelineStack } from './stacks/pipeline-stack';
+
+export interface PlatformStacks {
+  readonly data: DataStack;
+  readonly pipelines: PipelineStack[];
+}
+
+/** Instantiates, per stage, the data stack and one stack per pipeline (data → pipeline only). */
+export function buildPlatform(app: App, config: PlatformConfig, options: { nag?: boolean } = {}): Map<string, PlatformStacks> {
+  const stages = new Map<string, PlatformStacks>();
+  for (const stage of config.stages) {
+    const env = stage.account || stage.region ? { account: stage.account, region: stage.region } : undefined;
+    const data = new DataStack(app, dataStackName(config.project, stage.name), {
+      config,
+      stage,
+      env,
+      description: `${config.project} ${stage.name}: KMS key, data buckets and notifications (MLOps platform)`,
+    });
+    const pipelines = config.pipelines.map((pipeline) => {
+      const stack = new PipelineStack(app, pipelineStackName(config.project, stage.name, pipeline.name), {
+        config,
+        stage,
+        pipeline,
+        env,
+        description: `${config.project} ${stage.name}: pipeline ${pipeline.name} (trigger, training workflow, model registry)`,
+      });
+      stack.addStackDependency(data);
+      return stack;
+    });
+    for (const stack of [data, ...pipelines]) {
+      Tags.of(stack).add('mlops:project', config.project);
+      Tags.of(stack).add('mlops:stage', stage.name);
+    }
+    stages.set(stage.name, { data, pipelines });
+  }
+  if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stages;
+}

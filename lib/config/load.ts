@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { z } from 'zod';
+import { DEFAULT_CONFIG } from './defaults';
+import { configSchema, type PlatformConfig } from './schema';
+
+/** Thrown for a configuration that cannot be used; `problems` has one line per bad field. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Where configuration overrides come from (see README "Configuration"). */
+export interface ConfigSources {
+  /** Path of a JSON file (`-c config=path/to/file.json`). */
+  readonly file?: string;
+  /** An object from the `mlops` key of cdk.json context, applied after the file. */
+  readonly inline?: unknown;
+}
+
+/** Defaults, then the file, then inline context; objects merge, arrays and scalars replace. */
+export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
+  let merged: unknown = DEFAULT_CONFIG;
+  const names = ['defaults'];
+  if (sources.file !== undefined) {
+    merged = deepMerge(merged, readJson(sources.file));
+    names.push(sources.file);
+  }
+  if (sources.inline !== undefined) {
+    merged = deepMerge(merged, sources.inline);
+    names.push('cdk.json context "mlops"');
+  }
+  return parseConfig(merged, names.join(' + '));
+}
+
+/** Validates a complete configuration object; throws {@link ConfigError} naming every bad field. */
+export function parseConfig(input: unknown, source = 'config'): PlatformConfig {
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(source, result.error.issues.flatMap((issue) => describeIssue(issue, input)));
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [`cannot read the file: ${(e as Error).message}`]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, [`not valid JSON: ${(e as Error).message}`]);
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; anything else in `over` replaces `base`. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/** `pipelines[0].training.instanceType` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '') || '(root)';
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): { found: boolean; value?: unknown } {
+  let cur: unknown = input;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object' || !(k in (cur as object))) return { found: false };
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return { found: true, value: cur };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown field (check the spelling against the README's config reference)`);
+  }
+  const at = valueAt(input, issue.path);
+  const got = at.found ? `, got ${JSON.stringify(at.value)}` : ', but it is missing';
+  const message = issue.message.replace(/^Invalid input: /, '');
+  return [`${formatPath(issue.path)}: ${message}${got}`];
+}

@@ -1,0 +1,32 @@
+/**
+ * Physical names, derived only from project, stage, pipeline, account and region, so that a
+ * pipeline stack can name the data stack's resources without cross-stack exports, and IAM
+ * policies (and their cdk-nag acknowledgments) read the same in every synth.
+ */
+
+export type BucketPurpose = 'landing' | 'artifacts' | 'capture' | 'logs';
+
+/** Prefix under which rejected datasets are copied in the landing bucket. */
+export const QUARANTINE_PREFIX = 'quarantine';
+
+export const dataStackName = (project: string, stage: string): string => `${project}-${stage}-Data`;
+
+export const pipelineStackName = (project: string, stage: string, pipeline: string): string => `${project}-${stage}-${pipeline}`;
+
+/** Prefix of every SageMaker job, model package group and log group of one pipeline (≤ 40 chars). */
+export const resourcePrefix = (project: string, stage: string, pipeline: string): string => `${project}-${stage}-${pipeline}`;
+
+/** `<project>-<stage>-<purpose>-<account>-<region>`: globally unique, ≤ 61 characters. */
+export const bucketName = (project: string, stage: string, purpose: BucketPurpose, account: string, region: string): string =>
+  `${project}-${stage}-${purpose}-${account}-${region}`;
+
+export const topicName = (project: string, stage: string): string => `${project}-${stage}-notifications`;
+
+export const keyAlias = (project: string, stage: string): string => `alias/${project}-${stage}`;
+
+/** The one export of the data stack: the KMS key ARN (IAM needs the key ARN, not its alias). */
+export const keyArnExportName = (project: string, stage: string): string => `${project}-${stage}-DataKeyArn`;
+
+/** Log groups: Step Functions under the vended-logs prefix, Lambdas under /aws/lambda. */
+export const stateMachineLogGroup = (prefix: string, workflow: string): string => `/aws/vendedlogs/states/${prefix}-${workflow}`;
+export const lambdaLogGroup = (prefix: string, fn: string): string => `/aws/lambda/${prefix}-${fn}`;

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { SUPPORTED_REGIONS } from './images';
+
+/** Lowercase words joined by single hyphens: safe in stack, bucket, job and group names. */
+const SLUG = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const slug = (max: number) =>
+  z
+    .string()
+    .max(max, `expected at most ${max} characters`)
+    .regex(SLUG, 'expected lowercase letters, digits and single hyphens, starting with a letter');
+
+const instanceType = z
+  .string()
+  .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml.* instance type (e.g. "ml.m5.xlarge")');
+
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const PROBLEM_TYPES = ['binary_classification', 'multiclass_classification', 'regression'] as const;
+export type ProblemType = (typeof PROBLEM_TYPES)[number];
+
+/** Metrics `ml/evaluate.py` computes for each problem type, with the better direction. */
+export const METRICS: Readonly<Record<ProblemType, Readonly<Record<string, 'maximize' | 'minimize'>>>> = {
+  binary_classification: { auc: 'maximize', accuracy: 'maximize', f1: 'maximize', precision: 'maximize', recall: 'maximize', logloss: 'minimize' },
+  multiclass_classification: { accuracy: 'maximize', weighted_f1: 'maximize', logloss: 'minimize' },
+  regression: { rmse: 'minimize', mae: 'minimize', r2: 'maximize' },
+};
+
+/** Metrics for which 0.8 is a sensible default threshold. */
+const DEFAULT_THRESHOLD_METRICS = new Set(['auc', 'accuracy', 'f1', 'precision', 'recall', 'weighted_f1']);
+
+const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/;
+
+const stageSchema = z.strictObject({
+  name: slug(8),
+  account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').optional(),
+  region: z
+    .string()
+    .refine((r) => SUPPORTED_REGIONS.includes(r), {
+      message: `expected a region with both the SKLearn 1.2-1 and XGBoost 1.7-1 images (${SUPPORTED_REGIONS.join(', ')})`,
+    })
+    .optional(),
+  /** Register models as Approved instead of PendingManualApproval. */
+  autoApprove: z.boolean().default(false),
+  /** Keep buckets and the KMS key when the stack is deleted. */
+  retainData: z.boolean().default(true),
+  logRetentionDays: z
+    .number()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      message: `expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .default(90),
+  noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
+});
+
+const computeSchema = (defaults: { instanceType: string; maxRuntimeSeconds: number }) =>
+  z.strictObject({
+    instanceType: instanceType.default(defaults.instanceType),
+    instanceCount: z.number().int().min(1).max(100).default(1),
+    volumeSizeGb: z.number().int().min(1).max(16384).default(30),
+    maxRuntimeSeconds: z.number().int().min(60).max(432000).default(defaults.maxRuntimeSeconds),
+  });
+
+const hyperparameterValue = z.union([z.string().max(2500), z.number(), z.boolean()]);
+
+const pipelineSchema = z
+  .strictObject({
+    name: slug(24),
+    description: z.string().max(1000).default(''),
+    schema: z.strictObject({
+      columns: z.array(z.string().min(1).max(128)).min(2, 'expected at least a label and one feature column'),
+      label: z.string().min(1),
+      problemType: z.enum(PROBLEM_TYPES).default('binary_classification'),
+      /** Number of classes (multiclass only). */
+      numClasses: z.number().int().min(3).max(1000).optional(),
+    }),
+    dataset: z
+      .strictObject({
+        /** Seconds to wait after the first file of a dataset before listing it. */
+        settleSeconds: z.number().int().min(0).max(3600).default(60),
+        minRows: z.number().int().min(10).default(100),
+        maxBytes: z.number().int().min(1).max(5 * 1024 ** 4).default(10 * 1024 ** 3),
+        maxObjects: z.number().int().min(1).max(10000).default(1000),
+        validationFraction: z.number().gt(0).lt(0.5).default(0.15),
+        testFraction: z.number().gt(0).lt(0.5).default(0.15),
+      })
+      .prefault({}),
+    preprocessing: computeSchema({ instanceType: 'ml.m5.large', maxRuntimeSeconds: 3600 }).prefault({}),
+    training: computeSchema({ instanceType: 'ml.m5.xlarge', maxRuntimeSeconds: 4 * 3600 })
+      .extend({
+        /** `xgboost` = the built-in XGBoost 1.7-1 algorithm; or an ECR image URI of your own. */
+        image: z.union([z.literal('xgboost'), z.string().regex(ECR_IMAGE, 'expected "xgboost" or an ECR image URI')]).default('xgboost'),
+        hyperparameters: z.record(z.string().min(1).max(256), hyperparameterValue).default({}),
+        spot: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            /** Must be at least maxRuntimeSeconds (SageMaker's rule). */
+            maxWaitSeconds: z.number().int().min(60).max(432000).optional(),
+          })
+          .prefault({}),
+        enableNetworkIsolation: z.boolean().default(true),
+      })
+      .prefault({}),
+    evaluation: computeSchema({ instanceType: 'ml.m5.large', maxRuntimeSeconds: 3600 })
+      .extend({
+        metric: z.string().optional(),
+        /** Defaults to 0.8 for metrics in [0, 1] that are maximized; required for the others. */
+        threshold: z.number().optional(),
+        direction: z.enum(['maximize', 'minimize']).optional(),
+        /** Also require the new model to beat the latest Approved model of the pipeline. */
+        mustBeatChampion: z.boolean().default(false),
+      })
+      .prefault({}),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.schema.columns.includes(p.schema.label)) {
+      ctx.addIssue({ code: 'custom', path: ['schema', 'label'], message: `expected one of the columns (${p.schema.columns.join(', ')})` });
+    }
+    const dupes = p.schema.columns.filter((c, i) => p.schema.columns.indexOf(c) !== i);
+    if (dupes.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['schema', 'columns'], message: `expected unique column names, repeated: ${[...new Set(dupes)].join(', ')}` });
+    }
+    if (p.schema.problemType === 'multiclass_classification' && p.schema.numClasses === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['schema', 'numClasses'], message: 'expected the number of classes for multiclass_classification' });
+    }
+    const metrics = METRICS[p.schema.problemType];
+    if (p.evaluation.metric !== undefined && !(p.evaluation.metric in metrics)) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'metric'], message: `expected one of ${Object.keys(metrics).join(', ')} for ${p.schema.problemType}` });
+    }
+    const metric = p.evaluation.metric ?? Object.keys(metrics)[0]!;
+    if (p.evaluation.threshold === undefined && !DEFAULT_THRESHOLD_METRICS.has(metric)) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'threshold'], message: `expected a threshold for metric "${metric}" (there is no safe default)` });
+    }
+    if (p.dataset.validationFraction + p.dataset.testFraction >= 0.6) {
+      ctx.addIssue({ code: 'custom', path: ['dataset', 'testFraction'], message: 'expected validationFraction + testFraction < 0.6 (leave most rows for training)' });
+    }
+    const spot = p.training.spot;
+    if (spot.enabled && (spot.maxWaitSeconds ?? 0) < p.training.maxRuntimeSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'spot', 'maxWaitSeconds'], message: `expected at least training.maxRuntimeSeconds (${p.training.maxRuntimeSeconds}) when spot is enabled` });
+    }
+  });
+
+export const configSchema = z
+  .strictObject({
+    project: slug(14),
+    stages: z.array(stageSchema).min(1),
+    notifications: z.strictObject({ emails: z.array(z.email()).default([]) }).prefault({}),
+    pipelines: z.array(pipelineSchema).min(1),
+  })
+  .superRefine((c, ctx) => {
+    uniqueNames(c.stages, ['stages'], ctx);
+    uniqueNames(c.pipelines, ['pipelines'], ctx);
+    c.pipelines.forEach((p, i) => {
+      if (p.name === 'quarantine') {
+        ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'name'], message: '"quarantine" is reserved for rejected datasets' });
+      }
+      c.stages.forEach((s) => {
+        const prefix = `${c.project}-${s.name}-${p.name}`;
+        if (prefix.length > 40) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['pipelines', i, 'name'],
+            message: `expected "<project>-<stage>-<pipeline>" to fit 40 characters for SageMaker job names, "${prefix}" has ${prefix.length}`,
+          });
+        }
+      });
+    });
+  });
+
+function uniqueNames(items: readonly { name: string }[], path: (string | number)[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [...path, i, 'name'], message: `expected a unique name, "${item.name}" is repeated` });
+    seen.add(item.name);
+  });
+}
+
+export type PlatformConfig = z.output<typeof configSchema>;
+export type StageConfig = PlatformConfig['stages'][number];
+export type PipelineConfig = PlatformConfig['pipelines'][number];
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Resolved evaluation rule: the metric defaults per problem type, the direction per metric. */
+export function evaluationRule(p: PipelineConfig): { metric: string; direction: 'maximize' | 'minimize'; threshold: number; mustBeatChampion: boolean } {
+  const metrics = METRICS[p.schema.problemType];
+  const metric = p.evaluation.metric ?? Object.keys(metrics)[0]!;
+  return { metric, direction: p.evaluation.direction ?? metrics[metric]!, threshold: p.evaluation.threshold ?? 0.8, mustBeatChampion: p.evaluation.mustBeatChampion };
+}
+
+/** Hyperparameters sent to the training job: built-in defaults per problem type, overridden by config. */
+export function trainingHyperparameters(p: PipelineConfig): Record<string, string> {
+  const base: Record<string, string | number> =
+    p.training.image !== 'xgboost'
+      ? {}
+      : p.schema.problemType === 'binary_classification'
+        ? { objective: 'binary:logistic', eval_metric: 'auc', num_round: 200, max_depth: 5, eta: 0.2, subsample: 0.8, early_stopping_rounds: 20 }
+        : p.schema.problemType === 'multiclass_classification'
+          ? { objective: 'multi:softprob', num_class: p.schema.numClasses ?? 3, eval_metric: 'mlogloss', num_round: 200, max_depth: 5, eta: 0.2, early_stopping_rounds: 20 }
+          : { objective: 'reg:squarederror', eval_metric: 'rmse', num_round: 200, max_depth: 5, eta: 0.2, early_stopping_rounds: 20 };
+  const merged = { ...base, ...p.training.hyperparameters };
+  return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, String(v)]));
+}

@@ -1,0 +1,85 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Validations } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { SECURE_DEFAULTS } from '../config/secure-defaults';
+import { arns } from './arns';
+import { PlatformFunction } from './platform-function';
+import { allow } from './scoped-policy';
+
+export interface DatasetTriggerProps {
+  readonly pipeline: string;
+  readonly resourcePrefix: string;
+  readonly landingBucket: string;
+  readonly stateMachine: sfn.IStateMachine;
+  readonly logRetentionDays: number;
+  readonly logKey: kms.IKey;
+}
+
+/**
+ * S3 "Object Created" under `<pipeline>/` in the landing bucket → the trigger Lambda, which
+ * starts exactly one training run per dataset. Failed deliveries and failed invocations land
+ * in one DLQ, with the original event.
+ */
+export class DatasetTrigger extends Construct {
+  public readonly rule: events.Rule;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly function: PlatformFunction;
+
+  constructor(scope: Construct, id: string, props: DatasetTriggerProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: `${props.resourcePrefix}-trigger-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the trigger (EventBridge target DLQ and Lambda on-failure destination).',
+    });
+
+    this.function = new PlatformFunction(this, 'Handler', {
+      handler: 'dataset-trigger',
+      resourcePrefix: props.resourcePrefix,
+      description: `Starts one training run per dataset dropped under ${props.pipeline}/`,
+      environment: { PIPELINE_NAME: props.pipeline, LANDING_BUCKET: props.landingBucket, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      logRetentionDays: props.logRetentionDays,
+      logKey: props.logKey,
+      timeout: Duration.seconds(30),
+    });
+    const fn = this.function.function;
+    fn.configureAsyncInvoke({
+      retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+    props.stateMachine.grantStartExecution(fn);
+    allow(this.function.role, {
+      actions: ['s3:GetObject'],
+      resources: [arns.objects(props.landingBucket, `${props.pipeline}/*`)],
+      wildcardReason: `HeadObject on keys dropped at run time under the pipeline's prefix "${props.pipeline}/" (to tell URL-encoded from raw keys).`,
+    });
+
+    this.rule = new events.Rule(this, 'ObjectCreatedRule', {
+      description: `Data drops under ${props.pipeline}/ in the landing bucket`,
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [props.landingBucket] }, object: { key: [{ prefix: `${props.pipeline}/` }] } },
+      },
+      targets: [
+        new targets.LambdaFunction(fn, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+  }
+}

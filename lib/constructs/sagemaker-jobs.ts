@@ -1,0 +1,119 @@
+import { hasInstanceStorage } from '../config/images';
+import type { PipelineConfig } from '../config/schema';
+import { trainingHyperparameters } from '../config/schema';
+
+/**
+ * Request bodies of the SageMaker jobs the training workflow starts, in the API's own shape
+ * (PascalCase). Keys ending in `.$` are JSONPath into the workflow state (see
+ * lambdas/validate-dataset: `$.validation` holds the run's job names and S3 paths).
+ */
+export interface JobContext {
+  readonly pipeline: PipelineConfig;
+  readonly roleArn: string;
+  readonly keyArn: string;
+  /** `s3://<artifacts>/<pipeline>/code/<version>/`: ml/*.py and pipeline.json. */
+  readonly codeUri: string;
+  readonly sklearnImage: string;
+  readonly trainingImage: string;
+  readonly tags: readonly { Key: string; Value: string }[];
+}
+
+const CODE_DIR = '/opt/ml/processing/input/code';
+const input = (name: string, localPath: string, uri: Record<string, string>, dataType: 'S3Prefix' | 'ManifestFile' = 'S3Prefix') => ({
+  InputName: name,
+  S3Input: { ...uri, LocalPath: localPath, S3DataType: dataType, S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' },
+});
+const output = (name: string) => ({
+  OutputName: name,
+  S3Output: { 'S3Uri.$': `$.validation.paths.${name}`, LocalPath: `/opt/ml/processing/output/${name}`, S3UploadMode: 'EndOfJob' },
+});
+
+function cluster(c: { instanceType: string; instanceCount: number; volumeSizeGb: number }, keyArn: string) {
+  return {
+    ClusterConfig: {
+      InstanceCount: c.instanceCount,
+      InstanceType: c.instanceType,
+      VolumeSizeInGB: c.volumeSizeGb,
+      ...(hasInstanceStorage(c.instanceType) ? {} : { VolumeKmsKeyId: keyArn }),
+    },
+  };
+}
+
+function processingJob(ctx: JobContext, nameField: 'preprocess' | 'evaluation', script: string, compute: PipelineConfig['preprocessing']) {
+  return {
+    'ProcessingJobName.$': `$.validation.jobs.${nameField}`,
+    RoleArn: ctx.roleArn,
+    AppSpecification: {
+      ImageUri: ctx.sklearnImage,
+      ContainerEntrypoint: ['python3', `${CODE_DIR}/${script}`],
+      ContainerArguments: ['--config', `${CODE_DIR}/pipeline.json`],
+    },
+    ProcessingResources: cluster(compute, ctx.keyArn),
+    StoppingCondition: { MaxRuntimeInSeconds: compute.maxRuntimeSeconds },
+    NetworkConfig: { EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: compute.instanceCount > 1 },
+    Tags: ctx.tags,
+  };
+}
+
+/** Preprocessing: the validated files (a manifest) → train/validation/test/baseline CSVs. */
+export function preprocessingJob(ctx: JobContext) {
+  return {
+    ...processingJob(ctx, 'preprocess', 'preprocess.py', { ...ctx.pipeline.preprocessing, instanceCount: 1 }),
+    ProcessingInputs: [
+      input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
+      input('data', '/opt/ml/processing/input/data', { 'S3Uri.$': '$.validation.paths.manifest' }, 'ManifestFile'),
+    ],
+    ProcessingOutputConfig: {
+      Outputs: ['train', 'validation', 'test', 'baseline'].map(output),
+      KmsKeyId: ctx.keyArn,
+    },
+  };
+}
+
+/** Evaluation: the trained model on the held-out test set → evaluation.json. */
+export function evaluationJob(ctx: JobContext) {
+  return {
+    ...processingJob(ctx, 'evaluation', 'evaluate.py', { ...ctx.pipeline.evaluation, instanceCount: 1 }),
+    ProcessingInputs: [
+      input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
+      input('model', '/opt/ml/processing/input/model', { 'S3Uri.$': '$.training.modelArtifacts' }),
+      input('test', '/opt/ml/processing/input/test', { 'S3Uri.$': '$.validation.paths.test' }),
+    ],
+    ProcessingOutputConfig: { Outputs: [output('evaluation')], KmsKeyId: ctx.keyArn },
+  };
+}
+
+/** Training: built-in XGBoost 1.7-1 (or a custom image), optional managed spot with checkpoints. */
+export function trainingJob(ctx: JobContext) {
+  const t = ctx.pipeline.training;
+  const channel = (name: 'train' | 'validation', sharded: boolean) => ({
+    ChannelName: name,
+    ContentType: 'text/csv',
+    CompressionType: 'None',
+    DataSource: {
+      S3DataSource: { S3DataType: 'S3Prefix', 'S3Uri.$': `$.validation.paths.${name}`, S3DataDistributionType: sharded ? 'ShardedByS3Key' : 'FullyReplicated' },
+    },
+  });
+  return {
+    'TrainingJobName.$': '$.validation.jobs.training',
+    RoleArn: ctx.roleArn,
+    AlgorithmSpecification: { TrainingImage: ctx.trainingImage, TrainingInputMode: 'File' },
+    HyperParameters: trainingHyperparameters(ctx.pipeline),
+    InputDataConfig: [channel('train', t.instanceCount > 1), channel('validation', false)],
+    OutputDataConfig: { 'S3OutputPath.$': '$.validation.paths.model', KmsKeyId: ctx.keyArn },
+    ResourceConfig: {
+      InstanceCount: t.instanceCount,
+      InstanceType: t.instanceType,
+      VolumeSizeInGB: t.volumeSizeGb,
+      ...(hasInstanceStorage(t.instanceType) ? {} : { VolumeKmsKeyId: ctx.keyArn }),
+    },
+    StoppingCondition: {
+      MaxRuntimeInSeconds: t.maxRuntimeSeconds,
+      ...(t.spot.enabled ? { MaxWaitTimeInSeconds: t.spot.maxWaitSeconds } : {}),
+    },
+    ...(t.spot.enabled ? { EnableManagedSpotTraining: true, CheckpointConfig: { 'S3Uri.$': '$.validation.paths.checkpoints' } } : {}),
+    EnableNetworkIsolation: t.enableNetworkIsolation,
+    EnableInterContainerTrafficEncryption: t.instanceCount > 1,
+    Tags: ctx.tags,
+  };
+}

@@ -1,0 +1,290 @@
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { stateMachineLogGroup } from '../config/naming';
+import type { PipelineConfig, StageConfig } from '../config/schema';
+import { evaluationRule } from '../config/schema';
+import { arns } from './arns';
+import { evaluationJob, preprocessingJob, trainingJob, type JobContext } from './sagemaker-jobs';
+import { acknowledgeWildcardResource, allow, SERVICE_WIDE_REASON } from './scoped-policy';
+
+export interface TrainingWorkflowProps {
+  readonly pipeline: PipelineConfig;
+  readonly stage: StageConfig;
+  readonly resourcePrefix: string;
+  readonly modelPackageGroupName: string;
+  readonly key: kms.IKey;
+  readonly sageMakerRole: iam.IRole;
+  readonly codeUri: string;
+  readonly codeVersion: string;
+  readonly sklearnImage: string;
+  readonly trainingImage: string;
+  readonly validateFunction: lambda.IFunction;
+  readonly gateFunction: lambda.IFunction;
+  readonly notifyFunction: lambda.IFunction;
+  readonly tags: readonly { Key: string; Value: string }[];
+}
+
+/** Errors SageMaker raises for throttling and transient faults (optimized and SDK integrations). */
+export const SAGEMAKER_TRANSIENT_ERRORS = [
+  'SageMaker.AmazonSageMakerException',
+  'SageMaker.SageMakerException',
+  'SageMaker.ThrottlingException',
+  'ThrottlingException',
+  'SageMaker.InternalFailure',
+  'SageMaker.ServiceUnavailable',
+];
+/** A quota wait: another job may free capacity; a quota of 0 will not, and is caught after. */
+export const SAGEMAKER_QUOTA_ERRORS = ['SageMaker.ResourceLimitExceededException', 'SageMaker.ResourceLimitExceeded'];
+
+/**
+ * The data-triggered training workflow: settle → validate → preprocess → train → evaluate →
+ * gate → register → notify. Every SageMaker step retries transient errors with backoff and
+ * catches the rest into a notification and a failed execution with the cause.
+ */
+export class TrainingWorkflow extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: TrainingWorkflowProps) {
+    super(scope, id);
+    const p = props.pipeline;
+    const ctx: JobContext = {
+      pipeline: p,
+      roleArn: props.sageMakerRole.roleArn,
+      keyArn: props.key.keyArn,
+      codeUri: props.codeUri,
+      sklearnImage: props.sklearnImage,
+      trainingImage: props.trainingImage,
+      tags: props.tags,
+    };
+    const execution = sfn.JsonPath.stringAt('$$.Execution.Id');
+
+    const runFailed = new sfn.Fail(this, 'RunFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const notifyRunFailed = this.notify('NotifyRunFailed', {
+      kind: 'failed',
+      executionArn: execution,
+      error: sfn.JsonPath.stringAt('$.error.Error'),
+      cause: sfn.JsonPath.stringAt('$.error.Cause'),
+    }, props.notifyFunction);
+    notifyRunFailed.addCatch(runFailed, { resultPath: '$.notifyError' }).next(runFailed);
+    const onError = <T extends { addCatch(h: sfn.IChainable, p?: sfn.CatchProps): unknown }>(state: T): T => {
+      state.addCatch(notifyRunFailed, { resultPath: '$.error' });
+      return state;
+    };
+
+    const settle = new sfn.Wait(this, 'Settle', {
+      comment: 'Let the rest of a multi-file upload arrive before listing the dataset',
+      time: sfn.WaitTime.duration(Duration.seconds(p.dataset.settleSeconds)),
+    });
+    const validate = onError(
+      new tasks.LambdaInvoke(this, 'ValidateDataset', {
+        lambdaFunction: props.validateFunction,
+        payload: sfn.TaskInput.fromObject({
+          input: sfn.JsonPath.entirePayload,
+          executionArn: execution,
+          startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        }),
+        payloadResponseOnly: true,
+        resultPath: '$.validation',
+      }),
+    );
+
+    const rejected = this.notify('NotifyDatasetRejected', {
+      kind: 'data-rejected',
+      executionArn: execution,
+      datasetUri: sfn.JsonPath.stringAt('$.validation.datasetUri'),
+      reasons: sfn.JsonPath.listAt('$.validation.reasons'),
+      quarantineUri: sfn.JsonPath.stringAt('$.validation.quarantineUri'),
+    }, props.notifyFunction);
+    rejected.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'DatasetRejected'));
+
+    const preprocess = onError(this.sageMakerJob('Preprocess', 'createProcessingJob', preprocessingJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' }, 'preprocess'));
+    const train = onError(
+      this.sageMakerJob('Train', 'createTrainingJob', trainingJob(ctx), { 'jobArn.$': '$.TrainingJobArn', 'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts' }, 'training'),
+    );
+    const evaluate = onError(this.sageMakerJob('Evaluate', 'createProcessingJob', evaluationJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' }, 'evaluation'));
+    const gate = onError(
+      new tasks.LambdaInvoke(this, 'QualityGate', {
+        lambdaFunction: props.gateFunction,
+        payload: sfn.TaskInput.fromObject({ evaluationReport: sfn.JsonPath.stringAt('$.validation.paths.evaluationReport') }),
+        payloadResponseOnly: true,
+        resultPath: '$.gate',
+      }),
+    );
+
+    const datasetUri = sfn.JsonPath.stringAt('$.validation.dataset.uri');
+    const gateFailed = this.notify('NotifyGateFailed', {
+      kind: 'gate-failed',
+      executionArn: execution,
+      datasetUri,
+      metric: sfn.JsonPath.stringAt('$.gate.metric'),
+      value: sfn.JsonPath.numberAt('$.gate.value'),
+      threshold: sfn.JsonPath.numberAt('$.gate.threshold'),
+      reasons: sfn.JsonPath.listAt('$.gate.reasons'),
+    }, props.notifyFunction);
+    gateFailed.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'GateFailed'));
+
+    const approval = props.stage.autoApprove ? 'Approved' : 'PendingManualApproval';
+    const register = onError(this.registerModel(props, approval));
+    const registered = this.notify('NotifyModelRegistered', {
+      kind: 'model-registered',
+      executionArn: execution,
+      datasetUri,
+      modelPackageArn: sfn.JsonPath.stringAt('$.registration.modelPackageArn'),
+      approvalStatus: approval,
+      metric: sfn.JsonPath.stringAt('$.gate.metric'),
+      value: sfn.JsonPath.numberAt('$.gate.value'),
+      reasons: sfn.JsonPath.listAt('$.gate.reasons'),
+    }, props.notifyFunction);
+    registered.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'ModelRegistered'));
+
+    const definition = settle
+      .next(validate)
+      .next(
+        new sfn.Choice(this, 'DatasetAccepted?')
+          .when(sfn.Condition.booleanEquals('$.validation.accepted', true), preprocess.next(train).next(evaluate).next(gate).next(
+            new sfn.Choice(this, 'GatePassed?').when(sfn.Condition.booleanEquals('$.gate.passed', true), register.next(registered)).otherwise(gateFailed),
+          ))
+          .otherwise(rejected),
+      );
+
+    const t = p.training;
+    const budget = p.dataset.settleSeconds + p.preprocessing.maxRuntimeSeconds + (t.spot.enabled ? (t.spot.maxWaitSeconds ?? 0) : t.maxRuntimeSeconds) + p.evaluation.maxRuntimeSeconds;
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: `${props.resourcePrefix}-training`,
+      comment: `Training workflow of pipeline ${p.name}: data drop to registered model package`,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.seconds(budget + 3600),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'Logs', {
+          logGroupName: stateMachineLogGroup(props.resourcePrefix, 'training'),
+          retention: props.stage.logRetentionDays as logs.RetentionDays,
+          encryptionKey: props.key,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+    this.grantSageMakerJobs(props);
+    for (const fn of [props.validateFunction, props.gateFunction, props.notifyFunction]) {
+      acknowledgeWildcardResource(this.stateMachine.role, `${fn.functionArn}:*`, 'LambdaInvoke may call any version or alias of this one platform function.');
+    }
+    acknowledgeWildcardResource(this.stateMachine.role, '*', SERVICE_WIDE_REASON);
+  }
+
+  private notify(id: string, payload: Record<string, unknown>, fn: lambda.IFunction): tasks.LambdaInvoke {
+    return new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+  }
+
+  /** An optimized `.sync` SageMaker integration in the API's own request shape. */
+  private sageMakerJob(id: string, action: 'createProcessingJob' | 'createTrainingJob', parameters: object, selector: Record<string, string>, resultKey: string): sfn.CustomState {
+    const state = new sfn.CustomState(this, id, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Aws.PARTITION}:states:::sagemaker:${action}.sync`,
+        Parameters: parameters,
+        ResultSelector: selector,
+        ResultPath: `$.${resultKey}`,
+      },
+    });
+    return addSageMakerRetries(state);
+  }
+
+  private registerModel(props: TrainingWorkflowProps, approval: string): tasks.CallAwsService {
+    const group = props.modelPackageGroupName;
+    const { metric } = evaluationRule(props.pipeline);
+    const task = new tasks.CallAwsService(this, 'RegisterModel', {
+      service: 'sagemaker',
+      action: 'createModelPackage',
+      iamAction: 'sagemaker:CreateModelPackage',
+      iamResources: [arns.sageMaker('model-package-group', group), arns.sageMaker('model-package', `${group}/*`)],
+      parameters: {
+        ModelPackageGroupName: group,
+        ModelPackageDescription: sfn.JsonPath.format('Trained by {} on {}', sfn.JsonPath.stringAt('$.validation.jobs.training'), sfn.JsonPath.stringAt('$.validation.dataset.uriForMetadata')),
+        ModelApprovalStatus: approval,
+        ClientToken: sfn.JsonPath.stringAt('$.validation.runId'),
+        InferenceSpecification: {
+          Containers: [{ Image: props.trainingImage, ModelDataUrl: sfn.JsonPath.stringAt('$.training.modelArtifacts') }],
+          SupportedContentTypes: ['text/csv'],
+          SupportedResponseMIMETypes: ['text/csv'],
+        },
+        ModelMetrics: { ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: sfn.JsonPath.stringAt('$.validation.paths.evaluationReport') } } },
+        MetadataProperties: { GeneratedBy: sfn.JsonPath.stringAt('$$.Execution.Id') },
+        CustomerMetadataProperties: {
+          [`metric:${metric}`]: sfn.JsonPath.stringAt('$.gate.valueText'),
+          dataset: sfn.JsonPath.stringAt('$.validation.dataset.uriForMetadata'),
+          'dataset-sha256': sfn.JsonPath.stringAt('$.validation.dataset.sha256'),
+          lineage: sfn.JsonPath.stringAt('$.validation.paths.lineage'),
+          execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+          'training-job': sfn.JsonPath.stringAt('$.validation.jobs.training'),
+          'code-version': props.codeVersion,
+        },
+        Tags: props.tags,
+      },
+      additionalIamStatements: [],
+      resultSelector: { modelPackageArn: sfn.JsonPath.stringAt('$.ModelPackageArn') },
+      resultPath: '$.registration',
+    });
+    return addSageMakerRetries(task);
+  }
+
+  /** The state machine may run only this pipeline's jobs, with only this pipeline's role. */
+  private grantSageMakerJobs(props: TrainingWorkflowProps): void {
+    const role = this.stateMachine.role;
+    const jobs = `${props.resourcePrefix}--*`;
+    const group = props.modelPackageGroupName;
+    acknowledgeWildcardResource(role, arns.sageMaker('model-package', `${group}/*`), 'RegisterModel creates versions that SageMaker numbers inside this pipeline\'s model package group.');
+    allow(
+      role,
+      {
+        actions: ['sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob'],
+        resources: [arns.sageMaker('processing-job', jobs)],
+        wildcardReason: `Job names are made per run; "${jobs}" matches only this pipeline's jobs ("--" never occurs in a pipeline name).`,
+      },
+      {
+        actions: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'],
+        resources: [arns.sageMaker('training-job', jobs)],
+        wildcardReason: `Job names are made per run; "${jobs}" matches only this pipeline's jobs ("--" never occurs in a pipeline name).`,
+      },
+      {
+        actions: ['sagemaker:AddTags'],
+        resources: [arns.sageMaker('processing-job', jobs), arns.sageMaker('training-job', jobs), arns.sageMaker('model-package', `${group}/*`)],
+        wildcardReason: 'Tags are set at creation on this pipeline\'s jobs and model package versions, whose names are made per run.',
+      },
+      {
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [arns.eventsRule('StepFunctionsGetEventsForSageMakerProcessingJobsRule'), arns.eventsRule('StepFunctionsGetEventsForSageMakerTrainingJobsRule')],
+      },
+      {
+        actions: ['iam:PassRole'],
+        resources: [props.sageMakerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      },
+      {
+        actions: ['kms:CreateGrant'],
+        resources: [props.key.keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      },
+      { actions: ['kms:DescribeKey'], resources: [props.key.keyArn] },
+    );
+  }
+}
+
+/** Transient errors: short backoff with jitter; quota waits: long intervals, few attempts. */
+export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unknown }>(state: T): T {
+  state.addRetry({ errors: SAGEMAKER_TRANSIENT_ERRORS, interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 5, maxDelay: Duration.minutes(5), jitterStrategy: sfn.JitterType.FULL });
+  state.addRetry({ errors: SAGEMAKER_QUOTA_ERRORS, interval: Duration.minutes(5), backoffRate: 1.5, maxAttempts: 3 });
+  return state;
+}

@@ -1,0 +1,134 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { bucketName, keyAlias, keyArnExportName, lambdaLogGroup, stateMachineLogGroup, topicName, type BucketPurpose } from '../config/naming';
+import type { PlatformConfig, StageConfig } from '../config/schema';
+import { SECURE_DEFAULTS } from '../config/secure-defaults';
+
+export interface DataStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly stage: StageConfig;
+}
+
+/**
+ * The stateful base of one stage: the KMS key, the landing/artifacts/capture buckets (and the
+ * access-log bucket), and the notifications topic. Retained on delete unless the stage says not.
+ */
+export class DataStack extends Stack {
+  public readonly key: kms.Key;
+  public readonly landingBucket: s3.Bucket;
+  public readonly artifactsBucket: s3.Bucket;
+  public readonly captureBucket: s3.Bucket;
+  public readonly logsBucket: s3.Bucket;
+  public readonly topic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { project } = props.config;
+    const stage = props.stage;
+    const removalPolicy = stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.key = new kms.Key(this, 'Key', {
+      alias: keyAlias(project, stage.name),
+      description: `Encrypts data, logs and notifications of ${project}-${stage.name}`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.allowLogsToUseKey(project, stage.name);
+
+    const b = SECURE_DEFAULTS.bucket;
+    const name = (purpose: BucketPurpose) => bucketName(project, stage.name, purpose, Aws.ACCOUNT_ID, Aws.REGION);
+    const common = {
+      blockPublicAccess: b.blockPublicAccess,
+      enforceSSL: b.enforceSSL,
+      minimumTLSVersion: b.minimumTLSVersion,
+      versioned: b.versioned,
+      objectOwnership: b.objectOwnership,
+      removalPolicy,
+      autoDeleteObjects: !stage.retainData,
+    };
+    const lifecycleRules: s3.LifecycleRule[] = [
+      {
+        id: 'expire-noncurrent-and-abort-incomplete-uploads',
+        noncurrentVersionExpiration: Duration.days(stage.noncurrentVersionExpirationDays),
+        abortIncompleteMultipartUploadAfter: Duration.days(b.abortIncompleteMultipartUploadDays),
+      },
+    ];
+
+    // S3 delivers server access logs only to buckets encrypted with SSE-S3.
+    this.logsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      ...common,
+      bucketName: name('logs'),
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      lifecycleRules: [{ ...lifecycleRules[0], id: 'expire-access-logs', expiration: Duration.days(Math.max(stage.logRetentionDays, 30)) }],
+    });
+    Validations.of(this.logsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket itself; logging it into itself would loop.',
+    });
+
+    const dataBucket = (id: string, purpose: BucketPurpose, extra: Partial<s3.BucketProps> = {}) =>
+      new s3.Bucket(this, id, {
+        ...common,
+        bucketName: name(purpose),
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: this.key,
+        bucketKeyEnabled: b.bucketKeyEnabled,
+        serverAccessLogsBucket: this.logsBucket,
+        serverAccessLogsPrefix: `${purpose}/`,
+        lifecycleRules,
+        ...extra,
+      });
+    this.landingBucket = dataBucket('LandingBucket', 'landing', { eventBridgeEnabled: true });
+    this.artifactsBucket = dataBucket('ArtifactsBucket', 'artifacts');
+    this.captureBucket = dataBucket('CaptureBucket', 'capture');
+
+    this.topic = new sns.Topic(this, 'NotificationsTopic', {
+      topicName: topicName(project, stage.name),
+      displayName: `${project} ${stage.name} MLOps`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    for (const email of props.config.notifications.emails) this.topic.addSubscription(new subs.EmailSubscription(email));
+
+    new CfnOutput(this, 'KeyArn', { value: this.key.keyArn, exportName: keyArnExportName(project, stage.name) });
+    new CfnOutput(this, 'LandingBucketName', { value: this.landingBucket.bucketName, description: 'Drop datasets here: <pipeline>/<dataset-id>/*.csv' });
+    new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactsBucket.bucketName });
+    new CfnOutput(this, 'NotificationsTopicArn', { value: this.topic.topicArn });
+    this.acknowledgeHelperFunctions();
+  }
+
+  /** CloudWatch Logs may use the key only for this stage's Lambda and state machine log groups. */
+  private allowLogsToUseKey(project: string, stage: string): void {
+    const logGroupArn = (name: string) => `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${name}`;
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowPlatformLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': [
+              logGroupArn(lambdaLogGroup(`${project}-${stage}`, '*')),
+              logGroupArn(stateMachineLogGroup(`${project}-${stage}`, '*')),
+            ],
+          },
+        },
+      }),
+    );
+  }
+
+  /** CDK's own helper functions (bucket notifications, auto-delete) are outside our control. */
+  private acknowledgeHelperFunctions(): void {
+    Validations.of(this).acknowledge(
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK-provided helper functions (S3 bucket notifications, auto-delete objects) use the AWS basic execution policy for their own logs; their code and roles are generated by aws-cdk-lib.' },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'The CDK BucketNotificationsHandler must call s3:PutBucketNotification on buckets chosen at deploy time; the action has no narrower resource in its generated policy.' },
+      { id: 'AwsSolutions-L1', reason: 'Runtime of CDK-provided helper functions (bucket notifications, auto-delete objects) is chosen by aws-cdk-lib.' },
+    );
+  }
+}

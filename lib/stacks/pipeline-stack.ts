@@ -1,0 +1,232 @@
+import { Aws, CfnMapping, DefaultStackSynthesizer, CfnOutput, CfnRule, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import type { Construct } from 'constructs';
+import {
+  BUILT_IN_IMAGE_ACCOUNTS,
+  imageUri,
+  SKLEARN_REPOSITORY,
+  SKLEARN_TAG,
+  SUPPORTED_REGIONS,
+  XGBOOST_REPOSITORY,
+  XGBOOST_TAG,
+} from '../config/images';
+import { bucketName, keyArnExportName, QUARANTINE_PREFIX, resourcePrefix, topicName } from '../config/naming';
+import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
+import { evaluationRule } from '../config/schema';
+import { SECURE_DEFAULTS } from '../config/secure-defaults';
+import { arns } from '../constructs/arns';
+import { DatasetTrigger } from '../constructs/dataset-trigger';
+import { codeVersion, ML_DIR, pipelineSpec } from '../constructs/ml-code';
+import { PlatformFunction } from '../constructs/platform-function';
+import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
+import { acknowledgeWildcardResource, allow } from '../constructs/scoped-policy';
+import { TrainingWorkflow } from '../constructs/training-workflow';
+
+export interface PipelineStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly stage: StageConfig;
+  readonly pipeline: PipelineConfig;
+}
+
+/**
+ * One model's lifecycle: the data-drop trigger, the training workflow, its Lambdas, the
+ * SageMaker role and the model package group. Names the data stack's resources by convention;
+ * imports only the KMS key ARN.
+ */
+export class PipelineStack extends Stack {
+  public readonly workflow: TrainingWorkflow;
+  public readonly trigger: DatasetTrigger;
+  public readonly modelPackageGroupName: string;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config, stage, pipeline: p } = props;
+    const prefix = resourcePrefix(config.project, stage.name, p.name);
+    const landing = bucketName(config.project, stage.name, 'landing', Aws.ACCOUNT_ID, Aws.REGION);
+    const artifacts = bucketName(config.project, stage.name, 'artifacts', Aws.ACCOUNT_ID, Aws.REGION);
+    const key = kms.Key.fromKeyArn(this, 'DataKey', Fn.importValue(keyArnExportName(config.project, stage.name)));
+    this.modelPackageGroupName = prefix;
+
+    const images = this.images(p, stage);
+    const version = codeVersion(p);
+    const codePrefix = `${p.name}/code/${version}/`;
+    const deployment = new s3deploy.BucketDeployment(this, 'MlCode', {
+      sources: [s3deploy.Source.asset(ML_DIR, { exclude: ['**/__pycache__/**', '*.pyc', 'tests/**'] }), s3deploy.Source.jsonData('pipeline.json', pipelineSpec(p))],
+      destinationBucket: s3.Bucket.fromBucketAttributes(this, 'ArtifactsBucket', { bucketName: artifacts, encryptionKey: key }),
+      destinationKeyPrefix: codePrefix,
+      prune: false,
+      retainOnDelete: true,
+      memoryLimit: 256,
+    });
+
+    new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
+      modelPackageGroupName: prefix,
+      modelPackageGroupDescription: p.description || `Models of pipeline ${p.name}`,
+    });
+
+    const sageMakerRole = new SageMakerExecutionRole(this, 'SageMakerExecutionRole', {
+      pipeline: p.name,
+      resourcePrefix: prefix,
+      landingBucket: landing,
+      artifactsBucket: artifacts,
+      key,
+      imageRepositories: images.repositories,
+    }).role;
+
+    const common = { resourcePrefix: prefix, logRetentionDays: stage.logRetentionDays, logKey: key };
+    const validate = this.validateFunction(p, common, landing, artifacts, prefix, key);
+    const gate = this.gateFunction(p, common, artifacts, prefix, key);
+    const notify = new PlatformFunction(this, 'NotifyFunction', {
+      ...common,
+      handler: 'notify',
+      description: `Formats and publishes notifications of pipeline ${p.name}`,
+      environment: { PROJECT: config.project, STAGE: stage.name, PIPELINE_NAME: p.name, MODEL_PACKAGE_GROUP: prefix, TOPIC_ARN: arns.topic(topicName(config.project, stage.name)) },
+    });
+    allow(notify.role, { actions: ['sns:Publish'], resources: [arns.topic(topicName(config.project, stage.name))] }, { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] });
+
+    const tags = [
+      { Key: 'mlops:project', Value: config.project },
+      { Key: 'mlops:stage', Value: stage.name },
+      { Key: 'mlops:pipeline', Value: p.name },
+    ];
+    this.workflow = new TrainingWorkflow(this, 'TrainingWorkflow', {
+      pipeline: p,
+      stage,
+      resourcePrefix: prefix,
+      modelPackageGroupName: prefix,
+      key,
+      sageMakerRole,
+      codeUri: `s3://${artifacts}/${codePrefix}`,
+      codeVersion: version,
+      sklearnImage: images.sklearn,
+      trainingImage: images.training,
+      validateFunction: validate.function,
+      gateFunction: gate.function,
+      notifyFunction: notify.function,
+      tags,
+    });
+    this.workflow.stateMachine.node.addDependency(deployment);
+
+    this.trigger = new DatasetTrigger(this, 'DatasetTrigger', {
+      pipeline: p.name,
+      resourcePrefix: prefix,
+      landingBucket: landing,
+      stateMachine: this.workflow.stateMachine,
+      logRetentionDays: stage.logRetentionDays,
+      logKey: key,
+    });
+
+    this.acknowledgeCodeDeployment(artifacts);
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ModelPackageGroupName', { value: prefix });
+    new CfnOutput(this, 'DropDataAt', { value: `s3://${landing}/${p.name}/<dataset-id>/` });
+  }
+
+  /** Image URIs: a per-region mapping of SageMaker's registries; a rule refuses other regions. */
+  private images(p: PipelineConfig, stage: StageConfig) {
+    const mapping = new CfnMapping(this, 'BuiltInImageAccounts', {
+      mapping: Object.fromEntries(Object.entries(BUILT_IN_IMAGE_ACCOUNTS).map(([region, account]) => [region, { account }])),
+    });
+    if (stage.region === undefined) {
+      new CfnRule(this, 'SupportedRegion', {
+        assertions: [
+          {
+            assert: Fn.conditionContains([...SUPPORTED_REGIONS], Aws.REGION),
+            assertDescription: `The platform needs the SageMaker SKLearn 1.2-1 and XGBoost 1.7-1 images, published in: ${SUPPORTED_REGIONS.join(', ')}`,
+          },
+        ],
+      });
+    }
+    const account = mapping.findInMap(this.region, 'account');
+    const builtIn = (repo: string, tag: string) => imageUri(account, this.region, Aws.URL_SUFFIX, repo, tag);
+    const repositories = [arns.ecrRepository(account, this.region, SKLEARN_REPOSITORY)];
+    if (p.training.image === 'xgboost') {
+      repositories.push(arns.ecrRepository(account, this.region, XGBOOST_REPOSITORY));
+      return { sklearn: builtIn(SKLEARN_REPOSITORY, SKLEARN_TAG), training: builtIn(XGBOOST_REPOSITORY, XGBOOST_TAG), repositories };
+    }
+    const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.[^/]+\/([^:@]+)/.exec(p.training.image)!;
+    repositories.push(arns.ecrRepository(m[1]!, m[2]!, m[3]!));
+    return { sklearn: builtIn(SKLEARN_REPOSITORY, SKLEARN_TAG), training: p.training.image, repositories };
+  }
+
+  private validateFunction(p: PipelineConfig, common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey }, landing: string, artifacts: string, prefix: string, key: kms.IKey) {
+    const fn = new PlatformFunction(this, 'ValidateFunction', {
+      ...common,
+      handler: 'validate-dataset',
+      description: `Checks datasets of pipeline ${p.name} (ranged reads) and quarantines rejects`,
+      environment: {
+        COLUMNS: JSON.stringify(p.schema.columns),
+        LABEL: p.schema.label,
+        MIN_ROWS: String(p.dataset.minRows),
+        MAX_BYTES: String(p.dataset.maxBytes),
+        MAX_OBJECTS: String(p.dataset.maxObjects),
+        HEAD_BYTES: String(SECURE_DEFAULTS.validationHeadBytes),
+        ARTIFACTS_BUCKET: artifacts,
+        RESOURCE_PREFIX: prefix,
+        QUARANTINE_PREFIX,
+      },
+    });
+    const why = (what: string) => `${what}; keys are chosen by data scientists at run time under the pipeline's own prefix.`;
+    allow(
+      fn.role,
+      { actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [arns.bucket(landing)], conditions: { StringLike: { 's3:prefix': [`${p.name}/*`] } } },
+      { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [arns.objects(landing, `${p.name}/*`)], wildcardReason: why('Reads the first bytes of each file of a dataset') },
+      { actions: ['s3:PutObject'], resources: [arns.objects(landing, `${QUARANTINE_PREFIX}/${p.name}/*`)], wildcardReason: why('Copies rejected datasets to quarantine') },
+      { actions: ['s3:PutObject'], resources: [arns.objects(artifacts, `${p.name}/runs/*`)], wildcardReason: 'Writes the manifest and lineage of runs whose ids are made at run time.' },
+      { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] },
+    );
+    return fn;
+  }
+
+  private gateFunction(p: PipelineConfig, common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey }, artifacts: string, prefix: string, key: kms.IKey) {
+    const rule = evaluationRule(p);
+    const fn = new PlatformFunction(this, 'GateFunction', {
+      ...common,
+      handler: 'quality-gate',
+      description: `Quality gate of pipeline ${p.name}: ${rule.metric} vs ${rule.threshold}`,
+      environment: {
+        METRIC: rule.metric,
+        THRESHOLD: String(rule.threshold),
+        DIRECTION: rule.direction,
+        MUST_BEAT_CHAMPION: String(rule.mustBeatChampion),
+        MODEL_PACKAGE_GROUP: prefix,
+      },
+    });
+    allow(
+      fn.role,
+      { actions: ['s3:GetObject'], resources: [arns.objects(artifacts, `${p.name}/runs/*`)], wildcardReason: 'Reads evaluation reports of runs whose ids are made at run time.' },
+      { actions: ['kms:Decrypt'], resources: [key.keyArn] },
+      { actions: ['sagemaker:ListModelPackages'], resources: ['*'], wildcardReason: 'sagemaker:ListModelPackages has no resource-level permissions.' },
+      {
+        actions: ['sagemaker:DescribeModelPackage'],
+        resources: [arns.sageMaker('model-package', `${prefix}/*`)],
+        wildcardReason: 'Reads the metric of the latest approved version in this pipeline\'s group; versions are numbered by SageMaker.',
+      },
+    );
+    return fn;
+  }
+
+  /** CDK's BucketDeployment helper grants itself read/write on the destination bucket. */
+  private acknowledgeCodeDeployment(artifacts: string): void {
+    const handler = this.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (!handler) throw new Error('BucketDeployment handler not found: CDK changed its construct id');
+    const reason = 'CDK BucketDeployment helper (copies ml/ scripts at deploy time); its role and runtime are generated by aws-cdk-lib and it writes only under <pipeline>/code/<version>/.';
+    Validations.of(handler).acknowledge(
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason },
+      { id: 'AwsSolutions-L1', reason },
+      { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason },
+      { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason },
+      { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason },
+      { id: 'AwsSolutions-IAM5[Action::s3:DeleteObject*]', reason },
+      { id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason },
+      { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason },
+      { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason },
+    );
+    acknowledgeWildcardResource(handler, arns.objects(artifacts, '*'), reason);
+    const assets = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+    acknowledgeWildcardResource(handler, arns.objects(assets, '*'), `${reason} It reads the ml/ asset from the CDK bootstrap asset bucket.`);
+  }
+}

@@ -1,0 +1,128 @@
+"""Evaluation step (SageMaker Processing, SKLearn 1.2-1 container with XGBoost available).
+
+Loads the model the built-in XGBoost 1.7-1 algorithm wrote (`xgboost-model` inside
+model.tar.gz), scores the held-out test set (headerless, label first) and writes
+`evaluation.json`: a flat `metrics` map for the quality gate plus the SageMaker model-quality
+layout (`<problem>_metrics` → {name: {value, standard_deviation}}) for the Model Registry.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import sys
+import tarfile
+import tempfile
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+BASE = "/opt/ml/processing"
+SECTION = {
+    "binary_classification": "binary_classification_metrics",
+    "multiclass_classification": "multiclass_classification_metrics",
+    "regression": "regression_metrics",
+}
+
+
+class EvaluationError(Exception):
+    """The model or test data cannot be evaluated; the message says why."""
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--config", required=True)
+    p.add_argument("--model-dir", default=f"{BASE}/input/model")
+    p.add_argument("--test-dir", default=f"{BASE}/input/test")
+    p.add_argument("--output-dir", default=f"{BASE}/output/evaluation")
+    return p.parse_args(argv)
+
+
+def load_booster(model_dir):
+    import xgboost as xgb  # imported here so the module imports without xgboost for --help
+
+    archives = glob.glob(os.path.join(model_dir, "**", "model.tar.gz"), recursive=True)
+    if not archives:
+        raise EvaluationError(f"no model.tar.gz under {model_dir}")
+    workdir = tempfile.mkdtemp()
+    with tarfile.open(archives[0]) as tar:
+        for member in tar.getmembers():
+            if not (member.isfile() or member.isdir()) or os.path.isabs(member.name) or ".." in member.name.split("/"):
+                raise EvaluationError(f"unsafe entry in model.tar.gz: {member.name}")
+        tar.extractall(workdir)
+    path = os.path.join(workdir, "xgboost-model")
+    if not os.path.exists(path):
+        raise EvaluationError(f"model.tar.gz has no xgboost-model (it has: {sorted(os.listdir(workdir))})")
+    booster = xgb.Booster()
+    booster.load_model(path)
+    return booster
+
+
+def read_test(test_dir):
+    files = sorted(f for f in glob.glob(os.path.join(test_dir, "**", "*.csv"), recursive=True))
+    if not files:
+        raise EvaluationError(f"no test CSV under {test_dir}")
+    df = pd.concat([pd.read_csv(f, header=None) for f in files], ignore_index=True)
+    return df.iloc[:, 0].to_numpy(), df.iloc[:, 1:].to_numpy(dtype=float)
+
+
+def compute_metrics(problem, y, pred):
+    if problem == "binary_classification":
+        p = np.clip(pred.reshape(-1), 1e-15, 1 - 1e-15)
+        labels = (p >= 0.5).astype(int)
+        return {
+            "auc": float(skm.roc_auc_score(y, p)) if len(set(y)) > 1 else float("nan"),
+            "accuracy": float(skm.accuracy_score(y, labels)),
+            "f1": float(skm.f1_score(y, labels, zero_division=0)),
+            "precision": float(skm.precision_score(y, labels, zero_division=0)),
+            "recall": float(skm.recall_score(y, labels, zero_division=0)),
+            "logloss": float(skm.log_loss(y, p, labels=[0, 1])),
+        }
+    if problem == "multiclass_classification":
+        probs = pred if pred.ndim == 2 else None
+        labels = probs.argmax(axis=1) if probs is not None else pred.astype(int)
+        out = {
+            "accuracy": float(skm.accuracy_score(y, labels)),
+            "weighted_f1": float(skm.f1_score(y, labels, average="weighted", zero_division=0)),
+        }
+        if probs is not None:
+            out["logloss"] = float(skm.log_loss(y, probs, labels=list(range(probs.shape[1]))))
+        return out
+    return {
+        "rmse": float(math.sqrt(skm.mean_squared_error(y, pred))),
+        "mae": float(skm.mean_absolute_error(y, pred)),
+        "r2": float(skm.r2_score(y, pred)),
+    }
+
+
+def run(argv):
+    import xgboost as xgb
+
+    args = parse_args(argv)
+    with open(args.config, encoding="utf-8") as f:
+        spec = json.load(f)
+    booster = load_booster(args.model_dir)
+    y, x = read_test(args.test_dir)
+    pred = booster.predict(xgb.DMatrix(x))
+    metrics = compute_metrics(spec["problemType"], y, pred)
+    finite = {k: v for k, v in metrics.items() if math.isfinite(v)}
+    report = {
+        "metrics": finite,
+        SECTION[spec["problemType"]]: {k: {"value": v, "standard_deviation": "NaN"} for k, v in finite.items()},
+        "rows": int(len(y)),
+        "gate": spec.get("evaluation"),
+    }
+    os.makedirs(args.output_dir, exist_ok=True)
+    with open(os.path.join(args.output_dir, "evaluation.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+    print(json.dumps({"evaluation": finite, "rows": report["rows"]}))
+    return report
+
+
+if __name__ == "__main__":
+    try:
+        run(sys.argv[1:])
+    except EvaluationError as e:
+        print(f"EvaluationError: {e}", file=sys.stderr)
+        sys.exit(1)
