@@ -1,12 +1,19 @@
-import { Aws } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 
-/** ARNs built from names, in the stack's partition, region and account. */
-export const arns = {
-  bucket: (bucket: string) => `arn:${Aws.PARTITION}:s3:::${bucket}`,
-  objects: (bucket: string, pattern: string) => `arn:${Aws.PARTITION}:s3:::${bucket}/${pattern}`,
-  sageMaker: (type: string, name: string) => `arn:${Aws.PARTITION}:sagemaker:${Aws.REGION}:${Aws.ACCOUNT_ID}:${type}/${name}`,
-  topic: (name: string) => `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${Aws.ACCOUNT_ID}:${name}`,
-  eventsRule: (name: string) => `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${name}`,
-  logGroup: (name: string) => `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${name}`,
-  ecrRepository: (account: string, region: string, repository: string) => `arn:${Aws.PARTITION}:ecr:${region}:${account}:repository/${repository}`,
-};
+/**
+ * ARNs built from names, in the partition, region and account of the construct's stack:
+ * literals for a stage with account and region, CloudFormation pseudo parameters otherwise.
+ */
+export function arnsOf(scope: IConstruct) {
+  const { partition: p, region: r, account: a } = Stack.of(scope);
+  return {
+    bucket: (bucket: string) => `arn:${p}:s3:::${bucket}`,
+    objects: (bucket: string, pattern: string) => `arn:${p}:s3:::${bucket}/${pattern}`,
+    sageMaker: (type: string, name: string) => `arn:${p}:sagemaker:${r}:${a}:${type}/${name}`,
+    topic: (name: string) => `arn:${p}:sns:${r}:${a}:${name}`,
+    eventsRule: (name: string) => `arn:${p}:events:${r}:${a}:rule/${name}`,
+    logGroup: (name: string) => `arn:${p}:logs:${r}:${a}:log-group:${name}`,
+    ecrRepository: (account: string, region: string, repository: string) => `arn:${p}:ecr:${region}:${account}:repository/${repository}`,
+  };
+}

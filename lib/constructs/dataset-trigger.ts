@@ -8,7 +8,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
-import { arns } from './arns';
+import { arnsOf } from './arns';
 import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
 
@@ -62,7 +62,7 @@ export class DatasetTrigger extends Construct {
     props.stateMachine.grantStartExecution(fn);
     allow(this.function.role, {
       actions: ['s3:GetObject'],
-      resources: [arns.objects(props.landingBucket, `${props.pipeline}/*`)],
+      resources: [arnsOf(this).objects(props.landingBucket, `${props.pipeline}/*`)],
       wildcardReason: `HeadObject on keys dropped at run time under the pipeline's prefix "${props.pipeline}/" (to tell URL-encoded from raw keys).`,
     });
 

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { lambdaLogGroup } from '../config/naming';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
-import { arns } from './arns';
+import { arnsOf } from './arns';
 import { functionBundleDir, type FunctionName } from './lambda-bundles';
 import { acknowledgeWildcardResource, allow, SERVICE_WIDE_REASON } from './scoped-policy';
 
@@ -46,6 +46,7 @@ export class PlatformFunction extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${name}`,
     });
+    const arns = arnsOf(this);
     allow(this.role, {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [`${arns.logGroup(logGroupName)}:log-stream:*`],

@@ -1,8 +1,8 @@
-import { Aws } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { arns } from './arns';
+import { arnsOf } from './arns';
 import { allow } from './scoped-policy';
 
 export interface SageMakerExecutionRoleProps {
@@ -25,9 +25,10 @@ export class SageMakerExecutionRole extends Construct {
   constructor(scope: Construct, id: string, props: SageMakerExecutionRoleProps) {
     super(scope, id);
     this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
       description: `SageMaker jobs of pipeline ${props.pipeline}`,
     });
+    const arns = arnsOf(this);
     const prefix = `${props.pipeline}/*`;
     const jobLogs = (kind: string) => arns.logGroup(`/aws/sagemaker/${kind}:log-stream:${props.resourcePrefix}--*`);
     allow(

@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { stateMachineLogGroup } from '../config/naming';
 import type { PipelineConfig, StageConfig } from '../config/schema';
 import { evaluationRule } from '../config/schema';
-import { arns } from './arns';
+import { arnsOf } from './arns';
 import { evaluationJob, preprocessingJob, trainingJob, type JobContext } from './sagemaker-jobs';
 import { acknowledgeWildcardResource, allow, SERVICE_WIDE_REASON } from './scoped-policy';
 
@@ -193,7 +193,7 @@ export class TrainingWorkflow extends Construct {
     const state = new sfn.CustomState(this, id, {
       stateJson: {
         Type: 'Task',
-        Resource: `arn:${Aws.PARTITION}:states:::sagemaker:${action}.sync`,
+        Resource: `arn:${Stack.of(this).partition}:states:::sagemaker:${action}.sync`,
         Parameters: parameters,
         ResultSelector: selector,
         ResultPath: `$.${resultKey}`,
@@ -205,6 +205,7 @@ export class TrainingWorkflow extends Construct {
   private registerModel(props: TrainingWorkflowProps, approval: string): tasks.CallAwsService {
     const group = props.modelPackageGroupName;
     const { metric } = evaluationRule(props.pipeline);
+    const arns = arnsOf(this);
     const task = new tasks.CallAwsService(this, 'RegisterModel', {
       service: 'sagemaker',
       action: 'createModelPackage',
@@ -243,6 +244,7 @@ export class TrainingWorkflow extends Construct {
   /** The state machine may run only this pipeline's jobs, with only this pipeline's role. */
   private grantSageMakerJobs(props: TrainingWorkflowProps): void {
     const role = this.stateMachine.role;
+    const arns = arnsOf(this);
     const jobs = `${props.resourcePrefix}--*`;
     const group = props.modelPackageGroupName;
     acknowledgeWildcardResource(role, arns.sageMaker('model-package', `${group}/*`), 'RegisterModel creates versions that SageMaker numbers inside this pipeline\'s model package group.');

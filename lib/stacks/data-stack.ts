@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -41,7 +41,7 @@ export class DataStack extends Stack {
     this.allowLogsToUseKey(project, stage.name);
 
     const b = SECURE_DEFAULTS.bucket;
-    const name = (purpose: BucketPurpose) => bucketName(project, stage.name, purpose, Aws.ACCOUNT_ID, Aws.REGION);
+    const name = (purpose: BucketPurpose) => bucketName(project, stage.name, purpose, this.account, this.region);
     const common = {
       blockPublicAccess: b.blockPublicAccess,
       enforceSSL: b.enforceSSL,
@@ -104,11 +104,11 @@ export class DataStack extends Stack {
 
   /** CloudWatch Logs may use the key only for this stage's Lambda and state machine log groups. */
   private allowLogsToUseKey(project: string, stage: string): void {
-    const logGroupArn = (name: string) => `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${name}`;
+    const logGroupArn = (name: string) => `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:${name}`;
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowPlatformLogGroups',
-        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
         conditions: {

@@ -17,7 +17,7 @@ import { bucketName, keyArnExportName, QUARANTINE_PREFIX, resourcePrefix, topicN
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
 import { evaluationRule } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
-import { arns } from '../constructs/arns';
+import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
 import { codeVersion, ML_DIR, pipelineSpec } from '../constructs/ml-code';
 import { PlatformFunction } from '../constructs/platform-function';
@@ -45,8 +45,9 @@ export class PipelineStack extends Stack {
     super(scope, id, props);
     const { config, stage, pipeline: p } = props;
     const prefix = resourcePrefix(config.project, stage.name, p.name);
-    const landing = bucketName(config.project, stage.name, 'landing', Aws.ACCOUNT_ID, Aws.REGION);
-    const artifacts = bucketName(config.project, stage.name, 'artifacts', Aws.ACCOUNT_ID, Aws.REGION);
+    const arns = arnsOf(this);
+    const landing = bucketName(config.project, stage.name, 'landing', this.account, this.region);
+    const artifacts = bucketName(config.project, stage.name, 'artifacts', this.account, this.region);
     const key = kms.Key.fromKeyArn(this, 'DataKey', Fn.importValue(keyArnExportName(config.project, stage.name)));
     this.modelPackageGroupName = prefix;
 
@@ -128,6 +129,7 @@ export class PipelineStack extends Stack {
   /** Image URIs: a per-region mapping of SageMaker's registries; a rule refuses other regions. */
   private images(p: PipelineConfig, stage: StageConfig) {
     const mapping = new CfnMapping(this, 'BuiltInImageAccounts', {
+      lazy: true,
       mapping: Object.fromEntries(Object.entries(BUILT_IN_IMAGE_ACCOUNTS).map(([region, account]) => [region, { account }])),
     });
     if (stage.region === undefined) {
@@ -142,6 +144,7 @@ export class PipelineStack extends Stack {
     }
     const account = mapping.findInMap(this.region, 'account');
     const builtIn = (repo: string, tag: string) => imageUri(account, this.region, Aws.URL_SUFFIX, repo, tag);
+    const arns = arnsOf(this);
     const repositories = [arns.ecrRepository(account, this.region, SKLEARN_REPOSITORY)];
     if (p.training.image === 'xgboost') {
       repositories.push(arns.ecrRepository(account, this.region, XGBOOST_REPOSITORY));
@@ -169,6 +172,7 @@ export class PipelineStack extends Stack {
         QUARANTINE_PREFIX,
       },
     });
+    const arns = arnsOf(this);
     const why = (what: string) => `${what}; keys are chosen by data scientists at run time under the pipeline's own prefix.`;
     allow(
       fn.role,
@@ -195,6 +199,7 @@ export class PipelineStack extends Stack {
         MODEL_PACKAGE_GROUP: prefix,
       },
     });
+    const arns = arnsOf(this);
     allow(
       fn.role,
       { actions: ['s3:GetObject'], resources: [arns.objects(artifacts, `${p.name}/runs/*`)], wildcardReason: 'Reads evaluation reports of runs whose ids are made at run time.' },
@@ -225,8 +230,9 @@ export class PipelineStack extends Stack {
       { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason },
       { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason },
     );
+    const arns = arnsOf(this);
     acknowledgeWildcardResource(handler, arns.objects(artifacts, '*'), reason);
-    const assets = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+    const assets = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${this.account}-${this.region}`;
     acknowledgeWildcardResource(handler, arns.objects(assets, '*'), `${reason} It reads the ml/ asset from the CDK bootstrap asset bucket.`);
   }
 }

@@ -1,0 +1,118 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/defaults';
+import { ConfigError, deepMerge, loadConfig, parseConfig } from '../../lib/config/load';
+import { evaluationRule, trainingHyperparameters } from '../../lib/config/schema';
+
+const withPipeline = (patch: Record<string, unknown>) => deepMerge(DEFAULT_CONFIG, { pipelines: [deepMerge(DEFAULT_CONFIG.pipelines[0], patch)] });
+
+function problemsOf(input: unknown): string[] {
+  try {
+    parseConfig(input);
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('parses the built-in defaults into one dev stage and one XGBoost pipeline', () => {
+    const c = loadConfig();
+    expect(c.project).toBe('mlops');
+    expect(c.stages.map((s) => s.name)).toEqual(['dev']);
+    expect(c.stages[0]).toMatchObject({ autoApprove: false, retainData: true, logRetentionDays: 90 });
+    expect(c.pipelines).toHaveLength(1);
+    expect(c.pipelines[0]).toMatchObject({ name: 'breast-cancer', training: { image: 'xgboost', instanceType: 'ml.m5.xlarge', spot: { enabled: false } } });
+    expect(c.pipelines[0]!.dataset.settleSeconds).toBe(60);
+  });
+
+  it('names the path, the value and the expectation of a bad instance type', () => {
+    const problems = problemsOf(withPipeline({ training: { instanceType: 'm5.large' } }));
+    expect(problems).toEqual(['pipelines[0].training.instanceType: expected ml.* instance type (e.g. "ml.m5.xlarge"), got "m5.large"']);
+  });
+
+  it('reports every bad field at once, not only the first', () => {
+    const problems = problemsOf(
+      deepMerge(withPipeline({ training: { instanceCount: 0 }, dataset: { settleSeconds: -5 } }), { project: 'Bad Name', stages: [{ name: 'dev', region: 'xx-nowhere-1' }] }),
+    );
+    expect(problems.map((p) => p.split(':')[0])).toEqual(
+      expect.arrayContaining(['project', 'stages[0].region', 'pipelines[0].dataset.settleSeconds', 'pipelines[0].training.instanceCount']),
+    );
+    expect(problems.find((p) => p.startsWith('stages[0].region'))).toContain('got "xx-nowhere-1"');
+  });
+
+  it('rejects a misspelled field instead of silently ignoring it', () => {
+    expect(problemsOf(withPipeline({ training: { instnceType: 'ml.m5.large' } }))).toEqual([
+      "pipelines[0].training.instnceType: unknown field (check the spelling against the README's config reference)",
+    ]);
+  });
+
+  it('requires the label to be one of the columns', () => {
+    const problems = problemsOf(withPipeline({ schema: { columns: ['a', 'b'], label: 'c' } }));
+    expect(problems).toEqual(['pipelines[0].schema.label: expected one of the columns (a, b), got "c"']);
+  });
+
+  it('refuses a metric the problem type does not produce', () => {
+    expect(problemsOf(withPipeline({ evaluation: { metric: 'rmse', threshold: 1 } }))[0]).toMatch(/^pipelines\[0\]\.evaluation\.metric: expected one of auc, accuracy/);
+  });
+
+  it('requires a threshold for metrics without a safe default', () => {
+    const p = withPipeline({ schema: { columns: ['y', 'x'], label: 'y', problemType: 'regression' }, evaluation: { metric: 'rmse' } }) as { pipelines: { evaluation: Record<string, unknown> }[] };
+    delete p.pipelines[0]!.evaluation.threshold;
+    expect(problemsOf(p)).toEqual(['pipelines[0].evaluation.threshold: expected a threshold for metric "rmse" (there is no safe default), but it is missing']);
+  });
+
+  it('requires spot maxWaitSeconds to cover maxRuntimeSeconds', () => {
+    expect(problemsOf(withPipeline({ training: { maxRuntimeSeconds: 7200, spot: { enabled: true, maxWaitSeconds: 3600 } } }))).toEqual([
+      'pipelines[0].training.spot.maxWaitSeconds: expected at least training.maxRuntimeSeconds (7200) when spot is enabled, got 3600',
+    ]);
+  });
+
+  it('refuses duplicate pipeline names and the reserved name quarantine', () => {
+    const base = DEFAULT_CONFIG.pipelines[0]!;
+    const problems = problemsOf({ ...DEFAULT_CONFIG, pipelines: [base, base, { ...base, name: 'quarantine' }] });
+    expect(problems).toEqual([
+      'pipelines[1].name: expected a unique name, "breast-cancer" is repeated, got "breast-cancer"',
+      'pipelines[2].name: "quarantine" is reserved for rejected datasets, got "quarantine"',
+    ]);
+  });
+
+  it('keeps SageMaker job names within 63 characters by bounding the resource prefix', () => {
+    const problems = problemsOf(deepMerge(withPipeline({ name: 'a-very-long-pipeline-name-x' }), { project: 'long-project-x', stages: [{ name: 'staging1' }] }));
+    expect(problems.some((p) => /pipelines\[0\]\.name: (expected at most 24|expected "<project>-<stage>-<pipeline>" to fit 40)/.test(p))).toBe(true);
+  });
+
+  it('loads overrides from a JSON file and merges them over the defaults', () => {
+    const file = join(tmpdir(), `cfg-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ project: 'acme', notifications: { emails: ['ml@example.com'] } }));
+    const c = loadConfig({ file });
+    expect(c.project).toBe('acme');
+    expect(c.notifications.emails).toEqual(['ml@example.com']);
+    expect(c.pipelines[0]!.name).toBe('breast-cancer');
+  });
+
+  it('names the file when it is not valid JSON', () => {
+    const file = join(tmpdir(), `bad-${process.pid}.json`);
+    writeFileSync(file, '{ "project": ');
+    expect(() => loadConfig({ file })).toThrow(new RegExp(`Invalid configuration \\(${file.replace(/[.]/g, '\\.')}\\):\\n  - not valid JSON`));
+  });
+
+  it('names a missing file', () => {
+    expect(() => loadConfig({ file: '/nonexistent/config.json' })).toThrow(/cannot read the file/);
+  });
+
+  it('derives the gate metric and direction from the problem type', () => {
+    const input = withPipeline({ schema: { columns: ['y', 'x'], label: 'y', problemType: 'regression' } }) as { pipelines: Record<string, unknown>[] };
+    input.pipelines[0]!.evaluation = { threshold: 3.5 };
+    const c = parseConfig(input);
+    expect(evaluationRule(c.pipelines[0]!)).toEqual({ metric: 'rmse', direction: 'minimize', threshold: 3.5, mustBeatChampion: false });
+  });
+
+  it('merges configured hyperparameters over the XGBoost defaults, as strings', () => {
+    const c = parseConfig(withPipeline({ training: { hyperparameters: { max_depth: 8, eta: '0.1' } } }));
+    expect(trainingHyperparameters(c.pipelines[0]!)).toMatchObject({ objective: 'binary:logistic', max_depth: '8', eta: '0.1', num_round: '200' });
+  });
+});

@@ -1,0 +1,59 @@
+import type { ObjectRef, ObjectStore, StoredObject } from '../../lambdas/shared/object-store';
+
+/** An in-memory, versioned {@link ObjectStore} for logic tests and offline workflow runs. */
+export class MemoryObjectStore implements ObjectStore {
+  private readonly objects = new Map<string, { body: Buffer; versionId: string; contentType?: string }>();
+  private version = 0;
+  readonly copies: { from: ObjectRef; to: ObjectRef }[] = [];
+  readonly headReads: { key: string; bytes: number }[] = [];
+
+  put(bucket: string, key: string, body: string | Buffer, contentType?: string): string {
+    const versionId = `v${++this.version}`;
+    this.objects.set(`${bucket}/${key}`, { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), versionId, contentType });
+    return versionId;
+  }
+
+  get(bucket: string, key: string): string | undefined {
+    return this.objects.get(`${bucket}/${key}`)?.body.toString('utf8');
+  }
+
+  keys(bucket: string, prefix = ''): string[] {
+    return [...this.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort();
+  }
+
+  async exists(bucket: string, key: string): Promise<boolean> {
+    return this.objects.has(`${bucket}/${key}`);
+  }
+
+  async list(bucket: string, prefix: string, limit: number): Promise<{ objects: StoredObject[]; truncated: boolean }> {
+    const all = this.keys(bucket, prefix).map((key) => {
+      const o = this.objects.get(`${bucket}/${key}`)!;
+      return { key, size: o.body.length, versionId: o.versionId, etag: `etag-${o.versionId}` };
+    });
+    return { objects: all.slice(0, limit), truncated: all.length > limit };
+  }
+
+  async readHead(ref: ObjectRef, bytes: number): Promise<string> {
+    this.headReads.push({ key: ref.key, bytes });
+    return this.require(ref).body.subarray(0, bytes).toString('utf8');
+  }
+
+  async readText(ref: ObjectRef): Promise<string> {
+    return this.require(ref).body.toString('utf8');
+  }
+
+  async copy(from: ObjectRef, to: ObjectRef): Promise<void> {
+    this.copies.push({ from, to });
+    this.put(to.bucket, to.key, this.require(from).body);
+  }
+
+  async putText(ref: ObjectRef, body: string, contentType: string): Promise<void> {
+    this.put(ref.bucket, ref.key, body, contentType);
+  }
+
+  private require(ref: ObjectRef) {
+    const o = this.objects.get(`${ref.bucket}/${ref.key}`);
+    if (!o) throw Object.assign(new Error(`NoSuchKey: ${ref.bucket}/${ref.key}`), { name: 'NoSuchKey' });
+    return o;
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildPlatform, type PlatformStacks } from '../../lib/app';
+import { loadConfig } from '../../lib/config/load';
+import { deepMerge } from '../../lib/config/load';
+import type { PlatformConfig } from '../../lib/config/schema';
+import { parseConfig } from '../../lib/config/load';
+import { DEFAULT_CONFIG } from '../../lib/config/defaults';
+import { FEATURE_FLAGS } from '../../lib/feature-flags';
+
+export interface Synthesized {
+  readonly app: App;
+  readonly config: PlatformConfig;
+  readonly stages: Map<string, PlatformStacks>;
+  template(stack: Stack): Template;
+}
+
+/** Builds the platform for a config (defaults, or defaults merged with an override), no cdk-nag. */
+export function synthPlatform(override?: unknown, options: { nag?: boolean; file?: string } = {}): Synthesized {
+  const config = options.file ? loadConfig({ file: options.file }) : override === undefined ? loadConfig() : parseConfig(deepMerge(DEFAULT_CONFIG, override));
+  const app = new App({ context: FEATURE_FLAGS, outdir: mkdtempSync(join(tmpdir(), 'mlops-synth-')) });
+  const stages = buildPlatform(app, config, { nag: options.nag ?? false });
+  const cache = new Map<Stack, Template>();
+  return {
+    app,
+    config,
+    stages,
+    template(stack) {
+      if (!cache.has(stack)) cache.set(stack, Template.fromStack(stack));
+      return cache.get(stack)!;
+    },
+  };
+}
