@@ -1,0 +1,119 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { normalizeTemplate } from '../helpers/normalize';
+import { synthPlatform, type Synthesized } from '../helpers/synth';
+
+let s: Synthesized;
+const data = () => s.template(s.stages.get('dev')!.data);
+
+beforeAll(() => {
+  s = synthPlatform({ notifications: { emails: ['ml@example.com'] } });
+});
+
+describe('data stack', () => {
+  it('has a rotating KMS key with an alias, retained on delete', () => {
+    data().hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    data().hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    data().hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/mlops-dev' });
+  });
+
+  it('lets CloudWatch Logs use the key only for this stage\'s log groups', () => {
+    const key = Object.values(data().findResources('AWS::KMS::Key'))[0] as any;
+    const stmt = key.Properties.KeyPolicy.Statement.find((x: any) => x.Sid === 'AllowPlatformLogGroups');
+    expect(JSON.stringify(stmt.Condition)).toContain('/aws/lambda/mlops-dev-');
+    expect(JSON.stringify(stmt.Condition)).toContain('/aws/vendedlogs/states/mlops-dev-');
+  });
+
+  it('creates four versioned buckets, all blocking public access and retained', () => {
+    const buckets = data().findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(4);
+    for (const b of Object.values(buckets) as any[]) {
+      expect(b.DeletionPolicy).toBe('Retain');
+      expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(b.Properties.OwnershipControls.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    }
+  });
+
+  it('encrypts the data buckets with the key and the access-log bucket with SSE-S3', () => {
+    const kms = Object.values(data().findResources('AWS::S3::Bucket')).filter(
+      (b: any) => b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm === 'aws:kms',
+    ) as any[];
+    expect(kms).toHaveLength(3);
+    for (const b of kms) {
+      expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toMatchObject({ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] } } });
+      expect(b.Properties.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: expect.stringMatching(/^AccessLogsBucket/) } });
+    }
+    data().hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: { 'Fn::Join': ['', ['mlops-dev-logs-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]] },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+  });
+
+  it('expires noncurrent versions and aborts incomplete multipart uploads on every data bucket', () => {
+    const rules = Object.values(data().findResources('AWS::S3::Bucket')).map((b: any) => b.Properties.LifecycleConfiguration.Rules[0]);
+    for (const r of rules) {
+      expect(r).toMatchObject({ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } });
+    }
+  });
+
+  it('denies non-TLS and TLS below 1.2 on every bucket', () => {
+    const policies = Object.values(data().findResources('AWS::S3::BucketPolicy')) as any[];
+    expect(policies).toHaveLength(4);
+    for (const p of policies) {
+      const denies = p.Properties.PolicyDocument.Statement.filter((x: any) => x.Effect === 'Deny');
+      expect(denies.map((d: any) => d.Condition)).toEqual(
+        expect.arrayContaining([{ Bool: { 'aws:SecureTransport': 'false' } }, { NumericLessThan: { 's3:TlsVersion': 1.2 } }]),
+      );
+    }
+  });
+
+  it('sends landing bucket events to EventBridge', () => {
+    data().hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: Match.stringLikeRegexp('^LandingBucket') },
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    });
+  });
+
+  it('has a KMS-encrypted notifications topic that refuses non-TLS publishing, with e-mail subscriptions', () => {
+    data().hasResourceProperties('AWS::SNS::Topic', { TopicName: 'mlops-dev-notifications', KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+    data().hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    data().hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ml@example.com' });
+  });
+
+  it('exports only the key ARN, under a name the pipeline stacks derive', () => {
+    const outputs = data().toJSON().Outputs as Record<string, any>;
+    const exports = Object.values(outputs).filter((o) => o.Export).map((o) => o.Export.Name);
+    expect(exports).toEqual(['mlops-dev-DataKeyArn']);
+  });
+
+  it('deletes buckets and key when the stage does not retain data', () => {
+    const dev = synthPlatform({ stages: [{ name: 'dev', retainData: false }] });
+    const t = dev.template(dev.stages.get('dev')!.data);
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    t.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+    t.resourceCountIs('Custom::S3AutoDeleteObjects', 4);
+  });
+
+  it('matches the normalized snapshot, with these resources by type', () => {
+    const json = data().toJSON();
+    const types: Record<string, number> = {};
+    for (const r of Object.values(normalizeTemplate(json).Resources) as any[]) types[r.Type] = (types[r.Type] ?? 0) + 1;
+    expect(types).toEqual({
+      'AWS::KMS::Key': 1,
+      'AWS::KMS::Alias': 1,
+      'AWS::S3::Bucket': 4,
+      'AWS::S3::BucketPolicy': 4,
+      'Custom::S3BucketNotifications': 1,
+      'AWS::Lambda::Function': 1,
+      'AWS::IAM::Role': 1,
+      'AWS::IAM::Policy': 1,
+      'AWS::SNS::Topic': 1,
+      'AWS::SNS::TopicPolicy': 1,
+      'AWS::SNS::Subscription': 1,
+    });
+    expect(normalizeTemplate(json)).toMatchSnapshot();
+  });
+});

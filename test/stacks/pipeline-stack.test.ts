@@ -1,0 +1,227 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SAGEMAKER_TRANSIENT_ERRORS } from '../../lib/constructs/training-workflow';
+import { stateMachines } from '../helpers/asl';
+import { normalizeTemplate } from '../helpers/normalize';
+import { synthPlatform, type Synthesized } from '../helpers/synth';
+
+let s: Synthesized;
+const pipeline = () => s.template(s.stages.get('dev')!.pipelines[0]!);
+const asl = () => stateMachines(pipeline())[0]!.definition;
+const policyStatements = () =>
+  Object.values(pipeline().findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement.map((st: any) => ({ policy: p, ...st })));
+
+beforeAll(() => {
+  s = synthPlatform();
+});
+
+describe('pipeline stack: trigger', () => {
+  it('routes only Object Created events of the landing bucket under the pipeline prefix', () => {
+    pipeline().hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: {
+          bucket: { name: [{ 'Fn::Join': ['', ['mlops-dev-landing-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]] }] },
+          object: { key: [{ prefix: 'breast-cancer/' }] },
+        },
+      },
+    });
+  });
+
+  it('gives the rule target a DLQ and a bounded retry policy', () => {
+    pipeline().hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } }, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } })],
+    });
+  });
+
+  it('sends failed trigger invocations to the same DLQ after two retries', () => {
+    pipeline().hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } } },
+    });
+  });
+
+  it('encrypts the DLQ and refuses non-TLS access to it', () => {
+    pipeline().hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    pipeline().hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+});
+
+describe('pipeline stack: functions and roles', () => {
+  it('runs every platform function on Node.js 24 with tracing and a KMS-encrypted, retained-for-90-days log group', () => {
+    const fns = Object.values(pipeline().findResources('AWS::Lambda::Function')).filter((f: any) => f.Properties.FunctionName);
+    expect(fns.map((f: any) => f.Properties.FunctionName).sort()).toEqual([
+      'mlops-dev-breast-cancer-dataset-trigger',
+      'mlops-dev-breast-cancer-notify',
+      'mlops-dev-breast-cancer-quality-gate',
+      'mlops-dev-breast-cancer-validate-dataset',
+    ]);
+    for (const f of fns as any[]) {
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', TracingConfig: { Mode: 'Active' }, Architectures: ['arm64'] });
+    }
+    const groups = Object.values(pipeline().findResources('AWS::Logs::LogGroup')) as any[];
+    expect(groups).toHaveLength(5);
+    for (const g of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 90, KmsKeyId: { 'Fn::ImportValue': 'mlops-dev-DataKeyArn' } });
+  });
+
+  it('attaches no AWS managed policy to the platform\'s own roles', () => {
+    const roles = pipeline().findResources('AWS::IAM::Role');
+    const own = Object.entries(roles).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
+    expect(own.length).toBeGreaterThanOrEqual(6);
+    for (const [, r] of own as [string, any][]) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('lets SageMaker assume the execution role only on behalf of this account', () => {
+    pipeline().hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+      },
+    });
+  });
+
+  it('scopes every S3 object permission of platform roles to the pipeline prefix', () => {
+    const s3 = policyStatements().filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:') && a !== 's3:ListBucket' && a !== 's3:ListBucketVersions'));
+    const own = s3.filter((st) => !JSON.stringify(st.policy.Properties.Roles).includes('CDKBucketDeployment'));
+    expect(own.length).toBeGreaterThan(4);
+    for (const st of own) {
+      for (const r of [st.Resource].flat()) expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/)?\*"/);
+    }
+  });
+
+  it('lets the state machine pass only the SageMaker role, and only to SageMaker', () => {
+    const pass = policyStatements().filter((st) => st.Action === 'iam:PassRole');
+    expect(pass).toHaveLength(1);
+    expect(pass[0]).toMatchObject({
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerExecutionRole/), 'Arn'] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    });
+  });
+
+  it('limits SageMaker job permissions to this pipeline\'s job-name prefix', () => {
+    const jobs = policyStatements().filter((st) => [st.Action].flat().some((a: string) => /sagemaker:(Create|Describe|Stop)(Processing|Training)Job/.test(a)));
+    expect(jobs).toHaveLength(2);
+    for (const st of jobs) expect(JSON.stringify(st.Resource)).toMatch(/(processing|training)-job\/mlops-dev-breast-cancer--\*"/);
+  });
+
+  it('allows the .sync integrations to manage their EventBridge rules', () => {
+    const rules = policyStatements().find((st) => [st.Action].flat().includes('events:PutTargets'));
+    expect(JSON.stringify(rules.Resource)).toContain('rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule');
+    expect(JSON.stringify(rules.Resource)).toContain('rule/StepFunctionsGetEventsForSageMakerProcessingJobsRule');
+  });
+});
+
+describe('pipeline stack: training workflow', () => {
+  it('logs everything to a KMS-encrypted log group and traces with X-Ray', () => {
+    pipeline().hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'mlops-dev-breast-cancer-training',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+    pipeline().hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/states/mlops-dev-breast-cancer-training' });
+  });
+
+  it('retries transient errors and catches failures on every SageMaker task', () => {
+    const sageMakerStates = Object.entries(asl().States as Record<string, any>).filter(([, st]) => /sagemaker:/.test(st.Resource ?? ''));
+    expect(sageMakerStates.map(([n]) => n).sort()).toEqual(['Evaluate', 'Preprocess', 'RegisterModel', 'Train']);
+    for (const [, st] of sageMakerStates) {
+      expect(st.Retry[0]).toMatchObject({ ErrorEquals: SAGEMAKER_TRANSIENT_ERRORS, BackoffRate: 2, MaxAttempts: 5, JitterStrategy: 'FULL' });
+      expect(st.Retry[1].ErrorEquals).toContain('SageMaker.ResourceLimitExceededException');
+      expect(st.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyRunFailed' }]);
+    }
+  });
+
+  it('encrypts job volumes and outputs with the data key and isolates the containers from the network', () => {
+    const states = asl().States;
+    for (const name of ['Preprocess', 'Evaluate']) {
+      const p = states[name].Parameters;
+      expect(p.ProcessingResources.ClusterConfig.VolumeKmsKeyId).toContain('mlops-dev-DataKeyArn');
+      expect(p.ProcessingOutputConfig.KmsKeyId).toContain('mlops-dev-DataKeyArn');
+      expect(p.NetworkConfig.EnableNetworkIsolation).toBe(true);
+      expect(p.StoppingCondition.MaxRuntimeInSeconds).toBe(3600);
+    }
+    const t = states.Train.Parameters;
+    expect(t).toMatchObject({ EnableNetworkIsolation: true, StoppingCondition: { MaxRuntimeInSeconds: 14400 } });
+    expect(t.ResourceConfig.VolumeKmsKeyId).toContain('mlops-dev-DataKeyArn');
+    expect(t.EnableManagedSpotTraining).toBeUndefined();
+  });
+
+  it('uses the built-in XGBoost 1.7-1 and SKLearn 1.2-1 images from the region mapping', () => {
+    const mapping = pipeline().toJSON().Mappings.BuiltInImageAccounts;
+    expect(Object.keys(mapping)).toHaveLength(29);
+    expect(mapping['us-east-1']).toEqual({ account: '683313688378' });
+    expect(asl().States.Train.Parameters.AlgorithmSpecification.TrainingImage).toBe('141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1');
+    expect(asl().States.Preprocess.Parameters.AppSpecification.ImageUri).toBe('141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3');
+  });
+
+  it('refuses, at deploy time, a region without the images when the stage names none', () => {
+    const rules = pipeline().toJSON().Rules;
+    expect(rules.SupportedRegion.Assertions[0].Assert['Fn::Contains'][0]).not.toContain('ca-west-1');
+    expect(rules.SupportedRegion.Assertions[0].Assert['Fn::Contains'][0]).toContain('eu-west-1');
+  });
+
+  it('registers models as PendingManualApproval with metrics and lineage', () => {
+    const p = asl().States.RegisterModel.Parameters;
+    expect(p).toMatchObject({ ModelPackageGroupName: 'mlops-dev-breast-cancer', ModelApprovalStatus: 'PendingManualApproval' });
+    expect(Object.keys(p.CustomerMetadataProperties).sort()).toEqual(
+      ['code-version', 'dataset-sha256.$', 'dataset.$', 'execution.$', 'lineage.$', 'metric:auc.$', 'training-job.$'].sort(),
+    );
+    pipeline().hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'mlops-dev-breast-cancer' });
+  });
+
+  it('matches the normalized snapshot, with these resources by type', () => {
+    const json = normalizeTemplate(pipeline().toJSON());
+    const types: Record<string, number> = {};
+    for (const r of Object.values(json.Resources) as any[]) types[r.Type] = (types[r.Type] ?? 0) + 1;
+    expect(types).toEqual({
+      'AWS::IAM::Role': 7,
+      'AWS::IAM::Policy': 7,
+      'AWS::Lambda::Function': 5,
+      'AWS::Logs::LogGroup': 5,
+      'AWS::Lambda::LayerVersion': 1,
+      'Custom::CDKBucketDeployment': 1,
+      'AWS::SageMaker::ModelPackageGroup': 1,
+      'AWS::StepFunctions::StateMachine': 1,
+      'AWS::SQS::Queue': 1,
+      'AWS::SQS::QueuePolicy': 1,
+      'AWS::Lambda::EventInvokeConfig': 1,
+      'AWS::Events::Rule': 1,
+      'AWS::Lambda::Permission': 1,
+    });
+    expect(json).toMatchSnapshot();
+  });
+});
+
+describe('pipeline stack: configuration variants', () => {
+  it('trains on spot with checkpoints and a max wait when spot is enabled', () => {
+    const v = synthPlatform({ pipelines: [{ ...s.config.pipelines[0], training: { ...s.config.pipelines[0]!.training, spot: { enabled: true, maxWaitSeconds: 20000 } } }] });
+    const t = stateMachines(v.template(v.stages.get('dev')!.pipelines[0]!))[0]!.definition.States.Train.Parameters;
+    expect(t).toMatchObject({ EnableManagedSpotTraining: true, CheckpointConfig: { 'S3Uri.$': '$.validation.paths.checkpoints' }, StoppingCondition: { MaxWaitTimeInSeconds: 20000 } });
+  });
+
+  it('shards training data and encrypts inter-node traffic with several instances; omits the volume key on NVMe types', () => {
+    const base = s.config.pipelines[0]!;
+    const v = synthPlatform({ pipelines: [{ ...base, training: { ...base.training, instanceCount: 3, instanceType: 'ml.m5d.2xlarge' } }] });
+    const t = stateMachines(v.template(v.stages.get('dev')!.pipelines[0]!))[0]!.definition.States.Train.Parameters;
+    expect(t.InputDataConfig[0].DataSource.S3DataSource.S3DataDistributionType).toBe('ShardedByS3Key');
+    expect(t.InputDataConfig[1].DataSource.S3DataSource.S3DataDistributionType).toBe('FullyReplicated');
+    expect(t.EnableInterContainerTrafficEncryption).toBe(true);
+    expect(t.ResourceConfig).toEqual({ InstanceCount: 3, InstanceType: 'ml.m5d.2xlarge', VolumeSizeInGB: 30 });
+  });
+
+  it('uses a custom training image and may pull only from its repository', () => {
+    const base = s.config.pipelines[0]!;
+    const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/xgb-custom:2.0';
+    const v = synthPlatform({ pipelines: [{ ...base, training: { ...base.training, image } }] });
+    const tpl = v.template(v.stages.get('dev')!.pipelines[0]!);
+    expect(stateMachines(tpl)[0]!.definition.States.Train.Parameters.AlgorithmSpecification.TrainingImage).toBe(image);
+    expect(JSON.stringify(tpl.findResources('AWS::IAM::Policy'))).toContain(':ecr:eu-west-1:123456789012:repository/team/xgb-custom');
+  });
+
+  it('registers models as Approved in an auto-approving stage', () => {
+    const v = synthPlatform({ stages: [{ name: 'dev', autoApprove: true }] });
+    expect(stateMachines(v.template(v.stages.get('dev')!.pipelines[0]!))[0]!.definition.States.RegisterModel.Parameters.ModelApprovalStatus).toBe('Approved');
+  });
+});
