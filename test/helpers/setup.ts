@@ -16,3 +16,4 @@ process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
 process.env.AWS_REGION ??= 'eu-west-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'test-only-no-aws';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test-only-no-aws';
+process.env.LOG_LEVEL ??= 'ERROR';

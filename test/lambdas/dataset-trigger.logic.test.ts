@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { candidateKeys, datasetForKey, onObjectCreated } from '../../lambdas/dataset-trigger/logic';
+import { memoryLogger } from '../../lambdas/shared/logger';
+import { executionName } from '../../lambdas/shared/run';
+import { FakeStepFunctions } from '../helpers/fake-sfn';
+import { MemoryObjectStore } from '../helpers/memory-store';
+
+const BUCKET = 'landing';
+const PIPE = 'churn';
+
+function setup() {
+  const store = new MemoryObjectStore();
+  const sfn = new FakeStepFunctions();
+  const log = memoryLogger();
+  const deps = { pipeline: PIPE, landingBucket: BUCKET, store, starter: sfn, log };
+  return { store, sfn, log, deps };
+}
+
+describe('datasetForKey', () => {
+  it.each([
+    ['churn/2026-11/part-1.csv', { datasetId: '2026-11', prefix: 'churn/2026-11/', singleObject: false }],
+    ['churn/2026-11/nested/dir/part-2.csv', { datasetId: '2026-11', prefix: 'churn/2026-11/', singleObject: false }],
+    ['churn/snapshot.csv', { datasetId: 'snapshot.csv', prefix: 'churn/snapshot.csv', singleObject: true }],
+    ['churn/données été/a b.csv', { datasetId: 'données été', prefix: 'churn/données été/', singleObject: false }],
+  ])('maps %s to its dataset', (key, expected) => {
+    const d = datasetForKey(key, PIPE, BUCKET);
+    expect(d).toEqual({ kind: 'dataset', input: { pipeline: PIPE, bucket: BUCKET, reason: 'data-drop', ...expected } });
+  });
+
+  it.each([
+    ['other/2026/x.csv', 'outside the pipeline prefix'],
+    ['churnx/a.csv', 'outside the pipeline prefix'],
+    ['quarantine/churn/a/x.csv', 'outside the pipeline prefix'],
+    ['churn/2026/', 'folder placeholder'],
+    ['churn/../etc/x.csv', '".." path segment'],
+    ['churn/a//x.csv', 'empty, "." or ".." path segment'],
+    ['churn/./x.csv', 'path segment'],
+    ['churn/a\u0000b/x.csv', 'control characters'],
+  ])('ignores %s with a reason', (key, reason) => {
+    const d = datasetForKey(key, PIPE, BUCKET);
+    expect(d.kind).toBe('ignored');
+    expect(d.kind === 'ignored' && d.reason).toContain(reason);
+  });
+});
+
+describe('candidateKeys', () => {
+  it('decodes S3 notification encoding first, then keeps the raw key', () => {
+    expect(candidateKeys('churn/my+data/a%C3%A9.csv')).toEqual(['churn/my data/aé.csv', 'churn/my+data/a%C3%A9.csv']);
+  });
+
+  it('keeps a key unchanged when there is nothing to decode', () => {
+    expect(candidateKeys('churn/2026/part-1.csv')).toEqual(['churn/2026/part-1.csv']);
+  });
+
+  it('treats a lone percent sign as a raw key', () => {
+    expect(candidateKeys('churn/100%/x.csv')).toEqual(['churn/100%/x.csv']);
+  });
+});
+
+describe('executionName', () => {
+  it('is deterministic, at most 80 characters, and only uses allowed characters', () => {
+    const ids = ['2026-11', 'a b c', 'données', '../../x', 'x'.repeat(500), '💥', '<>{}[]?*"#%\\^|~`$&,;:/'];
+    for (const id of ids) {
+      const name = executionName('a-twenty-four-char-name1', id);
+      expect(name).toBe(executionName('a-twenty-four-char-name1', id));
+      expect(name.length).toBeLessThanOrEqual(80);
+      expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+    }
+  });
+
+  it('tells apart dataset ids that look alike once sanitized', () => {
+    expect(executionName(PIPE, 'a b')).not.toBe(executionName(PIPE, 'a-b'));
+    expect(executionName(PIPE, 'a b')).toMatch(/^churn-a-b-[0-9a-f]{16}$/);
+  });
+});
+
+describe('onObjectCreated', () => {
+  it('starts one run when the same event is delivered twice', async () => {
+    const { sfn, deps } = setup();
+    const first = await onObjectCreated(BUCKET, 'churn/d1/part-1.csv', deps);
+    const second = await onObjectCreated(BUCKET, 'churn/d1/part-1.csv', deps);
+    expect(first).toMatchObject({ action: 'started', datasetId: 'd1' });
+    expect(second.action).toBe('started');
+    expect(sfn.executions.size).toBe(1);
+  });
+
+  it('starts one run for all files of one upload, and none once that run has finished', async () => {
+    const { sfn, deps } = setup();
+    for (let i = 0; i < 5; i++) await onObjectCreated(BUCKET, `churn/d1/part-${i}.csv`, deps);
+    expect(sfn.executions.size).toBe(1);
+    sfn.executions.get(executionName(PIPE, 'd1'))!.status = 'SUCCEEDED';
+    expect(await onObjectCreated(BUCKET, 'churn/d1/late-file.csv', deps)).toMatchObject({ action: 'already-started' });
+    expect(sfn.executions.size).toBe(1);
+  });
+
+  it('ignores a key outside the pipeline and logs why', async () => {
+    const { sfn, log, deps } = setup();
+    expect(await onObjectCreated(BUCKET, 'fraud/d1/x.csv', deps)).toEqual({ action: 'ignored', reason: 'key is outside the pipeline prefix "churn/"' });
+    expect(sfn.calls).toEqual([]);
+    expect(log.entries).toEqual([expect.objectContaining({ level: 'WARN', message: 'object ignored', data: expect.objectContaining({ key: 'fraud/d1/x.csv' }) })]);
+  });
+
+  it('ignores events of another bucket', async () => {
+    const { sfn, deps } = setup();
+    expect((await onObjectCreated('elsewhere', 'churn/d1/x.csv', deps)).action).toBe('ignored');
+    expect(sfn.calls).toEqual([]);
+  });
+
+  it('finds the real object behind a URL-encoded key with spaces', async () => {
+    const { store, sfn, deps } = setup();
+    store.put(BUCKET, 'churn/my data/été.csv', 'a,b\n');
+    const out = await onObjectCreated(BUCKET, 'churn/my+data/%C3%A9t%C3%A9.csv', deps);
+    expect(out).toMatchObject({ action: 'started', datasetId: 'my data' });
+    expect([...sfn.executions.values()][0]!.input).toContain('"prefix":"churn/my data/"');
+  });
+
+  it('uses the raw key when that is the one that exists (a literal plus sign)', async () => {
+    const { store, deps } = setup();
+    store.put(BUCKET, 'churn/c++/x.csv', 'a,b\n');
+    expect(await onObjectCreated(BUCKET, 'churn/c++/x.csv', deps)).toMatchObject({ action: 'started', datasetId: 'c++' });
+  });
+
+  it('ignores a key whose object no longer exists under either reading', async () => {
+    const { sfn, deps } = setup();
+    expect(await onObjectCreated(BUCKET, 'churn/a+b/x.csv', deps)).toMatchObject({ action: 'ignored', reason: expect.stringContaining('no longer exists') });
+    expect(sfn.calls).toEqual([]);
+  });
+
+  it('ignores a path-traversal key instead of starting a run on it', async () => {
+    const { sfn, deps } = setup();
+    expect((await onObjectCreated(BUCKET, 'churn/../secrets/x.csv', deps)).action).toBe('ignored');
+    expect(sfn.calls).toEqual([]);
+  });
+});

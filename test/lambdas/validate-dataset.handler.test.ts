@@ -1,0 +1,77 @@
+import { CopyObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler, rulesFromEnv } from '../../lambdas/validate-dataset/handler';
+
+const s3 = mockClient(S3Client);
+/** A GetObject body: the code under test only calls transformToString. */
+const body = (text: string) => ({ transformToString: async () => text });
+const input = {
+  input: { pipeline: 'churn', bucket: 'landing', datasetId: 'my data', prefix: 'churn/my data/', singleObject: false, reason: 'data-drop' },
+  executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:churn-x',
+  startTime: '2026-11-22T10:00:00.000Z',
+};
+
+beforeEach(() => {
+  Object.assign(process.env, {
+    COLUMNS: JSON.stringify(['label', 'f1']),
+    LABEL: 'label',
+    MIN_ROWS: '2',
+    MAX_BYTES: '1000000',
+    MAX_OBJECTS: '100',
+    HEAD_BYTES: '65536',
+    ARTIFACTS_BUCKET: 'artifacts',
+    RESOURCE_PREFIX: 'mlops-dev-churn',
+    QUARANTINE_PREFIX: 'quarantine',
+  });
+});
+afterEach(() => s3.reset());
+
+function listing(keys: [string, number][]) {
+  s3.on(ListObjectVersionsCommand).resolves({
+    IsTruncated: false,
+    Versions: keys.flatMap(([Key, Size], i) => [
+      { Key, Size, VersionId: `new-${i}`, IsLatest: true, ETag: `"e${i}"` },
+      { Key, Size: 1, VersionId: `old-${i}`, IsLatest: false },
+    ]),
+  });
+}
+
+describe('validate-dataset handler', () => {
+  it('lists latest versions, reads each file with a ranged GET of that version, and writes the manifest', async () => {
+    listing([['churn/my data/a.csv', 100]]);
+    s3.on(GetObjectCommand).resolves({ Body: body('label,f1\n1,2\n0,3\n1,4\n') as never });
+    s3.on(PutObjectCommand).resolves({});
+    const out = await handler(input);
+    expect(out.accepted).toBe(true);
+    expect(s3.commandCalls(ListObjectVersionsCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'landing', Prefix: 'churn/my data/' });
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'landing', Key: 'churn/my data/a.csv', VersionId: 'new-0', Range: 'bytes=0-65535' });
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.Key)).toEqual([expect.stringMatching(/^churn\/runs\/[0-9a-f]{12}\/input\/dataset\.manifest$/), expect.stringMatching(/lineage\.json$/)]);
+    expect(puts[0]).toMatchObject({ Bucket: 'artifacts', ContentType: 'application/json', Body: '[{"prefix":"s3://landing/churn/my data/"},"a.csv"]' });
+  });
+
+  it('copies rejected files by version with a URL-encoded CopySource', async () => {
+    listing([['churn/my data/a+b.csv', 100]]);
+    s3.on(GetObjectCommand).resolves({ Body: body('wrong,header\n1,2\n') as never });
+    s3.on(CopyObjectCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    const out = await handler(input);
+    expect(out.accepted).toBe(false);
+    expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'landing',
+      Key: 'quarantine/churn/my data/a+b.csv',
+      CopySource: 'landing/churn%2Fmy%20data%2Fa%2Bb.csv?versionId=new-0',
+    });
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Key).toBe('quarantine/churn/my data/reason.json');
+  });
+
+  it('throws a typed error for input that is not a workflow input', async () => {
+    await expect(handler({ input: { pipeline: 'churn' } })).rejects.toMatchObject({ name: 'InvalidInputError' });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('refuses a COLUMNS variable that is not a list of names', () => {
+    expect(() => rulesFromEnv({ ...process.env, COLUMNS: '{"a":1}' })).toThrow('COLUMNS must be a JSON array of strings');
+  });
+});

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../lambdas/shared/logger';
+import { headerProblems, inspectCsvHead, parseCsvLine } from '../../lambdas/validate-dataset/csv';
+import { fitMetadata, processingManifest, validateDataset } from '../../lambdas/validate-dataset/logic';
+import type { ValidateTask } from '../../lambdas/validate-dataset/schema';
+import { MemoryObjectStore } from '../helpers/memory-store';
+
+const LANDING = 'landing';
+const ARTIFACTS = 'artifacts';
+const COLUMNS = ['label', 'f1', 'f2'];
+const rows = (n: number, start = 0) => Array.from({ length: n }, (_, i) => `${(i + start) % 2},${i * 0.5},${i * 2}`).join('\n');
+const csv = (n: number, header = COLUMNS.join(',')) => `${header}\n${rows(n)}\n`;
+
+function task(datasetId = 'd1', singleObject = false): ValidateTask {
+  return {
+    input: { pipeline: 'churn', bucket: LANDING, datasetId, prefix: singleObject ? `churn/${datasetId}` : `churn/${datasetId}/`, singleObject, reason: 'data-drop' },
+    executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:mlops-dev-churn-training:churn-d1-abc',
+    startTime: '2026-11-22T10:00:00.000Z',
+  };
+}
+
+function setup(rules: Partial<{ minRows: number; maxBytes: number; maxObjects: number; headBytes: number }> = {}) {
+  const store = new MemoryObjectStore();
+  const log = memoryLogger();
+  const deps = {
+    store,
+    log,
+    rules: { columns: COLUMNS, label: 'label', minRows: 20, maxBytes: 1_000_000, maxObjects: 10, headBytes: 4096, ...rules },
+    artifactsBucket: ARTIFACTS,
+    resourcePrefix: 'mlops-dev-churn',
+    quarantinePrefix: 'quarantine',
+    now: () => new Date('2026-11-22T10:01:00Z'),
+  };
+  return { store, log, deps };
+}
+
+describe('csv helpers', () => {
+  it('parses quoted fields with commas and escaped quotes', () => {
+    expect(parseCsvLine('a,"b, c","say ""hi""", d ')).toEqual(['a', 'b, c', 'say "hi"', 'd']);
+  });
+
+  it('strips a byte-order mark and reads CRLF lines', () => {
+    expect(inspectCsvHead('\uFEFFlabel,f1,f2\r\n1,2,3\r\n0,1,1\r\n', true)).toEqual({ header: ['label', 'f1', 'f2'], dataLines: 2 });
+  });
+
+  it('does not count a possibly cut last line of a partial read', () => {
+    expect(inspectCsvHead('label,f1,f2\n1,2,3\n0,1', false).dataLines).toBe(1);
+  });
+
+  it('explains how a header differs from the configured columns', () => {
+    expect(headerProblems(['f1', 'x', 'f2'], COLUMNS, 'label')).toEqual(['label column "label" is missing', 'unexpected columns: x']);
+    expect(headerProblems(['f1', 'label', 'f2'], COLUMNS, 'label')).toEqual(['columns are not in the configured order (expected label, f1, f2)']);
+    expect(headerProblems(COLUMNS, COLUMNS, 'label')).toEqual([]);
+  });
+});
+
+describe('validateDataset: accepted', () => {
+  it('plans the run: job names, S3 paths, and a processing manifest of exactly the validated files', async () => {
+    const { store, deps } = setup();
+    store.put(LANDING, 'churn/d1/a.csv', csv(15));
+    store.put(LANDING, 'churn/d1/sub/b.csv', csv(15));
+    store.put(LANDING, 'churn/d1/', '');
+    store.put(LANDING, 'churn/d10/c.csv', csv(15));
+    const out = await validateDataset(task(), deps);
+    if (!out.accepted) throw new Error(`rejected: ${out.reasons}`);
+    expect(out.dataset).toMatchObject({ uri: 's3://landing/churn/d1/', objectCount: 2, estimatedRows: 30 });
+    expect(out.jobs.training).toMatch(/^mlops-dev-churn--[0-9a-f]{12}-train$/);
+    for (const j of Object.values(out.jobs)) expect(j).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+    expect(out.paths.train).toBe(`s3://artifacts/churn/runs/${out.runId}/data/train/`);
+    const manifest = JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/dataset.manifest`)!);
+    expect(manifest).toEqual([{ prefix: 's3://landing/churn/d1/' }, 'a.csv', 'sub/b.csv']);
+    const lineage = JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/lineage.json`)!);
+    expect(lineage.objects.map((o: { key: string; versionId: string }) => [o.key, o.versionId])).toEqual([
+      ['churn/d1/a.csv', 'v1'],
+      ['churn/d1/sub/b.csv', 'v2'],
+    ]);
+    expect(lineage.sha256).toBe(out.dataset.sha256);
+  });
+
+  it('reads only the first bytes of each file', async () => {
+    const { store, deps } = setup({ headBytes: 256 });
+    store.put(LANDING, 'churn/d1/big.csv', csv(5000));
+    const out = await validateDataset(task(), deps);
+    expect(store.headReads).toEqual([{ key: 'churn/d1/big.csv', bytes: 256 }]);
+    expect(out.accepted && out.dataset.estimatedRows).toBeGreaterThan(3000);
+  });
+
+  it('takes a single object directly under the pipeline as its own dataset', async () => {
+    const { store, deps } = setup();
+    store.put(LANDING, 'churn/snap.csv', csv(30));
+    store.put(LANDING, 'churn/snap.csv.bak', 'not part of it');
+    const out = await validateDataset(task('snap.csv', true), deps);
+    if (!out.accepted) throw new Error(`rejected: ${out.reasons}`);
+    expect(out.dataset.objectCount).toBe(1);
+    expect(JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/dataset.manifest`)!)).toEqual([{ prefix: 's3://landing/churn/' }, 'snap.csv']);
+  });
+
+  it('gives a different run id to a later execution that reuses the name', async () => {
+    const { store, deps } = setup();
+    store.put(LANDING, 'churn/d1/a.csv', csv(30));
+    const a = await validateDataset(task(), deps);
+    const b = await validateDataset({ ...task(), startTime: '2027-03-01T00:00:00.000Z' }, deps);
+    expect(a.accepted && b.accepted && a.runId !== b.runId).toBe(true);
+  });
+});
+
+describe('validateDataset: rejected', () => {
+  it('quarantines a dataset with a wrong header, with reason.json, leaving the originals untouched', async () => {
+    const { store, log, deps } = setup();
+    store.put(LANDING, 'churn/d1/a.csv', csv(30, 'label,f1,extra'));
+    store.put(LANDING, 'churn/d1/sub/b.csv', csv(30));
+    const out = await validateDataset(task(), deps);
+    expect(out).toEqual({
+      accepted: false,
+      reasons: ['churn/d1/a.csv: missing columns: f2', 'churn/d1/a.csv: unexpected columns: extra'],
+      datasetUri: 's3://landing/churn/d1/',
+      quarantineUri: 's3://landing/quarantine/churn/d1/',
+    });
+    expect(store.keys(LANDING, 'quarantine/')).toEqual(['quarantine/churn/d1/a.csv', 'quarantine/churn/d1/reason.json', 'quarantine/churn/d1/sub/b.csv']);
+    expect(store.get(LANDING, 'churn/d1/a.csv')).toBe(csv(30, 'label,f1,extra'));
+    const reason = JSON.parse(store.get(LANDING, 'quarantine/churn/d1/reason.json')!);
+    expect(reason).toMatchObject({ pipeline: 'churn', datasetId: 'd1', reasons: out.accepted ? [] : out.reasons, rejectedAt: '2026-11-22T10:01:00.000Z' });
+    expect(store.copies[0]!.from.versionId).toBe('v1');
+    expect(log.entries.some((e) => e.level === 'WARN' && e.message === 'dataset rejected')).toBe(true);
+    expect(store.keys(ARTIFACTS)).toEqual([]);
+  });
+
+  it.each([
+    ['a non-CSV file', { 'churn/d1/a.csv': csv(30), 'churn/d1/b.parquet': 'PAR1' }, 'churn/d1/b.parquet: only .csv files are accepted'],
+    ['an empty file', { 'churn/d1/a.csv': csv(30), 'churn/d1/b.csv': '' }, 'churn/d1/b.csv: the file is empty'],
+    ['too few rows', { 'churn/d1/a.csv': csv(5) }, 'about 5 data rows, fewer than the required 20 (dataset.minRows)'],
+    ['columns out of order', { 'churn/d1/a.csv': csv(30, 'f1,label,f2') }, 'churn/d1/a.csv: columns are not in the configured order (expected label, f1, f2)'],
+    ['a missing label', { 'churn/d1/a.csv': csv(30, 'f1,f2') }, 'churn/d1/a.csv: label column "label" is missing'],
+  ])('rejects %s with a reason naming the file and the rule', async (_, files, reason) => {
+    const { store, deps } = setup();
+    for (const [k, v] of Object.entries(files)) store.put(LANDING, k, v);
+    const out = await validateDataset(task(), deps);
+    expect(out.accepted).toBe(false);
+    expect(!out.accepted && out.reasons).toContain(reason);
+  });
+
+  it('rejects a dataset with more objects than allowed, and one larger than allowed', async () => {
+    const many = setup({ maxObjects: 3 });
+    for (let i = 0; i < 5; i++) many.store.put(LANDING, `churn/d1/p${i}.csv`, csv(10));
+    const a = await validateDataset(task(), many.deps);
+    expect(!a.accepted && a.reasons).toContain('more than 3 objects (dataset.maxObjects)');
+    const big = setup({ maxBytes: 100 });
+    big.store.put(LANDING, 'churn/d1/a.csv', csv(30));
+    const b = await validateDataset(task(), big.deps);
+    expect(!b.accepted && b.reasons[0]).toMatch(/^\d+ bytes in all, more than the limit of 100 \(dataset\.maxBytes\)$/);
+  });
+
+  it('rejects a dataset whose files are gone, saying so', async () => {
+    const { deps } = setup();
+    const out = await validateDataset(task(), deps);
+    expect(!out.accepted && out.reasons).toEqual(['no data files found']);
+  });
+});
+
+describe('metadata helpers', () => {
+  it('writes the manifest prefix of a single object as its folder', () => {
+    expect(processingManifest('b', 'p/x.csv', true, [{ key: 'p/x.csv', size: 1 }])).toBe('[{"prefix":"s3://b/p/"},"x.csv"]');
+  });
+
+  it('cuts metadata values to 256 characters', () => {
+    expect(fitMetadata('x'.repeat(300))).toHaveLength(256);
+    expect(fitMetadata('short')).toBe('short');
+  });
+});
