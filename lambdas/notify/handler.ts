@@ -1,10 +1,25 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
-import { formatNotification, type NotifyContext } from './logic';
+import { type FormattedMessage, formatNotification, type NotifyContext } from './logic';
 import { notificationSchema } from './schema';
 
-const sns = new SNSClient({});
+/** Publishes one formatted message; returns its message id. */
+export type Publisher = (topicArn: string, message: FormattedMessage) => Promise<string>;
+
+export function snsPublisher(sns: SNSClient): Publisher {
+  return async (topicArn, msg) => {
+    const out = await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: msg.subject,
+        Message: msg.body,
+        MessageAttributes: Object.fromEntries(Object.entries(msg.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+      }),
+    );
+    return out.MessageId ?? '';
+  };
+}
 
 export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyContext {
   return {
@@ -16,17 +31,14 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyCont
   };
 }
 
-export async function handler(event: unknown): Promise<{ messageId: string; subject: string }> {
-  const parsed = notificationSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidInputError(`bad notification: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const msg = formatNotification(parsed.data, contextFromEnv());
-  const out = await sns.send(
-    new PublishCommand({
-      TopicArn: requireEnv('TOPIC_ARN'),
-      Subject: msg.subject,
-      Message: msg.body,
-      MessageAttributes: Object.fromEntries(Object.entries(msg.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
-    }),
-  );
-  return { messageId: out.MessageId ?? '', subject: msg.subject };
+/** The handler over any publisher and environment. */
+export function createHandler(publish: Publisher, env: NodeJS.ProcessEnv = process.env) {
+  return async (event: unknown): Promise<{ messageId: string; subject: string }> => {
+    const parsed = notificationSchema.safeParse(event);
+    if (!parsed.success) throw new InvalidInputError(`bad notification: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const msg = formatNotification(parsed.data, contextFromEnv(env));
+    return { messageId: await publish(requireEnv('TOPIC_ARN', env), msg), subject: msg.subject };
+  };
 }
+
+export const handler = createHandler(snsPublisher(new SNSClient({})));

@@ -3,13 +3,12 @@ import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient 
 import { requireEnv, requireNumberEnv } from '../shared/env';
 import { InvalidInputError, MisconfiguredError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
+import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { metricMetadataKey, runGate, type ChampionSource, type GateDecision } from './logic';
 import { gateTaskSchema, type GateRule } from './schema';
 
 const log = createLogger('quality-gate');
-const store = new S3ObjectStore(new S3Client({}));
-const sagemaker = new SageMakerClient({});
 
 /** The latest Approved package of a group, with the metric it recorded at registration. */
 export function sageMakerChampions(client: SageMakerClient): ChampionSource {
@@ -40,8 +39,13 @@ export function ruleFromEnv(env: NodeJS.ProcessEnv = process.env): GateRule {
   };
 }
 
-export async function handler(event: unknown): Promise<GateDecision> {
-  const parsed = gateTaskSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidInputError(`bad gate input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return runGate(parsed.data.evaluationReport, { store, champions: sageMakerChampions(sagemaker), rule: ruleFromEnv(), log });
+/** The handler over any object store, model registry and environment. */
+export function createHandler(store: ObjectStore, champions: ChampionSource, env: NodeJS.ProcessEnv = process.env) {
+  return async (event: unknown): Promise<GateDecision> => {
+    const parsed = gateTaskSchema.safeParse(event);
+    if (!parsed.success) throw new InvalidInputError(`bad gate input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return runGate(parsed.data.evaluationReport, { store, champions, rule: ruleFromEnv(env), log });
+  };
 }
+
+export const handler = createHandler(new S3ObjectStore(new S3Client({})), sageMakerChampions(new SageMakerClient({})));

@@ -2,12 +2,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { requireEnv, requireNumberEnv } from '../shared/env';
 import { InvalidInputError, MisconfiguredError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
+import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { validateDataset, type ValidationResult } from './logic';
 import { validateTaskSchema, type DatasetRules } from './schema';
 
 const log = createLogger('validate-dataset');
-const store = new S3ObjectStore(new S3Client({}));
 
 /** Dataset rules from the environment the construct sets from config. */
 export function rulesFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetRules {
@@ -23,17 +23,22 @@ export function rulesFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetRules
   };
 }
 
-export async function handler(event: unknown): Promise<ValidationResult> {
-  const parsed = validateTaskSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidInputError(`bad workflow input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
-  return validateDataset(parsed.data, {
-    store,
-    rules: rulesFromEnv(),
-    artifactsBucket: requireEnv('ARTIFACTS_BUCKET'),
-    resourcePrefix: requireEnv('RESOURCE_PREFIX'),
-    quarantinePrefix: requireEnv('QUARANTINE_PREFIX'),
-    log,
-  });
+/** The handler over any object store and environment (the offline workflow runs use this). */
+export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = process.env) {
+  return async (event: unknown): Promise<ValidationResult> => {
+    const parsed = validateTaskSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new InvalidInputError(`bad workflow input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    return validateDataset(parsed.data, {
+      store,
+      rules: rulesFromEnv(env),
+      artifactsBucket: requireEnv('ARTIFACTS_BUCKET', env),
+      resourcePrefix: requireEnv('RESOURCE_PREFIX', env),
+      quarantinePrefix: requireEnv('QUARANTINE_PREFIX', env),
+      log,
+    });
+  };
 }
+
+export const handler = createHandler(new S3ObjectStore(new S3Client({})));
