@@ -1,0 +1,164 @@
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { datasetForKey } from '../../lambdas/dataset-trigger/logic';
+import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
+import type { FormattedMessage } from '../../lambdas/notify/logic';
+import { createHandler as gateHandler } from '../../lambdas/quality-gate/handler';
+import type { ChampionSource } from '../../lambdas/quality-gate/logic';
+import { parseS3Uri } from '../../lambdas/shared/object-store';
+import { executionName } from '../../lambdas/shared/run';
+import { createHandler as validateHandler } from '../../lambdas/validate-dataset/handler';
+import { resolveCfn, stateMachines } from './asl';
+import { MemoryObjectStore } from './memory-store';
+import { operationFor, validateSageMakerRequest } from './sagemaker-api';
+
+type Json = Record<string, any>;
+export type SageMakerState = 'Preprocess' | 'Train' | 'Evaluate' | 'RegisterModel';
+
+/** A failure a SageMaker stand-in raises, `times` times (default: every time). */
+export interface InjectedFailure {
+  readonly error: string;
+  readonly cause: string;
+  readonly times?: number;
+}
+
+export interface Scenario {
+  /** Landing-bucket objects (key → CSV text) present when the run starts. */
+  readonly files: Record<string, string>;
+  /** The key whose event started the run. @default - the first file */
+  readonly triggerKey?: string;
+  /** Override the execution input (bad-input paths). */
+  readonly input?: unknown;
+  /** What the evaluation job reports. @default - { auc: 0.97, accuracy: 0.95 } */
+  readonly metrics?: Record<string, number>;
+  readonly failures?: Partial<Record<SageMakerState, InjectedFailure>>;
+  readonly champion?: { readonly value?: number };
+}
+
+export interface RunOutcome {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: Json;
+  readonly error?: string;
+  readonly cause?: string;
+  /** State names in the order their tasks ran (each retry counts). */
+  readonly tasks: string[];
+  readonly sageMakerRequests: { state: string; operation: string; params: Json }[];
+  readonly notifications: FormattedMessage[];
+  readonly store: MemoryObjectStore;
+}
+
+const LANDING_ENV = 'LANDING_BUCKET';
+
+/** Environment variables of the function whose name ends with `-<suffix>`, resolved to strings. */
+function functionEnv(template: Template, suffix: string): NodeJS.ProcessEnv {
+  const json = template.toJSON();
+  const fn = Object.values(json.Resources as Record<string, Json>).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && typeof r.Properties.FunctionName === 'string' && r.Properties.FunctionName.endsWith(`-${suffix}`),
+  );
+  if (!fn) throw new Error(`no function *-${suffix} in the template`);
+  const vars = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Json).map(([k, v]) => [k, resolveCfn(v, json)]));
+  return { ...vars, AWS_REGION: 'eu-west-1' };
+}
+
+/**
+ * Runs the synthesized training workflow in aws-local-stepfunctions. Lambda tasks run the real
+ * handlers (configured with the template's environment variables) over an in-memory S3;
+ * SageMaker tasks validate their request against the official API model, then answer as
+ * SageMaker's Describe* would for a completed job.
+ */
+export async function runTrainingWorkflow(template: Template, scenario: Scenario): Promise<RunOutcome> {
+  const definition = stateMachines(template)[0]!.definition;
+  const store = new MemoryObjectStore();
+  const triggerEnv = functionEnv(template, 'dataset-trigger');
+  const landing = triggerEnv[LANDING_ENV]!;
+  for (const [key, text] of Object.entries(scenario.files)) store.put(landing, key, text);
+
+  const tasks: string[] = [];
+  const sageMakerRequests: RunOutcome['sageMakerRequests'] = [];
+  const notifications: FormattedMessage[] = [];
+  const failuresLeft = new Map(Object.entries(scenario.failures ?? {}).map(([k, f]) => [k, f.times ?? Number.POSITIVE_INFINITY]));
+  const packages: Json[] = [];
+
+  const champions: ChampionSource = {
+    latestApproved: async () => (scenario.champion ? { modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/champion/1', ...scenario.champion } : undefined),
+  };
+  const publish = async (_topic: string, m: FormattedMessage) => (notifications.push(m), `msg-${notifications.length}`);
+  const validate = validateHandler(store, functionEnv(template, 'validate-dataset'));
+  const gate = gateHandler(store, champions, functionEnv(template, 'quality-gate'));
+  const notify = notifyHandler(publish, functionEnv(template, 'notify'));
+
+  const sageMaker = (state: SageMakerState, answer: (params: Json) => Json) => async (params: any) => {
+    tasks.push(state);
+    const operation = operationFor(definition.States[state].Resource);
+    validateSageMakerRequest(operation, params);
+    sageMakerRequests.push({ state, operation, params });
+    const left = failuresLeft.get(state) ?? 0;
+    if (left > 0) {
+      failuresLeft.set(state, left - 1);
+      const f = scenario.failures![state]!;
+      throw Object.assign(new Error(f.cause), { name: f.error });
+    }
+    return answer(params);
+  };
+  const lambda = (state: string, fn: (input: unknown) => Promise<unknown>) => async (input: any) => {
+    tasks.push(state);
+    return fn(input) as Promise<any>;
+  };
+
+  const handlers: Record<string, (input: any) => Promise<any>> = {
+    ValidateDataset: lambda('ValidateDataset', validate),
+    QualityGate: lambda('QualityGate', gate),
+    NotifyRunFailed: lambda('NotifyRunFailed', notify),
+    NotifyDatasetRejected: lambda('NotifyDatasetRejected', notify),
+    NotifyGateFailed: lambda('NotifyGateFailed', notify),
+    NotifyModelRegistered: lambda('NotifyModelRegistered', notify),
+    Preprocess: sageMaker('Preprocess', (p) => {
+      for (const out of p.ProcessingOutputConfig.Outputs) {
+        const { bucket, key } = parseS3Uri(out.S3Output.S3Uri);
+        store.put(bucket, `${key}${out.OutputName}.csv`, '1,0.5,0.2\n');
+      }
+      return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`, ProcessingJobStatus: 'Completed' };
+    }),
+    Train: sageMaker('Train', (p) => ({
+      TrainingJobName: p.TrainingJobName,
+      TrainingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:training-job/${p.TrainingJobName}`,
+      TrainingJobStatus: 'Completed',
+      ModelArtifacts: { S3ModelArtifacts: `${p.OutputDataConfig.S3OutputPath}${p.TrainingJobName}/output/model.tar.gz` },
+    })),
+    Evaluate: sageMaker('Evaluate', (p) => {
+      const { bucket, key } = parseS3Uri(p.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri);
+      store.put(bucket, `${key}evaluation.json`, JSON.stringify({ metrics: scenario.metrics ?? { auc: 0.97, accuracy: 0.95 } }));
+      return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`, ProcessingJobStatus: 'Completed' };
+    }),
+    RegisterModel: sageMaker('RegisterModel', (p) => {
+      packages.push(p);
+      return { ModelPackageArn: `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${p.ModelPackageGroupName}/${packages.length}` };
+    }),
+  };
+  const taskStates = Object.entries(definition.States as Json).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+  const unanswered = taskStates.filter((n) => !handlers[n]);
+  if (unanswered.length > 0) throw new Error(`no local handler for task states: ${unanswered.join(', ')}`);
+
+  const decision = datasetForKey(scenario.triggerKey ?? Object.keys(scenario.files)[0]!, triggerEnv.PIPELINE_NAME!, landing);
+  const input = scenario.input ?? (decision.kind === 'dataset' ? decision.input : undefined);
+  const name = decision.kind === 'dataset' ? executionName(decision.input.pipeline, decision.input.datasetId) : 'bad-input';
+  const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
+  const execution = machine.run(input as any, {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      waitTimeOverrides: { Settle: 0 },
+      retryIntervalOverrides: Object.fromEntries(taskStates.map((n) => [n, 0])),
+    },
+    context: {
+      Execution: { Id: `arn:aws:states:eu-west-1:111122223333:execution:training:${name}`, Name: name, StartTime: '2026-11-22T10:00:00.000Z', Input: input },
+    },
+  } as any);
+  try {
+    const output = (await execution.result) as Json;
+    return { status: 'SUCCEEDED', output, tasks, sageMakerRequests, notifications, store };
+  } catch (e) {
+    if (!(e instanceof ExecutionError)) throw e;
+    const caught = e.cause as Error;
+    return { status: 'FAILED', error: caught.name, cause: caught.message, tasks, sageMakerRequests, notifications, store };
+  }
+}
