@@ -68,3 +68,21 @@ export function runLayout(artifactsBucket: string, pipeline: string, run: string
   } as const;
 }
 export type RunLayout = ReturnType<typeof runLayout>;
+
+/**
+ * What is wrong with a workflow input for this pipeline and landing bucket: the input must be
+ * exactly what the trigger derives from a key (a hand-started execution can send anything).
+ */
+export function workflowInputProblems(input: WorkflowInput, expected: { pipeline: string; bucket: string }): string[] {
+  const problems: string[] = [];
+  const show = (v: unknown) => JSON.stringify(v);
+  if (input.pipeline !== expected.pipeline) problems.push(`input.pipeline: expected ${show(expected.pipeline)}, got ${show(input.pipeline)}`);
+  if (input.bucket !== expected.bucket) problems.push(`input.bucket: expected the landing bucket ${show(expected.bucket)}, got ${show(input.bucket)}`);
+  if (/[/\u0000-\u001f\u007f]/.test(input.datasetId) || input.datasetId === '.' || input.datasetId === '..') {
+    problems.push(`input.datasetId: expected one path segment (no "/", control characters, "." or ".."), got ${show(input.datasetId)}`);
+  } else {
+    const prefix = `${expected.pipeline}/${input.datasetId}${input.singleObject ? '' : '/'}`;
+    if (input.prefix !== prefix) problems.push(`input.prefix: expected ${show(prefix)} for dataset ${show(input.datasetId)} (singleObject ${input.singleObject}), got ${show(input.prefix)}`);
+  }
+  return problems;
+}

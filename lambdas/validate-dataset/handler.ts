@@ -3,6 +3,7 @@ import { requireEnv, requireNumberEnv } from '../shared/env';
 import { InvalidInputError, MisconfiguredError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
+import { workflowInputProblems } from '../shared/run';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { validateDataset, type ValidationResult } from './logic';
 import { validateTaskSchema, type DatasetRules } from './schema';
@@ -30,6 +31,8 @@ export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = proce
     if (!parsed.success) {
       throw new InvalidInputError(`bad workflow input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
+    const problems = workflowInputProblems(parsed.data.input, { pipeline: requireEnv('PIPELINE_NAME', env), bucket: requireEnv('LANDING_BUCKET', env) });
+    if (problems.length > 0) throw new InvalidInputError(`bad workflow input: ${problems.join('; ')}`);
     return validateDataset(parsed.data, {
       store,
       rules: rulesFromEnv(env),

@@ -167,6 +167,8 @@ export class PipelineStack extends Stack {
         MAX_BYTES: String(p.dataset.maxBytes),
         MAX_OBJECTS: String(p.dataset.maxObjects),
         HEAD_BYTES: String(SECURE_DEFAULTS.validationHeadBytes),
+        PIPELINE_NAME: p.name,
+        LANDING_BUCKET: landing,
         ARTIFACTS_BUCKET: artifacts,
         RESOURCE_PREFIX: prefix,
         QUARANTINE_PREFIX,

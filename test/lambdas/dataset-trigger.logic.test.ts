@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { candidateKeys, datasetForKey, onObjectCreated } from '../../lambdas/dataset-trigger/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
-import { executionName } from '../../lambdas/shared/run';
+import { executionName, workflowInputProblems } from '../../lambdas/shared/run';
 import { FakeStepFunctions } from '../helpers/fake-sfn';
 import { MemoryObjectStore } from '../helpers/memory-store';
 
@@ -130,5 +130,22 @@ describe('onObjectCreated', () => {
     const { sfn, deps } = setup();
     expect((await onObjectCreated(BUCKET, 'churn/../secrets/x.csv', deps)).action).toBe('ignored');
     expect(sfn.calls).toEqual([]);
+  });
+});
+
+describe('workflowInputProblems: the validator checks the trigger contract', () => {
+  it.each(['churn/2026-11-22/a.csv', 'churn/x.csv', 'churn/my data/sub/dir/f.csv', 'churn/ünï cödé/f.csv'])('accepts what the trigger derives from %s', (key) => {
+    const d = datasetForKey(key, PIPE, BUCKET);
+    if (d.kind !== 'dataset') throw new Error(`expected a dataset for ${key}`);
+    expect(workflowInputProblems(d.input, { pipeline: PIPE, bucket: BUCKET })).toEqual([]);
+  });
+
+  it('names each wrong field with the expected and the actual value', () => {
+    const input = { pipeline: 'fraud', bucket: 'other', datasetId: 'd', prefix: 'churn/d', singleObject: false, reason: 'manual' };
+    expect(workflowInputProblems(input, { pipeline: PIPE, bucket: BUCKET })).toEqual([
+      'input.pipeline: expected "churn", got "fraud"',
+      'input.bucket: expected the landing bucket "landing", got "other"',
+      'input.prefix: expected "churn/d/" for dataset "d" (singleObject false), got "churn/d"',
+    ]);
   });
 });

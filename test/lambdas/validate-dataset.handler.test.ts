@@ -20,6 +20,8 @@ beforeEach(() => {
     MAX_BYTES: '1000000',
     MAX_OBJECTS: '100',
     HEAD_BYTES: '65536',
+    PIPELINE_NAME: 'churn',
+    LANDING_BUCKET: 'landing',
     ARTIFACTS_BUCKET: 'artifacts',
     RESOURCE_PREFIX: 'mlops-dev-churn',
     QUARANTINE_PREFIX: 'quarantine',
@@ -64,6 +66,13 @@ describe('validate-dataset handler', () => {
       CopySource: 'landing/churn%2Fmy%20data%2Fa%2Bb.csv?versionId=new-0',
     });
     expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Key).toBe('quarantine/churn/my data/reason.json');
+  });
+
+  it('refuses input for another pipeline or bucket before reading anything', async () => {
+    const other = { ...input, input: { ...input.input, pipeline: 'fraud', bucket: 'elsewhere', prefix: 'fraud/my data/' } };
+    await expect(handler(other)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('input.pipeline: expected "churn", got "fraud"') });
+    await expect(handler(other)).rejects.toThrow('input.bucket: expected the landing bucket "landing", got "elsewhere"');
+    expect(s3.calls()).toHaveLength(0);
   });
 
   it('throws a typed error for input that is not a workflow input', async () => {
