@@ -1,4 +1,5 @@
-"""Evaluation step (SageMaker Processing, SKLearn 1.2-1 container with XGBoost available).
+"""Evaluation step (SageMaker Processing in the built-in XGBoost 1.7-1 image, which also has
+pandas and scikit-learn; the SKLearn image has no xgboost).
 
 Loads the model the built-in XGBoost 1.7-1 algorithm wrote (`xgboost-model` inside
 model.tar.gz), scores the held-out test set (headerless, label first) and writes
@@ -10,13 +11,15 @@ import glob
 import json
 import math
 import os
-import sys
+import pickle  # nosec: reads only the model this run's training job wrote
 import tarfile
 import tempfile
 
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
+
+from job_io import main
 
 BASE = "/opt/ml/processing"
 SECTION = {
@@ -55,7 +58,14 @@ def load_booster(model_dir):
     if not os.path.exists(path):
         raise EvaluationError(f"model.tar.gz has no xgboost-model (it has: {sorted(os.listdir(workdir))})")
     booster = xgb.Booster()
-    booster.load_model(path)
+    try:
+        booster.load_model(path)  # what the 1.7-1 algorithm writes (Booster.save_model)
+    except xgb.core.XGBoostError:
+        # Earlier algorithm versions pickled the Booster; only unpickle what the run itself produced.
+        with open(path, "rb") as f:
+            booster = pickle.load(f)
+        if not isinstance(booster, xgb.Booster):
+            raise EvaluationError(f"xgboost-model is neither an XGBoost model file nor a pickled Booster ({type(booster).__name__})")
     return booster
 
 
@@ -121,8 +131,4 @@ def run(argv):
 
 
 if __name__ == "__main__":
-    try:
-        run(sys.argv[1:])
-    except EvaluationError as e:
-        print(f"EvaluationError: {e}", file=sys.stderr)
-        sys.exit(1)
+    main(run, EvaluationError)

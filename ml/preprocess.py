@@ -10,11 +10,12 @@ import argparse
 import glob
 import json
 import os
-import sys
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
+
+from job_io import main
 
 BASE = "/opt/ml/processing"
 SEED = 42
@@ -32,6 +33,21 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def header_problems(header, columns):
+    """Short enough for the 1 KB ExitMessage: what is missing, extra, or out of order."""
+    missing = [c for c in columns if c not in header]
+    unexpected = [h for h in header if h not in columns]
+    problems = []
+    if missing:
+        problems.append(f"missing columns: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected columns: {', '.join(unexpected)}")
+    if not problems and header != columns:
+        first = next(i for i, (h, c) in enumerate(zip(header, columns)) if h != c)
+        problems.append(f"columns are not in the configured order: column {first + 1} is {header[first]}, expected {columns[first]}")
+    return problems
+
+
 def read_dataset(input_dir, columns):
     files = sorted(f for f in glob.glob(os.path.join(input_dir, "**", "*"), recursive=True) if os.path.isfile(f))
     csvs = [f for f in files if f.lower().endswith(".csv")]
@@ -41,8 +57,9 @@ def read_dataset(input_dir, columns):
     for f in csvs:
         df = pd.read_csv(f, skipinitialspace=True)
         header = [str(c).strip() for c in df.columns]
-        if header != list(columns):
-            raise DataError(f"{os.path.relpath(f, input_dir)}: header {header} differs from the configured columns {list(columns)}")
+        problems = header_problems(header, list(columns))
+        if problems:
+            raise DataError(f"{os.path.relpath(f, input_dir)}: {'; '.join(problems)}")
         df.columns = header
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
@@ -114,8 +131,4 @@ def run(argv):
 
 
 if __name__ == "__main__":
-    try:
-        run(sys.argv[1:])
-    except DataError as e:
-        print(f"DataError: {e}", file=sys.stderr)
-        sys.exit(1)
+    main(run, DataError)

@@ -35,9 +35,10 @@ export function explainFailure(error: string, cause: string): { summary: string;
   let summary = cause;
   try {
     const parsed = JSON.parse(cause) as Record<string, unknown>;
-    const reason = parsed.FailureReason ?? parsed.ExitMessage ?? parsed.errorMessage ?? parsed.Message;
+    // A processing job's own words (ExitMessage, from /opt/ml/output/message) beat its generic FailureReason.
+    const texts = [parsed.ExitMessage, parsed.FailureReason, parsed.errorMessage, parsed.Message].filter((t): t is string => typeof t === 'string' && t.trim() !== '');
     const job = parsed.TrainingJobName ?? parsed.ProcessingJobName;
-    if (typeof reason === 'string') summary = job ? `${String(job)}: ${reason}` : reason;
+    if (texts.length > 0) summary = job ? `${String(job)}: ${texts[0]}` : texts[0]!;
   } catch {
     // plain-text cause
   }

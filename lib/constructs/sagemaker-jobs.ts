@@ -13,7 +13,10 @@ export interface JobContext {
   readonly keyArn: string;
   /** `s3://<artifacts>/<pipeline>/code/<version>/`: ml/*.py and pipeline.json. */
   readonly codeUri: string;
+  /** SKLearn 1.2-1: preprocessing. */
   readonly sklearnImage: string;
+  /** XGBoost 1.7-1: evaluation (the SKLearn image has no xgboost to load the model with). */
+  readonly xgboostImage: string;
   readonly trainingImage: string;
   readonly tags: readonly { Key: string; Value: string }[];
 }
@@ -39,12 +42,12 @@ function cluster(c: { instanceType: string; instanceCount: number; volumeSizeGb:
   };
 }
 
-function processingJob(ctx: JobContext, nameField: 'preprocess' | 'evaluation', script: string, compute: PipelineConfig['preprocessing']) {
+function processingJob(ctx: JobContext, image: string, nameField: 'preprocess' | 'evaluation', script: string, compute: PipelineConfig['preprocessing']) {
   return {
     'ProcessingJobName.$': `$.validation.jobs.${nameField}`,
     RoleArn: ctx.roleArn,
     AppSpecification: {
-      ImageUri: ctx.sklearnImage,
+      ImageUri: image,
       ContainerEntrypoint: ['python3', `${CODE_DIR}/${script}`],
       ContainerArguments: ['--config', `${CODE_DIR}/pipeline.json`],
     },
@@ -58,7 +61,7 @@ function processingJob(ctx: JobContext, nameField: 'preprocess' | 'evaluation', 
 /** Preprocessing: the validated files (a manifest) → train/validation/test/baseline CSVs. */
 export function preprocessingJob(ctx: JobContext) {
   return {
-    ...processingJob(ctx, 'preprocess', 'preprocess.py', { ...ctx.pipeline.preprocessing, instanceCount: 1 }),
+    ...processingJob(ctx, ctx.sklearnImage, 'preprocess', 'preprocess.py', { ...ctx.pipeline.preprocessing, instanceCount: 1 }),
     ProcessingInputs: [
       input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
       input('data', '/opt/ml/processing/input/data', { 'S3Uri.$': '$.validation.paths.manifest' }, 'ManifestFile'),
@@ -73,7 +76,7 @@ export function preprocessingJob(ctx: JobContext) {
 /** Evaluation: the trained model on the held-out test set → evaluation.json. */
 export function evaluationJob(ctx: JobContext) {
   return {
-    ...processingJob(ctx, 'evaluation', 'evaluate.py', { ...ctx.pipeline.evaluation, instanceCount: 1 }),
+    ...processingJob(ctx, ctx.xgboostImage, 'evaluation', 'evaluate.py', { ...ctx.pipeline.evaluation, instanceCount: 1 }),
     ProcessingInputs: [
       input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
       input('model', '/opt/ml/processing/input/model', { 'S3Uri.$': '$.training.modelArtifacts' }),

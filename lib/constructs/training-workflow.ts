@@ -23,6 +23,8 @@ export interface TrainingWorkflowProps {
   readonly codeUri: string;
   readonly codeVersion: string;
   readonly sklearnImage: string;
+  /** Built-in XGBoost 1.7-1 image: the evaluation step runs `ml/evaluate.py` in it. */
+  readonly xgboostImage: string;
   readonly trainingImage: string;
   readonly validateFunction: lambda.IFunction;
   readonly gateFunction: lambda.IFunction;
@@ -59,6 +61,7 @@ export class TrainingWorkflow extends Construct {
       keyArn: props.key.keyArn,
       codeUri: props.codeUri,
       sklearnImage: props.sklearnImage,
+      xgboostImage: props.xgboostImage,
       trainingImage: props.trainingImage,
       tags: props.tags,
     };

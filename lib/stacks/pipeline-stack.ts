@@ -103,6 +103,7 @@ export class PipelineStack extends Stack {
       codeUri: `s3://${artifacts}/${codePrefix}`,
       codeVersion: version,
       sklearnImage: images.sklearn,
+      xgboostImage: images.xgboost,
       trainingImage: images.training,
       validateFunction: validate.function,
       gateFunction: gate.function,
@@ -145,14 +146,13 @@ export class PipelineStack extends Stack {
     const account = mapping.findInMap(this.region, 'account');
     const builtIn = (repo: string, tag: string) => imageUri(account, this.region, Aws.URL_SUFFIX, repo, tag);
     const arns = arnsOf(this);
-    const repositories = [arns.ecrRepository(account, this.region, SKLEARN_REPOSITORY)];
-    if (p.training.image === 'xgboost') {
-      repositories.push(arns.ecrRepository(account, this.region, XGBOOST_REPOSITORY));
-      return { sklearn: builtIn(SKLEARN_REPOSITORY, SKLEARN_TAG), training: builtIn(XGBOOST_REPOSITORY, XGBOOST_TAG), repositories };
-    }
+    const repositories = [arns.ecrRepository(account, this.region, SKLEARN_REPOSITORY), arns.ecrRepository(account, this.region, XGBOOST_REPOSITORY)];
+    // Evaluation always runs in the XGBoost image: it has xgboost, pandas and scikit-learn; the SKLearn image has no xgboost.
+    const images = { sklearn: builtIn(SKLEARN_REPOSITORY, SKLEARN_TAG), xgboost: builtIn(XGBOOST_REPOSITORY, XGBOOST_TAG) };
+    if (p.training.image === 'xgboost') return { ...images, training: images.xgboost, repositories };
     const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.[^/]+\/([^:@]+)/.exec(p.training.image)!;
     repositories.push(arns.ecrRepository(m[1]!, m[2]!, m[3]!));
-    return { sklearn: builtIn(SKLEARN_REPOSITORY, SKLEARN_TAG), training: p.training.image, repositories };
+    return { ...images, training: p.training.image, repositories };
   }
 
   private validateFunction(p: PipelineConfig, common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey }, landing: string, artifacts: string, prefix: string, key: kms.IKey) {

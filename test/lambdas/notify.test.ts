@@ -42,6 +42,13 @@ describe('notification formatter', () => {
   it('passes a plain-text cause through and adds no hint when there is none to give', () => {
     expect(explainFailure('Lambda.Unknown', 'boom')).toEqual({ summary: 'boom' });
   });
+
+  it("quotes a processing job's ExitMessage before its generic FailureReason", () => {
+    const cause = JSON.stringify({ ProcessingJobName: 'mlops-dev-churn--abc-prep', ProcessingJobStatus: 'Failed', FailureReason: 'AlgorithmError: See job logs for more detail.', ExitMessage: 'DataError: column tenure must be numeric' });
+    expect(explainFailure('States.TaskFailed', cause).summary).toBe('mlops-dev-churn--abc-prep: DataError: column tenure must be numeric');
+    const noMessage = JSON.stringify({ ProcessingJobName: 'p', FailureReason: 'AlgorithmError: See job logs for more detail.', ExitMessage: '' });
+    expect(explainFailure('States.TaskFailed', noMessage).summary).toBe('p: AlgorithmError: See job logs for more detail.');
+  });
 });
 
 describe('notify handler', () => {

@@ -81,6 +81,12 @@ describe('a good dataset of three files', () => {
     expect(evalInputs.model).toBe(run.output!.training.modelArtifacts);
   });
 
+  it('preprocesses in the SKLearn 1.2-1 image, evaluates in the XGBoost 1.7-1 image that can load the model', () => {
+    expect(request(run, 'Preprocess').AppSpecification.ImageUri).toBe('141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3');
+    expect(request(run, 'Evaluate').AppSpecification.ImageUri).toBe('141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1');
+    expect(request(run, 'Evaluate').AppSpecification.ContainerEntrypoint).toEqual(['python3', '/opt/ml/processing/input/code/evaluate.py']);
+  });
+
   it('registers the package for manual approval with metrics and lineage', () => {
     const p = request(run, 'RegisterModel');
     expect(p.ModelPackageGroupName).toBe('mlops-dev-breast-cancer');

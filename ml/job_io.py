@@ -1,0 +1,30 @@
+"""Shared by the processing scripts: how a job reports a failure it understands.
+
+SageMaker Processing returns the first 1 KB of `/opt/ml/output/message` as the job's
+`ExitMessage` (DescribeProcessingJob), which the failure notification quotes; the generic
+`FailureReason` only says to read the logs.
+"""
+import os
+import sys
+
+MESSAGE_FILE = os.environ.get("MLOPS_MESSAGE_FILE", "/opt/ml/output/message")
+
+
+def write_exit_message(message, path=MESSAGE_FILE):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(message.encode("utf-8")[:1024].decode("utf-8", errors="ignore"))
+    except OSError:
+        pass  # outside a SageMaker container: stderr carries the message
+
+
+def main(run, expected):
+    """Runs `run(argv)`; an `expected` error exits 1 with a one-line reason (stderr + ExitMessage)."""
+    try:
+        run(sys.argv[1:])
+    except expected as e:
+        message = f"{type(e).__name__}: {e}"
+        print(message, file=sys.stderr)
+        write_exit_message(message)
+        sys.exit(1)

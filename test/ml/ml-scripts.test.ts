@@ -1,0 +1,182 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/defaults';
+import { deepMerge, loadConfig, parseConfig } from '../../lib/config/load';
+import { evaluationRule, type PipelineConfig, trainingHyperparameters } from '../../lib/config/schema';
+import { pipelineSpec } from '../../lib/constructs/ml-code';
+import { runGate } from '../../lambdas/quality-gate/logic';
+import { memoryLogger } from '../../lambdas/shared/logger';
+import { BREAST_CANCER_CSV, breastCancerCsv, breastCancerParts } from '../helpers/fixtures';
+import { MemoryObjectStore } from '../helpers/memory-store';
+
+/**
+ * ml/preprocess.py and ml/evaluate.py on the real breast-cancer data with Debian's pandas 1.5,
+ * scikit-learn 1.2 and xgboost 1.7 (the SageMaker SKLearn 1.2-1 / XGBoost 1.7-1 containers),
+ * with the pipeline.json the stack ships. Training stands in for the built-in algorithm.
+ */
+
+const PYTHON = process.env.ML_PYTHON ?? '/usr/bin/python3';
+const ML = join(__dirname, '..', '..', 'ml');
+
+function python(args: string[], messageFile?: string) {
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', env: { ...process.env, MLOPS_MESSAGE_FILE: messageFile ?? join(mkdtempSync(join(tmpdir(), 'msg-')), 'message') } });
+  if (r.error) throw r.error;
+  return r;
+}
+const csvRows = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+
+/** A job's directories: pipeline.json, input data files, outputs. */
+function workspace(p: PipelineConfig, files: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'ml-'));
+  writeFileSync(join(dir, 'pipeline.json'), JSON.stringify(pipelineSpec(p)));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, 'data', name, '..'), { recursive: true });
+    writeFileSync(join(dir, 'data', name), text);
+  }
+  return {
+    dir,
+    preprocess: (messageFile?: string) => python([join(ML, 'preprocess.py'), '--config', join(dir, 'pipeline.json'), '--input-dir', join(dir, 'data'), '--output-dir', join(dir, 'out')], messageFile),
+    train: (pickle = false) => python([join(__dirname, 'train_like_builtin.py'), join(dir, 'out'), JSON.stringify(trainingHyperparameters(p)), join(dir, 'model'), ...(pickle ? ['--pickle'] : [])]),
+    evaluate: (messageFile?: string) =>
+      python([join(ML, 'evaluate.py'), '--config', join(dir, 'pipeline.json'), '--model-dir', join(dir, 'model'), '--test-dir', join(dir, 'out', 'test'), '--output-dir', join(dir, 'eval')], messageFile),
+    report: () => JSON.parse(readFileSync(join(dir, 'eval', 'evaluation.json'), 'utf8')),
+  };
+}
+
+beforeAll(() => {
+  const r = spawnSync(PYTHON, ['-c', 'import pandas, sklearn, xgboost'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${PYTHON} lacks pandas/sklearn/xgboost: sudo apt-get install -y python3-pandas python3-sklearn python3-xgboost (or set ML_PYTHON)\n${r.stderr ?? r.error}`);
+});
+
+const defaults = loadConfig().pipelines[0]!;
+
+describe('the default binary pipeline on breast-cancer data, uploaded as three files', () => {
+  const ws = workspace(defaults, Object.fromEntries(breastCancerParts(3).map((csv, i) => [`part-${i}.csv`, csv])));
+  let prep: ReturnType<typeof python>;
+  beforeAll(() => {
+    prep = ws.preprocess();
+  });
+
+  it('preprocesses into stratified, headerless, label-first splits that add up', () => {
+    expect(prep.stderr).toBe('');
+    expect(prep.status).toBe(0);
+    const summary = JSON.parse(readFileSync(join(ws.dir, 'out', 'baseline', 'preprocess_summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ rowsRead: 569, rowsKept: 569, rowsDropped: 0 });
+    const [train, validation, test] = ['train/part-0000.csv', 'validation/validation.csv', 'test/test.csv'].map((f) => csvRows(join(ws.dir, 'out', f)));
+    expect(train!.length + validation!.length + test!.length).toBe(569);
+    expect(test!.length).toBe(Math.ceil(Math.ceil(569 * 0.3) / 2)); // scikit-learn rounds held-out sizes up
+    for (const rows of [train!, validation!, test!]) {
+      expect(rows.every((r) => r.length === 31 && (r[0] === '0' || r[0] === '1'))).toBe(true);
+      const share = rows.filter((r) => r[0] === '1').length / rows.length;
+      expect(share).toBeGreaterThan(0.3); // 212/569 = 37 % malignant, kept in every split
+      expect(share).toBeLessThan(0.45);
+    }
+  });
+
+  it('writes the Model Monitor baseline: the features with their header, no label', () => {
+    const [header, ...rows] = csvRows(join(ws.dir, 'out', 'baseline', 'baseline.csv'));
+    expect(header).toEqual(defaults.schema.columns.filter((c) => c !== 'malignant'));
+    expect(rows).toHaveLength(569);
+  });
+
+  it('evaluates a model trained like the built-in algorithm: AUC well above the 0.9 gate', () => {
+    expect(ws.train().status).toBe(0);
+    const r = ws.evaluate();
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = ws.report();
+    expect(report.metrics.auc).toBeGreaterThan(0.95);
+    expect(report.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(Object.keys(report.metrics).sort()).toEqual(['accuracy', 'auc', 'f1', 'logloss', 'precision', 'recall']);
+    expect(report.binary_classification_metrics.auc).toEqual({ value: report.metrics.auc, standard_deviation: 'NaN' });
+    expect(report.rows).toBe(86);
+  });
+
+  it('produces a report the quality-gate Lambda reads and passes', async () => {
+    const store = new MemoryObjectStore();
+    store.put('artifacts', 'run/evaluation.json', readFileSync(join(ws.dir, 'eval', 'evaluation.json')));
+    const champions = { latestApproved: async () => undefined };
+    const decision = await runGate('s3://artifacts/run/evaluation.json', { store, champions, rule: { ...evaluationRule(defaults), modelPackageGroup: 'g' }, log: memoryLogger() });
+    expect(decision).toMatchObject({ passed: true, metric: 'auc', threshold: 0.9 });
+  });
+
+  it('loads a pickled Booster (earlier algorithm versions) to the same metrics', () => {
+    const saved = ws.report().metrics;
+    expect(ws.train(true).status).toBe(0);
+    expect(ws.evaluate().status).toBe(0);
+    expect(ws.report().metrics.auc).toBeCloseTo(saved.auc, 6);
+  });
+});
+
+describe('regression on the same data (predict mean_area)', () => {
+  it('reports rmse, mae and r2 in the regression layout', () => {
+    const base = DEFAULT_CONFIG.pipelines[0]!;
+    const regression = { ...base, schema: { ...base.schema, label: 'mean_area', problemType: 'regression' }, evaluation: { metric: 'r2', threshold: 0.9 } };
+    const p = parseConfig(deepMerge(DEFAULT_CONFIG, { pipelines: [regression] })).pipelines[0]!;
+    const ws = workspace(p, { 'data.csv': breastCancerCsv() });
+    expect(ws.preprocess().status).toBe(0);
+    expect(csvRows(join(ws.dir, 'out', 'test', 'test.csv'))[0]![0]).toMatch(/^\d+(\.\d+)?$/);
+    expect(ws.train().status).toBe(0);
+    expect(ws.evaluate().status).toBe(0);
+    const report = ws.report();
+    expect(Object.keys(report.regression_metrics).sort()).toEqual(['mae', 'r2', 'rmse']);
+    expect(report.metrics.r2).toBeGreaterThan(0.9);
+  });
+});
+
+describe('data the scripts refuse, with a reason SageMaker shows as ExitMessage', () => {
+  const refused = (files: Record<string, string>) => {
+    const ws = workspace(defaults, files);
+    const message = join(ws.dir, 'message');
+    const r = ws.preprocess(message);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(readFileSync(message, 'utf8'));
+    expect(existsSync(join(ws.dir, 'out', 'train'))).toBe(false);
+    return r.stderr.trim();
+  };
+
+  it('a header that differs from the configured columns', () => {
+    expect(refused({ 'a.csv': breastCancerCsv().replace('mean_radius', 'radius_mean') })).toBe('DataError: a.csv: missing columns: mean_radius; unexpected columns: radius_mean');
+    const [header, ...rows] = breastCancerCsv().split('\n');
+    const swapped = header!.replace('mean_radius,mean_texture', 'mean_texture,mean_radius');
+    expect(refused({ 'b.csv': [swapped, ...rows].join('\n') })).toBe('DataError: b.csv: columns are not in the configured order: column 2 is mean_texture, expected mean_radius');
+  });
+
+  it('a feature that is not numeric, naming the column and a value', () => {
+    const lines = breastCancerCsv().split('\n');
+    lines[5] = lines[5]!.replace(/^(\d),([^,]+),/, '$1,$2,abc,').replace(/,[^,]+$/, '');
+    expect(refused({ 'a.csv': lines.join('\n') })).toBe("DataError: column mean_texture must be numeric; found 1 non-numeric values such as 'abc'");
+  });
+
+  it('a binary label other than 0 or 1', () => {
+    const lines = breastCancerCsv().split('\n');
+    lines[1] = lines[1]!.replace(/^\d,/, '2,');
+    expect(refused({ 'a.csv': lines.join('\n') })).toBe('DataError: label malignant must be 0 or 1 for binary_classification; found [0, 1, 2]');
+  });
+
+  it('no CSV at all', () => {
+    expect(refused({ 'a.txt': 'x' })).toMatch(/^DataError: no \.csv files under /);
+  });
+
+  it('evaluate.py: a model archive without xgboost-model', () => {
+    const ws = workspace(defaults, { 'data.csv': breastCancerCsv() });
+    expect(ws.preprocess().status).toBe(0);
+    mkdirSync(join(ws.dir, 'model'));
+    const tar = spawnSync('tar', ['-czf', join(ws.dir, 'model', 'model.tar.gz'), '-C', join(ws.dir, 'data'), 'data.csv']);
+    expect(tar.status).toBe(0);
+    const message = join(ws.dir, 'message');
+    const r = ws.evaluate(message);
+    expect(r.status).toBe(1);
+    expect(readFileSync(message, 'utf8')).toBe("EvaluationError: model.tar.gz has no xgboost-model (it has: ['data.csv'])");
+    expect(existsSync(join(ws.dir, 'eval', 'evaluation.json'))).toBe(false);
+  });
+});
+
+it('the fixture is the data set the default config describes', () => {
+  const header = readFileSync(BREAST_CANCER_CSV, 'utf8').split('\n', 1)[0]!.split(',');
+  expect(header).toEqual(defaults.schema.columns);
+  expect(readdirSync(ML).filter((f) => f.endsWith('.py')).sort()).toEqual(['evaluate.py', 'job_io.py', 'preprocess.py']);
+});
