@@ -11,4 +11,7 @@ export const FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
   // Key policies name the principals that use the key instead of the whole account.
   '@aws-cdk/aws-kms:reduceCrossAccountRegionPolicyScope': true,
   '@aws-cdk/aws-stepfunctions-tasks:useNewS3UriParametersForBedrockInvokeModelTask': true,
+  // aws-cdk-lib validates every template against CloudFormation's resource schemas and rules at
+  // synth; make a finding fail the synth instead of printing a warning.
+  '@aws-cdk/core:validateAgainstDefaultRules': true,
 };

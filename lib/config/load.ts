@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { DEFAULT_CONFIG } from './defaults';
 import { configSchema, type PlatformConfig } from './schema';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SUPPORTED_REGIONS } from './images';
 
 /** Lowercase words joined by single hyphens: safe in stack, bucket, job and group names. */

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { buildSync, type BuildOptions } from 'esbuild';
+import { join, relative } from 'node:path';
+import type { BuildOptions } from 'esbuild';
+import { PROJECT_ROOT } from '../paths';
 
 /** Every function under lambdas/ (except shared/) has a handler.ts. */
-export const LAMBDA_ROOT = resolve(__dirname, '..', '..', 'lambdas');
-const BUILD_ROOT = resolve(__dirname, '..', '..', '.build', 'lambdas');
+export const LAMBDA_ROOT = join(PROJECT_ROOT, 'lambdas');
+const BUILD_ROOT = join(PROJECT_ROOT, '.build', 'lambdas');
 
 export const FUNCTION_NAMES = ['dataset-trigger', 'validate-dataset', 'quality-gate', 'notify'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -47,6 +48,8 @@ export function bundleLambdas(): string {
   if (!existsSync(join(outDir, '.complete'))) {
     const tmp = `${outDir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
+    // Loaded only when the cache misses: most synths never need esbuild.
+    const { buildSync } = require('esbuild') as typeof import('esbuild');
     buildSync({
       ...OPTIONS,
       entryPoints: Object.fromEntries(FUNCTION_NAMES.map((n) => [`${n}/index`, join(LAMBDA_ROOT, n, 'handler.ts')])),

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../paths';
 import type { PipelineConfig } from '../config/schema';
 import { evaluationRule } from '../config/schema';
 
 /** The Python run inside the SageMaker containers. */
-export const ML_DIR = resolve(__dirname, '..', '..', 'ml');
+export const ML_DIR = join(PROJECT_ROOT, 'ml');
 
 /** Scripts shipped to the jobs (tests and caches stay behind). */
 export const ML_SCRIPTS: readonly string[] = readdirSync(ML_DIR)

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +21,24 @@ import { MemoryObjectStore } from '../helpers/memory-store';
 const PYTHON = process.env.ML_PYTHON ?? '/usr/bin/python3';
 const ML = join(__dirname, '..', '..', 'ml');
 
-function python(args: string[], messageFile?: string) {
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', env: { ...process.env, MLOPS_MESSAGE_FILE: messageFile ?? join(mkdtempSync(join(tmpdir(), 'msg-')), 'message') } });
-  if (r.error) throw r.error;
-  return r;
+interface PythonRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a script in its own interpreter, without blocking: independent runs overlap. */
+function python(args: string[], messageFile?: string): Promise<PythonRun> {
+  const env = { ...process.env, MLOPS_MESSAGE_FILE: messageFile ?? join(mkdtempSync(join(tmpdir(), 'msg-')), 'message') };
+  return new Promise((done, fail) => {
+    const child = spawn(PYTHON, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 }
 const csvRows = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
 
@@ -39,10 +53,12 @@ function workspace(p: PipelineConfig, files: Record<string, string>) {
   return {
     dir,
     preprocess: (messageFile?: string) => python([join(ML, 'preprocess.py'), '--config', join(dir, 'pipeline.json'), '--input-dir', join(dir, 'data'), '--output-dir', join(dir, 'out')], messageFile),
-    train: (pickle = false) => python([join(__dirname, 'train_like_builtin.py'), join(dir, 'out'), JSON.stringify(trainingHyperparameters(p)), join(dir, 'model'), ...(pickle ? ['--pickle'] : [])]),
-    evaluate: (messageFile?: string) =>
-      python([join(ML, 'evaluate.py'), '--config', join(dir, 'pipeline.json'), '--model-dir', join(dir, 'model'), '--test-dir', join(dir, 'out', 'test'), '--output-dir', join(dir, 'eval')], messageFile),
-    report: () => JSON.parse(readFileSync(join(dir, 'eval', 'evaluation.json'), 'utf8')),
+    /** `variant` keeps a second model and report apart from the first (they share the splits). */
+    train: (pickle = false, variant = '') =>
+      python([join(__dirname, 'train_like_builtin.py'), join(dir, 'out'), JSON.stringify(trainingHyperparameters(p)), join(dir, `model${variant}`), ...(pickle ? ['--pickle'] : [])]),
+    evaluate: (messageFile?: string, variant = '') =>
+      python([join(ML, 'evaluate.py'), '--config', join(dir, 'pipeline.json'), '--model-dir', join(dir, `model${variant}`), '--test-dir', join(dir, 'out', 'test'), '--output-dir', join(dir, `eval${variant}`)], messageFile),
+    report: (variant = '') => JSON.parse(readFileSync(join(dir, `eval${variant}`, 'evaluation.json'), 'utf8')),
   };
 }
 
@@ -53,14 +69,21 @@ beforeAll(() => {
 
 const defaults = loadConfig().pipelines[0]!;
 
-describe('the default binary pipeline on breast-cancer data, uploaded as three files', () => {
+// Independent interpreter runs overlap: every describe below is concurrent.
+describe.concurrent('the default binary pipeline on breast-cancer data, uploaded as three files', () => {
   const ws = workspace(defaults, Object.fromEntries(breastCancerParts(3).map((csv, i) => [`part-${i}.csv`, csv])));
-  let prep: ReturnType<typeof python>;
+  /** preprocess → (train → evaluate) twice: as the 1.7-1 algorithm saves the model, and pickled. */
+  let chain: Promise<{ prep: PythonRun; train: PythonRun; evaluate: PythonRun; pickled: [PythonRun, PythonRun] }>;
   beforeAll(() => {
-    prep = ws.preprocess();
+    chain = (async () => {
+      const prep = await ws.preprocess();
+      const both = await Promise.all([ws.train().then(async (train) => ({ train, evaluate: await ws.evaluate() })), ws.train(true, '-pickled').then(async (t) => [t, await ws.evaluate(undefined, '-pickled')] as [PythonRun, PythonRun])]);
+      return { prep, ...both[0], pickled: both[1] };
+    })();
   });
 
-  it('preprocesses into stratified, headerless, label-first splits that add up', () => {
+  it('preprocesses into stratified, headerless, label-first splits that add up', async () => {
+    const { prep } = await chain;
     expect(prep.stderr).toBe('');
     expect(prep.status).toBe(0);
     const summary = JSON.parse(readFileSync(join(ws.dir, 'out', 'baseline', 'preprocess_summary.json'), 'utf8'));
@@ -76,17 +99,18 @@ describe('the default binary pipeline on breast-cancer data, uploaded as three f
     }
   });
 
-  it('writes the Model Monitor baseline: the features with their header, no label', () => {
+  it('writes the Model Monitor baseline: the features with their header, no label', async () => {
+    await chain;
     const [header, ...rows] = csvRows(join(ws.dir, 'out', 'baseline', 'baseline.csv'));
     expect(header).toEqual(defaults.schema.columns.filter((c) => c !== 'malignant'));
     expect(rows).toHaveLength(569);
   });
 
-  it('evaluates a model trained like the built-in algorithm: AUC well above the 0.9 gate', () => {
-    expect(ws.train().status).toBe(0);
-    const r = ws.evaluate();
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+  it('evaluates a model trained like the built-in algorithm: AUC well above the 0.9 gate', async () => {
+    const { train, evaluate } = await chain;
+    expect(train.status).toBe(0);
+    expect(evaluate.stderr).toBe('');
+    expect(evaluate.status).toBe(0);
     const report = ws.report();
     expect(report.metrics.auc).toBeGreaterThan(0.95);
     expect(report.metrics.accuracy).toBeGreaterThan(0.9);
@@ -96,6 +120,7 @@ describe('the default binary pipeline on breast-cancer data, uploaded as three f
   });
 
   it('produces a report the quality-gate Lambda reads and passes', async () => {
+    await chain;
     const store = new MemoryObjectStore();
     store.put('artifacts', 'run/evaluation.json', readFileSync(join(ws.dir, 'eval', 'evaluation.json')));
     const champions = { latestApproved: async () => undefined };
@@ -103,79 +128,76 @@ describe('the default binary pipeline on breast-cancer data, uploaded as three f
     expect(decision).toMatchObject({ passed: true, metric: 'auc', threshold: 0.9 });
   });
 
-  it('loads a pickled Booster (earlier algorithm versions) to the same metrics', () => {
-    const saved = ws.report().metrics;
-    expect(ws.train(true).status).toBe(0);
-    expect(ws.evaluate().status).toBe(0);
-    expect(ws.report().metrics.auc).toBeCloseTo(saved.auc, 6);
+  it('loads a pickled Booster (earlier algorithm versions) to the same metrics', async () => {
+    const { pickled } = await chain;
+    expect(pickled.map((r) => r.status)).toEqual([0, 0]);
+    expect(ws.report('-pickled').metrics.auc).toBeCloseTo(ws.report().metrics.auc, 6);
   });
-});
 
-describe('regression on the same data (predict mean_area)', () => {
-  it('reports rmse, mae and r2 in the regression layout', () => {
+  it('regression on the same data (predict mean_area): rmse, mae and r2 in the regression layout', async () => {
     const base = DEFAULT_CONFIG.pipelines[0]!;
     const regression = { ...base, schema: { ...base.schema, label: 'mean_area', problemType: 'regression' }, evaluation: { metric: 'r2', threshold: 0.9 } };
     const p = parseConfig(deepMerge(DEFAULT_CONFIG, { pipelines: [regression] })).pipelines[0]!;
-    const ws = workspace(p, { 'data.csv': breastCancerCsv() });
-    expect(ws.preprocess().status).toBe(0);
-    expect(csvRows(join(ws.dir, 'out', 'test', 'test.csv'))[0]![0]).toMatch(/^\d+(\.\d+)?$/);
-    expect(ws.train().status).toBe(0);
-    expect(ws.evaluate().status).toBe(0);
-    const report = ws.report();
+    const rw = workspace(p, { 'data.csv': breastCancerCsv() });
+    expect((await rw.preprocess()).status).toBe(0);
+    expect(csvRows(join(rw.dir, 'out', 'test', 'test.csv'))[0]![0]).toMatch(/^\d+(\.\d+)?$/);
+    expect((await rw.train()).status).toBe(0);
+    expect((await rw.evaluate()).status).toBe(0);
+    const report = rw.report();
     expect(Object.keys(report.regression_metrics).sort()).toEqual(['mae', 'r2', 'rmse']);
     expect(report.metrics.r2).toBeGreaterThan(0.9);
   });
 });
 
-describe('data the scripts refuse, with a reason SageMaker shows as ExitMessage', () => {
-  const refused = (files: Record<string, string>) => {
+describe.concurrent('data the scripts refuse, with a reason SageMaker shows as ExitMessage', () => {
+  const refused = async (files: Record<string, string>) => {
     const ws = workspace(defaults, files);
     const message = join(ws.dir, 'message');
-    const r = ws.preprocess(message);
+    const r = await ws.preprocess(message);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe(readFileSync(message, 'utf8'));
     expect(existsSync(join(ws.dir, 'out', 'train'))).toBe(false);
     return r.stderr.trim();
   };
 
-  it('a header that differs from the configured columns', () => {
-    expect(refused({ 'a.csv': breastCancerCsv().replace('mean_radius', 'radius_mean') })).toBe('DataError: a.csv: missing columns: mean_radius; unexpected columns: radius_mean');
+  it('a header that differs from the configured columns', async () => {
+    expect(await refused({ 'a.csv': breastCancerCsv().replace('mean_radius', 'radius_mean') })).toBe('DataError: a.csv: missing columns: mean_radius; unexpected columns: radius_mean');
     const [header, ...rows] = breastCancerCsv().split('\n');
     const swapped = header!.replace('mean_radius,mean_texture', 'mean_texture,mean_radius');
-    expect(refused({ 'b.csv': [swapped, ...rows].join('\n') })).toBe('DataError: b.csv: columns are not in the configured order: column 2 is mean_texture, expected mean_radius');
+    expect(await refused({ 'b.csv': [swapped, ...rows].join('\n') })).toBe('DataError: b.csv: columns are not in the configured order: column 2 is mean_texture, expected mean_radius');
   });
 
-  it('a feature that is not numeric, naming the column and a value', () => {
+  it('a feature that is not numeric, naming the column and a value', async () => {
     const lines = breastCancerCsv().split('\n');
     lines[5] = lines[5]!.replace(/^(\d),([^,]+),/, '$1,$2,abc,').replace(/,[^,]+$/, '');
-    expect(refused({ 'a.csv': lines.join('\n') })).toBe("DataError: column mean_texture must be numeric; found 1 non-numeric values such as 'abc'");
+    expect(await refused({ 'a.csv': lines.join('\n') })).toBe("DataError: column mean_texture must be numeric; found 1 non-numeric values such as 'abc'");
   });
 
-  it('a binary label other than 0 or 1', () => {
+  it('a binary label other than 0 or 1', async () => {
     const lines = breastCancerCsv().split('\n');
     lines[1] = lines[1]!.replace(/^\d,/, '2,');
-    expect(refused({ 'a.csv': lines.join('\n') })).toBe('DataError: label malignant must be 0 or 1 for binary_classification; found [0, 1, 2]');
+    expect(await refused({ 'a.csv': lines.join('\n') })).toBe('DataError: label malignant must be 0 or 1 for binary_classification; found [0, 1, 2]');
   });
 
-  it('no CSV at all', () => {
-    expect(refused({ 'a.txt': 'x' })).toMatch(/^DataError: no \.csv files under /);
+  it('no CSV at all', async () => {
+    expect(await refused({ 'a.txt': 'x' })).toMatch(/^DataError: no \.csv files under /);
   });
 
-  it('evaluate.py: a model archive without xgboost-model', () => {
+  it('evaluate.py: a model archive without xgboost-model', async () => {
     const ws = workspace(defaults, { 'data.csv': breastCancerCsv() });
-    expect(ws.preprocess().status).toBe(0);
+    expect((await ws.preprocess()).status).toBe(0);
     mkdirSync(join(ws.dir, 'model'));
     const tar = spawnSync('tar', ['-czf', join(ws.dir, 'model', 'model.tar.gz'), '-C', join(ws.dir, 'data'), 'data.csv']);
     expect(tar.status).toBe(0);
     const message = join(ws.dir, 'message');
-    const r = ws.evaluate(message);
+    const r = await ws.evaluate(message);
     expect(r.status).toBe(1);
     expect(readFileSync(message, 'utf8')).toBe("EvaluationError: model.tar.gz has no xgboost-model (it has: ['data.csv'])");
     expect(existsSync(join(ws.dir, 'eval', 'evaluation.json'))).toBe(false);
   });
 });
 
-it('the fixture is the data set the default config describes', () => {
+it('the fixture is the data set the default config describes', async () => {
   const header = readFileSync(BREAST_CANCER_CSV, 'utf8').split('\n', 1)[0]!.split(',');
   expect(header).toEqual(defaults.schema.columns);
   expect(readdirSync(ML).filter((f) => f.endsWith('.py')).sort()).toEqual(['evaluate.py', 'job_io.py', 'preprocess.py']);

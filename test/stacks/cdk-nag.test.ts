@@ -1,8 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { FEATURE_FLAGS } from '../../lib/feature-flags';
 import { describe, expect, it } from 'vitest';
 import { synthPlatform } from '../helpers/synth';
+
+// The built-in CloudFormation validation is the subject here too (setup.ts turns it off elsewhere).
+process.env.CDK_VALIDATION = 'true';
 
 /** Synthesizes with the AwsSolutions pack; returns the error text, or the report when it passed. */
 function synthWithNag(options: Parameters<typeof synthPlatform>[1] & { breakIt?: boolean } = {}) {
@@ -35,5 +40,19 @@ describe('cdk-nag AwsSolutions checks', () => {
     const out = synthWithNag({ breakIt: true });
     expect(out.error).toMatch(/AwsSolutions-IAM5/);
     expect(out.error).toMatch(/OverlyBroad/);
+  });
+});
+
+describe("aws-cdk-lib's CloudFormation validation (schemas and rules), with findings as errors", () => {
+  it('is on in this file and its findings are errors, so the synths above passed it', () => {
+    expect(process.env.CDK_VALIDATION).toBe('true');
+    expect(FEATURE_FLAGS['@aws-cdk/core:validateAgainstDefaultRules']).toBe(true);
+  });
+
+  it('fails the synth on a property the resource schema does not have', () => {
+    const app = new App({ context: FEATURE_FLAGS });
+    const stack = new Stack(app, 'Broken');
+    new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue', properties: { VisibilityTimeoutSecs: 30 } });
+    expect(() => app.synth()).toThrow(/VisibilityTimeoutSecs/);
   });
 });
