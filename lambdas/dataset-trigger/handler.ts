@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { requireEnv } from '../shared/env';
-import { InvalidInputError } from '../shared/errors';
+import { parseInput } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { onObjectCreated, type TriggerOutcome, type WorkflowStarter } from './logic';
@@ -27,11 +27,7 @@ export function sfnStarter(client: SFNClient, stateMachineArn: string): Workflow
 }
 
 export async function handler(event: unknown): Promise<TriggerOutcome> {
-  const parsed = objectCreatedEventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidInputError(`not an S3 "Object Created" event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
-  const { bucket, object } = parsed.data.detail;
+  const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
   return onObjectCreated(bucket.name, object.key, {
     pipeline: requireEnv('PIPELINE_NAME'),
     landingBucket: requireEnv('LANDING_BUCKET'),

@@ -1,6 +1,6 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { requireEnv } from '../shared/env';
-import { InvalidInputError } from '../shared/errors';
+import { parseInput } from '../shared/errors';
 import { type FormattedMessage, formatNotification, type NotifyContext } from './logic';
 import { notificationSchema } from './schema';
 
@@ -34,9 +34,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyCont
 /** The handler over any publisher and environment. */
 export function createHandler(publish: Publisher, env: NodeJS.ProcessEnv = process.env) {
   return async (event: unknown): Promise<{ messageId: string; subject: string }> => {
-    const parsed = notificationSchema.safeParse(event);
-    if (!parsed.success) throw new InvalidInputError(`bad notification: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const msg = formatNotification(parsed.data, contextFromEnv(env));
+    const msg = formatNotification(parseInput(notificationSchema, event, 'bad notification'), contextFromEnv(env));
     return { messageId: await publish(requireEnv('TOPIC_ARN', env), msg), subject: msg.subject };
   };
 }

@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { requireEnv, requireNumberEnv } from '../shared/env';
-import { InvalidInputError, MisconfiguredError } from '../shared/errors';
+import { MisconfiguredError, parseInput } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
@@ -42,9 +42,8 @@ export function ruleFromEnv(env: NodeJS.ProcessEnv = process.env): GateRule {
 /** The handler over any object store, model registry and environment. */
 export function createHandler(store: ObjectStore, champions: ChampionSource, env: NodeJS.ProcessEnv = process.env) {
   return async (event: unknown): Promise<GateDecision> => {
-    const parsed = gateTaskSchema.safeParse(event);
-    if (!parsed.success) throw new InvalidInputError(`bad gate input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    return runGate(parsed.data.evaluationReport, { store, champions, rule: ruleFromEnv(env), log });
+    const task = parseInput(gateTaskSchema, event, 'bad gate input');
+    return runGate(task.evaluationReport, { store, champions, rule: ruleFromEnv(env), log });
   };
 }
 

@@ -1,3 +1,5 @@
+import type * as z from 'zod';
+
 /**
  * Typed errors. Lambda reports `error.name` as the error type, so Step Functions Retry/Catch
  * and the trigger's DLQ can tell them apart. Retryable ones are transient by nature.
@@ -20,3 +22,10 @@ export class EvaluationReportError extends PlatformError {}
 
 /** A dependency answered with a transient failure (throttling, 5xx); safe to retry. */
 export class TransientError extends PlatformError {}
+
+/** Parses `input` with `schema`, or throws InvalidInputError naming every bad field: `<what>: path: message; …`. */
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new InvalidInputError(`${what}: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

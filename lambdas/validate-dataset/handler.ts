@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { requireEnv, requireNumberEnv } from '../shared/env';
-import { InvalidInputError, MisconfiguredError } from '../shared/errors';
+import { InvalidInputError, MisconfiguredError, parseInput } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { workflowInputProblems } from '../shared/run';
@@ -27,13 +27,10 @@ export function rulesFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetRules
 /** The handler over any object store and environment (the offline workflow runs use this). */
 export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = process.env) {
   return async (event: unknown): Promise<ValidationResult> => {
-    const parsed = validateTaskSchema.safeParse(event);
-    if (!parsed.success) {
-      throw new InvalidInputError(`bad workflow input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    const problems = workflowInputProblems(parsed.data.input, { pipeline: requireEnv('PIPELINE_NAME', env), bucket: requireEnv('LANDING_BUCKET', env) });
+    const task = parseInput(validateTaskSchema, event, 'bad workflow input');
+    const problems = workflowInputProblems(task.input, { pipeline: requireEnv('PIPELINE_NAME', env), bucket: requireEnv('LANDING_BUCKET', env) });
     if (problems.length > 0) throw new InvalidInputError(`bad workflow input: ${problems.join('; ')}`);
-    return validateDataset(parsed.data, {
+    return validateDataset(task, {
       store,
       rules: rulesFromEnv(env),
       artifactsBucket: requireEnv('ARTIFACTS_BUCKET', env),
