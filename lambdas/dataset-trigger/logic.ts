@@ -1,14 +1,11 @@
 import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
-import { executionName, type WorkflowInput } from '../shared/run';
+import { CONTROL_CHARACTERS, executionName, isPathSegment, type WorkflowInput } from '../shared/run';
 
 /** What a key means to one pipeline. */
 export type KeyDecision =
   | { readonly kind: 'dataset'; readonly input: WorkflowInput }
   | { readonly kind: 'ignored'; readonly reason: string };
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * Maps an object key to its dataset: `<pipeline>/<dataset-id>/...` is the folder dataset
@@ -20,9 +17,9 @@ export function datasetForKey(key: string, pipeline: string, bucket: string): Ke
   if (!key.startsWith(root)) return { kind: 'ignored', reason: `key is outside the pipeline prefix "${root}"` };
   const rest = key.slice(root.length);
   if (rest === '' || key.endsWith('/')) return { kind: 'ignored', reason: 'folder placeholder object (key ends with "/")' };
-  if (CONTROL.test(key)) return { kind: 'ignored', reason: 'key contains control characters' };
+  if (CONTROL_CHARACTERS.test(key)) return { kind: 'ignored', reason: 'key contains control characters' };
   const segments = rest.split('/');
-  const bad = segments.find((s) => s === '' || s === '.' || s === '..');
+  const bad = segments.find((s) => !isPathSegment(s));
   if (bad !== undefined) return { kind: 'ignored', reason: `key has an empty, "." or ".." path segment` };
   const datasetId = segments[0]!;
   const singleObject = segments.length === 1;

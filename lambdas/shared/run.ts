@@ -70,6 +70,12 @@ export function runLayout(artifactsBucket: string, pipeline: string, run: string
 }
 export type RunLayout = ReturnType<typeof runLayout>;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** One usable segment of an S3 key: not empty, not "." or "..". */
+export const isPathSegment = (s: string): boolean => s !== '' && s !== '.' && s !== '..';
+
 /**
  * What is wrong with a workflow input for this pipeline and landing bucket: the input must be
  * exactly what the trigger derives from a key (a hand-started execution can send anything).
@@ -79,7 +85,7 @@ export function workflowInputProblems(input: WorkflowInput, expected: { pipeline
   const show = (v: unknown) => JSON.stringify(v);
   if (input.pipeline !== expected.pipeline) problems.push(`input.pipeline: expected ${show(expected.pipeline)}, got ${show(input.pipeline)}`);
   if (input.bucket !== expected.bucket) problems.push(`input.bucket: expected the landing bucket ${show(expected.bucket)}, got ${show(input.bucket)}`);
-  if (/[/\u0000-\u001f\u007f]/.test(input.datasetId) || input.datasetId === '.' || input.datasetId === '..') {
+  if (input.datasetId.includes('/') || CONTROL_CHARACTERS.test(input.datasetId) || !isPathSegment(input.datasetId)) {
     problems.push(`input.datasetId: expected one path segment (no "/", control characters, "." or ".."), got ${show(input.datasetId)}`);
   } else {
     const prefix = `${expected.pipeline}/${input.datasetId}${input.singleObject ? '' : '/'}`;
