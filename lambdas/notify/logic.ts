@@ -1,3 +1,4 @@
+import { formatDeployment } from './deployment-messages';
 import type { Notification } from './schema';
 
 export interface NotifyContext {
@@ -50,6 +51,8 @@ export function explainFailure(error: string, cause: string): { summary: string;
     hint = 'Permissions: a role lacks access. Check that the data and pipeline stacks were deployed from the same config, and the KMS key policy.';
   } else if (/States\.Timeout|MaxRuntimeExceeded|Stopping/i.test(text)) {
     hint = 'Time limit: raise maxRuntimeSeconds for the step in the pipeline config, or use a larger instance type.';
+  } else if (/EndpointBusyError|Cannot update in-progress endpoint/i.test(text)) {
+    hint = 'Endpoint busy: another update of the endpoint did not finish in time. Wait until it is InService (see the endpoint page), then approve the model again.';
   } else if (/InvalidInputError|EvaluationReportError/.test(error)) {
     hint = 'Contract: a step received input it does not understand; see the execution for the exact field.';
   }
@@ -85,16 +88,24 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
       subject = `${tag}: dataset rejected`;
       lines.push('The dataset was not used. The original files are untouched; copies and reason.json are in quarantine.', '', ...n.reasons.map((r) => `- ${r}`), '', `Quarantine: ${s3Link(ctx.region, n.quarantineUri)}`);
       break;
-    case 'failed': {
+    case 'failed':
+    case 'deployment-failed': {
       const { summary, hint } = explainFailure(n.error, n.cause);
-      subject = `${tag}: training run failed (${n.error})`;
+      const version = n.kind === 'deployment-failed' ? n.modelPackageArn?.split('/').pop() : undefined;
+      subject = n.kind === 'failed' ? `${tag}: training run failed (${n.error})` : `${tag}: deployment of model${version ? ` v${version}` : ''} failed (${n.error})`;
       lines.push(`Error: ${n.error}`, `Cause: ${summary}`, ...(hint ? ['', hint] : []));
+      if (n.kind === 'deployment-failed') lines.push('', 'Production is unchanged unless the cause says otherwise: see "Rolling back by hand" in the README.', ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []));
       break;
+    }
+    default: {
+      const m = formatDeployment(n, tag, ctx.region, registryLink(ctx.region, ctx.modelPackageGroup));
+      subject = m.subject;
+      lines.push(...m.lines);
     }
   }
   lines.push('');
   if (n.datasetUri) lines.push(`Dataset: ${n.datasetUri}`);
-  lines.push(`Pipeline: ${ctx.pipeline}   Stage: ${ctx.stage}`, `Execution: ${executionLink(ctx.region, n.executionArn)}`);
+  lines.push(`Pipeline: ${ctx.pipeline}   Stage: ${ctx.stage}`, ...(n.executionArn ? [`Execution: ${executionLink(ctx.region, n.executionArn)}`] : []));
   return { subject: subjectLine(subject), body: lines.join('\n'), attributes: { pipeline: ctx.pipeline, stage: ctx.stage, kind: n.kind } };
 }
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { deploymentSchema } from './deployment-schema';
 import { SUPPORTED_REGIONS } from './images';
 
 /** Lowercase words joined by single hyphens: safe in stack, bucket, job and group names. */
@@ -113,6 +114,7 @@ const pipelineSchema = z
         mustBeatChampion: z.boolean().default(false),
       })
       .prefault({}),
+    deployment: deploymentSchema.prefault({}),
   })
   .superRefine((p, ctx) => {
     if (!p.schema.columns.includes(p.schema.label)) {

@@ -1,0 +1,124 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { requireEnv, requireNumberEnv } from '../shared/env';
+import { MisconfiguredError, parseInput } from '../shared/errors';
+import { createLogger, type Logger } from '../shared/logger';
+import type { ObjectStore } from '../shared/object-store';
+import { S3ObjectStore } from '../shared/s3-object-store';
+import type { ProblemType } from './capture';
+import { compare, type DeploymentEnv, type MetricsReader, plan, type RunningExecution, type SageMakerReader, takeTurn } from './logic';
+import type { Variant } from './plan';
+import { deploymentTaskSchema, settingsEnvSchema } from './schema';
+
+/** SageMaker's Describe* calls; a missing endpoint is `undefined`, not an error. */
+export function sageMakerReader(client: SageMakerClient): SageMakerReader {
+  return {
+    async describeModelPackage(arn) {
+      const p = await client.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+      return { group: p.ModelPackageGroupName, version: p.ModelPackageVersion, approvalStatus: p.ModelApprovalStatus, status: p.ModelPackageStatus };
+    },
+    async describeEndpoint(name) {
+      try {
+        const e = await client.send(new DescribeEndpointCommand({ EndpointName: name }));
+        return { status: e.EndpointStatus ?? 'Unknown', endpointConfigName: e.EndpointConfigName ?? '', ...(e.FailureReason ? { failureReason: e.FailureReason } : {}) };
+      } catch (err) {
+        if ((err as Error).name === 'ValidationException' && /Could not find endpoint/i.test((err as Error).message)) return undefined;
+        throw err;
+      }
+    },
+    async describeEndpointConfig(name) {
+      const c = await client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
+      return { productionVariants: (c.ProductionVariants ?? []) as Variant[] };
+    },
+  };
+}
+
+/** Invocations, errors (5XX + model errors) and p99 ModelLatency of a variant, summed over the window. */
+export function cloudWatchMetrics(client: CloudWatchClient): MetricsReader {
+  return {
+    async variantMetrics(endpoint, variant, start, end) {
+      const period = Math.max(60, Math.ceil((end.getTime() - start.getTime()) / 60_000) * 60);
+      const dims = [
+        { Name: 'EndpointName', Value: endpoint },
+        { Name: 'VariantName', Value: variant },
+      ];
+      const q = (id: string, metric: string, stat: string) => ({ Id: id, MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: metric, Dimensions: dims }, Period: period, Stat: stat }, ReturnData: true });
+      const out = await client.send(
+        new GetMetricDataCommand({
+          StartTime: start,
+          EndTime: end,
+          MetricDataQueries: [q('invocations', 'Invocations', 'Sum'), q('errors5xx', 'Invocation5XXErrors', 'Sum'), q('modelerrors', 'InvocationModelErrors', 'Sum'), q('p99', 'ModelLatency', 'p99')],
+        }),
+      );
+      const values = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values ?? [];
+      const sum = (id: string) => (values(id).length > 0 ? values(id).reduce((a, b) => a + b, 0) : undefined);
+      const invocations = sum('invocations');
+      const errors = sum('errors5xx') !== undefined || sum('modelerrors') !== undefined ? (sum('errors5xx') ?? 0) + (sum('modelerrors') ?? 0) : undefined;
+      const p99 = values('p99').length > 0 ? Math.max(...values('p99')) : undefined;
+      return { ...(invocations !== undefined ? { invocations } : {}), ...(errors !== undefined ? { errors } : {}), ...(p99 !== undefined ? { p99LatencyUs: p99 } : {}) };
+    },
+  };
+}
+
+export function deploymentEnv(env: NodeJS.ProcessEnv = process.env): DeploymentEnv {
+  let settings;
+  try {
+    settings = settingsEnvSchema.parse(JSON.parse(requireEnv('DEPLOYMENT_SETTINGS', env)));
+  } catch (e) {
+    throw new MisconfiguredError(`environment variable DEPLOYMENT_SETTINGS is not valid: ${(e as Error).message}`);
+  }
+  return {
+    prefix: requireEnv('RESOURCE_PREFIX', env),
+    endpointName: requireEnv('ENDPOINT_NAME', env),
+    modelPackageGroup: requireEnv('MODEL_PACKAGE_GROUP', env),
+    settings: settings.variant,
+    rules: settings.rules,
+    problemType: requireEnv('PROBLEM_TYPE', env) as ProblemType,
+    agreementTolerance: settings.agreementTolerance,
+    capture: { bucket: requireEnv('CAPTURE_BUCKET', env), prefix: requireEnv('CAPTURE_PREFIX', env), endpoint: requireEnv('ENDPOINT_NAME', env) },
+  };
+}
+
+export interface DeploymentDeps {
+  readonly sageMaker: SageMakerReader;
+  readonly metrics: MetricsReader;
+  readonly store: ObjectStore;
+  readonly running: (stateMachineArn: string) => Promise<RunningExecution[]>;
+  readonly log: Logger;
+}
+
+export function sfnRunning(client: SFNClient): DeploymentDeps['running'] {
+  return async (stateMachineArn) => {
+    const out = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100 }));
+    return (out.executions ?? []).map((e) => ({ executionArn: e.executionArn!, startDate: new Date(e.startDate!) }));
+  };
+}
+
+/** One Lambda for the deployment workflow's three decisions: whose turn, what to do, promote or not. */
+export function createHandler(deps: DeploymentDeps, env: NodeJS.ProcessEnv = process.env) {
+  return async (event: unknown) => {
+    const task = parseInput(deploymentTaskSchema, event, 'bad deployment task');
+    switch (task.action) {
+      case 'turn': {
+        const running = await deps.running(task.stateMachineArn);
+        const result = takeTurn({ executionArn: task.executionArn, startDate: new Date(task.startTime) }, running, task.attempt, requireNumberEnv('MAX_TURN_ATTEMPTS', env));
+        deps.log.info('turn checked', { ...result, running: running.length });
+        return result;
+      }
+      case 'plan':
+        return plan(deps.sageMaker, deploymentEnv(env), task, deps.log);
+      case 'compare':
+        return compare(deps.metrics, deps.store, deploymentEnv(env), task, deps.log);
+    }
+  };
+}
+
+export const handler = createHandler({
+  sageMaker: sageMakerReader(new SageMakerClient({})),
+  metrics: cloudWatchMetrics(new CloudWatchClient({})),
+  store: new S3ObjectStore(new S3Client({})),
+  running: sfnRunning(new SFNClient({})),
+  log: createLogger('deployment'),
+});

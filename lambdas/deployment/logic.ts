@@ -1,0 +1,104 @@
+import { PlatformError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { ObjectStore } from '../shared/object-store';
+import { agreementOf, type CaptureLocation, type ProblemType, readCapture } from './capture';
+import { type Comparison, compareVariants, type PromotionRules, type VariantMetrics } from './compare';
+import { type DeploymentPlan, type EndpointState, planDeployment, PRODUCTION_VARIANT, SHADOW_VARIANT, type Variant, type VariantSettings } from './plan';
+
+/** The model package is not (or no longer) Approved, or belongs to another group: nothing is deployed. */
+export class PackageNotDeployableError extends PlatformError {}
+
+/** The SageMaker reads the deployment needs; `undefined` when the endpoint does not exist. */
+export interface SageMakerReader {
+  describeModelPackage(arn: string): Promise<{ group?: string; version?: number; approvalStatus?: string; status?: string }>;
+  describeEndpoint(name: string): Promise<{ status: string; endpointConfigName: string; failureReason?: string } | undefined>;
+  describeEndpointConfig(name: string): Promise<{ productionVariants: Variant[] }>;
+}
+
+/** CloudWatch numbers of one variant over a window (AWS/SageMaker, EndpointName + VariantName). */
+export interface MetricsReader {
+  variantMetrics(endpoint: string, variant: string, start: Date, end: Date): Promise<VariantMetrics>;
+}
+
+export interface RunningExecution {
+  readonly executionArn: string;
+  readonly startDate: Date;
+}
+
+export interface DeploymentEnv {
+  readonly prefix: string;
+  readonly endpointName: string;
+  readonly modelPackageGroup: string;
+  readonly settings: VariantSettings;
+  readonly rules: PromotionRules;
+  readonly problemType: ProblemType;
+  readonly agreementTolerance: number;
+  readonly capture: CaptureLocation;
+}
+
+/** Checks the package and reads the endpoint, then plans (throws EndpointBusyError while it is updating). */
+export async function plan(sm: SageMakerReader, env: DeploymentEnv, input: { modelPackageArn: string; executionName: string }, log: Logger): Promise<DeploymentPlan> {
+  const pkg = await sm.describeModelPackage(input.modelPackageArn);
+  if (pkg.group !== env.modelPackageGroup) {
+    throw new PackageNotDeployableError(`model package ${input.modelPackageArn} belongs to group "${pkg.group ?? '(none)'}", not to this pipeline's "${env.modelPackageGroup}"`);
+  }
+  if (pkg.approvalStatus !== 'Approved') {
+    throw new PackageNotDeployableError(`model package ${input.modelPackageArn} is ${pkg.approvalStatus ?? 'without approval status'} now, not Approved: nothing was deployed`);
+  }
+  const described = await sm.describeEndpoint(env.endpointName);
+  let endpoint: EndpointState = { exists: false };
+  if (described) {
+    const variants = described.status === 'InService' ? (await sm.describeEndpointConfig(described.endpointConfigName)).productionVariants : [];
+    endpoint = { exists: true, status: described.status, endpointConfigName: described.endpointConfigName, productionVariants: variants, ...(described.failureReason ? { failureReason: described.failureReason } : {}) };
+  }
+  const result = planDeployment({
+    prefix: env.prefix,
+    endpointName: env.endpointName,
+    packageVersion: String(pkg.version ?? 0),
+    executionName: input.executionName,
+    settings: env.settings,
+    endpoint,
+  });
+  log.info('deployment planned', { mode: result.mode, modelName: result.modelName, currentConfig: result.currentConfigName });
+  return result;
+}
+
+/** Reads the shadow window's evidence and applies the promotion rules. */
+export async function compare(
+  metrics: MetricsReader,
+  store: ObjectStore,
+  env: DeploymentEnv,
+  input: { start: string; end: string },
+  log: Logger,
+): Promise<Comparison & { window: { start: string; end: string } }> {
+  const start = new Date(input.start);
+  const end = new Date(input.end);
+  const [production, shadow] = await Promise.all([
+    metrics.variantMetrics(env.endpointName, PRODUCTION_VARIANT, start, end),
+    metrics.variantMetrics(env.endpointName, SHADOW_VARIANT, start, end),
+  ]);
+  let agreement;
+  if (env.rules.minAgreement !== undefined) {
+    const [p, s] = await Promise.all([readCapture(store, env.capture, PRODUCTION_VARIANT, start, end, 50), readCapture(store, env.capture, SHADOW_VARIANT, start, end, 50)]);
+    agreement = agreementOf(p.records, s.records, env.problemType, env.agreementTolerance);
+    log.info('capture read', { productionFiles: p.files, shadowFiles: s.files, skippedLines: p.skipped + s.skipped, pairs: agreement.pairs });
+  }
+  const result = compareVariants(production, shadow, agreement, env.rules);
+  log.info('shadow compared', { decision: result.decision, basis: result.basis, reasons: result.reasons });
+  return { ...result, window: { start: start.toISOString(), end: end.toISOString() } };
+}
+
+/**
+ * One deployment per endpoint: of the running executions of the deployment workflow, the one
+ * that started first (ties: the smaller ARN) goes; the others wait their turn.
+ */
+export function firstInLine(self: RunningExecution, running: readonly RunningExecution[]): RunningExecution {
+  const all = [self, ...running.filter((r) => r.executionArn !== self.executionArn)];
+  return all.reduce((a, b) => (b.startDate < a.startDate || (b.startDate.getTime() === a.startDate.getTime() && b.executionArn < a.executionArn) ? b : a));
+}
+
+export function takeTurn(self: RunningExecution, running: readonly RunningExecution[], attempt: number, maxAttempts: number) {
+  const first = firstInLine(self, running);
+  const proceed = first.executionArn === self.executionArn;
+  return { proceed, attempt: attempt + 1, blockedBy: proceed ? null : first.executionArn, exhausted: !proceed && attempt + 1 >= maxAttempts };
+}

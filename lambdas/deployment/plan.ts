@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { PlatformError } from '../shared/errors';
+
+/**
+ * What one deployment will do, decided from the endpoint as it is now and the pipeline's
+ * deployment config. Pure: the handler feeds it SageMaker's Describe* answers.
+ */
+export const PRODUCTION_VARIANT = 'primary';
+export const SHADOW_VARIANT = 'shadow';
+
+export interface VariantSettings {
+  readonly instanceType: string;
+  readonly instanceCount: number;
+  readonly serverless?: { readonly memorySizeMb: number; readonly maxConcurrency: number };
+  readonly shadowSamplingPercent: number;
+}
+
+/** A ProductionVariant as CreateEndpointConfig takes it (only the fields the platform sets). */
+export interface Variant {
+  readonly VariantName: string;
+  readonly ModelName: string;
+  readonly InstanceType?: string;
+  readonly InitialInstanceCount?: number;
+  readonly InitialVariantWeight?: number;
+  readonly ServerlessConfig?: { readonly MemorySizeInMB: number; readonly MaxConcurrency: number };
+}
+
+export type EndpointState =
+  | { readonly exists: false }
+  | { readonly exists: true; readonly status: string; readonly endpointConfigName: string; readonly productionVariants: readonly Variant[]; readonly failureReason?: string };
+
+export interface DeploymentPlan {
+  /** `create`: no endpoint yet; `shadow`: test the new model beside production first; `replace`: blue/green straight to the new model (serverless). */
+  readonly mode: 'create' | 'shadow' | 'replace';
+  readonly endpointName: string;
+  readonly modelName: string;
+  readonly packageVersion: string;
+  readonly instanceBased: boolean;
+  readonly currentConfigName: string | null;
+  readonly currentModelName: string | null;
+  /** Endpoint configs this deployment may create; names are unique per deployment. */
+  readonly configs: {
+    readonly shadow: { readonly name: string; readonly productionVariants: readonly Variant[]; readonly shadowVariants: readonly Variant[] };
+    readonly promote: { readonly name: string; readonly productionVariants: readonly Variant[] };
+    readonly restore: { readonly name: string; readonly productionVariants: readonly Variant[] };
+  };
+}
+
+/** The endpoint is creating or updating: the deployment waits (Step Functions retries this error). */
+export class EndpointBusyError extends PlatformError {}
+
+/** The endpoint cannot take a deployment until a person acts (Failed, or not ours). */
+export class EndpointUnusableError extends PlatformError {}
+
+const BUSY = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting', 'UpdateRollbackFailed']);
+
+/** `<prefix>--<kind><version>-<8 hex of the execution name>`: ≤ 63 characters, unique per deployment, matched by the IAM prefix. */
+export function resourceName(prefix: string, kind: 'm' | 'c', version: string, executionName: string, suffix = ''): string {
+  const hash = createHash('sha256').update(executionName).digest('hex').slice(0, 8);
+  return `${prefix}--${kind}${version}-${hash}${suffix}`;
+}
+
+export function variantFor(modelName: string, s: VariantSettings, name = PRODUCTION_VARIANT): Variant {
+  return s.serverless
+    ? { VariantName: name, ModelName: modelName, ServerlessConfig: { MemorySizeInMB: s.serverless.memorySizeMb, MaxConcurrency: s.serverless.maxConcurrency } }
+    : { VariantName: name, ModelName: modelName, InstanceType: s.instanceType, InitialInstanceCount: s.instanceCount, InitialVariantWeight: 1 };
+}
+
+export function planDeployment(args: {
+  readonly prefix: string;
+  readonly endpointName: string;
+  readonly packageVersion: string;
+  readonly executionName: string;
+  readonly settings: VariantSettings;
+  readonly endpoint: EndpointState;
+}): DeploymentPlan {
+  const { prefix, endpointName, packageVersion: v, executionName, settings, endpoint } = args;
+  const modelName = resourceName(prefix, 'm', v, executionName);
+  const config = (suffix: string) => resourceName(prefix, 'c', v, executionName, suffix);
+  const target = variantFor(modelName, settings);
+
+  let current: Variant | undefined;
+  if (endpoint.exists) {
+    if (BUSY.has(endpoint.status)) throw new EndpointBusyError(`endpoint ${endpointName} is ${endpoint.status}; the deployment waits for InService`);
+    if (endpoint.status !== 'InService') {
+      throw new EndpointUnusableError(
+        `endpoint ${endpointName} is ${endpoint.status}${endpoint.failureReason ? ` (${endpoint.failureReason})` : ''}; delete it (aws sagemaker delete-endpoint --endpoint-name ${endpointName}) and approve again`,
+      );
+    }
+    current = endpoint.productionVariants.find((p) => p.VariantName === PRODUCTION_VARIANT);
+    if (!current) {
+      throw new EndpointUnusableError(
+        `endpoint ${endpointName} has no "${PRODUCTION_VARIANT}" variant (it has ${endpoint.productionVariants.map((p) => p.VariantName).join(', ') || 'none'}); it was not made by this platform`,
+      );
+    }
+  }
+  const restoreVariant = current ? stripToRequest(current) : target;
+  const mode = !endpoint.exists ? 'create' : settings.serverless || current?.ServerlessConfig ? 'replace' : 'shadow';
+  const shadowVariant: Variant = { ...variantFor(modelName, { ...settings, serverless: undefined }, SHADOW_VARIANT), InitialVariantWeight: settings.shadowSamplingPercent / 100 };
+  return {
+    mode,
+    endpointName,
+    modelName,
+    packageVersion: v,
+    instanceBased: !settings.serverless,
+    currentConfigName: endpoint.exists ? endpoint.endpointConfigName : null,
+    currentModelName: current?.ModelName ?? null,
+    configs: {
+      shadow: { name: config('-s'), productionVariants: [restoreVariant], shadowVariants: [shadowVariant] },
+      promote: { name: config('-p'), productionVariants: [target] },
+      restore: { name: config('-r'), productionVariants: [restoreVariant] },
+    },
+  };
+}
+
+/** A described variant reduced to the request fields the platform sets. */
+function stripToRequest(v: Variant): Variant {
+  const { VariantName, ModelName, InstanceType, InitialInstanceCount, InitialVariantWeight, ServerlessConfig } = v;
+  return {
+    VariantName,
+    ModelName,
+    ...(InstanceType !== undefined ? { InstanceType } : {}),
+    ...(InitialInstanceCount !== undefined ? { InitialInstanceCount } : {}),
+    ...(InitialVariantWeight !== undefined ? { InitialVariantWeight } : {}),
+    ...(ServerlessConfig ? { ServerlessConfig: { MemorySizeInMB: ServerlessConfig.MemorySizeInMB, MaxConcurrency: ServerlessConfig.MaxConcurrency } } : {}),
+  };
+}

@@ -1,0 +1,44 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
+import { formatNotification } from '../notify/logic';
+import { requireEnv } from '../shared/env';
+import { parseInput } from '../shared/errors';
+import { createLogger, type Logger } from '../shared/logger';
+import { type ApprovalOutcome, type DeploymentStarter, onModelPackageEvent } from './logic';
+import { modelPackageEventSchema } from './schema';
+
+/** StartExecution; ExecutionAlreadyExists means this approval already has its deployment. */
+export function sfnDeploymentStarter(client: SFNClient, stateMachineArn: string): DeploymentStarter {
+  return {
+    async start(name, input) {
+      try {
+        await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+        return 'started';
+      } catch (e) {
+        if (e instanceof ExecutionAlreadyExists || (e as Error).name === 'ExecutionAlreadyExists') return 'exists';
+        throw e;
+      }
+    },
+  };
+}
+
+export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: Logger }, env: NodeJS.ProcessEnv = process.env) {
+  return async (event: unknown): Promise<ApprovalOutcome> => {
+    const parsed = parseInput(modelPackageEventSchema, event, 'not a "SageMaker Model Package State Change" event');
+    return onModelPackageEvent(parsed, {
+      group: requireEnv('MODEL_PACKAGE_GROUP', env),
+      starter: sfnDeploymentStarter(deps.sfn, requireEnv('STATE_MACHINE_ARN', env)),
+      notifier: {
+        async rejected(modelPackageArn, by, reason) {
+          const msg = formatNotification({ kind: 'model-rejected', modelPackageArn, ...(by ? { by } : {}), ...(reason ? { reason } : {}) }, contextFromEnv(env));
+          await deps.publish(requireEnv('TOPIC_ARN', env), msg);
+        },
+      },
+      log: deps.log,
+    });
+  };
+}
+
+export const handler = createHandler({ sfn: new SFNClient({}), publish: snsPublisher(new SNSClient({})), log: createLogger('model-approval') });

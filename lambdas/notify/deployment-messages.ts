@@ -1,0 +1,69 @@
+import type { ComparisonSummary } from './deployment-schema';
+import type { Notification } from './schema';
+
+type DeploymentNotification = Extract<Notification, { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' }>;
+
+/** Console page of an endpoint (invocation metrics per variant are on it). */
+export const endpointLink = (region: string, endpoint: string) => `https://${region}.console.aws.amazon.com/sagemaker/home?region=${region}#/endpoints/${endpoint}`;
+
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+const num = (x: number | null, unit = '') => (x === null ? 'n/a' : `${Number.isInteger(x) ? x : x.toFixed(1)}${unit}`);
+
+/** The shadow comparison as a small table. */
+export function comparisonLines(c: ComparisonSummary): string[] {
+  return [
+    'Shadow comparison (production vs shadow):',
+    `  requests:     ${num(c.production.invocations)} vs ${num(c.shadow.invocations)}`,
+    `  error rate:   ${pct(c.production.errorRate)} vs ${pct(c.shadow.errorRate)}`,
+    `  p99 latency:  ${num(c.production.p99LatencyMs, ' ms')} vs ${num(c.shadow.p99LatencyMs, ' ms')}`,
+    `  agreement:    ${c.agreementRate === null ? 'n/a' : pct(c.agreementRate)} over ${c.agreementPairs} mirrored request(s)`,
+    ...(c.basis === 'insufficient' ? ['  (decided without enough evidence, by promotion.onInsufficientData)'] : []),
+  ];
+}
+
+/** Subject and body lines of the approval and deployment messages. */
+export function formatDeployment(n: DeploymentNotification, tag: string, region: string, registry: string): { subject: string; lines: string[] } {
+  const version = n.modelPackageArn?.split('/').pop();
+  const model = version ? `model v${version}` : 'model';
+  switch (n.kind) {
+    case 'model-rejected':
+      return {
+        subject: `${tag}: ${model} rejected`,
+        lines: [
+          `Model package ${n.modelPackageArn} was rejected${n.by ? ` by ${n.by}` : ''}. Nothing is deployed.`,
+          ...(n.reason ? ['', `Reason: ${n.reason}`] : ['', 'No reason was given (ApprovalDescription is empty).']),
+          '',
+          `Model registry: ${registry}`,
+        ],
+      };
+    case 'deployment-waiting':
+      return {
+        subject: `${tag}: deployment of ${model} waits for another deployment`,
+        lines: [`Another deployment of this endpoint is running: ${n.blockedBy}`, 'This one starts when it ends (one deployment per endpoint at a time).'],
+      };
+    case 'deployed':
+      return {
+        subject: `${tag}: ${model} is live on ${n.endpointName} (${n.how})`,
+        lines: [
+          n.how === 'created' ? 'The endpoint was created with the approved model.' : n.how === 'promoted' ? 'The shadow test passed: the new model now serves all traffic (blue/green, guarded by the auto-rollback alarms).' : 'The model was replaced with blue/green (serverless endpoints have no shadow variants).',
+          ...(n.comparison ? ['', ...comparisonLines(n.comparison), ...n.comparison.reasons.map((r) => `Note: ${r}`)] : []),
+          '',
+          `Endpoint: ${endpointLink(region, n.endpointName)}`,
+          `Model package: ${n.modelPackageArn}`,
+        ],
+      };
+    case 'rolled-back':
+      return {
+        subject: `${tag}: ${model} rolled back on ${n.endpointName}`,
+        lines: [
+          'The new model was not promoted; production is unchanged. The package is now Rejected, with the reasons in its ApprovalDescription.',
+          '',
+          ...n.reasons.map((r) => `- ${r}`),
+          ...(n.comparison ? ['', ...comparisonLines(n.comparison)] : []),
+          '',
+          `Endpoint: ${endpointLink(region, n.endpointName)}`,
+          `Model package: ${n.modelPackageArn}`,
+        ],
+      };
+  }
+}

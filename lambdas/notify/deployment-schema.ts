@@ -1,0 +1,37 @@
+import * as z from 'zod';
+
+const pkg = { modelPackageArn: z.string().min(1), executionArn: z.string().min(1), datasetUri: z.string().optional() };
+const variant = z.object({ invocations: z.number().nullable(), errorRate: z.number().nullable(), p99LatencyMs: z.number().nullable() });
+/** The shadow comparison as the deployment Lambda returns it (the fields a message shows). */
+const comparison = z.object({
+  decision: z.enum(['promote', 'rollback']),
+  basis: z.enum(['evidence', 'insufficient']),
+  reasons: z.array(z.string()),
+  production: variant,
+  shadow: variant,
+  agreementRate: z.number().nullable(),
+  agreementPairs: z.number(),
+});
+export type ComparisonSummary = z.infer<typeof comparison>;
+
+/** What the approval gate and the deployment workflow report. */
+export const deploymentNotificationSchemas = [
+  z.object({
+    kind: z.literal('model-rejected'),
+    modelPackageArn: z.string().min(1),
+    executionArn: z.string().optional(),
+    datasetUri: z.string().optional(),
+    by: z.string().optional(),
+    reason: z.string().optional(),
+  }),
+  z.object({ kind: z.literal('deployment-waiting'), ...pkg, blockedBy: z.string().min(1) }),
+  z.object({
+    kind: z.literal('deployed'),
+    ...pkg,
+    endpointName: z.string().min(1),
+    how: z.enum(['created', 'promoted', 'replaced']),
+    comparison: comparison.optional(),
+  }),
+  z.object({ kind: z.literal('rolled-back'), ...pkg, endpointName: z.string().min(1), reasons: z.array(z.string()), comparison: comparison.optional() }),
+  z.object({ kind: z.literal('deployment-failed'), ...pkg, modelPackageArn: z.string().optional(), error: z.string().default('Unknown'), cause: z.string().default('') }),
+] as const;
