@@ -32,6 +32,8 @@ export type EndpointState =
 export interface DeploymentPlan {
   /** `create`: no endpoint yet; `shadow`: test the new model beside production first; `replace`: blue/green straight to the new model (serverless). */
   readonly mode: 'create' | 'shadow' | 'replace';
+  /** How the model goes live, for the notification. */
+  readonly how: 'created' | 'promoted' | 'replaced';
   readonly endpointName: string;
   readonly modelName: string;
   readonly packageVersion: string;
@@ -99,6 +101,7 @@ export function planDeployment(args: {
   const shadowVariant: Variant = { ...variantFor(modelName, { ...settings, serverless: undefined }, SHADOW_VARIANT), InitialVariantWeight: settings.shadowSamplingPercent / 100 };
   return {
     mode,
+    how: mode === 'create' ? 'created' : mode === 'shadow' ? 'promoted' : 'replaced',
     endpointName,
     modelName,
     packageVersion: v,

@@ -30,8 +30,8 @@ export const deploymentNotificationSchemas = [
     ...pkg,
     endpointName: z.string().min(1),
     how: z.enum(['created', 'promoted', 'replaced']),
-    comparison: comparison.optional(),
+    comparison: comparison.nullish(),
   }),
-  z.object({ kind: z.literal('rolled-back'), ...pkg, endpointName: z.string().min(1), reasons: z.array(z.string()), comparison: comparison.optional() }),
+  z.object({ kind: z.literal('rolled-back'), ...pkg, endpointName: z.string().min(1), reasons: z.array(z.string()), comparison: comparison.nullish() }),
   z.object({ kind: z.literal('deployment-failed'), ...pkg, modelPackageArn: z.string().optional(), error: z.string().default('Unknown'), cause: z.string().default('') }),
 ] as const;

@@ -14,6 +14,10 @@ export function arnsOf(scope: IConstruct) {
     topic: (name: string) => `arn:${p}:sns:${r}:${a}:${name}`,
     eventsRule: (name: string) => `arn:${p}:events:${r}:${a}:rule/${name}`,
     logGroup: (name: string) => `arn:${p}:logs:${r}:${a}:log-group:${name}`,
+    stateMachine: (name: string) => `arn:${p}:states:${r}:${a}:stateMachine:${name}`,
+    /** A service-linked role (IAM ARNs have no region). */
+    serviceLinkedRole: (service: string, name: string) => `arn:${p}:iam::${a}:role/aws-service-role/${service}/${name}`,
+    alarm: (name: string) => `arn:${p}:cloudwatch:${r}:${a}:alarm:${name}`,
     ecrRepository: (account: string, region: string, repository: string) => `arn:${p}:ecr:${region}:${account}:repository/${repository}`,
   };
 }

@@ -10,6 +10,8 @@ export interface SageMakerExecutionRoleProps {
   readonly resourcePrefix: string;
   readonly landingBucket: string;
   readonly artifactsBucket: string;
+  /** Endpoints of the pipeline write data capture here, under `<pipeline>/datacapture/`. */
+  readonly captureBucket: string;
   readonly key: kms.IKey;
   /** ECR repository ARNs the jobs pull from. */
   readonly imageRepositories: readonly string[];
@@ -44,6 +46,11 @@ export class SageMakerExecutionRole extends Construct {
         wildcardReason: `Job outputs are written at run time under the pipeline's own prefix "${props.pipeline}/" of the artifacts bucket.`,
       },
       {
+        actions: ['s3:PutObject'],
+        resources: [arns.objects(props.captureBucket, `${props.pipeline}/datacapture/*`)],
+        wildcardReason: `Data capture files are written at run time under the pipeline's capture prefix "${props.pipeline}/datacapture/".`,
+      },
+      {
         actions: ['s3:ListBucket'],
         resources: [arns.bucket(props.landingBucket), arns.bucket(props.artifactsBucket)],
         conditions: { StringLike: { 's3:prefix': [`${props.pipeline}/`, prefix] } },
@@ -55,12 +62,12 @@ export class SageMakerExecutionRole extends Construct {
       { actions: ['kms:CreateGrant'], resources: [props.key.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
       {
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [jobLogs('ProcessingJobs'), jobLogs('TrainingJobs')],
-        wildcardReason: 'SageMaker names a log stream per job and instance; the pattern matches only this pipeline\'s jobs.',
+        resources: [jobLogs('ProcessingJobs'), jobLogs('TrainingJobs'), arns.logGroup(`/aws/sagemaker/Endpoints/${props.resourcePrefix}:log-stream:*`)],
+        wildcardReason: 'SageMaker names a log stream per job, instance and endpoint variant; the patterns match only this pipeline\'s jobs and endpoint.',
       },
       {
         actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
-        resources: [arns.logGroup('/aws/sagemaker/ProcessingJobs'), arns.logGroup('/aws/sagemaker/TrainingJobs')],
+        resources: [arns.logGroup('/aws/sagemaker/ProcessingJobs'), arns.logGroup('/aws/sagemaker/TrainingJobs'), arns.logGroup(`/aws/sagemaker/Endpoints/${props.resourcePrefix}`)],
       },
       {
         actions: ['cloudwatch:PutMetricData'],

@@ -19,6 +19,7 @@ import { evaluationRule } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
+import { ModelDeployment } from '../constructs/model-deployment';
 import { codeVersion, ML_DIR, pipelineSpec } from '../constructs/ml-code';
 import { PlatformFunction } from '../constructs/platform-function';
 import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
@@ -40,6 +41,7 @@ export class PipelineStack extends Stack {
   public readonly workflow: TrainingWorkflow;
   public readonly trigger: DatasetTrigger;
   public readonly modelPackageGroupName: string;
+  public readonly deployment: ModelDeployment;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -48,6 +50,7 @@ export class PipelineStack extends Stack {
     const arns = arnsOf(this);
     const landing = bucketName(config.project, stage.name, 'landing', this.account, this.region);
     const artifacts = bucketName(config.project, stage.name, 'artifacts', this.account, this.region);
+    const capture = bucketName(config.project, stage.name, 'capture', this.account, this.region);
     const key = kms.Key.fromKeyArn(this, 'DataKey', Fn.importValue(keyArnExportName(config.project, stage.name)));
     this.modelPackageGroupName = prefix;
 
@@ -73,6 +76,7 @@ export class PipelineStack extends Stack {
       resourcePrefix: prefix,
       landingBucket: landing,
       artifactsBucket: artifacts,
+      captureBucket: capture,
       key,
       imageRepositories: images.repositories,
     }).role;
@@ -80,13 +84,15 @@ export class PipelineStack extends Stack {
     const common = { resourcePrefix: prefix, logRetentionDays: stage.logRetentionDays, logKey: key };
     const validate = this.validateFunction(p, common, landing, artifacts, prefix, key);
     const gate = this.gateFunction(p, common, artifacts, prefix, key);
+    const topicArn = arns.topic(topicName(config.project, stage.name));
+    const notifyEnvironment = { PROJECT: config.project, STAGE: stage.name, PIPELINE_NAME: p.name, MODEL_PACKAGE_GROUP: prefix, TOPIC_ARN: topicArn };
     const notify = new PlatformFunction(this, 'NotifyFunction', {
       ...common,
       handler: 'notify',
       description: `Formats and publishes notifications of pipeline ${p.name}`,
-      environment: { PROJECT: config.project, STAGE: stage.name, PIPELINE_NAME: p.name, MODEL_PACKAGE_GROUP: prefix, TOPIC_ARN: arns.topic(topicName(config.project, stage.name)) },
+      environment: notifyEnvironment,
     });
-    allow(notify.role, { actions: ['sns:Publish'], resources: [arns.topic(topicName(config.project, stage.name))] }, { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] });
+    allow(notify.role, { actions: ['sns:Publish'], resources: [topicArn] }, { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] });
 
     const tags = [
       { Key: 'mlops:project', Value: config.project },
@@ -121,9 +127,25 @@ export class PipelineStack extends Stack {
       logKey: key,
     });
 
+    this.deployment = new ModelDeployment(this, 'ModelDeployment', {
+      pipeline: p,
+      resourcePrefix: prefix,
+      modelPackageGroupName: prefix,
+      key,
+      modelRole: sageMakerRole,
+      notifyFunction: notify.function,
+      notifyEnvironment,
+      topicArn,
+      captureBucket: capture,
+      logRetentionDays: stage.logRetentionDays,
+      tags,
+    });
+
     this.acknowledgeCodeDeployment(artifacts);
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ModelPackageGroupName', { value: prefix });
+    new CfnOutput(this, 'DeploymentStateMachineArn', { value: this.deployment.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EndpointName', { value: this.deployment.endpointName });
     new CfnOutput(this, 'DropDataAt', { value: `s3://${landing}/${p.name}/<dataset-id>/` });
   }
 

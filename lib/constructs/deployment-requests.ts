@@ -1,0 +1,132 @@
+import type { DeploymentConfig } from '../config/deployment-schema';
+import { PRODUCTION_VARIANT } from '../config/deployment-schema';
+import { hasInstanceStorage } from '../config/images';
+
+/**
+ * Request bodies of the deployment workflow's SageMaker and Application Auto Scaling calls, in
+ * the APIs' own shape. Keys ending in `.$` are JSONPath into the workflow state, where
+ * `$.plan` is the deployment Lambda's plan (lambdas/deployment/plan.ts). Everything security
+ * relevant (KMS, data capture, network isolation, tags) is fixed here, at synth, so it can be
+ * reviewed in the template even though the resources are created at run time.
+ */
+export interface DeploymentRequestContext {
+  readonly deployment: DeploymentConfig;
+  readonly endpointName: string;
+  readonly modelRoleArn: string;
+  readonly keyArn: string;
+  /** `s3://<capture bucket>/<pipeline>/datacapture` */
+  readonly captureUri: string;
+  readonly alarmNames: readonly string[];
+  readonly scalingPolicyName: string;
+  readonly tags: readonly { Key: string; Value: string }[];
+}
+
+/** Endpoint configs get the data key unless the instances have local NVMe storage or are serverless. */
+export function endpointKmsKey(ctx: DeploymentRequestContext): Record<string, string> {
+  const d = ctx.deployment;
+  return d.serverless || hasInstanceStorage(d.instanceType) ? {} : { KmsKeyId: ctx.keyArn };
+}
+
+/** Data capture of inputs and outputs (KMS-encrypted); serverless endpoints do not support it. */
+export function dataCapture(ctx: DeploymentRequestContext): Record<string, unknown> {
+  if (ctx.deployment.serverless) return {};
+  return {
+    DataCaptureConfig: {
+      EnableCapture: true,
+      InitialSamplingPercentage: ctx.deployment.dataCaptureSamplingPercent,
+      DestinationS3Uri: ctx.captureUri,
+      KmsKeyId: ctx.keyArn,
+      CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+      CaptureContentTypeHeader: { CsvContentTypes: ['text/csv'] },
+    },
+  };
+}
+
+export const createModel = (ctx: DeploymentRequestContext) => ({
+  'ModelName.$': '$.plan.modelName',
+  ExecutionRoleArn: ctx.modelRoleArn,
+  PrimaryContainer: { 'ModelPackageName.$': '$.modelPackageArn' },
+  EnableNetworkIsolation: true,
+  Tags: ctx.tags,
+});
+
+/** CreateEndpointConfig for one of the plan's configs (`shadow`, `promote` or `restore`). */
+export function createEndpointConfig(ctx: DeploymentRequestContext, which: 'shadow' | 'promote' | 'restore') {
+  return {
+    'EndpointConfigName.$': `$.plan.configs.${which}.name`,
+    'ProductionVariants.$': `$.plan.configs.${which}.productionVariants`,
+    ...(which === 'shadow' ? { 'ShadowProductionVariants.$': '$.plan.configs.shadow.shadowVariants' } : {}),
+    ...dataCapture(ctx),
+    ...endpointKmsKey(ctx),
+    Tags: ctx.tags,
+  };
+}
+
+export const createEndpoint = (ctx: DeploymentRequestContext) => ({
+  EndpointName: ctx.endpointName,
+  'EndpointConfigName.$': '$.plan.configs.promote.name',
+  Tags: ctx.tags,
+});
+
+/** Blue/green with all-at-once traffic shifting, a bake period and auto-rollback on this stack's alarms. */
+export function blueGreen(ctx: DeploymentRequestContext) {
+  const bake = ctx.deployment.promotion.bakeMinutes * 60;
+  return {
+    BlueGreenUpdatePolicy: {
+      TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 },
+      TerminationWaitInSeconds: bake,
+      MaximumExecutionTimeoutInSeconds: Math.min(28800, Math.max(600, bake + 1800)),
+    },
+    AutoRollbackConfiguration: { Alarms: ctx.alarmNames.map((AlarmName) => ({ AlarmName })) },
+  };
+}
+
+/**
+ * UpdateEndpoint to one of the plan's configs. The promotion goes blue/green; the shadow and
+ * restore updates keep the production variant's current instance count (auto-scaling may
+ * have changed it) with RetainAllVariantProperties.
+ */
+export function updateEndpoint(ctx: DeploymentRequestContext, which: 'shadow' | 'promote' | 'restore') {
+  return {
+    EndpointName: ctx.endpointName,
+    'EndpointConfigName.$': `$.plan.configs.${which}.name`,
+    ...(which === 'promote' ? { DeploymentConfig: blueGreen(ctx) } : { RetainAllVariantProperties: true }),
+  };
+}
+
+export const rejectPackage = () => ({
+  'ModelPackageArn.$': '$.modelPackageArn',
+  ModelApprovalStatus: 'Rejected',
+  // Must start with ROLLBACK_MARK (lambdas/model-approval/logic.ts): the approval Lambda then knows the rollback message already went out.
+  'ApprovalDescription.$': "States.Format('Rolled back by the deployment workflow: {}', States.JsonToString($.rollback.reasons))",
+});
+
+export const tagPromoted = () => ({
+  'ResourceArn.$': '$.modelPackageArn',
+  Tags: [{ Key: 'mlops:deployment', Value: 'promoted' }],
+});
+
+/** Application Auto Scaling: the production variant's instance count. */
+export const scalableTarget = (ctx: DeploymentRequestContext) => ({
+  ServiceNamespace: 'sagemaker',
+  ResourceId: `endpoint/${ctx.endpointName}/variant/${PRODUCTION_VARIANT}`,
+  ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+});
+
+export const registerScalableTarget = (ctx: DeploymentRequestContext) => ({
+  ...scalableTarget(ctx),
+  MinCapacity: ctx.deployment.instanceCount,
+  MaxCapacity: ctx.deployment.autoScaling.maxInstances,
+});
+
+export const putScalingPolicy = (ctx: DeploymentRequestContext) => ({
+  ...scalableTarget(ctx),
+  PolicyName: ctx.scalingPolicyName,
+  PolicyType: 'TargetTrackingScaling',
+  TargetTrackingScalingPolicyConfiguration: {
+    TargetValue: ctx.deployment.autoScaling.targetInvocationsPerInstance,
+    PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+    ScaleInCooldown: 300,
+    ScaleOutCooldown: 60,
+  },
+});

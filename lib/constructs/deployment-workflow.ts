@@ -1,0 +1,246 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { DeploymentConfig } from '../config/deployment-schema';
+import { stateMachineLogGroup } from '../config/naming';
+import * as req from './deployment-requests';
+import { addSageMakerRetries } from './training-workflow';
+
+export interface DeploymentWorkflowProps {
+  readonly resourcePrefix: string;
+  readonly deployment: DeploymentConfig;
+  readonly requests: req.DeploymentRequestContext;
+  readonly deploymentFunction: lambda.IFunction;
+  readonly notifyFunction: lambda.IFunction;
+  readonly key: kms.IKey;
+  readonly logRetentionDays: number;
+  /** Checks of "is it my turn" (5 minutes apart) before a queued deployment gives up. */
+  readonly maxTurnAttempts: number;
+}
+
+/** A Pass result of JSON null (Result has no public factory for it). */
+const NULL_RESULT = new (class extends sfn.Result {
+  constructor() {
+    super(null);
+  }
+})();
+
+/** Seconds between DescribeEndpoint polls while an endpoint is creating or updating. */
+const POLL_SECONDS = 30;
+
+/**
+ * Approval → one deployment at a time → model → endpoint (create, or shadow test → promote
+ * blue/green or restore production) → notification. Every SageMaker call retries throttling
+ * and transient faults; an endpoint that is busy makes the plan step wait; any other failure
+ * is caught, notified with its cause, and fails the execution.
+ */
+export class DeploymentWorkflow extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  private readonly props: DeploymentWorkflowProps;
+  private readonly onError: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, props: DeploymentWorkflowProps) {
+    super(scope, id);
+    this.props = props;
+    const d = props.deployment;
+    const execution = sfn.JsonPath.stringAt('$$.Execution.Id');
+    const pkg = sfn.JsonPath.stringAt('$.modelPackageArn');
+
+    const failed = new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const notifyFailed = this.notify('NotifyDeploymentFailed', { kind: 'deployment-failed', executionArn: execution, modelPackageArn: pkg, error: sfn.JsonPath.stringAt('$.error.Error'), cause: sfn.JsonPath.stringAt('$.error.Cause') });
+    notifyFailed.addCatch(failed, { resultPath: '$.notifyError' }).next(failed);
+    this.onError = notifyFailed;
+
+    // One deployment per endpoint: wait while an earlier execution runs.
+    const init = new sfn.Pass(this, 'Init', { result: sfn.Result.fromObject({ attempt: 0 }), resultPath: '$.turn' });
+    const settle = new sfn.Wait(this, 'TurnSettle', { comment: 'ListExecutions is eventually consistent: let a simultaneous approval show up', time: sfn.WaitTime.duration(Duration.seconds(15)) });
+    const checkTurn = this.catching(this.task('CheckTurn', { action: 'turn', stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'), executionArn: execution, startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'), attempt: sfn.JsonPath.numberAt('$.turn.attempt') }, '$.turn'));
+    const waitTurn = new sfn.Wait(this, 'WaitForTurn', { time: sfn.WaitTime.duration(Duration.minutes(5)) });
+    const notifyWaiting = this.notify('NotifyWaiting', { kind: 'deployment-waiting', executionArn: execution, modelPackageArn: pkg, blockedBy: sfn.JsonPath.stringAt('$.turn.blockedBy') });
+    notifyWaiting.addCatch(waitTurn, { resultPath: '$.notifyError' }).next(waitTurn);
+    waitTurn.next(checkTurn);
+    const refused = new sfn.Pass(this, 'QueueTimedOut', {
+      parameters: { Error: 'DeploymentQueueTimeout', 'Cause.$': `States.Format('Another deployment of this endpoint ({}) was still running after ${props.maxTurnAttempts} checks, 5 minutes apart; approve again when it has ended.', $.turn.blockedBy)` },
+      resultPath: '$.error',
+    }).next(notifyFailed);
+
+    // Plan (waits while the endpoint is busy), then the model from the approved package.
+    const plan = this.task('Plan', { action: 'plan', modelPackageArn: pkg, executionName: sfn.JsonPath.stringAt('$$.Execution.Name') }, '$.plan');
+    plan.addRetry({ errors: ['EndpointBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 60 });
+    this.catching(plan);
+    const createModel = this.sdk('CreateModel', 'sagemaker', 'createModel', req.createModel(props.requests));
+
+    // First deployment: create the endpoint.
+    const created = this.notifyDeployed('NotifyCreated');
+    const createPath = this.sdk('CreateEndpointConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
+      .next(this.sdk('CreateEndpoint', 'sagemaker', 'createEndpoint', req.createEndpoint(props.requests), true))
+      .next(this.waitInService('Created', this.scaling('Created').next(created)));
+
+    // Roll back: production-only config, package Rejected with the reasons, notification.
+    const rolledBack = this.notify('NotifyRolledBack', {
+      kind: 'rolled-back',
+      executionArn: execution,
+      modelPackageArn: pkg,
+      endpointName: props.requests.endpointName,
+      reasons: sfn.JsonPath.listAt('$.rollback.reasons'),
+      comparison: sfn.JsonPath.objectAt('$.comparison'),
+    });
+    rolledBack.addCatch(new sfn.Succeed(this, 'RolledBackUnnotified'), { resultPath: '$.notifyError' }).next(new sfn.Succeed(this, 'RolledBack'));
+    const restore = this.sdk('CreateRestoreConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'restore'))
+      .next(this.sdk('RestoreProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'restore'), true))
+      .next(this.waitInService('Restored', this.sdk('RejectPackage', 'sagemaker', 'updateModelPackage', req.rejectPackage()).next(rolledBack)));
+    const shadowRejected = new sfn.Pass(this, 'ShadowRejected', { parameters: { 'reasons.$': '$.comparison.reasons' }, resultPath: '$.rollback' }).next(restore);
+    const alarmsRolledBack = new sfn.Pass(this, 'AlarmsRolledBack', {
+      result: sfn.Result.fromObject({ reasons: ['SageMaker rolled the blue/green deployment back: an auto-rollback alarm (5XX errors or p99 latency of the production variant) went off during the bake'] }),
+      resultPath: '$.rollback',
+    }).next(restore);
+
+    // Promote: blue/green to the new model alone, guarded by the alarms; check it held.
+    const promoted = this.notifyDeployed('NotifyPromoted');
+    const held = new sfn.Choice(this, 'PromotionHeld?')
+      .when(sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'), this.scaling('Promoted').next(this.sdk('TagPromoted', 'sagemaker', 'addTags', req.tagPromoted())).next(promoted))
+      .otherwise(alarmsRolledBack);
+    const promote = this.sdk('CreatePromotionConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
+      .next(this.descale())
+      .next(this.sdk('Promote', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'promote'), true))
+      .next(this.waitInService('Promoted', held));
+
+    // Shadow test: production + shadow, the window, the comparison.
+    const compare = this.catching(this.task('CompareShadow', { action: 'compare', start: sfn.JsonPath.stringAt('$.shadowWindow.start'), end: sfn.JsonPath.stringAt('$$.State.EnteredTime') }, '$.comparison'));
+    compare.next(new sfn.Choice(this, 'ShadowPassed?').when(sfn.Condition.stringEquals('$.comparison.decision', 'promote'), promote).otherwise(shadowRejected));
+    const shadowPath = this.sdk('CreateShadowConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'shadow'))
+      .next(this.sdk('StartShadow', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'shadow'), true))
+      .next(
+        this.waitInService(
+          'Shadow',
+          new sfn.Pass(this, 'ShadowStarted', { parameters: { 'start.$': '$$.State.EnteredTime' }, resultPath: '$.shadowWindow' })
+            .next(new sfn.Wait(this, 'ShadowWindow', { comment: 'Mirrored traffic reaches the shadow variant', time: sfn.WaitTime.duration(Duration.minutes(d.shadow.windowMinutes)) }))
+            .next(compare),
+        ),
+      );
+    const replacePath = new sfn.Pass(this, 'NoShadowTest', { comment: 'Serverless endpoints have no shadow variants', result: NULL_RESULT, resultPath: '$.comparison' }).next(promote);
+
+    const definition = init
+      .next(settle)
+      .next(checkTurn)
+      .next(
+        new sfn.Choice(this, 'MyTurn?')
+          .when(sfn.Condition.booleanEquals('$.turn.proceed', true), plan)
+          .when(sfn.Condition.booleanEquals('$.turn.exhausted', true), refused)
+          .when(sfn.Condition.numberEquals('$.turn.attempt', 1), notifyWaiting)
+          .otherwise(waitTurn),
+      );
+    plan.next(createModel).next(
+      new sfn.Choice(this, 'EndpointExists?')
+        .when(sfn.Condition.stringEquals('$.plan.mode', 'create'), createPath)
+        .when(sfn.Condition.stringEquals('$.plan.mode', 'shadow'), shadowPath)
+        .otherwise(replacePath),
+    );
+
+    const budget = 15 * 60 + props.maxTurnAttempts * 5 * 60 + d.shadow.windowMinutes * 60 + 4 * 3600;
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: `${props.resourcePrefix}-deployment`,
+      comment: `Deployment workflow of ${props.requests.endpointName}: approved model package to endpoint, shadow tested`,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.seconds(budget),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'Logs', {
+          logGroupName: stateMachineLogGroup(props.resourcePrefix, 'deployment'),
+          retention: props.logRetentionDays as logs.RetentionDays,
+          encryptionKey: props.key,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+  }
+
+  private notify(id: string, payload: Record<string, unknown>): tasks.LambdaInvoke {
+    return new tasks.LambdaInvoke(this, id, { lambdaFunction: this.props.notifyFunction, payload: sfn.TaskInput.fromObject(payload), payloadResponseOnly: true, resultPath: sfn.JsonPath.DISCARD });
+  }
+
+  private notifyDeployed(id: string): sfn.IChainable {
+    const n = this.notify(id, {
+      kind: 'deployed',
+      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      modelPackageArn: sfn.JsonPath.stringAt('$.modelPackageArn'),
+      endpointName: this.props.requests.endpointName,
+      how: sfn.JsonPath.stringAt('$.plan.how'),
+      ...(id === 'NotifyPromoted' ? { comparison: sfn.JsonPath.objectAt('$.comparison') } : {}),
+    });
+    const done = new sfn.Succeed(this, id.replace('Notify', ''));
+    n.addCatch(done, { resultPath: '$.notifyError' });
+    return n.next(done);
+  }
+
+  private task(id: string, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
+    return new tasks.LambdaInvoke(this, id, { lambdaFunction: this.props.deploymentFunction, payload: sfn.TaskInput.fromObject(payload), payloadResponseOnly: true, resultPath });
+  }
+
+  private catching<T extends { addCatch(h: sfn.IChainable, p?: sfn.CatchProps): unknown }>(state: T): T {
+    state.addCatch(this.onError, { resultPath: '$.error' });
+    return state;
+  }
+
+  /**
+   * An AWS SDK integration in the API's request shape, with the SageMaker retries; calls that
+   * change the endpoint also retry "endpoint busy" (an unmodeled ValidationException) for a while.
+   */
+  private sdk(id: string, service: 'sagemaker' | 'applicationautoscaling', action: string, parameters: object, changesEndpoint = false, resultPath: string | null = null): sfn.CustomState {
+    const state = new sfn.CustomState(this, id, {
+      stateJson: { Type: 'Task', Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:${service}:${action}`, Parameters: parameters, ResultPath: resultPath },
+    });
+    if (changesEndpoint) {
+      state.addRetry({ errors: ['SageMaker.AmazonSageMakerException', 'SageMaker.SageMakerException'], interval: Duration.seconds(30), backoffRate: 1.5, maxAttempts: 8, maxDelay: Duration.minutes(5) });
+    }
+    addSageMakerRetries(state);
+    return this.catching(state);
+  }
+
+  /** DescribeEndpoint every 30 s until InService (→ `next`) or Failed (→ notified failure). */
+  private waitInService(id: string, next: sfn.IChainable): sfn.IChainable {
+    const describe = this.sdk(`Describe${id}`, 'sagemaker', 'describeEndpoint', { EndpointName: this.props.requests.endpointName }, false, '$.endpoint');
+    const wait = new sfn.Wait(this, `Wait${id}`, { time: sfn.WaitTime.duration(Duration.seconds(POLL_SECONDS)) });
+    const endpointFailed = new sfn.Pass(this, `${id}EndpointFailed`, {
+      parameters: { Error: 'EndpointFailed', 'Cause.$': 'States.JsonToString($.endpoint)' },
+      resultPath: '$.error',
+    }).next(this.onError);
+    wait.next(describe);
+    describe.next(
+      new sfn.Choice(this, `${id}InService?`)
+        .when(sfn.Condition.stringEquals('$.endpoint.EndpointStatus', 'InService'), next)
+        .when(sfn.Condition.stringEquals('$.endpoint.EndpointStatus', 'Failed'), endpointFailed)
+        .otherwise(wait),
+    );
+    return describe;
+  }
+
+  /** Target tracking on invocations per instance, for instance-based variants when enabled. */
+  private scaling(id: string): sfn.Chain {
+    const d = this.props.deployment;
+    if (d.serverless || !d.autoScaling.enabled) return sfn.Chain.start(new sfn.Pass(this, `${id}NoScaling`));
+    return sfn.Chain.start(this.sdk(`${id}RegisterScaling`, 'applicationautoscaling', 'registerScalableTarget', req.registerScalableTarget(this.props.requests)).next(
+      this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', req.putScalingPolicy(this.props.requests)),
+    ));
+  }
+
+  /** Deregisters the variant from auto-scaling before a promotion that may change its instance type (SageMaker refuses it otherwise). */
+  private descale(): sfn.IChainable {
+    const d = this.props.deployment;
+    if (d.serverless || !d.autoScaling.enabled) return new sfn.Pass(this, 'NoScalingToPause');
+    const state = new sfn.CustomState(this, 'PauseScaling', {
+      stateJson: { Type: 'Task', Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:applicationautoscaling:deregisterScalableTarget`, Parameters: req.scalableTarget(this.props.requests), ResultPath: sfn.JsonPath.DISCARD },
+    });
+    addSageMakerRetries(state);
+    const next = new sfn.Pass(this, 'ScalingPaused');
+    state.addCatch(next, { errors: ['ApplicationAutoScaling.ObjectNotFoundException'], resultPath: sfn.JsonPath.DISCARD });
+    this.catching(state);
+    return state.next(next);
+  }
+}
