@@ -55,6 +55,9 @@ describe('pipeline stack: functions and roles', () => {
     const fns = Object.values(pipeline().findResources('AWS::Lambda::Function')).filter((f: any) => f.Properties.FunctionName);
     expect(fns.map((f: any) => f.Properties.FunctionName).sort()).toEqual([
       'mlops-dev-breast-cancer-dataset-trigger',
+      'mlops-dev-breast-cancer-deployment',
+      'mlops-dev-breast-cancer-endpoint-cleanup',
+      'mlops-dev-breast-cancer-model-approval',
       'mlops-dev-breast-cancer-notify',
       'mlops-dev-breast-cancer-quality-gate',
       'mlops-dev-breast-cancer-validate-dataset',
@@ -63,7 +66,7 @@ describe('pipeline stack: functions and roles', () => {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', TracingConfig: { Mode: 'Active' }, Architectures: ['arm64'] });
     }
     const groups = Object.values(pipeline().findResources('AWS::Logs::LogGroup')) as any[];
-    expect(groups).toHaveLength(5);
+    expect(groups).toHaveLength(9);
     for (const g of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 90, KmsKeyId: { 'Fn::ImportValue': 'mlops-dev-DataKeyArn' } });
   });
 
@@ -87,17 +90,22 @@ describe('pipeline stack: functions and roles', () => {
     const own = s3.filter((st) => !JSON.stringify(st.policy.Properties.Roles).includes('CDKBucketDeployment'));
     expect(own.length).toBeGreaterThan(4);
     for (const st of own) {
-      for (const r of [st.Resource].flat()) expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/)?\*"/);
+      for (const r of [st.Resource].flat()) expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/|datacapture\/)?\*"/);
     }
   });
 
-  it('lets the state machine pass only the SageMaker role, and only to SageMaker', () => {
+  it('lets the two state machines pass only the SageMaker role, and only to SageMaker', () => {
     const pass = policyStatements().filter((st) => st.Action === 'iam:PassRole');
-    expect(pass).toHaveLength(1);
-    expect(pass[0]).toMatchObject({
-      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerExecutionRole/), 'Arn'] },
-      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
-    });
+    expect(pass.map((st) => JSON.stringify(st.policy.Properties.Roles)).sort()).toEqual([
+      expect.stringContaining('ModelDeploymentWorkflowStateMachineRole'),
+      expect.stringContaining('TrainingWorkflowStateMachineRole'),
+    ]);
+    for (const st of pass) {
+      expect(st).toMatchObject({
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerExecutionRole/), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      });
+    }
   });
 
   it('limits SageMaker job permissions to this pipeline\'s job-name prefix', () => {
@@ -176,19 +184,21 @@ describe('pipeline stack: training workflow', () => {
     const types: Record<string, number> = {};
     for (const r of Object.values(json.Resources) as any[]) types[r.Type] = (types[r.Type] ?? 0) + 1;
     expect(types).toEqual({
-      'AWS::IAM::Role': 7,
-      'AWS::IAM::Policy': 7,
-      'AWS::Lambda::Function': 5,
-      'AWS::Logs::LogGroup': 5,
+      'AWS::IAM::Role': 11,
+      'AWS::IAM::Policy': 11,
+      'AWS::Lambda::Function': 8,
+      'AWS::Logs::LogGroup': 9,
       'AWS::Lambda::LayerVersion': 1,
       'Custom::CDKBucketDeployment': 1,
+      'Custom::RuntimeResources': 1,
       'AWS::SageMaker::ModelPackageGroup': 1,
-      'AWS::StepFunctions::StateMachine': 1,
-      'AWS::SQS::Queue': 1,
-      'AWS::SQS::QueuePolicy': 1,
-      'AWS::Lambda::EventInvokeConfig': 1,
-      'AWS::Events::Rule': 1,
-      'AWS::Lambda::Permission': 1,
+      'AWS::StepFunctions::StateMachine': 2,
+      'AWS::SQS::Queue': 2,
+      'AWS::SQS::QueuePolicy': 2,
+      'AWS::Lambda::EventInvokeConfig': 2,
+      'AWS::Events::Rule': 2,
+      'AWS::Lambda::Permission': 2,
+      'AWS::CloudWatch::Alarm': 2,
     });
     expect(json).toMatchSnapshot();
   });
