@@ -7,7 +7,8 @@ type DeploymentNotification = Extract<Notification, { kind: 'model-rejected' | '
 export const endpointLink = (region: string, endpoint: string) => `https://${region}.console.aws.amazon.com/sagemaker/home?region=${region}#/endpoints/${endpoint}`;
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
-const num = (x: number | null, unit = '') => (x === null ? 'n/a' : `${Number.isInteger(x) ? x : x.toFixed(1)}${unit}`);
+const num = (x: number | null) => (x === null ? 'n/a' : String(Math.round(x)));
+const ms = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(1)} ms`);
 
 /** The shadow comparison as a small table. */
 export function comparisonLines(c: ComparisonSummary): string[] {
@@ -15,7 +16,7 @@ export function comparisonLines(c: ComparisonSummary): string[] {
     'Shadow comparison (production vs shadow):',
     `  requests:     ${num(c.production.invocations)} vs ${num(c.shadow.invocations)}`,
     `  error rate:   ${pct(c.production.errorRate)} vs ${pct(c.shadow.errorRate)}`,
-    `  p99 latency:  ${num(c.production.p99LatencyMs, ' ms')} vs ${num(c.shadow.p99LatencyMs, ' ms')}`,
+    `  p99 latency:  ${ms(c.production.p99LatencyMs)} vs ${ms(c.shadow.p99LatencyMs)}`,
     `  agreement:    ${c.agreementRate === null ? 'n/a' : pct(c.agreementRate)} over ${c.agreementPairs} mirrored request(s)`,
     ...(c.basis === 'insufficient' ? ['  (decided without enough evidence, by promotion.onInsufficientData)'] : []),
   ];
@@ -46,7 +47,7 @@ export function formatDeployment(n: DeploymentNotification, tag: string, region:
         subject: `${tag}: ${model} is live on ${n.endpointName} (${n.how})`,
         lines: [
           n.how === 'created' ? 'The endpoint was created with the approved model.' : n.how === 'promoted' ? 'The shadow test passed: the new model now serves all traffic (blue/green, guarded by the auto-rollback alarms).' : 'The model was replaced with blue/green (serverless endpoints have no shadow variants).',
-          ...(n.comparison ? ['', ...comparisonLines(n.comparison), ...n.comparison.reasons.map((r) => `Note: ${r}`)] : []),
+          ...(n.comparison && 'decision' in n.comparison ? ['', ...comparisonLines(n.comparison), ...n.comparison.reasons.map((r) => `Note: ${r}`)] : []),
           '',
           `Endpoint: ${endpointLink(region, n.endpointName)}`,
           `Model package: ${n.modelPackageArn}`,
@@ -59,7 +60,7 @@ export function formatDeployment(n: DeploymentNotification, tag: string, region:
           'The new model was not promoted; production is unchanged. The package is now Rejected, with the reasons in its ApprovalDescription.',
           '',
           ...n.reasons.map((r) => `- ${r}`),
-          ...(n.comparison ? ['', ...comparisonLines(n.comparison)] : []),
+          ...(n.comparison && 'decision' in n.comparison ? ['', ...comparisonLines(n.comparison)] : []),
           '',
           `Endpoint: ${endpointLink(region, n.endpointName)}`,
           `Model package: ${n.modelPackageArn}`,

@@ -13,6 +13,8 @@ const comparison = z.object({
   agreementPairs: z.number(),
 });
 export type ComparisonSummary = z.infer<typeof comparison>;
+/** The comparison, or why there was none (a serverless endpoint has no shadow test). */
+const comparisonOrSkipped = z.union([comparison, z.object({ skipped: z.string() })]).optional();
 
 /** What the approval gate and the deployment workflow report. */
 export const deploymentNotificationSchemas = [
@@ -30,8 +32,8 @@ export const deploymentNotificationSchemas = [
     ...pkg,
     endpointName: z.string().min(1),
     how: z.enum(['created', 'promoted', 'replaced']),
-    comparison: comparison.nullish(),
+    comparison: comparisonOrSkipped,
   }),
-  z.object({ kind: z.literal('rolled-back'), ...pkg, endpointName: z.string().min(1), reasons: z.array(z.string()), comparison: comparison.nullish() }),
+  z.object({ kind: z.literal('rolled-back'), ...pkg, endpointName: z.string().min(1), reasons: z.array(z.string()), comparison: comparisonOrSkipped }),
   z.object({ kind: z.literal('deployment-failed'), ...pkg, modelPackageArn: z.string().optional(), error: z.string().default('Unknown'), cause: z.string().default('') }),
 ] as const;

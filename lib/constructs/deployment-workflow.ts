@@ -22,13 +22,6 @@ export interface DeploymentWorkflowProps {
   readonly maxTurnAttempts: number;
 }
 
-/** A Pass result of JSON null (Result has no public factory for it). */
-const NULL_RESULT = new (class extends sfn.Result {
-  constructor() {
-    super(null);
-  }
-})();
-
 /** Seconds between DescribeEndpoint polls while an endpoint is creating or updating. */
 const POLL_SECONDS = 30;
 
@@ -122,7 +115,7 @@ export class DeploymentWorkflow extends Construct {
             .next(compare),
         ),
       );
-    const replacePath = new sfn.Pass(this, 'NoShadowTest', { comment: 'Serverless endpoints have no shadow variants', result: NULL_RESULT, resultPath: '$.comparison' }).next(promote);
+    const replacePath = new sfn.Pass(this, 'NoShadowTest', { comment: 'Serverless endpoints have no shadow variants', result: sfn.Result.fromObject({ skipped: 'serverless endpoints have no shadow variants' }), resultPath: '$.comparison' }).next(promote);
 
     const definition = init
       .next(settle)

@@ -104,11 +104,13 @@ export class ModelDeployment extends Construct {
         modelRoleArn: props.modelRole.roleArn,
         keyArn: props.key.keyArn,
         captureUri,
-        alarmNames: this.alarms.map((a) => a.alarmName),
+        // Literal names (not Refs): the alarms are created in this stack before the workflow can run.
+        alarmNames: this.alarms.map((a) => (a.node.defaultChild as cloudwatch.CfnAlarm).alarmName!),
         scalingPolicyName: `${prefix}-invocations-per-instance`,
         tags: props.tags,
       },
     });
+    for (const a of this.alarms) this.workflow.stateMachine.node.addDependency(a);
     this.grantWorkflow(props, [deployFn.function, props.notifyFunction]);
     this.approvalRule = this.approvalGate(props, common);
     this.cleanup(props, common);

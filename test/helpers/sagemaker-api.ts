@@ -29,12 +29,40 @@ export function operationFor(resource: string): string {
   return m[1]!;
 }
 
+/** Service and operation of any AWS SDK integration (`arn:aws:states:::aws-sdk:<service>:<action>`). */
+export function sdkIntegration(resource: string): { service: string; operation: string } {
+  const m = /:states:::aws-sdk:([a-z0-9]+):([A-Za-z]+)$/.exec(resource);
+  if (!m) throw new Error(`not an AWS SDK integration: ${resource}`);
+  return { service: m[1]!, operation: m[2]! };
+}
+
+// The other APIs the deployment workflow and its Lambda call, from the same aws-sdk v2 package.
+const otherApis: Record<string, ApiModel> = {
+  applicationautoscaling: (new AWS.ApplicationAutoScaling({ region: 'eu-west-1' }) as unknown as { api: ApiModel }).api,
+  cloudwatch: (new AWS.CloudWatch({ region: 'eu-west-1' }) as unknown as { api: ApiModel }).api,
+};
+
+/** Validates a request of a non-SageMaker service against its official API model (unknown members, types, required members). */
+export function validateAwsRequest(service: string, operation: string, params: unknown): void {
+  if (service === 'sagemaker') return validateSageMakerRequest(operation, params);
+  const model = otherApis[service];
+  if (!model) throw new Error(`no API model loaded for ${service}`);
+  const op = model.operations[operation.charAt(0).toLowerCase() + operation.slice(1)];
+  if (!op) throw new Error(`${service} has no operation ${operation}`);
+  validator.validate(op.input, params as Record<string, unknown>);
+}
+
 const ENUM_FIELDS: Record<string, Record<string, string>> = {
   'ResourceConfig.InstanceType': enums.TrainingInstanceType,
   'ProcessingResources.ClusterConfig.InstanceType': enums.ProcessingInstanceType,
   'AlgorithmSpecification.TrainingInputMode': enums.TrainingInputMode,
   ModelApprovalStatus: enums.ModelApprovalStatus,
+  'DataCaptureConfig.CaptureOptions.0.CaptureMode': enums.CaptureMode,
+  'DataCaptureConfig.CaptureOptions.1.CaptureMode': enums.CaptureMode,
+  'DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type': enums.TrafficRoutingConfigType,
 };
+/** Instance types of endpoint variants (ProductionVariant.InstanceType). */
+const VARIANT_LISTS = ['ProductionVariants', 'ShadowProductionVariants'];
 const JOB_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 function at(obj: unknown, path: string): unknown {
@@ -55,6 +83,16 @@ export function validateSageMakerRequest(operation: string, params: unknown): vo
   for (const path of ['TrainingJobName', 'ProcessingJobName', 'ModelPackageGroupName']) {
     const v = at(params, path);
     if (typeof v === 'string' && !JOB_NAME.test(v)) problems.push(`${path}: "${v}" does not match ${JOB_NAME}`);
+  }
+  for (const list of VARIANT_LISTS.map((l) => at(params, l))) {
+    for (const v of (list as Record<string, unknown>[] | undefined) ?? []) {
+      if (v.InstanceType !== undefined && !Object.values(enums.ProductionVariantInstanceType).includes(v.InstanceType as never)) problems.push(`variant InstanceType "${String(v.InstanceType)}" is not one of the API's values`);
+      if (typeof v.VariantName === 'string' && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(v.VariantName)) problems.push(`VariantName "${v.VariantName}" does not match the API pattern`);
+    }
+  }
+  for (const path of ['ModelName', 'EndpointName', 'EndpointConfigName']) {
+    const v = at(params, path);
+    if (typeof v === 'string' && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(v)) problems.push(`${path}: "${v}" does not match the API pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
   }
   for (const list of [at(params, 'ProcessingInputs'), at(params, 'InputDataConfig')]) {
     for (const item of (list as Record<string, unknown>[] | undefined) ?? []) {

@@ -50,7 +50,7 @@ export interface RunOutcome {
 const LANDING_ENV = 'LANDING_BUCKET';
 
 /** Environment variables of the function whose name ends with `-<suffix>`, resolved to strings. */
-function functionEnv(template: Template, suffix: string): NodeJS.ProcessEnv {
+export function functionEnv(template: Template, suffix: string): NodeJS.ProcessEnv {
   const json = template.toJSON();
   const fn = Object.values(json.Resources as Record<string, Json>).find(
     (r) => r.Type === 'AWS::Lambda::Function' && typeof r.Properties.FunctionName === 'string' && r.Properties.FunctionName.endsWith(`-${suffix}`),
@@ -67,7 +67,7 @@ function functionEnv(template: Template, suffix: string): NodeJS.ProcessEnv {
  * SageMaker's Describe* would for a completed job.
  */
 export async function runTrainingWorkflow(template: Template, scenario: Scenario): Promise<RunOutcome> {
-  const definition = stateMachines(template)[0]!.definition;
+  const definition = stateMachines(template).find((m) => m.logicalId.startsWith('TrainingWorkflow'))!.definition;
   const store = new MemoryObjectStore();
   const triggerEnv = functionEnv(template, 'dataset-trigger');
   const landing = triggerEnv[LANDING_ENV]!;

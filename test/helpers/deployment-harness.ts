@@ -1,0 +1,231 @@
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { VariantMetrics } from '../../lambdas/deployment/compare';
+import { createHandler as deploymentHandler } from '../../lambdas/deployment/handler';
+import type { RunningExecution, SageMakerReader } from '../../lambdas/deployment/logic';
+import type { Variant } from '../../lambdas/deployment/plan';
+import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
+import type { FormattedMessage } from '../../lambdas/notify/logic';
+import { memoryLogger } from '../../lambdas/shared/logger';
+import { stateMachines } from './asl';
+import { MemoryObjectStore } from './memory-store';
+import { sdkIntegration, validateAwsRequest } from './sagemaker-api';
+import { functionEnv } from './workflow-harness';
+
+type Json = Record<string, any>;
+const REGION = 'eu-west-1';
+const ACCOUNT = '111122223333';
+
+/** A failure a stand-in raises `times` times (default: every time). */
+export interface Injected {
+  readonly error: string;
+  readonly cause: string;
+  readonly times?: number;
+}
+
+export interface DeploymentScenario {
+  /** The endpoint before the run: absent, or serving `model` (with `status`, default InService). */
+  readonly endpoint?: { readonly model: string; readonly status?: string; readonly serverless?: boolean };
+  /** DescribeEndpoint answers `Creating`/`Updating` this many times after each change. @default 1 */
+  readonly pollsUntilInService?: number;
+  /** The package's approval status when the workflow reads it. @default Approved */
+  readonly approvalStatus?: string;
+  readonly metrics?: { readonly production?: VariantMetrics; readonly shadow?: VariantMetrics };
+  /** Capture JSONL files (key under the capture bucket → text). */
+  readonly capture?: Record<string, string>;
+  /** Other running executions of the deployment workflow (for the one-at-a-time rule). */
+  readonly running?: (attempt: number) => RunningExecution[];
+  /** The endpoint ends `Failed` with this reason after the next change. */
+  readonly endpointFailure?: string;
+  /** SageMaker rolls the blue/green promotion back (an auto-rollback alarm fired). */
+  readonly autoRollback?: boolean;
+  readonly failures?: Record<string, Injected>;
+}
+
+export interface DeploymentOutcome {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: Json;
+  readonly error?: string;
+  readonly cause?: string;
+  /** Task state names in the order they ran (each retry counts). */
+  readonly tasks: string[];
+  readonly requests: { state: string; service: string; operation: string; params: Json }[];
+  readonly notifications: FormattedMessage[];
+  /** The endpoint after the run. */
+  readonly endpoint?: { status: string; config: string };
+  readonly configs: Map<string, Json>;
+  readonly packageStatus: string;
+}
+
+/** The time every state "entered" in the local run: the shadow window starts and ends in this hour. */
+export const SHADOW_TIME = '2026-11-22T11:30:00.000Z';
+
+export const PACKAGE_ARN = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package/mlops-dev-breast-cancer/7`;
+
+/**
+ * Runs the synthesized deployment workflow in aws-local-stepfunctions. Every AWS SDK task is
+ * validated against its official API model, then answered by an in-memory SageMaker that
+ * keeps models, endpoint configs, the endpoint (with Creating/Updating polls) and the model
+ * package. Lambda tasks run the real deployment and notify handlers.
+ */
+export async function runDeploymentWorkflow(template: Template, scenario: DeploymentScenario = {}): Promise<DeploymentOutcome> {
+  const { definition } = stateMachines(template).find((m) => m.logicalId.startsWith('ModelDeploymentWorkflow'))!;
+  const deployEnv = functionEnv(template, 'deployment');
+  const endpointName = deployEnv.ENDPOINT_NAME!;
+  const tasks: string[] = [];
+  const requests: DeploymentOutcome['requests'] = [];
+  const notifications: FormattedMessage[] = [];
+  const failuresLeft = new Map(Object.entries(scenario.failures ?? {}).map(([k, f]) => [k, f.times ?? Number.POSITIVE_INFINITY]));
+  const polls = scenario.pollsUntilInService ?? 1;
+
+  // The in-memory SageMaker.
+  const models = new Set<string>();
+  const configs = new Map<string, Json>();
+  let packageStatus = scenario.approvalStatus ?? 'Approved';
+  let endpoint: { status: string; config: string; pending?: string; pollsLeft: number; rollback?: boolean; failureReason?: string } | undefined;
+  if (scenario.endpoint) {
+    models.add(scenario.endpoint.model);
+    const variant = scenario.endpoint.serverless
+      ? { VariantName: 'primary', ModelName: scenario.endpoint.model, ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } }
+      : { VariantName: 'primary', ModelName: scenario.endpoint.model, InstanceType: 'ml.m5.large', InitialInstanceCount: 1, InitialVariantWeight: 1 };
+    configs.set(`${endpointName}--c1-00000000-p`, { ProductionVariants: [variant] });
+    endpoint = { status: scenario.endpoint.status ?? 'InService', config: `${endpointName}--c1-00000000-p`, pollsLeft: 0 };
+  }
+  const store = new MemoryObjectStore();
+  for (const [key, text] of Object.entries(scenario.capture ?? {})) store.put(deployEnv.CAPTURE_BUCKET!, key, text);
+
+  const fail = (name: string, message: string) => Object.assign(new Error(message), { name });
+  const injected = (state: string) => {
+    const left = failuresLeft.get(state) ?? 0;
+    if (left <= 0) return;
+    failuresLeft.set(state, left - 1);
+    throw fail(scenario.failures![state]!.error, scenario.failures![state]!.cause);
+  };
+
+  const sdk: Record<string, (p: Json) => Json> = {
+    createModel: (p) => {
+      if (models.has(p.ModelName)) throw fail('SageMaker.AmazonSageMakerException', `Cannot create already existing model "${p.ModelName}"`);
+      models.add(p.ModelName);
+      return { ModelArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model/${p.ModelName}` };
+    },
+    createEndpointConfig: (p) => {
+      for (const v of [...p.ProductionVariants, ...(p.ShadowProductionVariants ?? [])]) {
+        if (!models.has(v.ModelName)) throw fail('SageMaker.AmazonSageMakerException', `Could not find model "${v.ModelName}"`);
+      }
+      configs.set(p.EndpointConfigName, p);
+      return { EndpointConfigArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint-config/${p.EndpointConfigName}` };
+    },
+    createEndpoint: (p) => {
+      if (endpoint) throw fail('SageMaker.AmazonSageMakerException', `Cannot create already existing endpoint "${p.EndpointName}"`);
+      endpoint = { status: 'Creating', config: '', pending: p.EndpointConfigName, pollsLeft: polls };
+      return { EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${p.EndpointName}` };
+    },
+    updateEndpoint: (p) => {
+      if (!endpoint || endpoint.status !== 'InService') throw fail('SageMaker.AmazonSageMakerException', `Cannot update in-progress endpoint "${p.EndpointName}". (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)`);
+      if (!configs.has(p.EndpointConfigName)) throw fail('SageMaker.AmazonSageMakerException', `Could not find endpoint configuration "${p.EndpointConfigName}"`);
+      endpoint = { ...endpoint, status: 'Updating', pending: p.EndpointConfigName, pollsLeft: polls, rollback: Boolean(scenario.autoRollback && p.DeploymentConfig) };
+      return { EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${p.EndpointName}` };
+    },
+    describeEndpoint: (p) => {
+      if (!endpoint) throw fail('SageMaker.AmazonSageMakerException', `Could not find endpoint "${p.EndpointName}".`);
+      if (endpoint.pending && endpoint.pollsLeft-- <= 0) {
+        endpoint = scenario.endpointFailure
+          ? { status: 'Failed', config: endpoint.config || endpoint.pending, pollsLeft: 0, failureReason: scenario.endpointFailure }
+          : { status: 'InService', config: endpoint.rollback ? endpoint.config : endpoint.pending, pollsLeft: 0 };
+      }
+      return {
+        EndpointName: p.EndpointName,
+        EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${p.EndpointName}`,
+        EndpointStatus: endpoint.status,
+        ...(endpoint.config ? { EndpointConfigName: endpoint.config } : {}),
+        ...(endpoint.failureReason ? { FailureReason: endpoint.failureReason } : {}),
+      };
+    },
+    updateModelPackage: (p) => ((packageStatus = p.ModelApprovalStatus ?? packageStatus), { ModelPackageArn: p.ModelPackageArn }),
+    addTags: (p) => ({ Tags: p.Tags }),
+    registerScalableTarget: () => ({}),
+    putScalingPolicy: (p) => ({ PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:x:resource/sagemaker/${p.ResourceId}:policyName/${p.PolicyName}` }),
+    deregisterScalableTarget: () => ({}),
+  };
+
+  // The deployment Lambda's reads, through the same world (and the same API validation).
+  const read = (operation: string, params: Json) => {
+    validateAwsRequest('sagemaker', operation, params);
+    requests.push({ state: 'Plan', service: 'sagemaker', operation, params });
+  };
+  const reader: SageMakerReader = {
+    async describeModelPackage(arn) {
+      read('DescribeModelPackage', { ModelPackageName: arn });
+      return { group: 'mlops-dev-breast-cancer', version: 7, approvalStatus: packageStatus, status: 'Completed' };
+    },
+    async describeEndpoint(name) {
+      read('DescribeEndpoint', { EndpointName: name });
+      return endpoint ? { status: endpoint.status, endpointConfigName: endpoint.config } : undefined;
+    },
+    async describeEndpointConfig(name) {
+      read('DescribeEndpointConfig', { EndpointConfigName: name });
+      return { productionVariants: configs.get(name)!.ProductionVariants as Variant[] };
+    },
+  };
+  let turnChecks = 0;
+  const deploy = deploymentHandler(
+    {
+      sageMaker: reader,
+      metrics: { variantMetrics: async (_e, variant) => (variant === 'shadow' ? scenario.metrics?.shadow : scenario.metrics?.production) ?? {} },
+      store,
+      running: async () => scenario.running?.(turnChecks++) ?? [],
+      log: memoryLogger(),
+    },
+    deployEnv,
+  );
+  const notify = notifyHandler(async (_t, m) => (notifications.push(m), 'id'), functionEnv(template, 'notify'));
+
+  const handlers: Record<string, (input: any) => Promise<any>> = {};
+  const states = Object.entries(definition.States as Json);
+  for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
+    if (String(state.Resource).includes(':states:::aws-sdk:')) {
+      const { service, operation } = sdkIntegration(state.Resource);
+      handlers[name] = async (params) => {
+        tasks.push(name);
+        validateAwsRequest(service, operation, params);
+        requests.push({ state: name, service, operation, params });
+        injected(name);
+        const answer = sdk[operation];
+        if (!answer) throw new Error(`no stand-in for ${service}:${operation}`);
+        return answer(params);
+      };
+    } else {
+      const fn = String(state.Resource).includes('DeploymentFunction') ? deploy : notify;
+      handlers[name] = async (input) => {
+        tasks.push(name);
+        injected(name);
+        return fn(input);
+      };
+    }
+  }
+
+  const input = { modelPackageArn: PACKAGE_ARN, modelPackageGroup: 'mlops-dev-breast-cancer', version: 7, approvedBy: 'alice', approvalDescription: '' };
+  const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
+  const execution = machine.run(input as any, {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      waitTimeOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0])),
+      retryIntervalOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Task').map(([n]) => [n, 0])),
+    },
+    context: {
+      Execution: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:mlops-dev-breast-cancer-deployment:v7-abc`, Name: 'v7-abc', StartTime: '2026-11-22T10:00:00.000Z', Input: input },
+      // aws-local-stepfunctions does not fill $$.State; one fixed time stands for "when the state was entered".
+      State: { EnteredTime: SHADOW_TIME, Name: 'unknown', RetryCount: 0 },
+      StateMachine: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:mlops-dev-breast-cancer-deployment`, Name: 'mlops-dev-breast-cancer-deployment' },
+    },
+  } as any);
+  const base = { tasks, requests, notifications, configs };
+  try {
+    const output = (await execution.result) as Json;
+    return { status: 'SUCCEEDED', output, ...base, endpoint: endpoint && { status: endpoint.status, config: endpoint.config }, packageStatus };
+  } catch (e) {
+    if (!(e instanceof ExecutionError)) throw e;
+    const caught = e.cause as Error;
+    return { status: 'FAILED', error: caught.name, cause: caught.message, ...base, endpoint: endpoint && { status: endpoint.status, config: endpoint.config }, packageStatus };
+  }
+}
