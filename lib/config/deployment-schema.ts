@@ -79,7 +79,7 @@ export const deploymentSchema = z
   })
   .superRefine((d, ctx) => {
     if (!d.serverless && d.autoScaling.enabled && d.autoScaling.maxInstances < d.instanceCount) {
-      ctx.addIssue({ code: 'custom', path: ['autoScaling', 'maxInstances'], message: `expected at least instanceCount (${d.instanceCount})` });
+      ctx.addIssue({ code: 'custom', path: ['autoScaling', 'maxInstances'], message: `expected at least instanceCount (${d.instanceCount})`, params: { defaulted: true } });
     }
   });
 

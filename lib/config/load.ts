@@ -90,7 +90,9 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
     return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown field (check the spelling against the README's config reference)`);
   }
   const at = valueAt(input, issue.path);
-  const got = at.found ? `, got ${JSON.stringify(at.value)}` : ', but it is missing';
+  // Cross-field rules run after defaults are applied: a rule marks issues on a field that holds its default.
+  const defaulted = issue.code === 'custom' && (issue.params as { defaulted?: boolean } | undefined)?.defaulted;
+  const got = at.found ? `, got ${JSON.stringify(at.value)}` : defaulted ? ' (not set, so its default applies)' : ', but it is missing';
   const message = issue.message.replace(/^Invalid input: /, '');
   return [`${formatPath(issue.path)}: ${message}${got}`];
 }

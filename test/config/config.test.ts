@@ -115,4 +115,28 @@ describe('configuration', () => {
     const c = parseConfig(withPipeline({ training: { hyperparameters: { max_depth: 8, eta: '0.1' } } }));
     expect(trainingHyperparameters(c.pipelines[0]!)).toMatchObject({ objective: 'binary:logistic', max_depth: '8', eta: '0.1', num_round: '200' });
   });
+
+  it('deploys to one ml.m5.large instance with a one-hour shadow test and auto-scaling by default', () => {
+    const d = loadConfig().pipelines[0]!.deployment;
+    expect(d).toMatchObject({ instanceType: 'ml.m5.large', instanceCount: 1, dataCaptureSamplingPercent: 100, shadow: { windowMinutes: 60, samplingPercent: 100 }, retainOnDelete: false });
+    expect(d.promotion).toMatchObject({ minInvocations: 100, onInsufficientData: 'rollback', maxErrorRateIncrease: 0.01, maxLatencyIncreasePercent: 20, minAgreement: 0.95, bakeMinutes: 10 });
+    expect(d.autoScaling).toEqual({ enabled: true, maxInstances: 4, targetInvocationsPerInstance: 1000 });
+    expect(d.serverless).toBeUndefined();
+  });
+
+  it('names each bad deployment field with what it expects', () => {
+    const problems = problemsOf(withPipeline({ deployment: { instanceCount: 6, serverless: { memorySizeMb: 1500 }, shadow: { windowMinutes: 1 }, promotion: { onInsufficientData: 'maybe' }, bogus: true } }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^pipelines\[0\]\.deployment\.serverless\.memorySizeMb: expected one of 1024, 2048, 3072, 4096, 5120, 6144/),
+        expect.stringMatching(/^pipelines\[0\]\.deployment\.shadow\.windowMinutes: /),
+        expect.stringMatching(/^pipelines\[0\]\.deployment\.promotion\.onInsufficientData: /),
+        'pipelines[0].deployment.bogus: unknown field (check the spelling against the README\'s config reference)',
+      ]),
+    );
+  });
+
+  it('requires auto-scaling to allow at least the configured instance count', () => {
+    expect(problemsOf(withPipeline({ deployment: { instanceCount: 6 } }))).toEqual(['pipelines[0].deployment.autoScaling.maxInstances: expected at least instanceCount (6) (not set, so its default applies)']);
+  });
 });

@@ -8,6 +8,34 @@ const ctx = { project: 'mlops', stage: 'dev', pipeline: 'churn', region: 'eu-wes
 const executionArn = 'arn:aws:states:eu-west-1:111122223333:execution:mlops-dev-churn-training:churn-d1-abc';
 
 describe('notification formatter', () => {
+  const pkg = 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-churn/12';
+  const comparison = {
+    decision: 'rollback' as const,
+    basis: 'evidence' as const,
+    reasons: ["shadow error rate 5.00% exceeds production's 1.00% by more than 1.00% (promotion.maxErrorRateIncrease)"],
+    production: { invocations: 1000, errorRate: 0.01, p99LatencyMs: 50 },
+    shadow: { invocations: 998, errorRate: 0.05, p99LatencyMs: 48.25 },
+    agreementRate: null,
+    agreementPairs: 0,
+  };
+
+  it('reports a rollback with the reasons and the comparison table', () => {
+    const m = formatNotification({ kind: 'rolled-back', executionArn, modelPackageArn: pkg, endpointName: 'mlops-dev-churn', reasons: comparison.reasons, comparison }, ctx);
+    expect(m.subject).toBe('[mlops-dev] churn: model v12 rolled back on mlops-dev-churn');
+    expect(m.body).toContain("- shadow error rate 5.00% exceeds production's 1.00%");
+    expect(m.body).toContain('  requests:     1000 vs 998\n  error rate:   1.00% vs 5.00%\n  p99 latency:  50.0 ms vs 48.3 ms\n  agreement:    n/a over 0 mirrored request(s)');
+    expect(m.attributes.kind).toBe('rolled-back');
+  });
+
+  it('explains a deployment that failed on a busy endpoint, without an execution for a rejection', () => {
+    const failed = formatNotification({ kind: 'deployment-failed', executionArn, modelPackageArn: pkg, error: 'SageMaker.AmazonSageMakerException', cause: 'Cannot update in-progress endpoint "mlops-dev-churn".' }, ctx);
+    expect(failed.subject).toBe('[mlops-dev] churn: deployment of model v12 failed (SageMaker.AmazonSageMakerException)');
+    expect(failed.body).toContain('Endpoint busy: another update of the endpoint did not finish in time.');
+    const rejected = formatNotification({ kind: 'model-rejected', modelPackageArn: pkg, by: 'alice', reason: 'bias review failed' }, ctx);
+    expect(rejected.body).toContain('was rejected by alice');
+    expect(rejected.body).not.toContain('Execution:');
+  });
+
   it('asks for approval with the package, the metric, a console link and the CLI command', () => {
     const m = formatNotification({ kind: 'model-registered', executionArn, modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-churn/4', approvalStatus: 'PendingManualApproval', metric: 'auc', value: 0.9731, reasons: [], datasetUri: 's3://landing/churn/d1/' }, ctx);
     expect(m.subject).toBe('[mlops-dev] churn: new model awaits approval (auc 0.973)');

@@ -1,0 +1,110 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/defaults';
+import { stateMachines } from '../helpers/asl';
+import { synthPlatform } from '../helpers/synth';
+
+/** Template assertions for the approval gate and the deployment (see test/workflows for its runs). */
+let t: Template;
+const statementsOf = (roleLogicalIdPrefix: string) =>
+  Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p: any) => JSON.stringify(p.Properties.Roles).includes(roleLogicalIdPrefix))
+    .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+const flat = (x: unknown) => JSON.stringify(x);
+
+beforeAll(() => {
+  const s = synthPlatform();
+  t = s.template(s.stages.get('dev')!.pipelines[0]!);
+});
+
+describe('approval gate', () => {
+  it('routes Approved and Rejected decisions on this pipeline\'s model package group only', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.sagemaker'],
+        'detail-type': ['SageMaker Model Package State Change'],
+        detail: { ModelPackageGroupName: ['mlops-dev-breast-cancer'], ModelApprovalStatus: ['Approved', 'Rejected'] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ModelDeploymentApprovalFunction'), 'Arn'] }, DeadLetterConfig: Match.anyValue(), RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 } })],
+    });
+  });
+
+  it('lets the approval Lambda start only the deployment workflow and publish only to the topic', () => {
+    const st = statementsOf('ModelDeploymentApprovalFunction');
+    expect(st.find((s: any) => s.Action === 'states:StartExecution').Resource).toEqual({ Ref: expect.stringMatching(/^ModelDeploymentWorkflowStateMachine/) });
+    expect(flat(st.find((s: any) => s.Action === 'sns:Publish').Resource)).toContain(':mlops-dev-notifications');
+  });
+});
+
+describe('deployment workflow permissions', () => {
+  const sm = () => statementsOf('ModelDeploymentWorkflowStateMachineRole');
+
+  it('creates and changes only models, configs and the endpoint named after the pipeline', () => {
+    const sageMaker = sm().filter((s: any) => [s.Action].flat().some((a: string) => /^sagemaker:(Create|Update|Describe)(Model|EndpointConfig|Endpoint)$/.test(a)));
+    expect(sageMaker.length).toBeGreaterThanOrEqual(4);
+    for (const s of sageMaker) {
+      for (const r of [s.Resource].flat()) expect(flat(r)).toMatch(/:(model|endpoint-config)\/mlops-dev-breast-cancer--\*"|:endpoint\/mlops-dev-breast-cancer"/);
+    }
+  });
+
+  it('passes only the SageMaker execution role, and only to SageMaker', () => {
+    const pass = sm().filter((s: any) => s.Action === 'iam:PassRole');
+    expect(pass).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerExecutionRole/), 'Arn'] }, Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } })]);
+  });
+
+  it('may only reject or tag packages of its own group', () => {
+    const pkg = sm().find((s: any) => [s.Action].flat().includes('sagemaker:UpdateModelPackage'));
+    expect(flat(pkg.Resource)).toMatch(/:model-package\/mlops-dev-breast-cancer\/\*"/);
+  });
+
+  it('creates the auto-scaling service-linked role only for SageMaker endpoints', () => {
+    const slr = sm().find((s: any) => s.Action === 'iam:CreateServiceLinkedRole');
+    expect(slr.Condition).toEqual({ StringLike: { 'iam:AWSServiceName': 'sagemaker.application-autoscaling.amazonaws.com' } });
+    expect(flat(slr.Resource)).toContain('role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint');
+  });
+
+  it('retries throttling on every SageMaker and auto-scaling call and catches every failure into the notification', () => {
+    const def = stateMachines(t).find((m) => m.logicalId.startsWith('ModelDeploymentWorkflow'))!.definition;
+    const sdk = Object.entries(def.States as Record<string, any>).filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes(':aws-sdk:'));
+    expect(sdk.length).toBeGreaterThan(15);
+    for (const [name, s] of sdk) {
+      expect(s.Retry.flatMap((r: any) => r.ErrorEquals), name).toEqual(expect.arrayContaining(['SageMaker.ThrottlingException', 'ThrottlingException']));
+      expect(s.Catch.some((c: any) => c.ErrorEquals.includes('States.ALL') && c.Next === 'NotifyDeploymentFailed'), name).toBe(true);
+    }
+    expect(def.States.Plan.Retry).toContainEqual({ ErrorEquals: ['EndpointBusyError'], IntervalSeconds: 60, MaxAttempts: 60, BackoffRate: 1 });
+  });
+});
+
+describe('auto-rollback alarms and clean-up', () => {
+  it('alarms on 5XX errors and p99 model latency (microseconds) of the production variant', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mlops-dev-breast-cancer-primary-5xx',
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'Invocation5XXErrors',
+      Dimensions: [{ Name: 'EndpointName', Value: 'mlops-dev-breast-cancer' }, { Name: 'VariantName', Value: 'primary' }],
+      Statistic: 'Sum',
+      Threshold: 5,
+      TreatMissingData: 'notBreaching',
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'mlops-dev-breast-cancer-primary-p99-latency', MetricName: 'ModelLatency', ExtendedStatistic: 'p99', Threshold: 1_000_000 });
+  });
+
+  it('deletes runtime resources with the stack by default, and keeps them when configured', () => {
+    t.hasResourceProperties('Custom::RuntimeResources', { EndpointName: 'mlops-dev-breast-cancer', NamePrefix: 'mlops-dev-breast-cancer--', Retain: 'false' });
+    const s = synthPlatform({ pipelines: [{ ...DEFAULT_CONFIG.pipelines[0], deployment: { retainOnDelete: true } }] });
+    s.template(s.stages.get('dev')!.pipelines[0]!).hasResourceProperties('Custom::RuntimeResources', { Retain: 'true' });
+  });
+
+  it('lets the clean-up delete only this pipeline\'s endpoint, configs and models', () => {
+    const del = statementsOf('ModelDeploymentCleanupFunction').filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('sagemaker:Delete')));
+    expect(del.map((s: any) => flat(s.Resource)).join(' ')).not.toMatch(/"\*"/);
+    for (const s of del) expect(flat(s.Resource)).toContain('mlops-dev-breast-cancer');
+  });
+
+  it('lets SageMaker write data capture only under the pipeline\'s capture prefix', () => {
+    const put = statementsOf('SageMakerExecutionRole').filter((s: any) => flat(s.Resource).includes('capture'));
+    expect(put).toEqual([expect.objectContaining({ Action: 's3:PutObject' })]);
+    expect(flat(put[0].Resource)).toContain('mlops-dev-capture-');
+    expect(flat(put[0].Resource)).toContain('/breast-cancer/datacapture/*');
+  });
+});
