@@ -50,7 +50,16 @@ export const httpResponder: Responder = async (url, body) => {
  */
 export function createHandler(deps: { janitor: SageMakerJanitor; respond: Responder; log: Logger; sleep?: (ms: number) => Promise<void> }) {
   return async (raw: unknown): Promise<void> => {
-    const event: CustomResourceEvent = parseInput(customResourceEventSchema, raw, 'not a CloudFormation custom resource request');
+    let event: CustomResourceEvent;
+    try {
+      event = parseInput(customResourceEventSchema, raw, 'not a CloudFormation custom resource request');
+    } catch (e) {
+      // Answer anyway when possible: CloudFormation would otherwise wait an hour for a reply.
+      const r = raw as Partial<Record<'ResponseURL' | 'StackId' | 'RequestId' | 'LogicalResourceId' | 'PhysicalResourceId', string>>;
+      if (typeof r?.ResponseURL !== 'string') throw e;
+      await deps.respond(r.ResponseURL, { Status: 'FAILED', Reason: (e as Error).message.slice(0, 1000), PhysicalResourceId: r.PhysicalResourceId ?? 'invalid-request', StackId: r.StackId, RequestId: r.RequestId, LogicalResourceId: r.LogicalResourceId });
+      return;
+    }
     const { EndpointName, NamePrefix, Retain } = event.ResourceProperties;
     const reply = (Status: 'SUCCESS' | 'FAILED', Reason: string, Data: Record<string, unknown> = {}) =>
       deps.respond(event.ResponseURL, {

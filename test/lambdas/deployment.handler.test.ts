@@ -116,6 +116,12 @@ describe('endpoint clean-up custom resource', () => {
     for (const call of sm.calls()) validateAwsRequest('sagemaker', (call.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''), (call.args[0] as { input: unknown }).input);
   });
 
+  it('answers FAILED, naming the field, to a request it cannot read (CloudFormation would otherwise wait an hour)', async () => {
+    const bad = { ...event('Delete'), ResourceProperties: { EndpointName: 'mlops-dev-churn' } };
+    expect((await run(bad))[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('ResourceProperties.NamePrefix'), RequestId: 'r-1' });
+    expect(sm.calls()).toHaveLength(0);
+  });
+
   it('keeps everything when retainOnDelete is set, and does nothing on create', async () => {
     expect((await run(event('Delete', 'true')))[0]).toMatchObject({ Status: 'SUCCESS', Reason: expect.stringContaining('retained') });
     expect((await run(event('Create')))[0]).toMatchObject({ Status: 'SUCCESS' });
