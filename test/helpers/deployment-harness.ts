@@ -31,8 +31,10 @@ export interface DeploymentScenario {
   /** The package's approval status when the workflow reads it. @default Approved */
   readonly approvalStatus?: string;
   readonly metrics?: { readonly production?: VariantMetrics; readonly shadow?: VariantMetrics };
-  /** Capture JSONL files (key under the capture bucket → text). */
+  /** Capture JSONL files (key → text) in `captureBucket`. */
   readonly capture?: Record<string, string>;
+  /** @default - the deployment Lambda's CAPTURE_BUCKET */
+  readonly captureBucket?: string;
   /** Other running executions of the deployment workflow (for the one-at-a-time rule). */
   readonly running?: (attempt: number) => RunningExecution[];
   /** The endpoint ends `Failed` with this reason after the next change. */
@@ -92,7 +94,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     endpoint = { status: scenario.endpoint.status ?? 'InService', config: `${endpointName}--c1-00000000-p`, pollsLeft: 0 };
   }
   const store = new MemoryObjectStore();
-  for (const [key, text] of Object.entries(scenario.capture ?? {})) store.put(deployEnv.CAPTURE_BUCKET!, key, text);
+  for (const [key, text] of Object.entries(scenario.capture ?? {})) store.put(scenario.captureBucket ?? deployEnv.CAPTURE_BUCKET!, key, text);
 
   const fail = (name: string, message: string) => Object.assign(new Error(message), { name });
   const injected = (state: string) => {

@@ -1,7 +1,9 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
-import { type DeploymentOutcome, runDeploymentWorkflow } from '../helpers/deployment-harness';
+import { parseS3Uri } from '../../lambdas/shared/object-store';
+import { stateMachines } from '../helpers/asl';
+import { type DeploymentOutcome, runDeploymentWorkflow, SHADOW_TIME } from '../helpers/deployment-harness';
 import { synthPlatform } from '../helpers/synth';
 
 /**
@@ -163,6 +165,25 @@ describe('a shadow test that fails', () => {
     expect(run.packageStatus).toBe('Rejected');
     expect(run.notifications[0]!.body).toContain('an auto-rollback alarm');
     expect(run.endpoint?.config).toBe(req(run, 'CreateRestoreConfig').EndpointConfigName);
+  });
+});
+
+describe('prediction agreement from data capture', () => {
+  it('rolls back a shadow that answers differently, reading capture where the endpoint config writes it', async () => {
+    const def = stateMachines(template).find((m) => m.logicalId.startsWith('ModelDeploymentWorkflow'))!.definition;
+    const { bucket, key } = parseS3Uri(def.States.CreateShadowConfig.Parameters.DataCaptureConfig.DestinationS3Uri);
+    const hour = SHADOW_TIME.slice(0, 13).replace(/[-T]/g, '/');
+    const lines = (scores: number[]) => scores.map((p, i) => JSON.stringify({ captureData: { endpointInput: { data: `${i},1.5`, encoding: 'CSV' }, endpointOutput: { data: String(p), encoding: 'CSV' } } })).join('\n');
+    const production = Array.from({ length: 40 }, (_, i) => (i % 2 ? 0.9 : 0.1));
+    const shadow = production.map((p, i) => (i < 10 ? 1 - p : p));
+    const run = await runDeploymentWorkflow(template, {
+      endpoint: { model: `${ENDPOINT}--m6-11111111` },
+      metrics: GOOD,
+      capture: { [`${key}/${ENDPOINT}/primary/${hour}/a.jsonl`]: lines(production), [`${key}/${ENDPOINT}/shadow/${hour}/b.jsonl`]: lines(shadow) },
+      captureBucket: bucket,
+    });
+    expect(run.packageStatus).toBe('Rejected');
+    expect(run.notifications[0]!.body).toContain('- the models agree on 75.00% of 40 mirrored requests, below 95.00% (promotion.minAgreement)');
   });
 });
 
