@@ -1,6 +1,10 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as lambdaPlan from '../../lambdas/deployment/plan';
+import { ROLLBACK_MARK } from '../../lambdas/model-approval/logic';
+import * as configNames from '../../lib/config/deployment-schema';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
+import { rejectPackage } from '../../lib/constructs/deployment-requests';
 import { stateMachines } from '../helpers/asl';
 import { synthPlatform } from '../helpers/synth';
 
@@ -106,5 +110,15 @@ describe('auto-rollback alarms and clean-up', () => {
     expect(put).toEqual([expect.objectContaining({ Action: 's3:PutObject' })]);
     expect(flat(put[0].Resource)).toContain('mlops-dev-capture-');
     expect(flat(put[0].Resource)).toContain('/breast-cancer/datacapture/*');
+  });
+});
+
+describe('contracts between the stack and the Lambdas', () => {
+  it('names the variants the same on both sides (blue/green needs the production name to stay)', () => {
+    expect([lambdaPlan.PRODUCTION_VARIANT, lambdaPlan.SHADOW_VARIANT]).toEqual([configNames.PRODUCTION_VARIANT, configNames.SHADOW_VARIANT]);
+  });
+
+  it('marks the workflow\'s own rejections the way the approval Lambda recognizes them', () => {
+    expect(rejectPackage()['ApprovalDescription.$']).toContain(`'${ROLLBACK_MARK}: {}'`);
   });
 });
