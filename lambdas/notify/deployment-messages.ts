@@ -1,7 +1,7 @@
 import type { ComparisonSummary } from './deployment-schema';
 import type { Notification } from './schema';
 
-type DeploymentNotification = Extract<Notification, { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' }>;
+type DeploymentNotification = Extract<Notification, { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' | 'retraining-skipped' }>;
 
 /** Console page of an endpoint (invocation metrics per variant are on it). */
 export const endpointLink = (region: string, endpoint: string) => `https://${region}.console.aws.amazon.com/sagemaker/home?region=${region}#/endpoints/${endpoint}`;
@@ -24,6 +24,9 @@ export function comparisonLines(c: ComparisonSummary): string[] {
 
 /** Subject and body lines of the approval and deployment messages. */
 export function formatDeployment(n: DeploymentNotification, tag: string, region: string, registry: string): { subject: string; lines: string[] } {
+  if (n.kind === 'retraining-skipped') {
+    return { subject: `${tag}: ${n.trigger === 'drift' ? 'drift detected' : 'scheduled retraining'}, but no run started`, lines: [`Retraining was asked for (${n.trigger}) and did not start: ${n.reason}.`] };
+  }
   const version = n.modelPackageArn?.split('/').pop();
   const model = version ? `model v${version}` : 'model';
   switch (n.kind) {

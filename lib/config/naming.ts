@@ -30,3 +30,6 @@ export const keyArnExportName = (project: string, stage: string): string => `${p
 /** Log groups: Step Functions under the vended-logs prefix, Lambdas under /aws/lambda. */
 export const stateMachineLogGroup = (prefix: string, workflow: string): string => `/aws/vendedlogs/states/${prefix}-${workflow}`;
 export const lambdaLogGroup = (prefix: string, fn: string): string => `/aws/lambda/${prefix}-${fn}`;
+
+/** SSM parameter holding the latest accepted dataset of a pipeline (retraining starts from it). */
+export const latestDatasetParameterName = (project: string, stage: string, pipeline: string): string => `/${project}/${stage}/${pipeline}/latest-dataset`;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { deploymentSchema } from './deployment-schema';
+import { retrainingSchema } from './retraining-schema';
 import { SUPPORTED_REGIONS } from './images';
 
 /** Lowercase words joined by single hyphens: safe in stack, bucket, job and group names. */
@@ -115,6 +116,7 @@ const pipelineSchema = z
       })
       .prefault({}),
     deployment: deploymentSchema.prefault({}),
+    retraining: retrainingSchema.prefault({}),
   })
   .superRefine((p, ctx) => {
     if (!p.schema.columns.includes(p.schema.label)) {

@@ -8,12 +8,15 @@ import type { IConstruct } from 'constructs';
 export function arnsOf(scope: IConstruct) {
   const { partition: p, region: r, account: a } = Stack.of(scope);
   return {
+    account: a,
     bucket: (bucket: string) => `arn:${p}:s3:::${bucket}`,
     objects: (bucket: string, pattern: string) => `arn:${p}:s3:::${bucket}/${pattern}`,
     sageMaker: (type: string, name: string) => `arn:${p}:sagemaker:${r}:${a}:${type}/${name}`,
     topic: (name: string) => `arn:${p}:sns:${r}:${a}:${name}`,
     eventsRule: (name: string) => `arn:${p}:events:${r}:${a}:rule/${name}`,
     logGroup: (name: string) => `arn:${p}:logs:${r}:${a}:log-group:${name}`,
+    /** `name` starts with "/" (SSM hierarchy). */
+    ssmParameter: (name: string) => `arn:${p}:ssm:${r}:${a}:parameter${name}`,
     stateMachine: (name: string) => `arn:${p}:states:${r}:${a}:stateMachine:${name}`,
     /** A service-linked role (IAM ARNs have no region). */
     serviceLinkedRole: (service: string, name: string) => `arn:${p}:iam::${a}:role/aws-service-role/${service}/${name}`,

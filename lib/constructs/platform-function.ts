@@ -22,6 +22,8 @@ export interface PlatformFunctionProps {
   /** @default - 60 seconds */
   readonly timeout?: Duration;
   readonly description: string;
+  /** @default - no reservation (the account's unreserved pool) */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export class PlatformFunction extends Construct {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
     });
   }
 }

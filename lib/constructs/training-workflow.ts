@@ -30,6 +30,8 @@ export interface TrainingWorkflowProps {
   readonly gateFunction: lambda.IFunction;
   readonly notifyFunction: lambda.IFunction;
   readonly tags: readonly { Key: string; Value: string }[];
+  /** SSM parameter that holds the latest accepted dataset (JSON workflow input, without the reason): retraining starts from it. */
+  readonly latestDatasetParameter: string;
 }
 
 /** Errors SageMaker raises for throttling and transient faults (optimized and SDK integrations). */
@@ -150,9 +152,15 @@ export class TrainingWorkflow extends Construct {
       .next(validate)
       .next(
         new sfn.Choice(this, 'DatasetAccepted?')
-          .when(sfn.Condition.booleanEquals('$.validation.accepted', true), preprocess.next(train).next(evaluate).next(gate).next(
-            new sfn.Choice(this, 'GatePassed?').when(sfn.Condition.booleanEquals('$.gate.passed', true), register.next(registered)).otherwise(gateFailed),
-          ))
+          .when(
+            sfn.Condition.booleanEquals('$.validation.accepted', true),
+            this.recordDataset(
+              props.latestDatasetParameter,
+              preprocess.next(train).next(evaluate).next(gate).next(
+                new sfn.Choice(this, 'GatePassed?').when(sfn.Condition.booleanEquals('$.gate.passed', true), register.next(registered)).otherwise(gateFailed),
+              ),
+            ),
+          )
           .otherwise(rejected),
       );
 
@@ -180,6 +188,28 @@ export class TrainingWorkflow extends Construct {
       acknowledgeWildcardResource(this.stateMachine.role, `${fn.functionArn}:*`, 'LambdaInvoke may call any version or alias of this one platform function.');
     }
     acknowledgeWildcardResource(this.stateMachine.role, '*', SERVICE_WIDE_REASON);
+  }
+
+  /** Keeps the accepted dataset in SSM for retraining; a failure to record it does not stop the run. */
+  private recordDataset(parameterName: string, next: sfn.IChainable): sfn.State {
+    const latest = new sfn.Pass(this, 'DatasetAccepted', {
+      parameters: { 'pipeline.$': '$.pipeline', 'bucket.$': '$.bucket', 'datasetId.$': '$.datasetId', 'prefix.$': '$.prefix', 'singleObject.$': '$.singleObject' },
+      resultPath: '$.latest',
+    });
+    const put = new sfn.CustomState(this, 'RecordLatestDataset', {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:ssm:putParameter`,
+        Parameters: { Name: parameterName, 'Value.$': 'States.JsonToString($.latest)', Type: 'String', Overwrite: true },
+        ResultPath: null,
+      },
+    });
+    put.addRetry({ errors: ['Ssm.TooManyUpdatesException', 'Ssm.ThrottlingException', 'ThrottlingException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+    const unrecorded = new sfn.Pass(this, 'LatestDatasetNotRecorded', { comment: 'Retraining would start from an older dataset; the run itself goes on' });
+    put.addCatch(unrecorded, { resultPath: '$.recordError' });
+    unrecorded.next(next);
+    latest.next(put).next(next);
+    return latest;
   }
 
   private notify(id: string, payload: Record<string, unknown>, fn: lambda.IFunction): tasks.LambdaInvoke {
@@ -283,6 +313,7 @@ export class TrainingWorkflow extends Construct {
         conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       },
       { actions: ['kms:DescribeKey'], resources: [props.key.keyArn] },
+      { actions: ['ssm:PutParameter'], resources: [arnsOf(this).ssmParameter(props.latestDatasetParameter)] },
     );
   }
 }

@@ -94,6 +94,15 @@ export class DataStack extends Stack {
       enforceSSL: true,
     });
     for (const email of props.config.notifications.emails) this.topic.addSubscription(new subs.EmailSubscription(email));
+    // CloudWatch alarms publish to the topic, which is encrypted with the stage key (SNS SSE needs this grant for them).
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToNotify',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
 
     new CfnOutput(this, 'KeyArn', { value: this.key.keyArn, exportName: keyArnExportName(project, stage.name) });
     new CfnOutput(this, 'LandingBucketName', { value: this.landingBucket.bucketName, description: 'Drop datasets here: <pipeline>/<dataset-id>/*.csv' });

@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import {
   BUILT_IN_IMAGE_ACCOUNTS,
@@ -13,13 +14,15 @@ import {
   XGBOOST_REPOSITORY,
   XGBOOST_TAG,
 } from '../config/images';
-import { bucketName, keyArnExportName, QUARANTINE_PREFIX, resourcePrefix, topicName } from '../config/naming';
+import { bucketName, keyArnExportName, latestDatasetParameterName, QUARANTINE_PREFIX, resourcePrefix, topicName } from '../config/naming';
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
 import { evaluationRule } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
 import { ModelDeployment } from '../constructs/model-deployment';
+import { PipelineAlarms } from '../constructs/pipeline-alarms';
+import { Retraining } from '../constructs/retraining';
 import { codeVersion, ML_DIR, pipelineSpec } from '../constructs/ml-code';
 import { PlatformFunction } from '../constructs/platform-function';
 import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
@@ -42,6 +45,8 @@ export class PipelineStack extends Stack {
   public readonly trigger: DatasetTrigger;
   public readonly modelPackageGroupName: string;
   public readonly deployment: ModelDeployment;
+  public readonly alarms: PipelineAlarms;
+  public readonly retraining: Retraining;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -99,6 +104,11 @@ export class PipelineStack extends Stack {
       { Key: 'mlops:stage', Value: stage.name },
       { Key: 'mlops:pipeline', Value: p.name },
     ];
+    const latestDataset = new ssm.StringParameter(this, 'LatestDataset', {
+      parameterName: latestDatasetParameterName(config.project, stage.name, p.name),
+      description: `Latest dataset of ${p.name} that passed validation (written by the training workflow; retraining starts from it)`,
+      stringValue: 'none',
+    });
     this.workflow = new TrainingWorkflow(this, 'TrainingWorkflow', {
       pipeline: p,
       stage,
@@ -115,8 +125,9 @@ export class PipelineStack extends Stack {
       gateFunction: gate.function,
       notifyFunction: notify.function,
       tags,
+      latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
     });
-    this.workflow.stateMachine.node.addDependency(deployment);
+    this.workflow.stateMachine.node.addDependency(deployment, latestDataset);
 
     this.trigger = new DatasetTrigger(this, 'DatasetTrigger', {
       pipeline: p.name,
@@ -139,6 +150,26 @@ export class PipelineStack extends Stack {
       captureBucket: capture,
       logRetentionDays: stage.logRetentionDays,
       tags,
+    });
+
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      resourcePrefix: prefix,
+      topicArn,
+      trainingStateMachine: this.workflow.stateMachine,
+      deploymentStateMachine: this.deployment.workflow.stateMachine,
+      alsoNotify: this.deployment.alarms,
+    });
+    this.retraining = new Retraining(this, 'Retraining', {
+      pipeline: p.name,
+      resourcePrefix: prefix,
+      retraining: p.retraining,
+      trainingStateMachine: this.workflow.stateMachine,
+      latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
+      driftAlarm: this.alarms.drift,
+      notifyEnvironment,
+      topicArn,
+      key,
+      logRetentionDays: stage.logRetentionDays,
     });
 
     this.acknowledgeCodeDeployment(artifacts);

@@ -10,10 +10,10 @@ import { executionName } from '../../lambdas/shared/run';
 import { createHandler as validateHandler } from '../../lambdas/validate-dataset/handler';
 import { resolveCfn, stateMachines } from './asl';
 import { MemoryObjectStore } from './memory-store';
-import { operationFor, validateSageMakerRequest } from './sagemaker-api';
+import { operationFor, validateAwsRequest, validateSageMakerRequest } from './sagemaker-api';
 
 type Json = Record<string, any>;
-export type SageMakerState = 'Preprocess' | 'Train' | 'Evaluate' | 'RegisterModel';
+export type SageMakerState = 'Preprocess' | 'Train' | 'Evaluate' | 'RegisterModel' | 'RecordLatestDataset';
 
 /** A failure a SageMaker stand-in raises, `times` times (default: every time). */
 export interface InjectedFailure {
@@ -45,6 +45,8 @@ export interface RunOutcome {
   readonly sageMakerRequests: { state: string; operation: string; params: Json }[];
   readonly notifications: FormattedMessage[];
   readonly store: MemoryObjectStore;
+  /** SSM parameters the run wrote (name → value). */
+  readonly parameters: Map<string, string>;
 }
 
 const LANDING_ENV = 'LANDING_BUCKET';
@@ -105,7 +107,15 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
     return fn(input) as Promise<any>;
   };
 
+  const parameters = new Map<string, string>();
   const handlers: Record<string, (input: any) => Promise<any>> = {
+    RecordLatestDataset: async (p) => {
+      tasks.push('RecordLatestDataset');
+      validateAwsRequest('ssm', 'PutParameter', p);
+      if (scenario.failures?.RecordLatestDataset) throw Object.assign(new Error(scenario.failures.RecordLatestDataset.cause), { name: scenario.failures.RecordLatestDataset.error });
+      parameters.set(p.Name, p.Value);
+      return { Version: parameters.size, Tier: 'Standard' };
+    },
     ValidateDataset: lambda('ValidateDataset', validate),
     QualityGate: lambda('QualityGate', gate),
     NotifyRunFailed: lambda('NotifyRunFailed', notify),
@@ -155,10 +165,10 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   } as any);
   try {
     const output = (await execution.result) as Json;
-    return { status: 'SUCCEEDED', output, tasks, sageMakerRequests, notifications, store };
+    return { status: 'SUCCEEDED', output, tasks, sageMakerRequests, notifications, store, parameters };
   } catch (e) {
     if (!(e instanceof ExecutionError)) throw e;
     const caught = e.cause as Error;
-    return { status: 'FAILED', error: caught.name, cause: caught.message, tasks, sageMakerRequests, notifications, store };
+    return { status: 'FAILED', error: caught.name, cause: caught.message, tasks, sageMakerRequests, notifications, store, parameters };
   }
 }

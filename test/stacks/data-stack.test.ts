@@ -24,6 +24,12 @@ describe('data stack', () => {
     expect(JSON.stringify(stmt.Condition)).toContain('/aws/vendedlogs/states/mlops-dev-');
   });
 
+  it('lets CloudWatch alarms publish to the encrypted topic: decrypt and data keys, nothing else', () => {
+    const key = Object.values(data().findResources('AWS::KMS::Key'))[0] as any;
+    const st = key.Properties.KeyPolicy.Statement.find((x: any) => x.Sid === 'AllowCloudWatchAlarmsToNotify');
+    expect(st).toMatchObject({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] });
+  });
+
   it('creates four versioned buckets, all blocking public access and retained', () => {
     const buckets = data().findResources('AWS::S3::Bucket');
     expect(Object.keys(buckets)).toHaveLength(4);

@@ -60,13 +60,14 @@ describe('pipeline stack: functions and roles', () => {
       'mlops-dev-breast-cancer-model-approval',
       'mlops-dev-breast-cancer-notify',
       'mlops-dev-breast-cancer-quality-gate',
+      'mlops-dev-breast-cancer-retrain',
       'mlops-dev-breast-cancer-validate-dataset',
     ]);
     for (const f of fns as any[]) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', TracingConfig: { Mode: 'Active' }, Architectures: ['arm64'] });
     }
     const groups = Object.values(pipeline().findResources('AWS::Logs::LogGroup')) as any[];
-    expect(groups).toHaveLength(9);
+    expect(groups).toHaveLength(10);
     for (const g of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 90, KmsKeyId: { 'Fn::ImportValue': 'mlops-dev-DataKeyArn' } });
   });
 
@@ -184,21 +185,22 @@ describe('pipeline stack: training workflow', () => {
     const types: Record<string, number> = {};
     for (const r of Object.values(json.Resources) as any[]) types[r.Type] = (types[r.Type] ?? 0) + 1;
     expect(types).toEqual({
-      'AWS::IAM::Role': 11,
-      'AWS::IAM::Policy': 11,
-      'AWS::Lambda::Function': 8,
-      'AWS::Logs::LogGroup': 9,
+      'AWS::IAM::Role': 12,
+      'AWS::IAM::Policy': 12,
+      'AWS::Lambda::Function': 9,
+      'AWS::Logs::LogGroup': 10,
       'AWS::Lambda::LayerVersion': 1,
       'Custom::CDKBucketDeployment': 1,
       'Custom::RuntimeResources': 1,
       'AWS::SageMaker::ModelPackageGroup': 1,
       'AWS::StepFunctions::StateMachine': 2,
-      'AWS::SQS::Queue': 2,
-      'AWS::SQS::QueuePolicy': 2,
-      'AWS::Lambda::EventInvokeConfig': 2,
-      'AWS::Events::Rule': 2,
-      'AWS::Lambda::Permission': 2,
-      'AWS::CloudWatch::Alarm': 2,
+      'AWS::SQS::Queue': 3,
+      'AWS::SQS::QueuePolicy': 3,
+      'AWS::Lambda::EventInvokeConfig': 3,
+      'AWS::Events::Rule': 3,
+      'AWS::Lambda::Permission': 3,
+      'AWS::CloudWatch::Alarm': 5,
+      'AWS::SSM::Parameter': 1,
     });
     expect(json).toMatchSnapshot();
   });

@@ -40,7 +40,13 @@ describe('a good dataset of three files', () => {
 
   it('runs every step once, in order, and ends registered', () => {
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.tasks).toEqual(['ValidateDataset', 'Preprocess', 'Train', 'Evaluate', 'QualityGate', 'RegisterModel', 'NotifyModelRegistered']);
+    expect(run.tasks).toEqual(['ValidateDataset', 'RecordLatestDataset', 'Preprocess', 'Train', 'Evaluate', 'QualityGate', 'RegisterModel', 'NotifyModelRegistered']);
+  });
+
+  it('records the accepted dataset for retraining, as the input a retraining run needs', () => {
+    expect(Object.fromEntries(run.parameters)).toEqual({
+      '/mlops/dev/breast-cancer/latest-dataset': JSON.stringify({ pipeline: 'breast-cancer', bucket: LANDING, datasetId: '2026-11-22', prefix: 'breast-cancer/2026-11-22/', singleObject: false }),
+    });
   });
 
   it('names the three jobs after one run id', () => {
@@ -155,6 +161,20 @@ describe('datasets the validation rejects', () => {
   it('a file that is not CSV', async () => {
     const run = await rejected({ 'breast-cancer/parquet/data.parquet': 'PAR1....' });
     expect(run.notifications[0]!.body).toContain('data.parquet');
+  });
+
+  it('never become the dataset retraining starts from', async () => {
+    const run = await rejected({ 'breast-cancer/parquet/data.parquet': 'PAR1....' });
+    expect(run.parameters.size).toBe(0);
+  });
+});
+
+describe('recording the latest dataset', () => {
+  it('does not stop the run when SSM refuses the write', async () => {
+    const run = await runTrainingWorkflow(template, { files: { 'breast-cancer/d1/data.csv': breastCancerCsv() }, failures: { RecordLatestDataset: { error: 'Ssm.ParameterMaxVersionLimitExceeded', cause: 'too many versions' } } });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks).toContain('RegisterModel');
+    expect(run.parameters.size).toBe(0);
   });
 });
 

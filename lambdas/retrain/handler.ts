@@ -1,0 +1,68 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
+import { formatNotification } from '../notify/logic';
+import { requireEnv, requireNumberEnv } from '../shared/env';
+import { parseInput } from '../shared/errors';
+import { createLogger, type Logger } from '../shared/logger';
+import { decideRetraining, parseLatestDataset, type RetrainReason, type TrainingRun } from './logic';
+import { retrainEventSchema } from './schema';
+
+export interface RetrainDeps {
+  readonly sfn: SFNClient;
+  readonly ssm: SSMClient;
+  readonly publish: Publisher;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+export type RetrainOutcome = { action: 'started' | 'already-started'; executionName: string; reason: RetrainReason } | { action: 'skipped' | 'ignored'; reason: string };
+
+/**
+ * Drift alarm (ALARM) or schedule → at most one retraining run of the pipeline, from the latest
+ * accepted dataset. Runs with a reserved concurrency of 1, so decisions never overlap.
+ */
+export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = process.env) {
+  return async (event: unknown): Promise<RetrainOutcome> => {
+    const e = parseInput(retrainEventSchema, event, 'not a drift alarm change or a retraining schedule');
+    const pipeline = requireEnv('PIPELINE_NAME', env);
+    let reason: RetrainReason;
+    if ('kind' in e) {
+      reason = 'schedule';
+    } else {
+      if (e.detail.alarmName !== requireEnv('DRIFT_ALARM_NAME', env)) return { action: 'ignored', reason: `alarm ${e.detail.alarmName} is not this pipeline's drift alarm` };
+      if (e.detail.state.value !== 'ALARM') return { action: 'ignored', reason: `drift alarm went to ${e.detail.state.value}` };
+      reason = 'drift';
+    }
+    const stateMachineArn = requireEnv('STATE_MACHINE_ARN', env);
+    const listed = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 20 }));
+    const runs: TrainingRun[] = (listed.executions ?? []).map((x) => ({ executionArn: x.executionArn!, startDate: new Date(x.startDate!), running: x.status === 'RUNNING' }));
+    let latestValue: string | undefined;
+    try {
+      latestValue = (await deps.ssm.send(new GetParameterCommand({ Name: requireEnv('LATEST_DATASET_PARAMETER', env) }))).Parameter?.Value;
+    } catch (err) {
+      if ((err as Error).name !== 'ParameterNotFound') throw err;
+    }
+    const decision = decideRetraining({ pipeline, reason, now: (deps.now ?? (() => new Date()))(), cooldownMs: requireNumberEnv('COOLDOWN_HOURS', env) * 3_600_000, runs, latest: parseLatestDataset(latestValue) });
+    if (decision.action === 'skip') {
+      deps.log.info('retraining skipped', { reason: decision.reason, trigger: reason });
+      if (decision.notify) {
+        const msg = formatNotification({ kind: 'retraining-skipped', trigger: reason, reason: decision.reason }, contextFromEnv(env));
+        await deps.publish(requireEnv('TOPIC_ARN', env), msg);
+      }
+      return { action: 'skipped', reason: decision.reason };
+    }
+    try {
+      await deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name: decision.executionName, input: JSON.stringify(decision.input) }));
+      deps.log.info('retraining started', { executionName: decision.executionName, trigger: reason, datasetId: decision.input.datasetId });
+      return { action: 'started', executionName: decision.executionName, reason };
+    } catch (err) {
+      if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists') throw err;
+      deps.log.info('retraining of this cooldown window already started', { executionName: decision.executionName, trigger: reason });
+      return { action: 'already-started', executionName: decision.executionName, reason };
+    }
+  };
+}
+
+export const handler = createHandler({ sfn: new SFNClient({}), ssm: new SSMClient({}), publish: snsPublisher(new SNSClient({})), log: createLogger('retrain') });

@@ -1,0 +1,68 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+/** Namespace and metric the pipeline's drift check publishes (features whose drift exceeds their threshold). */
+export const DRIFT_NAMESPACE = 'MLOps';
+export const DRIFT_METRIC = 'DriftedFeatures';
+
+export interface PipelineAlarmsProps {
+  readonly resourcePrefix: string;
+  readonly topicArn: string;
+  readonly trainingStateMachine: sfn.IStateMachine;
+  readonly deploymentStateMachine: sfn.IStateMachine;
+  /** Alarms made elsewhere that should e-mail too (the deployment's auto-rollback alarms). */
+  readonly alsoNotify: readonly cloudwatch.Alarm[];
+}
+
+/**
+ * The pipeline's alarms, all e-mailed through the notifications topic: training and deployment
+ * workflow failures, and drift (which also starts retraining).
+ */
+export class PipelineAlarms extends Construct {
+  public readonly drift: cloudwatch.Alarm;
+  public readonly trainingFailed: cloudwatch.Alarm;
+  public readonly deploymentFailed: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    const p = props.resourcePrefix;
+    const failed = (alarmId: string, name: string, machine: sfn.IStateMachine, what: string) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        alarmName: `${p}-${name}`,
+        alarmDescription: `${p}: a ${what} execution failed, timed out or was aborted (details in its e-mail and the Step Functions console)`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'failed + timedout + aborted',
+          usingMetrics: {
+            failed: machine.metricFailed({ statistic: 'Sum', period: Duration.minutes(5) }),
+            timedout: machine.metricTimedOut({ statistic: 'Sum', period: Duration.minutes(5) }),
+            aborted: machine.metricAborted({ statistic: 'Sum', period: Duration.minutes(5) }),
+          },
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    this.trainingFailed = failed('TrainingFailedAlarm', 'training-failed', props.trainingStateMachine, 'training workflow');
+    this.deploymentFailed = failed('DeploymentFailedAlarm', 'deployment-failed', props.deploymentStateMachine, 'deployment workflow');
+    this.drift = new cloudwatch.Alarm(this, 'DriftAlarm', {
+      alarmName: `${p}-drift`,
+      alarmDescription: `${p}: at least one feature of the captured traffic drifted beyond its threshold (metric ${DRIFT_NAMESPACE}/${DRIFT_METRIC}); starts retraining when retraining.onDrift is on`,
+      metric: new cloudwatch.Metric({ namespace: DRIFT_NAMESPACE, metricName: DRIFT_METRIC, dimensionsMap: { Pipeline: p }, statistic: 'Maximum', period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const topic = new actions.SnsAction(sns.Topic.fromTopicArn(this, 'Topic', props.topicArn));
+    for (const alarm of [this.trainingFailed, this.deploymentFailed, this.drift, ...props.alsoNotify]) {
+      alarm.addAlarmAction(topic);
+      alarm.addOkAction(topic);
+    }
+  }
+}

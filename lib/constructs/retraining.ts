@@ -1,0 +1,117 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { RetrainingConfig } from '../config/retraining-schema';
+import { SECURE_DEFAULTS } from '../config/secure-defaults';
+import { arnsOf } from './arns';
+import { PlatformFunction } from './platform-function';
+import { allow } from './scoped-policy';
+
+export interface RetrainingProps {
+  readonly pipeline: string;
+  readonly resourcePrefix: string;
+  readonly retraining: RetrainingConfig;
+  readonly trainingStateMachine: sfn.IStateMachine;
+  readonly latestDatasetParameter: string;
+  readonly driftAlarm: cloudwatch.IAlarm;
+  readonly notifyEnvironment: Record<string, string>;
+  readonly topicArn: string;
+  readonly key: kms.IKey;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * Drift alarm → ALARM and/or a schedule → the retrain Lambda (reserved concurrency 1: decisions
+ * never overlap), which starts at most one training run per cooldown from the latest accepted
+ * dataset. Every trigger has retries and the same DLQ.
+ */
+export class Retraining extends Construct {
+  public readonly function: PlatformFunction;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly schedule?: scheduler.CfnSchedule;
+  public readonly driftRule?: events.Rule;
+
+  constructor(scope: Construct, id: string, props: RetrainingProps) {
+    super(scope, id);
+    const r = props.retraining;
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: `${props.resourcePrefix}-retrain-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the retraining triggers (rule target, schedule and Lambda on-failure destination).' });
+
+    this.function = new PlatformFunction(this, 'Handler', {
+      handler: 'retrain',
+      resourcePrefix: props.resourcePrefix,
+      description: `Starts at most one retraining run of ${props.pipeline} per ${r.cooldownHours} h, on drift or schedule`,
+      timeout: Duration.seconds(30),
+      reservedConcurrency: 1,
+      logRetentionDays: props.logRetentionDays,
+      logKey: props.key,
+      environment: {
+        ...props.notifyEnvironment,
+        STATE_MACHINE_ARN: props.trainingStateMachine.stateMachineArn,
+        LATEST_DATASET_PARAMETER: props.latestDatasetParameter,
+        COOLDOWN_HOURS: String(r.cooldownHours),
+        DRIFT_ALARM_NAME: props.driftAlarm.alarmName,
+      },
+    });
+    const fn = this.function.function;
+    fn.configureAsyncInvoke({ retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts, maxEventAge: Duration.hours(6), onFailure: new destinations.SqsDestination(this.deadLetterQueue) });
+    props.trainingStateMachine.grantStartExecution(fn);
+    const arns = arnsOf(this);
+    allow(
+      this.function.role,
+      { actions: ['states:ListExecutions'], resources: [props.trainingStateMachine.stateMachineArn] },
+      { actions: ['ssm:GetParameter'], resources: [arns.ssmParameter(props.latestDatasetParameter)] },
+      { actions: ['sns:Publish'], resources: [props.topicArn] },
+      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
+    );
+
+    if (r.onDrift) {
+      this.driftRule = new events.Rule(this, 'DriftRule', {
+        description: `Drift alarm of ${props.pipeline} entering ALARM`,
+        eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], resources: [props.driftAlarm.alarmArn], detail: { state: { value: ['ALARM'] } } },
+        targets: [new targets.LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
+      });
+    }
+    if (r.schedule) this.schedule = this.addSchedule(props, r.schedule);
+  }
+
+  private addSchedule(props: RetrainingProps, expression: string): scheduler.CfnSchedule {
+    const role = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': arnsOf(this).account } } }),
+      description: `EventBridge Scheduler: scheduled retraining of ${props.pipeline}`,
+    });
+    allow(
+      role,
+      { actions: ['lambda:InvokeFunction'], resources: [this.function.function.functionArn] },
+      { actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] },
+    );
+    return new scheduler.CfnSchedule(this, 'Schedule', {
+      name: `${props.resourcePrefix}-retrain`,
+      description: `Scheduled retraining of ${props.pipeline} (skipped while a run is active or within the cooldown)`,
+      scheduleExpression: expression,
+      scheduleExpressionTimezone: 'UTC',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: this.function.function.functionArn,
+        roleArn: role.roleArn,
+        input: JSON.stringify({ kind: 'scheduled-retraining', pipeline: props.pipeline }),
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+      },
+    });
+  }
+}

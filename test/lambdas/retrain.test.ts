@@ -1,0 +1,125 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { snsPublisher } from '../../lambdas/notify/handler';
+import { createHandler } from '../../lambdas/retrain/handler';
+import { decideRetraining, parseLatestDataset, type TrainingRun } from '../../lambdas/retrain/logic';
+import { memoryLogger } from '../../lambdas/shared/logger';
+import alarm from '../fixtures/events/cloudwatch-alarm-state-change.json';
+
+const HOUR = 3_600_000;
+const now = new Date('2026-11-22T12:00:00Z');
+const latest = { pipeline: 'breast-cancer', bucket: 'landing', datasetId: '2026-11-20', prefix: 'breast-cancer/2026-11-20/', singleObject: false };
+const run = (hoursAgo: number, running = false): TrainingRun => ({ executionArn: `arn:run-${hoursAgo}`, startDate: new Date(now.getTime() - hoursAgo * HOUR), running });
+const decide = (runs: TrainingRun[], reason: 'drift' | 'schedule' = 'drift', noDataset = false) => decideRetraining({ pipeline: 'breast-cancer', reason, now, cooldownMs: 24 * HOUR, runs, latest: noDataset ? undefined : latest });
+
+describe('retraining decision', () => {
+  it('drift with no active run and no recent run → starts on the latest dataset, with the reason', () => {
+    expect(decide([run(48)])).toEqual({ action: 'start', executionName: `breast-cancer-retrain-${Math.floor(now.getTime() / (24 * HOUR))}`, input: { ...latest, reason: 'drift' } });
+  });
+
+  it('drift during the cooldown → no start, and says until when', () => {
+    expect(decide([run(3)])).toEqual({ action: 'skip', reason: 'cooldown: the last run started at 2026-11-22T09:00:00.000Z; the next automatic run may start after 2026-11-23T09:00:00.000Z', notify: false });
+  });
+
+  it('schedule while a run is active → skip (single flight)', () => {
+    expect(decide([run(30, true)], 'schedule')).toMatchObject({ action: 'skip', reason: 'a training run of breast-cancer is active (arn:run-30)' });
+  });
+
+  it('missing latest dataset → no start, and the team is told', () => {
+    expect(decide([], 'schedule', true)).toEqual({ action: 'skip', reason: 'no accepted dataset of breast-cancer is recorded yet: drop one under breast-cancer/ first', notify: true });
+  });
+
+  it('reads the recorded dataset, and treats "none" or garbage as missing', () => {
+    expect(parseLatestDataset(JSON.stringify(latest))).toEqual(latest);
+    expect(parseLatestDataset('none')).toBeUndefined();
+    expect(parseLatestDataset('{"pipeline":1}')).toBeUndefined();
+    expect(parseLatestDataset('{')).toBeUndefined();
+  });
+});
+
+const sfn = mockClient(SFNClient);
+const ssm = mockClient(SSMClient);
+const sns = mockClient(SNSClient);
+const env = {
+  PIPELINE_NAME: 'breast-cancer',
+  STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:mlops-dev-breast-cancer-training',
+  LATEST_DATASET_PARAMETER: '/mlops/dev/breast-cancer/latest-dataset',
+  COOLDOWN_HOURS: '24',
+  DRIFT_ALARM_NAME: 'mlops-dev-breast-cancer-drift',
+  TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
+  PROJECT: 'mlops',
+  STAGE: 'dev',
+  MODEL_PACKAGE_GROUP: 'mlops-dev-breast-cancer',
+  AWS_REGION: 'eu-west-1',
+};
+const log = memoryLogger();
+const handler = createHandler({ sfn: new SFNClient({}), ssm: new SSMClient({}), publish: snsPublisher(new SNSClient({})), log, now: () => now }, env);
+
+/** Step Functions' StartExecution semantics: same name + same input → the same execution; same name + other input → ExecutionAlreadyExists. */
+function idempotentStarts() {
+  const started = new Map<string, string>();
+  sfn.on(StartExecutionCommand).callsFake(async (input) => {
+    const prior = started.get(input.name);
+    if (prior !== undefined && prior !== input.input) throw new ExecutionAlreadyExists({ message: 'exists', $metadata: {} });
+    started.set(input.name, input.input);
+    return { executionArn: `${env.STATE_MACHINE_ARN}:${input.name}`, startDate: now };
+  });
+  return started;
+}
+
+beforeEach(() => {
+  ssm.on(GetParameterCommand).resolves({ Parameter: { Name: env.LATEST_DATASET_PARAMETER, Value: JSON.stringify(latest) } });
+  sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+});
+afterEach(() => {
+  sfn.reset();
+  ssm.reset();
+  sns.reset();
+});
+
+describe('retrain handler', () => {
+  it('starts one run on the drift alarm (the fixture), from the recorded dataset', async () => {
+    const started = idempotentStarts();
+    expect(await handler(alarm)).toMatchObject({ action: 'started', reason: 'drift' });
+    expect([...started.values()].map((i) => JSON.parse(i))).toEqual([{ ...latest, reason: 'drift' }]);
+    expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: env.LATEST_DATASET_PARAMETER });
+  });
+
+  it('starts at most one run for an alarm storm of 50 events', async () => {
+    const started = idempotentStarts();
+    const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => handler({ ...alarm, id: `event-${i}` })));
+    expect(started.size).toBe(1);
+    expect(outcomes.every((o) => o.action === 'started')).toBe(true);
+  });
+
+  it('skips a drift and a schedule in the same cooldown window once a run exists, with a log line saying why', async () => {
+    idempotentStarts();
+    await handler(alarm);
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: 'arn:x', stateMachineArn: env.STATE_MACHINE_ARN, name: 'x', status: 'SUCCEEDED', startDate: new Date(now.getTime() - HOUR) }] });
+    expect(await handler({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' })).toMatchObject({ action: 'skipped', reason: expect.stringMatching(/^cooldown: /) });
+    expect(log.entries.some((e) => e.message === 'retraining skipped' && String(e.data?.reason).startsWith('cooldown'))).toBe(true);
+  });
+
+  it('tells the team when no dataset is recorded, and starts nothing', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: env.LATEST_DATASET_PARAMETER, Value: 'none' } });
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    expect(await handler({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' })).toMatchObject({ action: 'skipped' });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe('[mlops-dev] breast-cancer: scheduled retraining, but no run started');
+  });
+
+  it('ignores the alarm going back to OK, and another alarm', async () => {
+    expect(await handler({ ...alarm, detail: { ...alarm.detail, state: { ...alarm.detail.state, value: 'OK' } } })).toMatchObject({ action: 'ignored' });
+    expect(await handler({ ...alarm, detail: { ...alarm.detail, alarmName: 'other' } })).toMatchObject({ action: 'ignored' });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('throws on anything else, naming the problem (Lambda retries, then the DLQ keeps it)', async () => {
+    await expect(handler({ kind: 'scheduled-retraining' })).rejects.toThrow(/not a drift alarm change or a retraining schedule/);
+    sfn.on(ListExecutionsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(handler(alarm)).rejects.toThrow('Rate exceeded');
+  });
+});
