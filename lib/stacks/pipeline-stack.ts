@@ -22,6 +22,7 @@ import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
 import { ModelDeployment } from '../constructs/model-deployment';
 import { PipelineAlarms } from '../constructs/pipeline-alarms';
+import { PipelineDashboard } from '../constructs/pipeline-dashboard';
 import { Retraining } from '../constructs/retraining';
 import { codeVersion, ML_DIR, pipelineSpec } from '../constructs/ml-code';
 import { PlatformFunction } from '../constructs/platform-function';
@@ -170,6 +171,14 @@ export class PipelineStack extends Stack {
       topicArn,
       key,
       logRetentionDays: stage.logRetentionDays,
+    });
+
+    new PipelineDashboard(this, 'Dashboard', {
+      resourcePrefix: prefix,
+      endpointName: this.deployment.endpointName,
+      trainingStateMachine: this.workflow.stateMachine,
+      deploymentStateMachine: this.deployment.workflow.stateMachine,
+      alarms: [this.alarms.trainingFailed, this.alarms.deploymentFailed, this.alarms.drift, ...this.deployment.alarms],
     });
 
     this.acknowledgeCodeDeployment(artifacts);

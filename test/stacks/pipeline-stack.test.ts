@@ -201,6 +201,7 @@ describe('pipeline stack: training workflow', () => {
       'AWS::Lambda::Permission': 3,
       'AWS::CloudWatch::Alarm': 5,
       'AWS::SSM::Parameter': 1,
+      'AWS::CloudWatch::Dashboard': 1,
     });
     expect(json).toMatchSnapshot();
   });

@@ -71,3 +71,30 @@ describe('retraining', () => {
     expect(Object.values(scheduled.findResources('AWS::Events::Rule')).filter((r: any) => r.Properties.EventPattern.source[0] === 'aws.cloudwatch')).toHaveLength(0);
   });
 });
+
+describe('dashboard', () => {
+  it('shows runs, run duration, traffic/errors/latency for production and shadow, drift and every alarm', async () => {
+    const { resolveCfn } = await import('../helpers/asl');
+    const [dash] = Object.values(t.findResources('AWS::CloudWatch::Dashboard')) as any[];
+    expect(dash.Properties.DashboardName).toBe('mlops-dev-breast-cancer');
+    const body = JSON.parse(resolveCfn(dash.Properties.DashboardBody, t.toJSON()));
+    const titles = body.widgets.map((w: any) => w.properties.title).filter(Boolean);
+    expect(titles).toEqual([
+      'Alarms',
+      'Training executions',
+      'Training run duration (minutes)',
+      'Deployment executions',
+      'Invocations per variant',
+      '5XX errors per variant',
+      'Model latency p99 per variant (µs)',
+      'Drifted features (drift check)',
+      'Model errors per variant',
+    ]);
+    const latency = body.widgets.find((w: any) => w.properties.title?.startsWith('Model latency')).properties.metrics;
+    expect(latency.map((m: any) => m.slice(0, 6))).toEqual([
+      ['AWS/SageMaker', 'ModelLatency', 'EndpointName', 'mlops-dev-breast-cancer', 'VariantName', 'primary'],
+      ['AWS/SageMaker', 'ModelLatency', 'EndpointName', 'mlops-dev-breast-cancer', 'VariantName', 'shadow'],
+    ]);
+    expect(body.widgets.find((w: any) => w.properties.title === 'Alarms').properties.alarms).toHaveLength(5);
+  });
+});
