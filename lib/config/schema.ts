@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { deploymentSchema } from './deployment-schema';
+import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
 import { SUPPORTED_REGIONS } from './images';
 
@@ -116,6 +117,7 @@ const pipelineSchema = z
       })
       .prefault({}),
     deployment: deploymentSchema.prefault({}),
+    monitoring: monitoringSchema.prefault({}),
     retraining: retrainingSchema.prefault({}),
   })
   .superRefine((p, ctx) => {

@@ -28,6 +28,7 @@ export function pipelineSpec(p: PipelineConfig) {
     testFraction: p.dataset.testFraction,
     trainShards: p.training.instanceCount,
     evaluation: evaluationRule(p),
+    drift: { psiThreshold: p.monitoring.psiThreshold, minRows: p.monitoring.minRows },
   };
 }
 

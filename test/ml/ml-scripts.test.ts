@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { runGate } from '../../lambdas/quality-gate/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { BREAST_CANCER_CSV, breastCancerCsv, breastCancerParts } from '../helpers/fixtures';
 import { MemoryObjectStore } from '../helpers/memory-store';
+import { ML, PYTHON, type PythonRun, python } from '../helpers/python';
 
 /**
  * ml/preprocess.py and ml/evaluate.py on the real breast-cancer data with Debian's pandas 1.5,
@@ -18,28 +19,6 @@ import { MemoryObjectStore } from '../helpers/memory-store';
  * with the pipeline.json the stack ships. Training stands in for the built-in algorithm.
  */
 
-const PYTHON = process.env.ML_PYTHON ?? '/usr/bin/python3';
-const ML = join(__dirname, '..', '..', 'ml');
-
-interface PythonRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a script in its own interpreter, without blocking: independent runs overlap. */
-function python(args: string[], messageFile?: string): Promise<PythonRun> {
-  const env = { ...process.env, MLOPS_MESSAGE_FILE: messageFile ?? join(mkdtempSync(join(tmpdir(), 'msg-')), 'message') };
-  return new Promise((done, fail) => {
-    const child = spawn(PYTHON, args, { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
 const csvRows = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
 
 /** A job's directories: pipeline.json, input data files, outputs. */
@@ -200,5 +179,5 @@ describe.concurrent('data the scripts refuse, with a reason SageMaker shows as E
 it('the fixture is the data set the default config describes', async () => {
   const header = readFileSync(BREAST_CANCER_CSV, 'utf8').split('\n', 1)[0]!.split(',');
   expect(header).toEqual(defaults.schema.columns);
-  expect(readdirSync(ML).filter((f) => f.endsWith('.py')).sort()).toEqual(['evaluate.py', 'job_io.py', 'preprocess.py']);
+  expect(readdirSync(ML).filter((f) => f.endsWith('.py')).sort()).toEqual(['drift.py', 'evaluate.py', 'job_io.py', 'preprocess.py']);
 });

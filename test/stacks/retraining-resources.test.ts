@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
+import { resolveCfn } from '../helpers/asl';
 import { synthPlatform } from '../helpers/synth';
 
 /** Template assertions for alarms and retraining. */
@@ -73,8 +74,7 @@ describe('retraining', () => {
 });
 
 describe('dashboard', () => {
-  it('shows runs, run duration, traffic/errors/latency for production and shadow, drift and every alarm', async () => {
-    const { resolveCfn } = await import('../helpers/asl');
+  it('shows runs, run duration, traffic/errors/latency for production and shadow, drift and every alarm', () => {
     const [dash] = Object.values(t.findResources('AWS::CloudWatch::Dashboard')) as any[];
     expect(dash.Properties.DashboardName).toBe('mlops-dev-breast-cancer');
     const body = JSON.parse(resolveCfn(dash.Properties.DashboardBody, t.toJSON()));
