@@ -92,7 +92,7 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
     case 'deployment-failed': {
       const { summary, hint } = explainFailure(n.error, n.cause);
       const version = n.kind === 'deployment-failed' ? n.modelPackageArn?.split('/').pop() : undefined;
-      subject = n.kind === 'failed' ? `${tag}: training run failed (${n.error})` : `${tag}: deployment of model${version ? ` v${version}` : ''} failed (${n.error})`;
+      subject = n.kind === 'failed' ? `${tag}: ${n.workflow} failed (${n.error})` : `${tag}: deployment of model${version ? ` v${version}` : ''} failed (${n.error})`;
       lines.push(`Error: ${n.error}`, `Cause: ${summary}`, ...(hint ? ['', hint] : []));
       if (n.kind === 'deployment-failed') lines.push('', 'Production is unchanged unless the cause says otherwise: see "Rolling back by hand" in the README.', ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []));
       break;

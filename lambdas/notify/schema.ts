@@ -35,6 +35,8 @@ export const notificationSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('failed'),
     ...common,
+    /** What failed, for the subject. */
+    workflow: z.string().default('training run'),
     error: z.string().default('Unknown'),
     cause: z.string().default(''),
   }),

@@ -46,9 +46,9 @@ export class SageMakerExecutionRole extends Construct {
         wildcardReason: `Job outputs are written at run time under the pipeline's own prefix "${props.pipeline}/" of the artifacts bucket.`,
       },
       {
-        actions: ['s3:PutObject'],
+        actions: ['s3:PutObject', 's3:GetObject'],
         resources: [arns.objects(props.captureBucket, `${props.pipeline}/datacapture/*`)],
-        wildcardReason: `Data capture files are written at run time under the pipeline's capture prefix "${props.pipeline}/datacapture/".`,
+        wildcardReason: `Endpoints write data capture files at run time under the pipeline's capture prefix "${props.pipeline}/datacapture/"; the drift check reads them.`,
       },
       {
         actions: ['s3:ListBucket'],

@@ -42,9 +42,9 @@ function cluster(c: { instanceType: string; instanceCount: number; volumeSizeGb:
   };
 }
 
-function processingJob(ctx: JobContext, image: string, nameField: 'preprocess' | 'evaluation', script: string, compute: PipelineConfig['preprocessing']) {
+function processingJob(ctx: JobContext, image: string, namePath: string, script: string, compute: Pick<PipelineConfig['preprocessing'], 'instanceType' | 'instanceCount' | 'volumeSizeGb' | 'maxRuntimeSeconds'>) {
   return {
-    'ProcessingJobName.$': `$.validation.jobs.${nameField}`,
+    'ProcessingJobName.$': namePath,
     RoleArn: ctx.roleArn,
     AppSpecification: {
       ImageUri: image,
@@ -61,7 +61,7 @@ function processingJob(ctx: JobContext, image: string, nameField: 'preprocess' |
 /** Preprocessing: the validated files (a manifest) → train/validation/test/baseline CSVs. */
 export function preprocessingJob(ctx: JobContext) {
   return {
-    ...processingJob(ctx, ctx.sklearnImage, 'preprocess', 'preprocess.py', { ...ctx.pipeline.preprocessing, instanceCount: 1 }),
+    ...processingJob(ctx, ctx.sklearnImage, '$.validation.jobs.preprocess', 'preprocess.py', { ...ctx.pipeline.preprocessing, instanceCount: 1 }),
     ProcessingInputs: [
       input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
       input('data', '/opt/ml/processing/input/data', { 'S3Uri.$': '$.validation.paths.manifest' }, 'ManifestFile'),
@@ -76,7 +76,7 @@ export function preprocessingJob(ctx: JobContext) {
 /** Evaluation: the trained model on the held-out test set → evaluation.json. */
 export function evaluationJob(ctx: JobContext) {
   return {
-    ...processingJob(ctx, ctx.xgboostImage, 'evaluation', 'evaluate.py', { ...ctx.pipeline.evaluation, instanceCount: 1 }),
+    ...processingJob(ctx, ctx.xgboostImage, '$.validation.jobs.evaluation', 'evaluate.py', { ...ctx.pipeline.evaluation, instanceCount: 1 }),
     ProcessingInputs: [
       input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
       input('model', '/opt/ml/processing/input/model', { 'S3Uri.$': '$.training.modelArtifacts' }),
@@ -118,5 +118,22 @@ export function trainingJob(ctx: JobContext) {
     EnableNetworkIsolation: t.enableNetworkIsolation,
     EnableInterContainerTrafficEncryption: t.instanceCount > 1,
     Tags: ctx.tags,
+  };
+}
+
+/** Drift check: the live model's baseline and the captured requests (a manifest) → drift.json. `$.prepared` is the drift-check Lambda's answer. */
+export function driftCheckJob(ctx: JobContext) {
+  const m = ctx.pipeline.monitoring;
+  return {
+    ...processingJob(ctx, ctx.sklearnImage, '$.prepared.jobName', 'drift.py', { instanceType: m.instanceType, instanceCount: 1, volumeSizeGb: 30, maxRuntimeSeconds: m.maxRuntimeSeconds }),
+    ProcessingInputs: [
+      input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
+      input('baseline', '/opt/ml/processing/input/baseline', { 'S3Uri.$': '$.prepared.baselineUri' }),
+      input('capture', '/opt/ml/processing/input/capture', { 'S3Uri.$': '$.prepared.captureManifestUri' }, 'ManifestFile'),
+    ],
+    ProcessingOutputConfig: {
+      Outputs: [{ OutputName: 'drift', S3Output: { 'S3Uri.$': '$.prepared.outputUri', LocalPath: '/opt/ml/processing/output/drift', S3UploadMode: 'EndOfJob' } }],
+      KmsKeyId: ctx.keyArn,
+    },
   };
 }

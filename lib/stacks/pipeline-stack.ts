@@ -20,6 +20,7 @@ import { evaluationRule } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
+import { DriftCheck } from '../constructs/drift-check';
 import { ModelDeployment } from '../constructs/model-deployment';
 import { PipelineAlarms } from '../constructs/pipeline-alarms';
 import { PipelineDashboard } from '../constructs/pipeline-dashboard';
@@ -172,6 +173,19 @@ export class PipelineStack extends Stack {
       key,
       logRetentionDays: stage.logRetentionDays,
     });
+
+    const driftCheck = new DriftCheck(this, 'DriftCheck', {
+      jobs: { pipeline: p, roleArn: sageMakerRole.roleArn, keyArn: key.keyArn, codeUri: `s3://${artifacts}/${codePrefix}`, sklearnImage: images.sklearn, xgboostImage: images.xgboost, trainingImage: images.training, tags },
+      resourcePrefix: prefix,
+      endpointName: this.deployment.endpointName,
+      artifactsBucket: artifacts,
+      captureBucket: capture,
+      notifyFunction: notify.function,
+      sageMakerRole,
+      key,
+      logRetentionDays: stage.logRetentionDays,
+    });
+    driftCheck.stateMachine.node.addDependency(deployment);
 
     new PipelineDashboard(this, 'Dashboard', {
       resourcePrefix: prefix,

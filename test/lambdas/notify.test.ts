@@ -54,7 +54,7 @@ describe('notification formatter', () => {
 
   it('explains a quota failure with what to do', () => {
     const cause = JSON.stringify({ TrainingJobName: 'mlops-dev-churn--abc-train', FailureReason: 'ResourceLimitExceeded: The account-level service limit ml.p3.2xlarge for training job usage is 0 Instances' });
-    const m = formatNotification({ kind: 'failed', executionArn, error: 'States.TaskFailed', cause }, ctx);
+    const m = formatNotification({ kind: 'failed', workflow: 'training run', executionArn, error: 'States.TaskFailed', cause }, ctx);
     expect(m.subject).toBe('[mlops-dev] churn: training run failed (States.TaskFailed)');
     expect(m.body).toContain('Cause: mlops-dev-churn--abc-train: ResourceLimitExceeded');
     expect(m.body).toContain('Request an increase in Service Quotas');

@@ -105,9 +105,10 @@ describe('auto-rollback alarms and clean-up', () => {
     for (const s of del) expect(flat(s.Resource)).toContain('mlops-dev-breast-cancer');
   });
 
-  it('lets SageMaker write data capture only under the pipeline\'s capture prefix', () => {
+  it('lets SageMaker write (endpoints) and read (drift check) data capture only under the pipeline\'s capture prefix', () => {
     const put = statementsOf('SageMakerExecutionRole').filter((s: any) => flat(s.Resource).includes('capture'));
-    expect(put).toEqual([expect.objectContaining({ Action: 's3:PutObject' })]);
+    expect(put).toHaveLength(1);
+    expect([put[0].Action].flat().sort()).toEqual(['s3:GetObject', 's3:PutObject']);
     expect(flat(put[0].Resource)).toContain('mlops-dev-capture-');
     expect(flat(put[0].Resource)).toContain('/breast-cancer/datacapture/*');
   });

@@ -56,6 +56,7 @@ describe('pipeline stack: functions and roles', () => {
     expect(fns.map((f: any) => f.Properties.FunctionName).sort()).toEqual([
       'mlops-dev-breast-cancer-dataset-trigger',
       'mlops-dev-breast-cancer-deployment',
+      'mlops-dev-breast-cancer-drift-check',
       'mlops-dev-breast-cancer-endpoint-cleanup',
       'mlops-dev-breast-cancer-model-approval',
       'mlops-dev-breast-cancer-notify',
@@ -67,7 +68,7 @@ describe('pipeline stack: functions and roles', () => {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', TracingConfig: { Mode: 'Active' }, Architectures: ['arm64'] });
     }
     const groups = Object.values(pipeline().findResources('AWS::Logs::LogGroup')) as any[];
-    expect(groups).toHaveLength(10);
+    expect(groups).toHaveLength(12);
     for (const g of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 90, KmsKeyId: { 'Fn::ImportValue': 'mlops-dev-DataKeyArn' } });
   });
 
@@ -91,13 +92,14 @@ describe('pipeline stack: functions and roles', () => {
     const own = s3.filter((st) => !JSON.stringify(st.policy.Properties.Roles).includes('CDKBucketDeployment'));
     expect(own.length).toBeGreaterThan(4);
     for (const st of own) {
-      for (const r of [st.Resource].flat()) expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/|datacapture\/)?\*"/);
+      for (const r of [st.Resource].flat()) expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/|datacapture\/|monitoring\/)?\*"/);
     }
   });
 
-  it('lets the two state machines pass only the SageMaker role, and only to SageMaker', () => {
+  it('lets the three state machines pass only the SageMaker role, and only to SageMaker', () => {
     const pass = policyStatements().filter((st) => st.Action === 'iam:PassRole');
     expect(pass.map((st) => JSON.stringify(st.policy.Properties.Roles)).sort()).toEqual([
+      expect.stringContaining('DriftCheckStateMachineRole'),
       expect.stringContaining('ModelDeploymentWorkflowStateMachineRole'),
       expect.stringContaining('TrainingWorkflowStateMachineRole'),
     ]);
@@ -111,7 +113,7 @@ describe('pipeline stack: functions and roles', () => {
 
   it('limits SageMaker job permissions to this pipeline\'s job-name prefix', () => {
     const jobs = policyStatements().filter((st) => [st.Action].flat().some((a: string) => /sagemaker:(Create|Describe|Stop)(Processing|Training)Job/.test(a)));
-    expect(jobs).toHaveLength(2);
+    expect(jobs).toHaveLength(3);
     for (const st of jobs) expect(JSON.stringify(st.Resource)).toMatch(/(processing|training)-job\/mlops-dev-breast-cancer--\*"/);
   });
 
@@ -185,23 +187,24 @@ describe('pipeline stack: training workflow', () => {
     const types: Record<string, number> = {};
     for (const r of Object.values(json.Resources) as any[]) types[r.Type] = (types[r.Type] ?? 0) + 1;
     expect(types).toEqual({
-      'AWS::IAM::Role': 12,
-      'AWS::IAM::Policy': 12,
-      'AWS::Lambda::Function': 9,
-      'AWS::Logs::LogGroup': 10,
+      'AWS::IAM::Role': 15,
+      'AWS::IAM::Policy': 15,
+      'AWS::Lambda::Function': 10,
+      'AWS::Logs::LogGroup': 12,
       'AWS::Lambda::LayerVersion': 1,
       'Custom::CDKBucketDeployment': 1,
       'Custom::RuntimeResources': 1,
       'AWS::SageMaker::ModelPackageGroup': 1,
-      'AWS::StepFunctions::StateMachine': 2,
-      'AWS::SQS::Queue': 3,
-      'AWS::SQS::QueuePolicy': 3,
+      'AWS::StepFunctions::StateMachine': 3,
+      'AWS::SQS::Queue': 4,
+      'AWS::SQS::QueuePolicy': 4,
       'AWS::Lambda::EventInvokeConfig': 3,
       'AWS::Events::Rule': 3,
       'AWS::Lambda::Permission': 3,
       'AWS::CloudWatch::Alarm': 5,
       'AWS::SSM::Parameter': 1,
       'AWS::CloudWatch::Dashboard': 1,
+      'AWS::Scheduler::Schedule': 1,
     });
     expect(json).toMatchSnapshot();
   });

@@ -62,8 +62,10 @@ describe('retraining', () => {
   });
 
   it('has no schedule unless one is configured; with one, runs the Lambda through Scheduler with retries and the DLQ', () => {
-    expect(Object.keys(t.findResources('AWS::Scheduler::Schedule'))).toHaveLength(0);
+    const retrainSchedules = (tpl: Template) => Object.values(tpl.findResources('AWS::Scheduler::Schedule')).filter((r: any) => r.Properties.Name.endsWith('-retrain'));
+    expect(retrainSchedules(t)).toHaveLength(0);
     const scheduled = pipelineTemplate({ pipelines: [{ ...DEFAULT_CONFIG.pipelines[0], retraining: { schedule: 'rate(7 days)', onDrift: false } }] });
+    expect(retrainSchedules(scheduled)).toHaveLength(1);
     scheduled.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(7 days)',
       FlexibleTimeWindow: { Mode: 'OFF' },
@@ -96,5 +98,29 @@ describe('dashboard', () => {
       ['AWS/SageMaker', 'ModelLatency', 'EndpointName', 'mlops-dev-breast-cancer', 'VariantName', 'shadow'],
     ]);
     expect(body.widgets.find((w: any) => w.properties.title === 'Alarms').properties.alarms).toHaveLength(5);
+  });
+});
+
+describe('drift check', () => {
+  it('runs hourly through EventBridge Scheduler, with retries and a DLQ', () => {
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'mlops-dev-breast-cancer-drift-check',
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^DriftCheckStateMachine') }, RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 }, DeadLetterConfig: { Arn: Match.anyValue() } }),
+    });
+  });
+
+  it('lets the check publish only to the MLOps metric namespace', () => {
+    const st = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => JSON.stringify(p.Properties.Roles).includes('DriftCheckFunction'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .find((s: any) => s.Action === 'cloudwatch:PutMetricData');
+    expect(st.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'MLOps' } });
+  });
+
+  it('is switched off, not removed, with monitoring.enabled: false', () => {
+    const off = pipelineTemplate({ pipelines: [{ ...DEFAULT_CONFIG.pipelines[0], monitoring: { enabled: false } }] });
+    off.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'mlops-dev-breast-cancer-drift-check', State: 'DISABLED' });
   });
 });

@@ -1,0 +1,137 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { hourPrefixes } from '../../lambdas/deployment/capture';
+import { createHandler as driftHandler } from '../../lambdas/drift-check/handler';
+import type { LiveModelReader } from '../../lambdas/drift-check/logic';
+import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
+import type { FormattedMessage } from '../../lambdas/notify/logic';
+import { memoryLogger } from '../../lambdas/shared/logger';
+import { parseS3Uri } from '../../lambdas/shared/object-store';
+import { stateMachines } from './asl';
+import { MemoryObjectStore } from './memory-store';
+import { ML, python } from './python';
+import { validateSageMakerRequest } from './sagemaker-api';
+import { functionEnv } from './workflow-harness';
+
+type Json = Record<string, any>;
+export const RUN = 'a1b2c3d4e5f6';
+
+export interface DriftScenario {
+  /** The live model, or why there is none. @default - a model from package version 7 */
+  readonly live?: { modelName: string } | { none: string };
+  /** The training baseline (CSV with header), stored under the live run's baseline prefix. */
+  readonly baselineCsv?: string;
+  /**
+   * Capture JSONL files of the production variant: hours before now → text. (aws-local-stepfunctions
+   * sets $$.Execution.StartTime to the real time, so capture is laid out relative to now.)
+   */
+  readonly capture?: Record<number, string>;
+  /** pipeline.json as the stack ships it. */
+  readonly spec: unknown;
+}
+
+export interface DriftOutcome {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: Json;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly tasks: string[];
+  readonly jobRequest?: Json;
+  readonly metrics: number[];
+  readonly notifications: FormattedMessage[];
+}
+
+/**
+ * Runs the synthesized drift-check workflow in aws-local-stepfunctions with the real drift-check
+ * and notify Lambdas over an in-memory S3. The processing job request is validated against the
+ * SageMaker API model, then run for real: its inputs are copied out of the in-memory S3 the way
+ * SageMaker would (an S3 prefix; a manifest's listed objects), ml/drift.py runs with Debian's
+ * python3, and its output is put back where the job's output config says.
+ */
+export async function runDriftCheck(template: Template, scenario: DriftScenario): Promise<DriftOutcome> {
+  const { definition } = stateMachines(template).find((m) => m.logicalId.startsWith('DriftCheckStateMachine'))!;
+  const env = functionEnv(template, 'drift-check');
+  const store = new MemoryObjectStore();
+  const runBase = `${env.PIPELINE_NAME}/runs/${RUN}`;
+  if (scenario.baselineCsv) store.put(env.ARTIFACTS_BUCKET!, `${runBase}/data/baseline/baseline.csv`, scenario.baselineCsv);
+  for (const [hoursAgo, text] of Object.entries(scenario.capture ?? {})) {
+    const hour = hourPrefixes(new Date(Date.now() - Number(hoursAgo) * 3_600_000), new Date(Date.now() - Number(hoursAgo) * 3_600_000))[0];
+    store.put(env.CAPTURE_BUCKET!, `${env.CAPTURE_PREFIX}/${env.ENDPOINT_NAME}/primary/${hour}capture-1.jsonl`, text);
+  }
+
+  const pkg = `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${env.RESOURCE_PREFIX}/7`;
+  const reader: LiveModelReader = {
+    liveModel: async (endpoint) => (validateSageMakerRequest('DescribeEndpoint', { EndpointName: endpoint }), scenario.live ?? { modelName: `${env.RESOURCE_PREFIX}--m7-0123abcd` }),
+    modelPackageOf: async (modelName) => (validateSageMakerRequest('DescribeModel', { ModelName: modelName }), pkg),
+    lineageOf: async (arn) => (validateSageMakerRequest('DescribeModelPackage', { ModelPackageName: arn }), `s3://${env.ARTIFACTS_BUCKET}/${runBase}/input/lineage.json`),
+  };
+  const metrics: number[] = [];
+  const notifications: FormattedMessage[] = [];
+  const tasks: string[] = [];
+  let jobRequest: Json | undefined;
+  const drift = driftHandler({ sageMaker: reader, store, publish: async (_p, v) => void metrics.push(v), log: memoryLogger() }, env);
+  const notify = notifyHandler(async (_t, m) => (notifications.push(m), 'id'), functionEnv(template, 'notify'));
+
+  const copyPrefix = (uri: string, to: string) => {
+    const { bucket, key } = parseS3Uri(uri);
+    for (const k of store.keys(bucket, key)) {
+      mkdirSync(dirname(join(to, k.slice(key.length))), { recursive: true });
+      writeFileSync(join(to, k.slice(key.length)), store.get(bucket, k)!);
+    }
+  };
+  const copyManifest = (uri: string, to: string) => {
+    const { bucket, key } = parseS3Uri(uri);
+    const [head, ...keys] = JSON.parse(store.get(bucket, key)!) as [{ prefix: string }, ...string[]];
+    const from = parseS3Uri(head.prefix);
+    for (const k of keys) {
+      mkdirSync(dirname(join(to, k)), { recursive: true });
+      writeFileSync(join(to, k), store.get(from.bucket, `${from.key}${k}`)!);
+    }
+  };
+
+  const handlers: Record<string, (input: any) => Promise<any>> = {
+    Prepare: async (i) => (tasks.push('Prepare'), drift(i)),
+    PublishDrift: async (i) => (tasks.push('PublishDrift'), drift(i)),
+    NotifyCheckFailed: async (i) => (tasks.push('NotifyCheckFailed'), notify(i)),
+    RunDriftCheck: async (p) => {
+      tasks.push('RunDriftCheck');
+      validateSageMakerRequest('CreateProcessingJob', p);
+      jobRequest = p;
+      const dir = mkdtempSync(join(tmpdir(), 'drift-job-'));
+      for (const input of p.ProcessingInputs) {
+        const local = join(dir, input.S3Input.LocalPath);
+        mkdirSync(local, { recursive: true });
+        if (input.InputName === 'code') writeFileSync(join(local, 'pipeline.json'), JSON.stringify(scenario.spec));
+        else if (input.S3Input.S3DataType === 'ManifestFile') copyManifest(input.S3Input.S3Uri, local);
+        else copyPrefix(input.S3Input.S3Uri, local);
+      }
+      const out = p.ProcessingOutputConfig.Outputs[0].S3Output;
+      const script = p.AppSpecification.ContainerEntrypoint[1].replace('/opt/ml/processing/input/code', ML);
+      const args = p.AppSpecification.ContainerArguments.map((a: string) => (a.startsWith('/opt/ml/') ? join(dir, a) : a));
+      const base = (name: string) => join(dir, p.ProcessingInputs.find((i: Json) => i.InputName === name).S3Input.LocalPath);
+      const r = await python([script, ...args, '--baseline-dir', base('baseline'), '--capture-dir', base('capture'), '--output-dir', join(dir, out.LocalPath)], join(dir, 'message'));
+      if (r.status !== 0) {
+        const exitMessage = readFileSync(join(dir, 'message'), 'utf8');
+        throw Object.assign(new Error(JSON.stringify({ ProcessingJobName: p.ProcessingJobName, ProcessingJobStatus: 'Failed', ExitMessage: exitMessage, FailureReason: 'AlgorithmError: See job logs for more information' })), { name: 'States.TaskFailed' });
+      }
+      const { bucket, key } = parseS3Uri(out.S3Uri);
+      store.put(bucket, `${key}drift.json`, readFileSync(join(dir, out.LocalPath, 'drift.json'), 'utf8'));
+      return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`, ProcessingJobStatus: 'Completed' };
+    },
+  };
+  const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
+  const execution = machine.run({}, {
+    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: { RunDriftCheck: 0, Prepare: 0, PublishDrift: 0, NotifyCheckFailed: 0 } },
+    context: { Execution: { Id: `arn:aws:states:eu-west-1:111122223333:execution:${env.RESOURCE_PREFIX}-drift-check:sched-1`, Name: 'sched-1', Input: {} } },
+  } as any);
+  try {
+    return { status: 'SUCCEEDED', output: (await execution.result) as Json, tasks, jobRequest, metrics, notifications };
+  } catch (e) {
+    if (!(e instanceof ExecutionError)) throw e;
+    const c = e.cause as Error;
+    return { status: 'FAILED', error: c.name, cause: c.message, tasks, jobRequest, metrics, notifications };
+  }
+}
