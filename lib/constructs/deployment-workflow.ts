@@ -1,13 +1,12 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config/deployment-schema';
-import { stateMachineLogGroup } from '../config/naming';
 import * as req from './deployment-requests';
+import { platformStateMachine } from './platform-state-machine';
 import { addSageMakerRetries } from './training-workflow';
 
 export interface DeploymentWorkflowProps {
@@ -135,22 +134,15 @@ export class DeploymentWorkflow extends Construct {
     );
 
     const budget = 15 * 60 + props.maxTurnAttempts * 5 * 60 + d.shadow.windowMinutes * 60 + 4 * 3600;
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: `${props.resourcePrefix}-deployment`,
+    this.stateMachine = platformStateMachine(this, 'StateMachine', {
+      resourcePrefix: props.resourcePrefix,
+      workflow: 'deployment',
       comment: `Deployment workflow of ${props.requests.endpointName}: approved model package to endpoint, shadow tested`,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definition,
       timeout: Duration.seconds(budget),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', {
-          logGroupName: stateMachineLogGroup(props.resourcePrefix, 'deployment'),
-          retention: props.logRetentionDays as logs.RetentionDays,
-          encryptionKey: props.key,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
+      key: props.key,
+      logRetentionDays: props.logRetentionDays,
+      invokes: [props.deploymentFunction, props.notifyFunction],
     });
   }
 

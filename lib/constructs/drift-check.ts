@@ -1,19 +1,18 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { stateMachineLogGroup } from '../config/naming';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
 import { PlatformFunction } from './platform-function';
 import { driftCheckJob, type JobContext } from './sagemaker-jobs';
-import { acknowledgeWildcardResource, allow, SERVICE_WIDE_REASON } from './scoped-policy';
+import { platformStateMachine } from './platform-state-machine';
+import { allow } from './scoped-policy';
 import { addSageMakerRetries } from './training-workflow';
 
 export interface DriftCheckProps {
@@ -90,17 +89,15 @@ export class DriftCheck extends Construct {
     const definition = prepare.next(
       new sfn.Choice(this, 'AnythingToCheck?').when(sfn.Condition.booleanEquals('$.prepared.skip', true), new sfn.Succeed(this, 'NothingToCheck')).otherwise(job.next(publish).next(new sfn.Succeed(this, 'Checked'))),
     );
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: `${prefix}-drift-check`,
+    this.stateMachine = platformStateMachine(this, 'StateMachine', {
+      resourcePrefix: prefix,
+      workflow: 'drift-check',
       comment: `Drift check of ${props.endpointName}: captured traffic vs the live model's training baseline`,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definition,
       timeout: Duration.seconds(m.maxRuntimeSeconds + 1800),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', { logGroupName: stateMachineLogGroup(prefix, 'drift-check'), retention: props.logRetentionDays as logs.RetentionDays, encryptionKey: props.key, removalPolicy: RemovalPolicy.DESTROY }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
+      key: props.key,
+      logRetentionDays: props.logRetentionDays,
+      invokes: [this.function.function, props.notifyFunction],
     });
     this.grantStateMachine(props);
     this.schedule = this.addSchedule(props);
@@ -137,8 +134,6 @@ export class DriftCheck extends Construct {
       { actions: ['kms:CreateGrant'], resources: [props.key.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
       { actions: ['kms:DescribeKey'], resources: [props.key.keyArn] },
     );
-    for (const fn of [this.function.function, props.notifyFunction]) acknowledgeWildcardResource(role, `${fn.functionArn}:*`, 'LambdaInvoke may call any version or alias of this one platform function.');
-    acknowledgeWildcardResource(role, '*', SERVICE_WIDE_REASON);
   }
 
   private addSchedule(props: DriftCheckProps): scheduler.CfnSchedule {

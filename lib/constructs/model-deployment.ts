@@ -14,7 +14,7 @@ import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
 import { DeploymentWorkflow } from './deployment-workflow';
 import { PlatformFunction } from './platform-function';
-import { acknowledgeWildcardResource, allow, SERVICE_WIDE_REASON } from './scoped-policy';
+import { allow } from './scoped-policy';
 
 export interface ModelDeploymentProps {
   readonly pipeline: PipelineConfig;
@@ -111,7 +111,7 @@ export class ModelDeployment extends Construct {
       },
     });
     for (const a of this.alarms) this.workflow.stateMachine.node.addDependency(a);
-    this.grantWorkflow(props, [deployFn.function, props.notifyFunction]);
+    this.grantWorkflow(props);
     this.approvalRule = this.approvalGate(props, common);
     this.cleanup(props, common);
   }
@@ -136,7 +136,7 @@ export class ModelDeployment extends Construct {
   }
 
   /** The workflow may touch only this pipeline's model, configs, endpoint and packages, and pass only the model role. */
-  private grantWorkflow(props: ModelDeploymentProps, functions: lambda.IFunction[]): void {
+  private grantWorkflow(props: ModelDeploymentProps): void {
     const role = this.workflow.stateMachine.role;
     const arns = arnsOf(this);
     const prefix = props.resourcePrefix;
@@ -176,8 +176,6 @@ export class ModelDeployment extends Construct {
         },
       );
     }
-    for (const fn of functions) acknowledgeWildcardResource(role, `${fn.functionArn}:*`, 'LambdaInvoke may call any version or alias of this one platform function.');
-    acknowledgeWildcardResource(role, '*', SERVICE_WIDE_REASON);
   }
 
   /** Model package group → Approved starts a deployment, Rejected sends a notification (through one deduplicating Lambda). */

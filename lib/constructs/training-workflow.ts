@@ -1,17 +1,16 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { stateMachineLogGroup } from '../config/naming';
 import type { PipelineConfig, StageConfig } from '../config/schema';
 import { evaluationRule } from '../config/schema';
 import { arnsOf } from './arns';
 import { evaluationJob, preprocessingJob, trainingJob, type JobContext } from './sagemaker-jobs';
-import { acknowledgeWildcardResource, allow, SERVICE_WIDE_REASON } from './scoped-policy';
+import { platformStateMachine } from './platform-state-machine';
+import { acknowledgeWildcardResource, allow } from './scoped-policy';
 
 export interface TrainingWorkflowProps {
   readonly pipeline: PipelineConfig;
@@ -166,28 +165,17 @@ export class TrainingWorkflow extends Construct {
 
     const t = p.training;
     const budget = p.dataset.settleSeconds + p.preprocessing.maxRuntimeSeconds + (t.spot.enabled ? (t.spot.maxWaitSeconds ?? 0) : t.maxRuntimeSeconds) + p.evaluation.maxRuntimeSeconds;
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: `${props.resourcePrefix}-training`,
+    this.stateMachine = platformStateMachine(this, 'StateMachine', {
+      resourcePrefix: props.resourcePrefix,
+      workflow: 'training',
       comment: `Training workflow of pipeline ${p.name}: data drop to registered model package`,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definition,
       timeout: Duration.seconds(budget + 3600),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', {
-          logGroupName: stateMachineLogGroup(props.resourcePrefix, 'training'),
-          retention: props.stage.logRetentionDays as logs.RetentionDays,
-          encryptionKey: props.key,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
+      key: props.key,
+      logRetentionDays: props.stage.logRetentionDays,
+      invokes: [props.validateFunction, props.gateFunction, props.notifyFunction],
     });
     this.grantSageMakerJobs(props);
-    for (const fn of [props.validateFunction, props.gateFunction, props.notifyFunction]) {
-      acknowledgeWildcardResource(this.stateMachine.role, `${fn.functionArn}:*`, 'LambdaInvoke may call any version or alias of this one platform function.');
-    }
-    acknowledgeWildcardResource(this.stateMachine.role, '*', SERVICE_WIDE_REASON);
   }
 
   /** Keeps the accepted dataset in SSM for retraining; a failure to record it does not stop the run. */
