@@ -17,9 +17,9 @@ import os
 import numpy as np
 import pandas as pd
 
-from job_io import main
+from job_io import PROCESSING_ROOT, main
 
-BASE = "/opt/ml/processing"
+BASE = PROCESSING_ROOT
 BINS = 10
 EPSILON = 1e-4
 

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from job_io import main
+from job_io import PROCESSING_ROOT, main
 
-BASE = "/opt/ml/processing"
+BASE = PROCESSING_ROOT
 SECTION = {
     "binary_classification": "binary_classification_metrics",
     "multiclass_classification": "multiclass_classification_metrics",

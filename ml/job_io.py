@@ -8,6 +8,8 @@ import os
 import sys
 
 MESSAGE_FILE = os.environ.get("MLOPS_MESSAGE_FILE", "/opt/ml/output/message")
+# Where SageMaker Processing mounts inputs and collects outputs; `npm run simulate` re-roots it.
+PROCESSING_ROOT = os.environ.get("MLOPS_PROCESSING_ROOT", "/opt/ml/processing")
 
 
 def write_exit_message(message, path=MESSAGE_FILE):

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from job_io import main
+from job_io import PROCESSING_ROOT, main
 
-BASE = "/opt/ml/processing"
+BASE = PROCESSING_ROOT
 SEED = 42
 
 

@@ -18,12 +18,17 @@ export function resolveCfn(value: unknown, template: Record<string, any>): strin
   if (v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map((x) => resolveCfn(x, template)).join(v['Fn::Join'][0]);
   if (v.Ref) {
     if (PSEUDO[v.Ref]) return PSEUDO[v.Ref]!;
-    const type: string = template.Resources?.[v.Ref]?.Type ?? 'Unknown';
-    return placeholderArn(type, v.Ref);
+    const resource = template.Resources?.[v.Ref];
+    // Ref of an alarm is its name (CloudFormation's return value).
+    if (resource?.Type === 'AWS::CloudWatch::Alarm') return String(resource.Properties.AlarmName ?? v.Ref);
+    if (resource?.Type === 'AWS::StepFunctions::StateMachine') return `arn:aws:states:eu-west-1:111122223333:stateMachine:${resource.Properties.StateMachineName ?? v.Ref}`;
+    return placeholderArn(resource?.Type ?? 'Unknown', v.Ref);
   }
   if (v['Fn::GetAtt']) {
     const [id] = v['Fn::GetAtt'] as [string, string];
-    return placeholderArn(template.Resources?.[id]?.Type ?? 'Unknown', id);
+    const resource = template.Resources?.[id];
+    if (resource?.Type === 'AWS::CloudWatch::Alarm') return `arn:aws:cloudwatch:eu-west-1:111122223333:alarm:${resource.Properties.AlarmName ?? id}`;
+    return placeholderArn(resource?.Type ?? 'Unknown', id);
   }
   if (v['Fn::ImportValue']) return `arn:aws:kms:eu-west-1:111122223333:key/${resolveCfn(v['Fn::ImportValue'], template)}`;
   if (v['Fn::FindInMap']) {

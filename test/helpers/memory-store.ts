@@ -17,6 +17,10 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.get(`${bucket}/${key}`)?.body.toString('utf8');
   }
 
+  getBuffer(bucket: string, key: string): Buffer | undefined {
+    return this.objects.get(`${bucket}/${key}`)?.body;
+  }
+
   keys(bucket: string, prefix = ''): string[] {
     return [...this.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort();
   }

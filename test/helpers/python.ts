@@ -14,10 +14,11 @@ export interface PythonRun {
 }
 
 /** Runs a script in its own interpreter, without blocking: independent runs overlap. */
-export function python(args: string[], messageFile?: string): Promise<PythonRun> {
-  const env = { ...process.env, MLOPS_MESSAGE_FILE: messageFile ?? join(mkdtempSync(join(tmpdir(), 'msg-')), 'message') };
+export function python(args: string[], messageFile?: string, extraEnv: Record<string, string> = {}, stdin?: string): Promise<PythonRun> {
+  const env = { ...process.env, ...extraEnv, MLOPS_MESSAGE_FILE: messageFile ?? join(mkdtempSync(join(tmpdir(), 'msg-')), 'message') };
   return new Promise((done, fail) => {
     const child = spawn(PYTHON, args, { env });
+    child.stdin.end(stdin ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

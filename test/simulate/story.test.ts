@@ -1,0 +1,55 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { playStory, type StoryResult } from '../../tools/simulate/story';
+
+/**
+ * `npm run simulate`, asserted: the whole lifecycle on the synthesized default app, with the
+ * real Lambda handlers, the synthesized state machines in aws-local-stepfunctions, the
+ * synthesized event patterns routing events, and SageMaker jobs and endpoints run for real by
+ * the local python3 (see tools/simulate).
+ */
+let story: StoryResult;
+beforeAll(async () => {
+  story = await playStory();
+}, 120_000);
+
+const subjects = () => story.cloud.notifications.map((n) => n.subject);
+
+describe('npm run simulate', () => {
+  it('trains once on a 3-file drop and registers a model waiting for approval', () => {
+    expect(story.steps.firstTraining).toMatchObject({ runs: 1, status: 'SUCCEEDED', approval: 'PendingManualApproval', package: expect.stringMatching(/model-package\/mlops-dev-breast-cancer\/1$/) });
+    expect(subjects()[0]).toMatch(/^\[mlops-dev\] breast-cancer: new model awaits approval \(auc (0\.9\d+|1\.00)\)$/);
+  });
+
+  it('creates the endpoint on approval, and it answers with the trained model', () => {
+    expect(story.steps.firstDeployment).toMatchObject({ endpoint: 'InService', variants: { production: { VariantName: 'primary' } } });
+    expect(story.steps.traffic).toMatchObject({ answered: 60 });
+    expect(story.steps.traffic!.correct as number).toBeGreaterThanOrEqual(55);
+  });
+
+  it('shadow-tests the second approved model on mirrored traffic and promotes it', () => {
+    expect(story.steps.secondTraining).toMatchObject({ approval: 'PendingManualApproval', package: expect.stringMatching(/\/2$/) });
+    const p = story.steps.promotion as { status: string; comparison: { decision: string; agreementPairs: number; shadow: { invocations: number } }; live: { production: { ModelName: string }; shadow?: unknown } };
+    expect(p.status).toBe('SUCCEEDED');
+    expect(p.comparison).toMatchObject({ decision: 'promote', basis: 'evidence', shadow: { invocations: 150 } });
+    expect(p.comparison.agreementPairs).toBe(150);
+    expect(p.live.production.ModelName).toMatch(/^mlops-dev-breast-cancer--m2-/);
+    expect(p.live.shadow).toBeUndefined();
+    expect(subjects()).toContain('[mlops-dev] breast-cancer: model v2 is live on mlops-dev-breast-cancer (promoted)');
+  });
+
+  it('detects drifted traffic and starts one retraining run on the latest dataset', () => {
+    expect(story.steps.drift).toMatchObject({ metric: { namespace: 'MLOps', name: 'DriftedFeatures' }, retrainReason: 'drift', retrainStatus: 'SUCCEEDED', packages: 3 });
+    expect((story.steps.drift!.metric as { value: number }).value).toBeGreaterThanOrEqual(1);
+    expect(story.steps.drift!.retrainStarted).toMatch(/^breast-cancer-retrain-\d+$/);
+  });
+
+  it('quarantines a bad drop with its reason and says so', () => {
+    expect(story.steps.badDrop).toMatchObject({ quarantine: ['quarantine/breast-cancer/bad-header/data.csv', 'quarantine/breast-cancer/bad-header/reason.json'], lastEmail: '[mlops-dev] breast-cancer: dataset rejected' });
+  });
+
+  it('prints a readable timeline and ends by itself', () => {
+    expect(story.timeline.filter((l) => l.startsWith('\n['))).toHaveLength(7);
+    expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 6 e-mails\.$/);
+    expect(story.cloud.executions.every((x) => x.status === 'SUCCEEDED')).toBe(true);
+  });
+});

@@ -1,0 +1,188 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { parseS3Uri } from '../../lambdas/shared/object-store';
+import type { MemoryObjectStore } from '../../test/helpers/memory-store';
+import { ML, python } from '../../test/helpers/python';
+
+type Json = Record<string, any>;
+const REGION = 'eu-west-1';
+const ACCOUNT = '111122223333';
+const arn = (type: string, name: string) => `arn:aws:sagemaker:${REGION}:${ACCOUNT}:${type}/${name}`;
+
+/** Thrown like Step Functions reports a failed `.sync` job or an SDK error. */
+export const failure = (name: string, cause: string) => Object.assign(new Error(cause), { name });
+
+interface Variant { VariantName: string; ModelName: string }
+export interface EndpointState { status: string; config: string; counters: Map<string, { invocations: number; latencyUs: number[] }> }
+
+/**
+ * SIMULATOR STAND-IN for SageMaker (test infrastructure, never deployed). Processing and training
+ * jobs run for real with the local python3 (ml/*.py, XGBoost 1.7); the model registry keeps
+ * packages and approvals; endpoints serve predictions from the packaged model and write data
+ * capture for the production and the shadow variant. Requests are validated by the caller.
+ */
+export class LocalSageMaker {
+  readonly packages = new Map<string, Json>();
+  readonly models = new Map<string, Json>();
+  readonly configs = new Map<string, Json>();
+  readonly endpoints = new Map<string, EndpointState>();
+  private captureSeq = 0;
+
+  constructor(
+    private readonly store: MemoryObjectStore,
+    private readonly pipelineJson: unknown,
+    private readonly onApprovalChange: (pkg: Json) => Promise<void>,
+  ) {}
+
+  /** Copies a job input out of S3 as SageMaker would: every object under a prefix, or the objects a manifest lists. */
+  private materialize(uri: string, dataType: string, to: string): void {
+    const { bucket, key } = parseS3Uri(uri);
+    const write = (rel: string, body: Buffer) => {
+      mkdirSync(dirname(join(to, rel)), { recursive: true });
+      writeFileSync(join(to, rel), body);
+    };
+    if (dataType === 'ManifestFile') {
+      const [head, ...keys] = JSON.parse(this.store.get(bucket, key)!) as [{ prefix: string }, ...string[]];
+      const from = parseS3Uri(head.prefix);
+      for (const k of keys) write(k, this.store.getBuffer(from.bucket, `${from.key}${k}`)!);
+    } else {
+      // A prefix brings every object below it; a full key brings that one object, by its file name.
+      for (const k of this.store.keys(bucket, key)) write(k.slice(key.length).replace(/^\//, '') || k.split('/').pop()!, this.store.getBuffer(bucket, k)!);
+    }
+  }
+
+  private upload(localDir: string, uri: string): void {
+    const { bucket, key } = parseS3Uri(uri);
+    const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+    for (const f of walk(localDir)) this.store.put(bucket, `${key.replace(/\/?$/, '/')}${relative(localDir, f)}`, readFileSync(f));
+  }
+
+  /** createProcessingJob.sync: runs the job's script with inputs and outputs under a local processing root. */
+  async processing(p: Json): Promise<Json> {
+    const root = join(mkdtempSync(join(tmpdir(), 'sim-processing-')), 'opt', 'ml', 'processing');
+    for (const input of p.ProcessingInputs) {
+      const local = join(root, relative('/opt/ml/processing', input.S3Input.LocalPath));
+      mkdirSync(local, { recursive: true });
+      if (input.InputName === 'code') writeFileSync(join(local, 'pipeline.json'), JSON.stringify(this.pipelineJson));
+      else this.materialize(input.S3Input.S3Uri, input.S3Input.S3DataType, local);
+    }
+    const script = join(ML, String(p.AppSpecification.ContainerEntrypoint[1]).split('/').pop()!);
+    const args = (p.AppSpecification.ContainerArguments as string[]).map((a) => (a.startsWith('/opt/ml/processing/') ? join(root, relative('/opt/ml/processing', a)) : a));
+    const message = join(root, '..', 'output', 'message');
+    const r = await python([script, ...args], message, { MLOPS_PROCESSING_ROOT: root });
+    if (r.status !== 0) {
+      let exit = '';
+      try {
+        exit = readFileSync(message, 'utf8');
+      } catch {}
+      throw failure('States.TaskFailed', JSON.stringify({ ProcessingJobName: p.ProcessingJobName, ProcessingJobStatus: 'Failed', ExitMessage: exit, FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}` }));
+    }
+    for (const out of p.ProcessingOutputConfig.Outputs) {
+      const local = join(root, relative('/opt/ml/processing', out.S3Output.LocalPath));
+      mkdirSync(local, { recursive: true });
+      this.upload(local, out.S3Output.S3Uri);
+    }
+    return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: arn('processing-job', p.ProcessingJobName), ProcessingJobStatus: 'Completed' };
+  }
+
+  /** createTrainingJob.sync: XGBoost 1.7 trained as the built-in algorithm does, model.tar.gz where SageMaker puts it. */
+  async training(p: Json): Promise<Json> {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-training-'));
+    for (const c of p.InputDataConfig) this.materialize(c.DataSource.S3DataSource.S3Uri, 'S3Prefix', join(dir, 'data', c.ChannelName));
+    const r = await python([join(__dirname, '..', '..', 'test', 'ml', 'train_like_builtin.py'), join(dir, 'data'), JSON.stringify(p.HyperParameters), join(dir, 'model')]);
+    if (r.status !== 0) throw failure('States.TaskFailed', JSON.stringify({ TrainingJobName: p.TrainingJobName, TrainingJobStatus: 'Failed', FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}` }));
+    const out = `${String(p.OutputDataConfig.S3OutputPath).replace(/\/?$/, '/')}${p.TrainingJobName}/output/model.tar.gz`;
+    const { bucket, key } = parseS3Uri(out);
+    this.store.put(bucket, key, readFileSync(join(dir, 'model', 'model.tar.gz')));
+    return { TrainingJobName: p.TrainingJobName, TrainingJobArn: arn('training-job', p.TrainingJobName), TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: out } };
+  }
+
+  /** AWS SDK integrations the workflows call (already validated against the API model). */
+  async sdk(operation: string, p: Json): Promise<Json> {
+    switch (operation) {
+      case 'createModelPackage': {
+        const version = [...this.packages.values()].filter((x) => x.ModelPackageGroupName === p.ModelPackageGroupName).length + 1;
+        const pkgArn = arn('model-package', `${p.ModelPackageGroupName}/${version}`);
+        this.packages.set(pkgArn, { ...p, ModelPackageArn: pkgArn, ModelPackageVersion: version });
+        return { ModelPackageArn: pkgArn };
+      }
+      case 'updateModelPackage':
+        return this.setApproval(p.ModelPackageArn, p.ModelApprovalStatus, p.ApprovalDescription, 'deployment workflow');
+      case 'createModel': {
+        const pkg = this.packages.get(p.PrimaryContainer.ModelPackageName);
+        if (!pkg) throw failure('SageMaker.AmazonSageMakerException', `Model package ${p.PrimaryContainer.ModelPackageName} not found`);
+        this.models.set(p.ModelName, { ...p, modelDataUrl: pkg.InferenceSpecification.Containers[0].ModelDataUrl });
+        return { ModelArn: arn('model', p.ModelName) };
+      }
+      case 'createEndpointConfig':
+        this.configs.set(p.EndpointConfigName, p);
+        return { EndpointConfigArn: arn('endpoint-config', p.EndpointConfigName) };
+      case 'createEndpoint':
+      case 'updateEndpoint':
+        this.endpoints.set(p.EndpointName, { status: 'InService', config: p.EndpointConfigName, counters: new Map() });
+        return { EndpointArn: arn('endpoint', p.EndpointName) };
+      case 'describeEndpoint': {
+        const e = this.endpoints.get(p.EndpointName);
+        if (!e) throw failure('SageMaker.AmazonSageMakerException', `Could not find endpoint "${p.EndpointName}".`);
+        return { EndpointName: p.EndpointName, EndpointArn: arn('endpoint', p.EndpointName), EndpointStatus: e.status, EndpointConfigName: e.config };
+      }
+      case 'addTags':
+      case 'registerScalableTarget':
+      case 'deregisterScalableTarget':
+        return {};
+      case 'putScalingPolicy':
+        return { PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:sim` };
+      default:
+        throw new Error(`the simulator has no SageMaker stand-in for ${operation}`);
+    }
+  }
+
+  /** The operator (console) or the workflow changes a package's status; SageMaker then emits the state change event. */
+  async setApproval(pkgArn: string, status: string, description?: string, by = 'operator'): Promise<Json> {
+    const pkg = this.packages.get(pkgArn);
+    if (!pkg) throw failure('SageMaker.AmazonSageMakerException', `Model package ${pkgArn} not found`);
+    Object.assign(pkg, { ModelApprovalStatus: status, ApprovalDescription: description, LastModifiedTime: new Date().toISOString(), LastModifiedBy: { UserProfileName: by } });
+    await this.onApprovalChange(pkg);
+    return { ModelPackageArn: pkgArn };
+  }
+
+  /** The variants now serving an endpoint: production and, during a shadow test, shadow. */
+  variants(endpoint: string): { production: Variant; shadow?: Variant } {
+    const e = this.endpoints.get(endpoint);
+    if (!e) throw new Error(`endpoint ${endpoint} does not exist`);
+    const c = this.configs.get(e.config)!;
+    return { production: c.ProductionVariants[0], shadow: c.ShadowProductionVariants?.[0] };
+  }
+
+  private async predict(modelName: string, rows: string[]): Promise<string[]> {
+    const { bucket, key } = parseS3Uri(this.models.get(modelName)!.modelDataUrl);
+    const file = join(mkdtempSync(join(tmpdir(), 'sim-model-')), 'model.tar.gz');
+    writeFileSync(file, this.store.getBuffer(bucket, key)!);
+    const r = await python([join(__dirname, 'predict.py'), file], undefined, {}, `${rows.join('\n')}\n`);
+    if (r.status !== 0) throw new Error(`prediction failed: ${r.stderr}`);
+    return r.stdout.trim().split('\n');
+  }
+
+  /** InvokeEndpoint for each row (CSV features): the production answers; the shadow gets a copy; both are captured. */
+  async invoke(endpoint: string, rows: string[], capture: { bucket: string; prefix: string }): Promise<string[]> {
+    const e = this.endpoints.get(endpoint)!;
+    const { production, shadow } = this.variants(endpoint);
+    const hour = new Date().toISOString().slice(0, 13).replace(/[-T]/g, '/');
+    const serve = async (v: Variant) => {
+      const started = process.hrtime.bigint();
+      const outputs = await this.predict(v.ModelName, rows);
+      const perRequestUs = Number(process.hrtime.bigint() - started) / 1000 / rows.length;
+      const c = e.counters.get(v.VariantName) ?? { invocations: 0, latencyUs: [] };
+      c.invocations += rows.length;
+      c.latencyUs.push(...rows.map(() => perRequestUs));
+      e.counters.set(v.VariantName, c);
+      const lines = rows.map((r, i) => JSON.stringify({ captureData: { endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: r, encoding: 'CSV' }, endpointOutput: { observedContentType: 'text/csv; charset=utf-8', mode: 'OUTPUT', data: outputs[i], encoding: 'CSV' } }, eventMetadata: { eventId: `e-${i}`, inferenceTime: new Date().toISOString() }, eventVersion: '0' }));
+      this.store.put(capture.bucket, `${capture.prefix}/${endpoint}/${v.VariantName}/${hour}/sim-${++this.captureSeq}.jsonl`, `${lines.join('\n')}\n`);
+      return outputs;
+    };
+    const answers = await serve(production);
+    if (shadow) await serve(shadow);
+    return answers;
+  }
+}

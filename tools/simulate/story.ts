@@ -1,0 +1,100 @@
+import { loadConfig } from '../../lib/config/load';
+import { pipelineSpec } from '../../lib/constructs/ml-code';
+import { breastCancerCsv, breastCancerParts } from '../../test/helpers/fixtures';
+import { synthPlatform } from '../../test/helpers/synth';
+import { LocalCloud } from './local-cloud';
+
+/** What happened, step by step, for the timeline and for the test's assertions. */
+export interface StoryResult {
+  readonly timeline: string[];
+  readonly cloud: LocalCloud;
+  readonly steps: Record<string, Record<string, unknown>>;
+  readonly seconds: number;
+}
+
+const features = (row: string) => row.split(',').slice(1).join(',');
+
+/**
+ * The whole model lifecycle, played on the synthesized default app (or `configFile`): two
+ * datasets, two approvals (the second shadow-tested, then promoted), drifted traffic that starts
+ * a retraining, and a bad drop that ends in quarantine.
+ */
+export async function playStory(options: { configFile?: string; print?: (line: string) => void } = {}): Promise<StoryResult> {
+  const started = Date.now();
+  const timeline: string[] = [];
+  const log = (line: string) => {
+    timeline.push(line);
+    options.print?.(line);
+  };
+  const s = synthPlatform(undefined, options.configFile ? { file: options.configFile } : {});
+  const config = options.configFile ? loadConfig({ file: options.configFile }) : loadConfig();
+  const p = config.pipelines[0]!;
+  const stage = s.stages.values().next().value!;
+  const cloud = new LocalCloud(s.template(stage.pipelines[0]!).toJSON(), pipelineSpec(p), log);
+  const landing = cloud.env['dataset-trigger']!.LANDING_BUCKET!;
+  const capture = { bucket: cloud.env.deployment!.CAPTURE_BUCKET!, prefix: cloud.env.deployment!.CAPTURE_PREFIX! };
+  const endpoint = cloud.env.deployment!.ENDPOINT_NAME!;
+  const steps: StoryResult['steps'] = {};
+  const [, ...rows] = breastCancerCsv().trimEnd().split('\n');
+  const pkgs = () => [...cloud.sageMaker.packages.values()];
+  const step = (title: string) => log(`\n[${((Date.now() - started) / 1000).toFixed(1)} s] ${title}`);
+
+  step(`A data scientist drops the breast-cancer data as 3 files under ${p.name}/2026-11-20/`);
+  await cloud.dropFiles(landing, Object.fromEntries(breastCancerParts(3).map((csv, i) => [`${p.name}/2026-11-20/part-${i + 1}.csv`, csv])));
+  await cloud.drain();
+  steps.firstTraining = { runs: cloud.executions.length, status: cloud.executions[0]?.status, package: pkgs()[0]?.ModelPackageArn, approval: pkgs()[0]?.ModelApprovalStatus };
+  log(`  model package v1: ${pkgs()[0]?.ModelApprovalStatus} (AUC ${pkgs()[0]?.CustomerMetadataProperties?.['metric:auc']})`);
+
+  step('The operator approves v1 in the model registry');
+  await cloud.sageMaker.setApproval(pkgs()[0]!.ModelPackageArn, 'Approved', 'first model', 'alice');
+  await cloud.drain();
+  steps.firstDeployment = { endpoint: cloud.sageMaker.endpoints.get(endpoint)?.status, variants: cloud.sageMaker.endpoints.has(endpoint) ? cloud.sageMaker.variants(endpoint) : undefined };
+
+  step('Clients call the endpoint with 60 rows');
+  const answers = await cloud.sageMaker.invoke(endpoint, rows.slice(0, 60).map(features), capture);
+  const correct = answers.filter((a, i) => (Number(a) >= 0.5 ? '1' : '0') === rows[i]!.split(',')[0]).length;
+  steps.traffic = { answered: answers.length, correct };
+  log(`  ${correct} of ${answers.length} predictions match the label`);
+
+  step(`A second dataset arrives as one file: ${p.name}/2026-11-21.csv (90 % of the rows)`);
+  await cloud.dropFiles(landing, { [`${p.name}/2026-11-21.csv`]: `${breastCancerCsv().split('\n')[0]}\n${rows.filter((_, i) => i % 10 !== 3).join('\n')}\n` });
+  await cloud.drain();
+  steps.secondTraining = { package: pkgs()[1]?.ModelPackageArn, approval: pkgs()[1]?.ModelApprovalStatus };
+
+  step('The operator approves v2: it goes live as a shadow, mirrored traffic is compared, then it is promoted');
+  await cloud.sageMaker.setApproval(pkgs()[1]!.ModelPackageArn, 'Approved', 'retrained on new data', 'alice');
+  await cloud.drain({
+    CompareShadow: async () => {
+      log('  (the shadow window: 150 requests reach the endpoint; both variants answer, both are captured)');
+      await cloud.sageMaker.invoke(endpoint, rows.slice(100, 250).map(features), capture);
+    },
+  });
+  const promoted = cloud.executions.filter((x) => x.machine.endsWith('-deployment')).pop();
+  steps.promotion = { status: promoted?.status, comparison: promoted?.output?.comparison, live: cloud.sageMaker.variants(endpoint) };
+  log(`  shadow comparison: ${promoted?.output?.comparison?.decision} (agreement ${promoted?.output?.comparison?.agreementRate})`);
+
+  step('Two days later, traffic drifts: mean_area and area_error arrive 3× larger');
+  cloud.offsetMs += 2 * 24 * 3_600_000;
+  const drifted = rows.slice(250, 450).map((r) => {
+    const f = features(r).split(',');
+    f[3] = String(Number(f[3]) * 3);
+    f[13] = String(Number(f[13]) * 3);
+    return f.join(',');
+  });
+  await cloud.sageMaker.invoke(endpoint, drifted, capture);
+  const before = cloud.executions.length;
+  log('  the hourly drift check runs');
+  cloud.startExecution(`arn:aws:states:eu-west-1:111122223333:stateMachine:${cloud.env['drift-check']!.RESOURCE_PREFIX}-drift-check`, 'scheduled-check-1', '{}');
+  await cloud.drain();
+  const retrain = cloud.executions.slice(before).find((x) => x.machine.endsWith('-training'));
+  steps.drift = { metric: cloud.metrics.at(-1), retrainStarted: retrain?.name, retrainReason: retrain && JSON.parse(retrain.input).reason, retrainStatus: retrain?.status, packages: pkgs().length };
+
+  step(`A bad drop: ${p.name}/bad-header/data.csv with a misspelled column`);
+  await cloud.dropFiles(landing, { [`${p.name}/bad-header/data.csv`]: breastCancerCsv().replace('mean_radius', 'radius_mean') });
+  await cloud.drain();
+  steps.badDrop = { quarantine: cloud.store.keys(landing, 'quarantine/'), lastEmail: cloud.notifications.at(-1)?.subject };
+
+  const seconds = (Date.now() - started) / 1000;
+  log(`\nDone in ${seconds.toFixed(1)} s: ${cloud.executions.length} executions, ${pkgs().length} model packages, ${cloud.notifications.length} e-mails.`);
+  return { timeline, cloud, steps, seconds };
+}
