@@ -4,6 +4,7 @@
  *
  *   npm run bench                 # everything (≈ 4 min on 2 cores)
  *   npm run bench -- --no-tests   # without the npm test run
+ * Also times `npm run simulate` (goal: the story in ≤ 30 s on 2 cores).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -100,6 +101,13 @@ function tests() {
   return { seconds: round(timed('npm', ['test', '--silent']).seconds, 1) };
 }
 
+/** `npm run simulate`: the whole process, and the story as the simulator itself times it. */
+function simulate() {
+  const r = timed('npx', ['tsx', 'tools/simulate/main.ts']);
+  const story = /Done in ([\d.]+) s/.exec(r.stdout);
+  return { processSeconds: round(r.seconds, 1), storySeconds: story ? Number(story[1]) : null };
+}
+
 function table(title: string, rows: Record<string, unknown>[]) {
   const cols = Object.keys(rows[0]!);
   const line = (cells: unknown[]) => `| ${cells.map(String).join(' | ')} |`;
@@ -110,8 +118,9 @@ const started = new Date().toISOString();
 const synth = synthFloor();
 const scaled = scale();
 const fns = lambdas();
+const simulation = simulate();
 const suite = args.has('--no-tests') ? undefined : tests();
-const results = { started, machine: { cpus: cpus().length, node: process.version }, synth, scale: scaled, lambdas: fns, tests: suite };
+const results = { started, machine: { cpus: cpus().length, node: process.version }, synth, scale: scaled, lambdas: fns, simulate: simulation, tests: suite };
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
 console.log(table(`Synth (app process: median of ${RUNS}; through the CDK CLI, npx cdk synth -q: median of 3)`, [
@@ -122,5 +131,6 @@ console.log(table(`Synth (app process: median of ${RUNS}; through the CDK CLI, n
 console.log(table('Scale (generated configs, one stage)', scaled.rows));
 console.log(`ratio 25/1: ${scaled.ratio25to1} (goal ≤ 8); CloudFormation limits: 500 resources, 1 MB template`);
 console.log(table(`Lambdas (minified bundle; init = require() in a fresh node, median of ${RUNS}; own = with the runtime's AWS SDK clients already loaded)`, fns));
+console.log(`\nnpm run simulate: ${simulation.processSeconds} s in all, the story ${simulation.storySeconds} s (goal ≤ 30 s)`);
 if (suite) console.log(`\nnpm test: ${suite.seconds} s (goal ≤ 60 s)`);
 console.log('\nwritten: bench/results.json');

@@ -17,6 +17,6 @@ if (!(Promise as any).withResolvers) {
 
 const i = process.argv.indexOf('--config');
 playStory({ configFile: i > 0 ? process.argv[i + 1] : undefined, print: (line) => console.log(line) }).catch((e) => {
-  console.error(e);
+  console.error(process.env.DEBUG ? e : `simulate: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { BREAST_CANCER_COLUMNS } from '../../lib/config/defaults';
 import { loadConfig } from '../../lib/config/load';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv, breastCancerParts } from '../../test/helpers/fixtures';
@@ -29,6 +30,9 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   const s = synthPlatform(undefined, options.configFile ? { file: options.configFile } : {});
   const config = options.configFile ? loadConfig({ file: options.configFile }) : loadConfig();
   const p = config.pipelines[0]!;
+  if (JSON.stringify(p.schema.columns) !== JSON.stringify(BREAST_CANCER_COLUMNS)) {
+    throw new Error(`the story drops the breast-cancer data set; the first pipeline of ${options.configFile} ("${p.name}") has another schema (columns ${p.schema.columns.slice(0, 3).join(', ')}, …)`);
+  }
   const stage = s.stages.values().next().value!;
   const cloud = new LocalCloud(s.template(stage.pipelines[0]!).toJSON(), pipelineSpec(p), log);
   const landing = cloud.env['dataset-trigger']!.LANDING_BUCKET!;
@@ -71,7 +75,8 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   });
   const promoted = cloud.executions.filter((x) => x.machine.endsWith('-deployment')).pop();
   steps.promotion = { status: promoted?.status, comparison: promoted?.output?.comparison, live: cloud.sageMaker.variants(endpoint) };
-  log(`  shadow comparison: ${promoted?.output?.comparison?.decision} (agreement ${promoted?.output?.comparison?.agreementRate})`);
+  const c = promoted?.output?.comparison;
+  log(`  shadow comparison: ${c?.decision}: ${c?.shadow.invocations} mirrored requests, errors ${c?.production.errorRate} vs ${c?.shadow.errorRate}, agreement ${(100 * (c?.agreementRate ?? 0)).toFixed(1)} %`);
 
   step('Two days later, traffic drifts: mean_area and area_error arrive 3× larger');
   cloud.offsetMs += 2 * 24 * 3_600_000;
