@@ -47,6 +47,10 @@ describe('npm run simulate', () => {
     expect(story.steps.badDrop).toMatchObject({ quarantine: ['quarantine/breast-cancer/bad-header/data.csv', 'quarantine/breast-cancer/bad-header/reason.json'], lastEmail: '[mlops-dev] breast-cancer: dataset rejected' });
   });
 
+  it('first checks every synthesized resource against the CloudFormation registry schemas', () => {
+    expect(story.timeline[0]).toMatch(/^Synthesized 2 stacks; all \d{2,} resources match the CloudFormation registry schemas/);
+  });
+
   it('prints a readable timeline and ends by itself', () => {
     expect(story.timeline.filter((l) => l.startsWith('\n['))).toHaveLength(7);
     expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 6 e-mails\.$/);

@@ -15,8 +15,15 @@ if (!(Promise as any).withResolvers) {
   };
 }
 
-const i = process.argv.indexOf('--config');
-playStory({ configFile: i > 0 ? process.argv[i + 1] : undefined, print: (line) => console.log(line) }).catch((e) => {
+/** `--config path` or, as with the CDK CLI, `-c config=path`. */
+function configFile(argv: string[]): string | undefined {
+  const i = argv.indexOf('--config');
+  if (i >= 0) return argv[i + 1];
+  const c = argv.findIndex((a, j) => a === '-c' && argv[j + 1]?.startsWith('config='));
+  return c >= 0 ? argv[c + 1]!.slice('config='.length) : undefined;
+}
+
+playStory({ configFile: configFile(process.argv.slice(2)), print: (line) => console.log(line) }).catch((e) => {
   console.error(process.env.DEBUG ? e : `simulate: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

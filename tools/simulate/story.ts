@@ -2,6 +2,7 @@ import { BREAST_CANCER_COLUMNS } from '../../lib/config/defaults';
 import { loadConfig } from '../../lib/config/load';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv, breastCancerParts } from '../../test/helpers/fixtures';
+import { templateSchemaProblems } from '../../test/helpers/cfn-schemas';
 import { synthPlatform } from '../../test/helpers/synth';
 import { LocalCloud } from './local-cloud';
 
@@ -34,6 +35,15 @@ export async function playStory(options: { configFile?: string; print?: (line: s
     throw new Error(`the story drops the breast-cancer data set; the first pipeline of ${options.configFile} ("${p.name}") has another schema (columns ${p.schema.columns.slice(0, 3).join(', ')}, …)`);
   }
   const stage = s.stages.values().next().value!;
+  let resources = 0;
+  for (const st of s.stages.values()) {
+    for (const stack of [st.data, ...st.pipelines]) {
+      const r = templateSchemaProblems(s.template(stack).toJSON());
+      if (r.problems.length > 0) throw new Error(`${stack.stackName} does not match the CloudFormation registry schemas:\n  ${r.problems.join('\n  ')}`);
+      resources += r.checked;
+    }
+  }
+  log(`Synthesized ${[...s.stages.values()].reduce((n, st) => n + 1 + st.pipelines.length, 0)} stacks; all ${resources} resources match the CloudFormation registry schemas (custom resources have none).`);
   const cloud = new LocalCloud(s.template(stage.pipelines[0]!).toJSON(), pipelineSpec(p), log);
   const landing = cloud.env['dataset-trigger']!.LANDING_BUCKET!;
   const capture = { bucket: cloud.env.deployment!.CAPTURE_BUCKET!, prefix: cloud.env.deployment!.CAPTURE_PREFIX! };
