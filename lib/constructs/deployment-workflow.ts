@@ -84,7 +84,8 @@ export class DeploymentWorkflow extends Construct {
     rolledBack.addCatch(new sfn.Succeed(this, 'RolledBackUnnotified'), { resultPath: '$.notifyError' }).next(new sfn.Succeed(this, 'RolledBack'));
     const restore = this.sdk('CreateRestoreConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'restore'))
       .next(this.sdk('RestoreProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'restore'), true))
-      .next(this.waitInService('Restored', this.sdk('RejectPackage', 'sagemaker', 'updateModelPackage', req.rejectPackage()).next(rolledBack)));
+      // Scaling again: an alarm rollback happens after the promotion paused it.
+      .next(this.waitInService('Restored', this.scaling('Restored').next(this.sdk('RejectPackage', 'sagemaker', 'updateModelPackage', req.rejectPackage())).next(rolledBack)));
     const shadowRejected = new sfn.Pass(this, 'ShadowRejected', { parameters: { 'reasons.$': '$.comparison.reasons' }, resultPath: '$.rollback' }).next(restore);
     const alarmsRolledBack = new sfn.Pass(this, 'AlarmsRolledBack', {
       result: sfn.Result.fromObject({ reasons: ['SageMaker rolled the blue/green deployment back: an auto-rollback alarm (5XX errors or p99 latency of the production variant) went off during the bake'] }),

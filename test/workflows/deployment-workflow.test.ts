@@ -136,6 +136,8 @@ describe('a shadow test that fails', () => {
       'StartShadow:updateEndpoint',
       'CreateRestoreConfig:createEndpointConfig',
       'RestoreProduction:updateEndpoint',
+      'RestoredRegisterScaling:registerScalableTarget',
+      'RestoredScalingPolicy:putScalingPolicy',
       'RejectPackage:updateModelPackage',
     ]);
     expect(req(run, 'CreateRestoreConfig').ProductionVariants).toEqual([expect.objectContaining({ VariantName: 'primary', ModelName: `${ENDPOINT}--m6-11111111` })]);
@@ -158,10 +160,11 @@ describe('a shadow test that fails', () => {
     expect(run.notifications[0]!.body).toContain('the shadow variant received 0 requests, fewer than the 100 required');
   });
 
-  it('restores production when SageMaker auto-rolls the promotion back on an alarm', async () => {
+  it('restores production when SageMaker auto-rolls the promotion back on an alarm, and scales it again', async () => {
     const run = await runDeploymentWorkflow(template, { endpoint: { model: `${ENDPOINT}--m6-11111111` }, metrics: GOOD, autoRollback: true });
     expect(run.tasks).toContain('Promote');
     expect(run.tasks).toContain('RestoreProduction');
+    expect(run.tasks.indexOf('RestoredRegisterScaling')).toBeGreaterThan(run.tasks.indexOf('PauseScaling'));
     expect(run.packageStatus).toBe('Rejected');
     expect(run.notifications[0]!.body).toContain('an auto-rollback alarm');
     expect(run.endpoint?.config).toBe(req(run, 'CreateRestoreConfig').EndpointConfigName);
