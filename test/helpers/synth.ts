@@ -18,8 +18,19 @@ export interface Synthesized {
   template(stack: Stack): Template;
 }
 
+/**
+ * The default build, made once per worker and shared by every file that asks for it (vitest runs
+ * without isolation, so the module cache lives across files). Tests only read templates.
+ */
+let defaultBuild: Synthesized | undefined;
+
 /** Builds the platform for a config (defaults, or defaults merged with an override), no cdk-nag. */
 export function synthPlatform(override?: unknown, options: { nag?: boolean; file?: string } = {}): Synthesized {
+  if (override === undefined && !options.file && !options.nag) return (defaultBuild ??= build(override, options));
+  return build(override, options);
+}
+
+function build(override: unknown, options: { nag?: boolean; file?: string }): Synthesized {
   const config = options.file ? loadConfig({ file: options.file }) : override === undefined ? loadConfig() : parseConfig(deepMerge(DEFAULT_CONFIG, override));
   const app = new App({ context: FEATURE_FLAGS, outdir: mkdtempSync(join(tmpdir(), 'mlops-synth-')) });
   const stages = buildPlatform(app, config, { nag: options.nag ?? false });
