@@ -50,8 +50,8 @@ export const deploymentSchema = z
         maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
         /** Shadow p99 model latency may exceed production's by at most this percentage. */
         maxLatencyIncreasePercent: z.number().min(0).max(1000).default(20),
-        /** Share of mirrored requests on which both models must agree (from data capture); omit to skip. */
-        minAgreement: z.number().min(0).max(1).optional().default(0.95),
+        /** Share of mirrored requests on which both models must agree (from data capture); `null` turns the check off. */
+        minAgreement: z.number().min(0).max(1).nullable().default(0.95),
         /** Regression only: predictions agree when within this relative difference. */
         agreementTolerance: z.number().min(0).max(10).default(0.05),
         /** Minutes the blue/green deployment watches the alarms before it terminates the old fleet. */

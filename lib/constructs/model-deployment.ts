@@ -72,7 +72,7 @@ export class ModelDeployment extends Construct {
         MAX_TURN_ATTEMPTS: String(MAX_TURN_ATTEMPTS),
         DEPLOYMENT_SETTINGS: JSON.stringify({
           variant: { instanceType: d.instanceType, instanceCount: d.instanceCount, ...(d.serverless ? { serverless: d.serverless } : {}), shadowSamplingPercent: d.shadow.samplingPercent },
-          rules: { ...d.promotion, minAgreementPairs: 30 },
+          rules: { ...d.promotion, minAgreement: d.promotion.minAgreement ?? undefined, minAgreementPairs: 30 },
           agreementTolerance: d.promotion.agreementTolerance,
         }),
       },

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { ConfigError, deepMerge, loadConfig, parseConfig } from '../../lib/config/load';
 import { evaluationRule, trainingHyperparameters } from '../../lib/config/schema';
+import { synthPlatform } from '../helpers/synth';
 
 const withPipeline = (patch: Record<string, unknown>) => deepMerge(DEFAULT_CONFIG, { pipelines: [deepMerge(DEFAULT_CONFIG.pipelines[0], patch)] });
 
@@ -134,6 +135,14 @@ describe('configuration', () => {
         'pipelines[0].deployment.bogus: unknown field (check the spelling against the README\'s config reference)',
       ]),
     );
+  });
+
+  it('turns the agreement check off with minAgreement: null, and the deployment Lambda gets no threshold', () => {
+    const s = synthPlatform({ pipelines: [{ ...DEFAULT_CONFIG.pipelines[0], deployment: { promotion: { minAgreement: null } } }] });
+    const fn = Object.values(s.template(s.stages.get('dev')!.pipelines[0]!).findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.FunctionName === 'mlops-dev-breast-cancer-deployment') as any;
+    const rules = JSON.parse(fn.Properties.Environment.Variables.DEPLOYMENT_SETTINGS).rules;
+    expect(rules).not.toHaveProperty('minAgreement');
+    expect(rules.minInvocations).toBe(100);
   });
 
   it('requires auto-scaling to allow at least the configured instance count', () => {
