@@ -10,6 +10,9 @@ const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
 const arn = (type: string, name: string) => `arn:aws:sagemaker:${REGION}:${ACCOUNT}:${type}/${name}`;
 
+/** Every simulated request's ModelLatency (a fixed value, so comparisons are deterministic). */
+const SIMULATED_LATENCY_US = 5_000;
+
 /** Thrown like Step Functions reports a failed `.sync` job or an SDK error. */
 export const failure = (name: string, cause: string) => Object.assign(new Error(cause), { name });
 
@@ -170,12 +173,11 @@ export class LocalSageMaker {
     const { production, shadow } = this.variants(endpoint);
     const hour = new Date().toISOString().slice(0, 13).replace(/[-T]/g, '/');
     const serve = async (v: Variant) => {
-      const started = process.hrtime.bigint();
       const outputs = await this.predict(v.ModelName, rows);
-      const perRequestUs = Number(process.hrtime.bigint() - started) / 1000 / rows.length;
       const c = e.counters.get(v.VariantName) ?? { invocations: 0, latencyUs: [] };
       c.invocations += rows.length;
-      c.latencyUs.push(...rows.map(() => perRequestUs));
+      // Latency is not simulated: a python process per call measures the machine, not the model.
+      c.latencyUs.push(...rows.map(() => SIMULATED_LATENCY_US));
       e.counters.set(v.VariantName, c);
       const lines = rows.map((r, i) => JSON.stringify({ captureData: { endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: r, encoding: 'CSV' }, endpointOutput: { observedContentType: 'text/csv; charset=utf-8', mode: 'OUTPUT', data: outputs[i], encoding: 'CSV' } }, eventMetadata: { eventId: `e-${i}`, inferenceTime: new Date().toISOString() }, eventVersion: '0' }));
       this.store.put(capture.bucket, `${capture.prefix}/${endpoint}/${v.VariantName}/${hour}/sim-${++this.captureSeq}.jsonl`, `${lines.join('\n')}\n`);
