@@ -1,9 +1,10 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { requireEnv } from '../shared/env';
 import { parseInput } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { S3ObjectStore } from '../shared/s3-object-store';
+import { startOnce } from '../shared/sfn';
 import { onObjectCreated, type TriggerOutcome, type WorkflowStarter } from './logic';
 import { objectCreatedEventSchema } from './schema';
 
@@ -11,19 +12,9 @@ const log = createLogger('dataset-trigger');
 const s3 = new S3Client({});
 const sfn = new SFNClient({});
 
-/** Step Functions starter: ExecutionAlreadyExists means the dataset already has its run. */
+/** Step Functions starter: `exists` means the dataset already has its run. */
 export function sfnStarter(client: SFNClient, stateMachineArn: string): WorkflowStarter {
-  return {
-    async start(name, input) {
-      try {
-        const out = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-        return { status: 'started', executionArn: out.executionArn };
-      } catch (e) {
-        if (e instanceof ExecutionAlreadyExists || (e as Error).name === 'ExecutionAlreadyExists') return { status: 'exists' };
-        throw e;
-      }
-    },
-  };
+  return { start: (name, input) => startOnce(client, stateMachineArn, name, input) };
 }
 
 export async function handler(event: unknown): Promise<TriggerOutcome> {

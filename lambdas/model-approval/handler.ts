@@ -1,27 +1,17 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
 import { formatNotification } from '../notify/logic';
 import { requireEnv } from '../shared/env';
 import { parseInput } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/logger';
+import { startOnce } from '../shared/sfn';
 import { type ApprovalOutcome, type DeploymentStarter, onModelPackageEvent } from './logic';
 import { modelPackageEventSchema } from './schema';
 
-/** StartExecution; ExecutionAlreadyExists means this approval already has its deployment. */
+/** StartExecution; `exists` means this approval already has its deployment. */
 export function sfnDeploymentStarter(client: SFNClient, stateMachineArn: string): DeploymentStarter {
-  return {
-    async start(name, input) {
-      try {
-        await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-        return 'started';
-      } catch (e) {
-        if (e instanceof ExecutionAlreadyExists || (e as Error).name === 'ExecutionAlreadyExists') return 'exists';
-        throw e;
-      }
-    },
-  };
+  return { start: async (name, input) => (await startOnce(client, stateMachineArn, name, input)).status };
 }
 
 export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: Logger }, env: NodeJS.ProcessEnv = process.env) {

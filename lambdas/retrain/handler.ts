@@ -1,11 +1,12 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
 import { formatNotification } from '../notify/logic';
 import { requireEnv, requireNumberEnv } from '../shared/env';
 import { parseInput } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/logger';
+import { startOnce } from '../shared/sfn';
 import { decideRetraining, parseLatestDataset, type RetrainReason, type TrainingRun } from './logic';
 import { retrainEventSchema } from './schema';
 
@@ -53,15 +54,13 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
       }
       return { action: 'skipped', reason: decision.reason };
     }
-    try {
-      await deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name: decision.executionName, input: JSON.stringify(decision.input) }));
-      deps.log.info('retraining started', { executionName: decision.executionName, trigger: reason, datasetId: decision.input.datasetId });
-      return { action: 'started', executionName: decision.executionName, reason };
-    } catch (err) {
-      if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists') throw err;
+    const { status } = await startOnce(deps.sfn, stateMachineArn, decision.executionName, decision.input);
+    if (status === 'exists') {
       deps.log.info('retraining of this cooldown window already started', { executionName: decision.executionName, trigger: reason });
       return { action: 'already-started', executionName: decision.executionName, reason };
     }
+    deps.log.info('retraining started', { executionName: decision.executionName, trigger: reason, datasetId: decision.input.datasetId });
+    return { action: 'started', executionName: decision.executionName, reason };
   };
 }
 
