@@ -1,3 +1,4 @@
+import { type CaptureLocation, captureKeys } from '../shared/capture-layout';
 import type { ObjectStore } from '../shared/object-store';
 import type { Agreement } from './compare';
 
@@ -70,39 +71,15 @@ export function agreementOf(production: { input: string; output: string }[], sha
   return { pairs, agreed };
 }
 
-/** `yyyy/mm/dd/hh/` prefixes (UTC) covering [start, end], as data capture lays files out. */
-export function hourPrefixes(start: Date, end: Date, maxHours = 24 * 7): string[] {
-  const out: string[] = [];
-  const t = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate(), start.getUTCHours()));
-  while (t <= end && out.length < maxHours) {
-    const p2 = (n: number) => String(n).padStart(2, '0');
-    out.push(`${t.getUTCFullYear()}/${p2(t.getUTCMonth() + 1)}/${p2(t.getUTCDate())}/${p2(t.getUTCHours())}/`);
-    t.setUTCHours(t.getUTCHours() + 1);
-  }
-  return out;
-}
-
-export interface CaptureLocation {
-  readonly bucket: string;
-  /** `<prefix>` under which SageMaker writes `<endpoint>/<variant>/yyyy/mm/dd/hh/*.jsonl`. */
-  readonly prefix: string;
-  readonly endpoint: string;
-}
-
 /** Reads at most `maxFiles` capture files of one variant in the window. */
 export async function readCapture(store: ObjectStore, at: CaptureLocation, variant: string, start: Date, end: Date, maxFiles: number) {
   const records: { input: string; output: string }[] = [];
-  let files = 0;
   let skipped = 0;
-  for (const hour of hourPrefixes(start, end)) {
-    if (files >= maxFiles) break;
-    const { objects } = await store.list(at.bucket, `${at.prefix}/${at.endpoint}/${variant}/${hour}`, maxFiles - files);
-    for (const o of objects) {
-      const parsed = parseCaptureLines(await store.readText({ bucket: at.bucket, key: o.key }));
-      records.push(...parsed.records);
-      skipped += parsed.skipped;
-      files++;
-    }
+  const keys = await captureKeys(store, at, variant, start, end, maxFiles);
+  for (const key of keys) {
+    const parsed = parseCaptureLines(await store.readText({ bucket: at.bucket, key }));
+    records.push(...parsed.records);
+    skipped += parsed.skipped;
   }
-  return { records, files, skipped };
+  return { records, files: keys.length, skipped };
 }

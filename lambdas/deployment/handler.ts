@@ -4,6 +4,7 @@ import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelPa
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { requireEnv, requireNumberEnv } from '../shared/env';
 import { MisconfiguredError, parseInput } from '../shared/errors';
+import { isEndpointNotFound } from '../shared/sagemaker';
 import { createLogger, type Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
@@ -24,7 +25,7 @@ export function sageMakerReader(client: SageMakerClient): SageMakerReader {
         const e = await client.send(new DescribeEndpointCommand({ EndpointName: name }));
         return { status: e.EndpointStatus ?? 'Unknown', endpointConfigName: e.EndpointConfigName ?? '', ...(e.FailureReason ? { failureReason: e.FailureReason } : {}) };
       } catch (err) {
-        if ((err as Error).name === 'ValidationException' && /Could not find endpoint/i.test((err as Error).message)) return undefined;
+        if (isEndpointNotFound(err)) return undefined;
         throw err;
       }
     },

@@ -1,7 +1,8 @@
 import { PlatformError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
-import { agreementOf, type CaptureLocation, type ProblemType, readCapture } from './capture';
+import type { CaptureLocation } from '../shared/capture-layout';
+import { agreementOf, type ProblemType, readCapture } from './capture';
 import { type Comparison, compareVariants, type PromotionRules, type VariantMetrics } from './compare';
 import { type DeploymentPlan, type EndpointState, planDeployment, PRODUCTION_VARIANT, SHADOW_VARIANT, type Variant, type VariantSettings } from './plan';
 

@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { requireEnv, requireNumberEnv } from '../shared/env';
 import { parseInput } from '../shared/errors';
+import { isEndpointNotFound } from '../shared/sagemaker';
 import { createLogger, type Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
@@ -16,7 +17,7 @@ export function sageMakerLiveModel(client: SageMakerClient): LiveModelReader {
       try {
         e = await client.send(new DescribeEndpointCommand({ EndpointName: endpoint }));
       } catch (err) {
-        if ((err as Error).name === 'ValidationException' && /Could not find endpoint/i.test((err as Error).message)) return { none: `endpoint ${endpoint} does not exist yet` };
+        if (isEndpointNotFound(err)) return { none: `endpoint ${endpoint} does not exist yet` };
         throw err;
       }
       if (e.EndpointStatus !== 'InService') return { none: `endpoint ${endpoint} is ${e.EndpointStatus}` };

@@ -1,4 +1,4 @@
-import { hourPrefixes } from '../deployment/capture';
+import { captureKeys } from '../shared/capture-layout';
 import { PlatformError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { type ObjectStore, parseS3Uri, s3Uri } from '../shared/object-store';
@@ -68,12 +68,7 @@ export async function prepare(sm: LiveModelReader, store: ObjectStore, env: Drif
 
   const end = new Date(input.startTime);
   const start = new Date(end.getTime() - env.windowHours * 3_600_000);
-  const keys: string[] = [];
-  for (const hour of hourPrefixes(start, end)) {
-    const { objects } = await store.list(env.captureBucket, `${env.capturePrefix}/${env.endpointName}/primary/${hour}`, maxFiles - keys.length);
-    keys.push(...objects.map((o) => o.key));
-    if (keys.length >= maxFiles) break;
-  }
+  const keys = await captureKeys(store, { bucket: env.captureBucket, prefix: env.capturePrefix, endpoint: env.endpointName }, 'primary', start, end, maxFiles);
   if (keys.length === 0) return skip(`no captured traffic on ${env.endpointName} in the last ${env.windowHours} h`);
 
   const checkId = runId(input.executionArn, input.startTime);

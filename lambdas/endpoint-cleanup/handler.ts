@@ -8,6 +8,7 @@ import {
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { parseInput } from '../shared/errors';
+import { isEndpointNotFound } from '../shared/sagemaker';
 import { createLogger, type Logger } from '../shared/logger';
 import { cleanUp, type SageMakerJanitor } from './logic';
 import { type CustomResourceEvent, customResourceEventSchema } from './schema';
@@ -24,7 +25,7 @@ export function sageMakerJanitor(client: SageMakerClient): SageMakerJanitor {
         await client.send(new DescribeEndpointCommand({ EndpointName: name }));
         return true;
       } catch (e) {
-        if ((e as Error).name === 'ValidationException' && /Could not find endpoint/i.test((e as Error).message)) return false;
+        if (isEndpointNotFound(e)) return false;
         throw e;
       }
     },

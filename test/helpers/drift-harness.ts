@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { hourPrefixes } from '../../lambdas/deployment/capture';
+import { hourPrefixes } from '../../lambdas/shared/capture-layout';
 import { createHandler as driftHandler } from '../../lambdas/drift-check/handler';
 import type { LiveModelReader } from '../../lambdas/drift-check/logic';
 import { createHandler as notifyHandler } from '../../lambdas/notify/handler';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agreementOf, hourPrefixes, outputsAgree, parseCaptureLines } from '../../lambdas/deployment/capture';
+import { agreementOf, outputsAgree, parseCaptureLines } from '../../lambdas/deployment/capture';
+import { hourPrefixes } from '../../lambdas/shared/capture-layout';
 import { compareVariants, type PromotionRules, type VariantMetrics } from '../../lambdas/deployment/compare';
 import { firstInLine, takeTurn } from '../../lambdas/deployment/logic';
 import { EndpointBusyError, EndpointUnusableError, planDeployment, resourceName } from '../../lambdas/deployment/plan';
