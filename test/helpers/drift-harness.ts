@@ -1,6 +1,3 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { hourPrefixes } from '../../lambdas/shared/capture-layout';
@@ -9,10 +6,9 @@ import type { LiveModelReader } from '../../lambdas/drift-check/logic';
 import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
-import { parseS3Uri } from '../../lambdas/shared/object-store';
+import { LocalSageMaker } from '../../tools/simulate/local-sagemaker';
 import { stateMachines } from './asl';
 import { MemoryObjectStore } from './memory-store';
-import { ML, python } from './python';
 import { validateSageMakerRequest } from './sagemaker-api';
 import { functionEnv } from './workflow-harness';
 
@@ -47,9 +43,10 @@ export interface DriftOutcome {
 /**
  * Runs the synthesized drift-check workflow in aws-local-stepfunctions with the real drift-check
  * and notify Lambdas over an in-memory S3. The processing job request is validated against the
- * SageMaker API model, then run for real: its inputs are copied out of the in-memory S3 the way
- * SageMaker would (an S3 prefix; a manifest's listed objects), ml/drift.py runs with Debian's
- * python3, and its output is put back where the job's output config says.
+ * SageMaker API model, then run for real by the simulator's SageMaker stand-in: its inputs are
+ * copied out of the in-memory S3 the way SageMaker would (an S3 prefix; a manifest's listed
+ * objects), ml/drift.py runs with Debian's python3, and its output is put back where the job's
+ * output config says.
  */
 export async function runDriftCheck(template: Template, scenario: DriftScenario): Promise<DriftOutcome> {
   const { definition } = stateMachines(template).find((m) => m.logicalId.startsWith('DriftCheckStateMachine'))!;
@@ -75,22 +72,7 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
   const drift = driftHandler({ sageMaker: reader, store, publish: async (_p, v) => void metrics.push(v), log: memoryLogger() }, env);
   const notify = notifyHandler(async (_t, m) => (notifications.push(m), 'id'), functionEnv(template, 'notify'));
 
-  const copyPrefix = (uri: string, to: string) => {
-    const { bucket, key } = parseS3Uri(uri);
-    for (const k of store.keys(bucket, key)) {
-      mkdirSync(dirname(join(to, k.slice(key.length))), { recursive: true });
-      writeFileSync(join(to, k.slice(key.length)), store.get(bucket, k)!);
-    }
-  };
-  const copyManifest = (uri: string, to: string) => {
-    const { bucket, key } = parseS3Uri(uri);
-    const [head, ...keys] = JSON.parse(store.get(bucket, key)!) as [{ prefix: string }, ...string[]];
-    const from = parseS3Uri(head.prefix);
-    for (const k of keys) {
-      mkdirSync(dirname(join(to, k)), { recursive: true });
-      writeFileSync(join(to, k), store.get(from.bucket, `${from.key}${k}`)!);
-    }
-  };
+  const sageMaker = new LocalSageMaker(store, scenario.spec, async () => {});
 
   const handlers: Record<string, (input: any) => Promise<any>> = {
     Prepare: async (i) => (tasks.push('Prepare'), drift(i)),
@@ -100,26 +82,7 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
       tasks.push('RunDriftCheck');
       validateSageMakerRequest('CreateProcessingJob', p);
       jobRequest = p;
-      const dir = mkdtempSync(join(tmpdir(), 'drift-job-'));
-      for (const input of p.ProcessingInputs) {
-        const local = join(dir, input.S3Input.LocalPath);
-        mkdirSync(local, { recursive: true });
-        if (input.InputName === 'code') writeFileSync(join(local, 'pipeline.json'), JSON.stringify(scenario.spec));
-        else if (input.S3Input.S3DataType === 'ManifestFile') copyManifest(input.S3Input.S3Uri, local);
-        else copyPrefix(input.S3Input.S3Uri, local);
-      }
-      const out = p.ProcessingOutputConfig.Outputs[0].S3Output;
-      const script = p.AppSpecification.ContainerEntrypoint[1].replace('/opt/ml/processing/input/code', ML);
-      const args = p.AppSpecification.ContainerArguments.map((a: string) => (a.startsWith('/opt/ml/') ? join(dir, a) : a));
-      const base = (name: string) => join(dir, p.ProcessingInputs.find((i: Json) => i.InputName === name).S3Input.LocalPath);
-      const r = await python([script, ...args, '--baseline-dir', base('baseline'), '--capture-dir', base('capture'), '--output-dir', join(dir, out.LocalPath)], join(dir, 'message'));
-      if (r.status !== 0) {
-        const exitMessage = readFileSync(join(dir, 'message'), 'utf8');
-        throw Object.assign(new Error(JSON.stringify({ ProcessingJobName: p.ProcessingJobName, ProcessingJobStatus: 'Failed', ExitMessage: exitMessage, FailureReason: 'AlgorithmError: See job logs for more information' })), { name: 'States.TaskFailed' });
-      }
-      const { bucket, key } = parseS3Uri(out.S3Uri);
-      store.put(bucket, `${key}drift.json`, readFileSync(join(dir, out.LocalPath, 'drift.json'), 'utf8'));
-      return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`, ProcessingJobStatus: 'Completed' };
+      return sageMaker.processing(p);
     },
   };
   const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
