@@ -52,8 +52,8 @@ export interface RunOutcome {
 const LANDING_ENV = 'LANDING_BUCKET';
 
 /** Environment variables of the function whose name ends with `-<suffix>`, resolved to strings. */
-export function functionEnv(template: Template, suffix: string): NodeJS.ProcessEnv {
-  const json = template.toJSON();
+export function functionEnv(template: Template | Json, suffix: string): NodeJS.ProcessEnv {
+  const json: Json = typeof template.toJSON === 'function' ? (template as Template).toJSON() : template;
   const fn = Object.values(json.Resources as Record<string, Json>).find(
     (r) => r.Type === 'AWS::Lambda::Function' && typeof r.Properties.FunctionName === 'string' && r.Properties.FunctionName.endsWith(`-${suffix}`),
   );

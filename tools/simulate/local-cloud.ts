@@ -14,6 +14,7 @@ import { FUNCTION_NAMES, type FunctionName } from '../../lib/constructs/lambda-b
 import { resolveCfn } from '../../test/helpers/asl';
 import { MemoryObjectStore } from '../../test/helpers/memory-store';
 import { sdkIntegration, validateAwsRequest, validateSageMakerRequest } from '../../test/helpers/sagemaker-api';
+import { functionEnv } from '../../test/helpers/workflow-harness';
 import { failure, LocalSageMaker } from './local-sagemaker';
 import { matchesPattern } from './event-pattern';
 
@@ -52,8 +53,7 @@ export class LocalCloud {
     this.sageMaker = new LocalSageMaker(this.store, pipelineJson, (pkg) => this.putEvent(this.packageEvent(pkg)));
     for (const r of this.resources('AWS::Lambda::Function')) {
       const handler = handlerOf(r.Properties.FunctionName);
-      if (!handler) continue; // CDK's own helpers (code deployment)
-      this.env[handler] = { ...Object.fromEntries(Object.entries(r.Properties.Environment.Variables as Json).map(([k, v]) => [k, resolveCfn(v, template)])), AWS_REGION: REGION };
+      if (handler) this.env[handler] = functionEnv(template, handler); // others are CDK's own helpers (code deployment)
     }
     this.wireLambdas();
   }
