@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { ConfigError, deepMerge, loadConfig, parseConfig } from '../../lib/config/load';
 import { evaluationRule, trainingHyperparameters } from '../../lib/config/schema';
-import { synthPlatform } from '../helpers/synth';
+import { synthPlatform } from '../../offline/synth';
 
 const withPipeline = (patch: Record<string, unknown>) => deepMerge(DEFAULT_CONFIG, { pipelines: [deepMerge(DEFAULT_CONFIG.pipelines[0], patch)] });
 

@@ -7,10 +7,10 @@ import type { Variant } from '../../lambdas/deployment/plan';
 import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
-import { stateMachines } from './asl';
-import { MemoryObjectStore } from './memory-store';
-import { sdkIntegration, validateAwsRequest } from './sagemaker-api';
-import { functionEnv } from './workflow-harness';
+import { stateMachines } from '../../offline/cfn';
+import { MemoryObjectStore } from '../../offline/memory-store';
+import { sdkIntegration, validateAwsRequest } from '../../offline/api-models';
+import { functionEnv } from '../../offline/cfn';
 
 type Json = Record<string, any>;
 const REGION = 'eu-west-1';

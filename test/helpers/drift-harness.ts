@@ -6,11 +6,11 @@ import type { LiveModelReader } from '../../lambdas/drift-check/logic';
 import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
-import { LocalSageMaker } from '../../tools/simulate/local-sagemaker';
-import { stateMachines } from './asl';
-import { MemoryObjectStore } from './memory-store';
-import { validateSageMakerRequest } from './sagemaker-api';
-import { functionEnv } from './workflow-harness';
+import { LocalSageMaker } from '../../offline/local-sagemaker';
+import { stateMachines } from '../../offline/cfn';
+import { MemoryObjectStore } from '../../offline/memory-store';
+import { validateSageMakerRequest } from '../../offline/api-models';
+import { functionEnv } from '../../offline/cfn';
 
 type Json = Record<string, any>;
 export const RUN = 'a1b2c3d4e5f6';

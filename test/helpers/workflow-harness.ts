@@ -8,9 +8,9 @@ import type { ChampionSource } from '../../lambdas/quality-gate/logic';
 import { parseS3Uri } from '../../lambdas/shared/object-store';
 import { executionName } from '../../lambdas/shared/run';
 import { createHandler as validateHandler } from '../../lambdas/validate-dataset/handler';
-import { resolveCfn, stateMachines } from './asl';
-import { MemoryObjectStore } from './memory-store';
-import { operationFor, validateAwsRequest, validateSageMakerRequest } from './sagemaker-api';
+import { functionEnv, stateMachines } from '../../offline/cfn';
+import { MemoryObjectStore } from '../../offline/memory-store';
+import { operationFor, validateAwsRequest, validateSageMakerRequest } from '../../offline/api-models';
 
 type Json = Record<string, any>;
 export type SageMakerState = 'Preprocess' | 'Train' | 'Evaluate' | 'RegisterModel' | 'RecordLatestDataset';
@@ -50,17 +50,6 @@ export interface RunOutcome {
 }
 
 const LANDING_ENV = 'LANDING_BUCKET';
-
-/** Environment variables of the function whose name ends with `-<suffix>`, resolved to strings. */
-export function functionEnv(template: Template | Json, suffix: string): NodeJS.ProcessEnv {
-  const json: Json = typeof template.toJSON === 'function' ? (template as Template).toJSON() : template;
-  const fn = Object.values(json.Resources as Record<string, Json>).find(
-    (r) => r.Type === 'AWS::Lambda::Function' && typeof r.Properties.FunctionName === 'string' && r.Properties.FunctionName.endsWith(`-${suffix}`),
-  );
-  if (!fn) throw new Error(`no function *-${suffix} in the template`);
-  const vars = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Json).map(([k, v]) => [k, resolveCfn(v, json)]));
-  return { ...vars, AWS_REGION: 'eu-west-1' };
-}
 
 /**
  * Runs the synthesized training workflow in aws-local-stepfunctions. Lambda tasks run the real

@@ -3,7 +3,7 @@ import { candidateKeys, datasetForKey, onObjectCreated } from '../../lambdas/dat
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { executionName, workflowInputProblems } from '../../lambdas/shared/run';
 import { FakeStepFunctions } from '../helpers/fake-sfn';
-import { MemoryObjectStore } from '../helpers/memory-store';
+import { MemoryObjectStore } from '../../offline/memory-store';
 
 const BUCKET = 'landing';
 const PIPE = 'churn';

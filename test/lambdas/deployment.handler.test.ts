@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHandler as cleanupHandler, sageMakerJanitor } from '../../lambdas/endpoint-cleanup/handler';
 import { cloudWatchMetrics, createHandler, sageMakerReader, sfnRunning } from '../../lambdas/deployment/handler';
 import { memoryLogger } from '../../lambdas/shared/logger';
-import { MemoryObjectStore } from '../helpers/memory-store';
-import { validateAwsRequest } from '../helpers/sagemaker-api';
+import { MemoryObjectStore } from '../../offline/memory-store';
+import { validateAwsRequest } from '../../offline/api-models';
 
 const sm = mockClient(SageMakerClient);
 const cw = mockClient(CloudWatchClient);

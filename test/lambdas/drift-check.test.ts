@@ -4,8 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cloudWatchPublisher, sageMakerLiveModel } from '../../lambdas/drift-check/handler';
 import { baselineFromLineage, DriftReportError, readReport } from '../../lambdas/drift-check/logic';
-import { MemoryObjectStore } from '../helpers/memory-store';
-import { validateAwsRequest } from '../helpers/sagemaker-api';
+import { MemoryObjectStore } from '../../offline/memory-store';
+import { validateAwsRequest } from '../../offline/api-models';
 
 const sm = mockClient(SageMakerClient);
 const cw = mockClient(CloudWatchClient);

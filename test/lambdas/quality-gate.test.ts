@@ -6,8 +6,8 @@ import { handler, ruleFromEnv, sageMakerChampions } from '../../lambdas/quality-
 import { decide, runGate } from '../../lambdas/quality-gate/logic';
 import type { GateRule } from '../../lambdas/quality-gate/schema';
 import { memoryLogger } from '../../lambdas/shared/logger';
-import { MemoryObjectStore } from '../helpers/memory-store';
-import { validateSageMakerRequest } from '../helpers/sagemaker-api';
+import { MemoryObjectStore } from '../../offline/memory-store';
+import { validateSageMakerRequest } from '../../offline/api-models';
 
 const rule = (over: Partial<GateRule> = {}): GateRule => ({ metric: 'auc', threshold: 0.9, direction: 'maximize', mustBeatChampion: false, modelPackageGroup: 'mlops-dev-churn', ...over });
 const champion = (value?: number) => ({ modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-churn/3', ...(value === undefined ? {} : { value }) });

@@ -3,7 +3,7 @@ import { memoryLogger } from '../../lambdas/shared/logger';
 import { headerProblems, inspectCsvHead, parseCsvLine } from '../../lambdas/validate-dataset/csv';
 import { fitMetadata, processingManifest, validateDataset } from '../../lambdas/validate-dataset/logic';
 import type { ValidateTask } from '../../lambdas/validate-dataset/schema';
-import { MemoryObjectStore } from '../helpers/memory-store';
+import { MemoryObjectStore } from '../../offline/memory-store';
 
 const LANDING = 'landing';
 const ARTIFACTS = 'artifacts';

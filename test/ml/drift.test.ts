@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv } from '../helpers/fixtures';
-import { ML, python } from '../helpers/python';
+import { ML, python } from '../../offline/python';
 
 /**
  * ml/drift.py on the breast-cancer data with Debian's pandas/numpy (the SKLearn 1.2-1 image's

@@ -10,8 +10,8 @@ import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { runGate } from '../../lambdas/quality-gate/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { BREAST_CANCER_CSV, breastCancerCsv, breastCancerParts } from '../helpers/fixtures';
-import { MemoryObjectStore } from '../helpers/memory-store';
-import { ML, PYTHON, type PythonRun, python } from '../helpers/python';
+import { MemoryObjectStore } from '../../offline/memory-store';
+import { ML, PYTHON, type PythonRun, python } from '../../offline/python';
 
 /**
  * ml/preprocess.py and ml/evaluate.py on the real breast-cancer data with Debian's pandas 1.5,
@@ -34,7 +34,7 @@ function workspace(p: PipelineConfig, files: Record<string, string>) {
     preprocess: (messageFile?: string) => python([join(ML, 'preprocess.py'), '--config', join(dir, 'pipeline.json'), '--input-dir', join(dir, 'data'), '--output-dir', join(dir, 'out')], messageFile),
     /** `variant` keeps a second model and report apart from the first (they share the splits). */
     train: (pickle = false, variant = '') =>
-      python([join(__dirname, 'train_like_builtin.py'), join(dir, 'out'), JSON.stringify(trainingHyperparameters(p)), join(dir, `model${variant}`), ...(pickle ? ['--pickle'] : [])]),
+      python([join(__dirname, '..', '..', 'offline', 'train_like_builtin.py'), join(dir, 'out'), JSON.stringify(trainingHyperparameters(p)), join(dir, `model${variant}`), ...(pickle ? ['--pickle'] : [])]),
     evaluate: (messageFile?: string, variant = '') =>
       python([join(ML, 'evaluate.py'), '--config', join(dir, 'pipeline.json'), '--model-dir', join(dir, `model${variant}`), '--test-dir', join(dir, 'out', 'test'), '--output-dir', join(dir, `eval${variant}`)], messageFile),
     report: (variant = '') => JSON.parse(readFileSync(join(dir, `eval${variant}`, 'evaluation.json'), 'utf8')),

@@ -4,7 +4,7 @@ import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { FEATURE_FLAGS } from '../../lib/feature-flags';
 import { describe, expect, it } from 'vitest';
-import { synthPlatform } from '../helpers/synth';
+import { synthPlatform } from '../../offline/synth';
 
 // The built-in CloudFormation validation is the subject here too (setup.ts turns it off elsewhere).
 process.env.CDK_VALIDATION = 'true';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { templateSchemaProblems } from '../helpers/cfn-schemas';
-import { synthPlatform } from '../helpers/synth';
+import { templateSchemaProblems } from '../../offline/cfn-schemas';
+import { synthPlatform } from '../../offline/synth';
 
 /**
  * Every CloudFormation resource of every synthesized template, against the registry schemas in

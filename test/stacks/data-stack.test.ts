@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeTemplate } from '../helpers/normalize';
-import { synthPlatform, type Synthesized } from '../helpers/synth';
+import { synthPlatform, type Synthesized } from '../../offline/synth';
 
 let s: Synthesized;
 const data = () => s.template(s.stages.get('dev')!.data);

@@ -5,8 +5,8 @@ import { ROLLBACK_MARK } from '../../lambdas/model-approval/logic';
 import * as configNames from '../../lib/config/deployment-schema';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { rejectPackage } from '../../lib/constructs/deployment-requests';
-import { stateMachines } from '../helpers/asl';
-import { synthPlatform } from '../helpers/synth';
+import { stateMachines } from '../../offline/cfn';
+import { synthPlatform } from '../../offline/synth';
 
 /** Template assertions for the approval gate and the deployment (see test/workflows for its runs). */
 let t: Template;

@@ -1,9 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SAGEMAKER_TRANSIENT_ERRORS } from '../../lib/constructs/training-workflow';
-import { stateMachines } from '../helpers/asl';
+import { stateMachines } from '../../offline/cfn';
 import { normalizeTemplate } from '../helpers/normalize';
-import { synthPlatform, type Synthesized } from '../helpers/synth';
+import { synthPlatform, type Synthesized } from '../../offline/synth';
 
 let s: Synthesized;
 const pipeline = () => s.template(s.stages.get('dev')!.pipelines[0]!);

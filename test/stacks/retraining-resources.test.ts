@@ -1,8 +1,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
-import { resolveCfn } from '../helpers/asl';
-import { synthPlatform } from '../helpers/synth';
+import { resolveCfn } from '../../offline/cfn';
+import { synthPlatform } from '../../offline/synth';
 
 /** Template assertions for alarms and retraining. */
 let t: Template;

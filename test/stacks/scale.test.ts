@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
-import { synthPlatform } from '../helpers/synth';
+import { synthPlatform } from '../../offline/synth';
 
 /**
  * One stack per pipeline keeps every stack far from CloudFormation's limits however many models a

@@ -2,9 +2,9 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { parseS3Uri } from '../../lambdas/shared/object-store';
-import { stateMachines } from '../helpers/asl';
+import { stateMachines } from '../../offline/cfn';
 import { type DeploymentOutcome, runDeploymentWorkflow, SHADOW_TIME } from '../helpers/deployment-harness';
-import { synthPlatform } from '../helpers/synth';
+import { synthPlatform } from '../../offline/synth';
 
 /**
  * The synthesized deployment workflow, run by aws-local-stepfunctions. Every SageMaker and

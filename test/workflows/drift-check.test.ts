@@ -4,7 +4,7 @@ import { loadConfig } from '../../lib/config/load';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { RUN, runDriftCheck } from '../helpers/drift-harness';
 import { breastCancerCsv } from '../helpers/fixtures';
-import { synthPlatform } from '../helpers/synth';
+import { synthPlatform } from '../../offline/synth';
 
 /**
  * The synthesized drift-check workflow in aws-local-stepfunctions, with ml/drift.py run for real

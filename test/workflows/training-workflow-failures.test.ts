@@ -1,8 +1,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { breastCancerCsv } from '../helpers/fixtures';
-import { stateMachines } from '../helpers/asl';
-import { synthPlatform } from '../helpers/synth';
+import { stateMachines } from '../../offline/cfn';
+import { synthPlatform } from '../../offline/synth';
 import { runTrainingWorkflow, type Scenario } from '../helpers/workflow-harness';
 
 /**

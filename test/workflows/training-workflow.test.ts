@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { parseS3Uri } from '../../lambdas/shared/object-store';
 import { breastCancerCsv, breastCancerParts } from '../helpers/fixtures';
-import { synthPlatform } from '../helpers/synth';
+import { synthPlatform } from '../../offline/synth';
 import { type RunOutcome, runTrainingWorkflow } from '../helpers/workflow-harness';
 
 /**

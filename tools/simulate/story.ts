@@ -2,9 +2,9 @@ import { BREAST_CANCER_COLUMNS } from '../../lib/config/defaults';
 import { loadConfig } from '../../lib/config/load';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv, breastCancerParts } from '../../test/helpers/fixtures';
-import { templateSchemaProblems } from '../../test/helpers/cfn-schemas';
-import { synthPlatform } from '../../test/helpers/synth';
-import { LocalCloud } from './local-cloud';
+import { templateSchemaProblems } from '../../offline/cfn-schemas';
+import { synthPlatform } from '../../offline/synth';
+import { LocalCloud } from '../../offline/local-cloud';
 
 /** What happened, step by step, for the timeline and for the test's assertions. */
 export interface StoryResult {

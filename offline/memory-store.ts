@@ -1,4 +1,4 @@
-import type { ObjectRef, ObjectStore, StoredObject } from '../../lambdas/shared/object-store';
+import type { ObjectRef, ObjectStore, StoredObject } from '../lambdas/shared/object-store';
 
 /** An in-memory, versioned {@link ObjectStore} for logic tests and offline workflow runs. */
 export class MemoryObjectStore implements ObjectStore {

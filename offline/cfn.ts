@@ -63,3 +63,14 @@ export function stateMachines(template: Template): ExtractedStateMachine[] {
     .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')
     .map(([logicalId, r]) => ({ logicalId, definition: JSON.parse(resolveCfn(r.Properties.DefinitionString, json)) }));
 }
+
+/** Environment variables of the function whose name ends with `-<suffix>`, resolved to strings. */
+export function functionEnv(template: Template | Record<string, any>, suffix: string): NodeJS.ProcessEnv {
+  const json: Record<string, any> = typeof template.toJSON === 'function' ? (template as Template).toJSON() : template;
+  const fn = Object.values(json.Resources as Record<string, Record<string, any>>).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && typeof r.Properties.FunctionName === 'string' && r.Properties.FunctionName.endsWith(`-${suffix}`),
+  );
+  if (!fn) throw new Error(`no function *-${suffix} in the template`);
+  const vars = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).map(([k, v]) => [k, resolveCfn(v, json)]));
+  return { ...vars, AWS_REGION: 'eu-west-1' };
+}

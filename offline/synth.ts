@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildPlatform, type PlatformStacks } from '../../lib/app';
-import { loadConfig } from '../../lib/config/load';
-import { deepMerge } from '../../lib/config/load';
-import type { PlatformConfig } from '../../lib/config/schema';
-import { parseConfig } from '../../lib/config/load';
-import { DEFAULT_CONFIG } from '../../lib/config/defaults';
-import { FEATURE_FLAGS } from '../../lib/feature-flags';
+import { buildPlatform, type PlatformStacks } from '../lib/app';
+import { loadConfig } from '../lib/config/load';
+import { deepMerge } from '../lib/config/load';
+import type { PlatformConfig } from '../lib/config/schema';
+import { parseConfig } from '../lib/config/load';
+import { DEFAULT_CONFIG } from '../lib/config/defaults';
+import { FEATURE_FLAGS } from '../lib/feature-flags';
 
 export interface Synthesized {
   readonly app: App;

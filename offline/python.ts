@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /** Debian's python3 with pandas 1.5 / scikit-learn 1.2 / xgboost 1.7 (the SageMaker containers' versions). */
 export const PYTHON = process.env.ML_PYTHON ?? '/usr/bin/python3';
-export const ML = join(__dirname, '..', '..', 'ml');
+export const ML = join(__dirname, '..', 'ml');
 
 export interface PythonRun {
   readonly status: number | null;

@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { parseS3Uri } from '../../lambdas/shared/object-store';
-import type { MemoryObjectStore } from '../../test/helpers/memory-store';
-import { ML, python } from '../../test/helpers/python';
+import { parseS3Uri } from '../lambdas/shared/object-store';
+import type { MemoryObjectStore } from './memory-store';
+import { ML, python } from './python';
 
 type Json = Record<string, any>;
 const REGION = 'eu-west-1';
@@ -93,7 +93,7 @@ export class LocalSageMaker {
   async training(p: Json): Promise<Json> {
     const dir = mkdtempSync(join(tmpdir(), 'sim-training-'));
     for (const c of p.InputDataConfig) this.materialize(c.DataSource.S3DataSource.S3Uri, 'S3Prefix', join(dir, 'data', c.ChannelName));
-    const r = await python([join(__dirname, '..', '..', 'test', 'ml', 'train_like_builtin.py'), join(dir, 'data'), JSON.stringify(p.HyperParameters), join(dir, 'model')]);
+    const r = await python([join(__dirname, 'train_like_builtin.py'), join(dir, 'data'), JSON.stringify(p.HyperParameters), join(dir, 'model')]);
     if (r.status !== 0) throw failure('States.TaskFailed', JSON.stringify({ TrainingJobName: p.TrainingJobName, TrainingJobStatus: 'Failed', FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}` }));
     const out = `${String(p.OutputDataConfig.S3OutputPath).replace(/\/?$/, '/')}${p.TrainingJobName}/output/model.tar.gz`;
     const { bucket, key } = parseS3Uri(out);
