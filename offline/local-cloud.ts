@@ -1,26 +1,27 @@
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { onObjectCreated } from '../lambdas/dataset-trigger/logic';
-import { sfnStarter } from '../lambdas/dataset-trigger/handler';
-import { createHandler as deploymentHandler } from '../lambdas/deployment/handler';
-import { createHandler as driftHandler } from '../lambdas/drift-check/handler';
-import { createHandler as approvalHandler } from '../lambdas/model-approval/handler';
-import { createHandler as notifyHandler } from '../lambdas/notify/handler';
+import { handlerWith as triggerHandler } from '../lambdas/dataset-trigger/handler';
+import { handlerWith as deploymentHandler } from '../lambdas/deployment/handler';
+import { handlerWith as driftHandler } from '../lambdas/drift-check/handler';
+import { handlerWith as cleanupHandler } from '../lambdas/endpoint-cleanup/handler';
+import { handlerWith as approvalHandler } from '../lambdas/model-approval/handler';
+import { handlerWith as notifyHandler } from '../lambdas/notify/handler';
 import type { FormattedMessage } from '../lambdas/notify/logic';
-import { createHandler as gateHandler } from '../lambdas/quality-gate/handler';
-import { createHandler as retrainHandler } from '../lambdas/retrain/handler';
-import { memoryLogger } from '../lambdas/shared/logger';
-import { createHandler as validateHandler } from '../lambdas/validate-dataset/handler';
+import { handlerWith as gateHandler } from '../lambdas/quality-gate/handler';
+import { handlerWith as retrainHandler } from '../lambdas/retrain/handler';
+import { handlerWith as validateHandler } from '../lambdas/validate-dataset/handler';
 import { FUNCTION_NAMES, type FunctionName } from '../lib/constructs/lambda-bundles';
-import { resolveCfn } from './cfn';
-import { MemoryObjectStore } from './memory-store';
+import { ACCOUNT, REGION, type SynthesizedAccount } from './account';
 import { sdkIntegration, validateAwsRequest, validateSageMakerRequest } from './api-models';
-import { functionEnv } from './cfn';
-import { failure, LocalSageMaker } from './local-sagemaker';
 import { matchesPattern } from './event-pattern';
+import { Authorizer, type AuthRequest } from './iam/authorizer';
+import { checkLambdaPayload, checkPutEventsEntry, checkStartExecution, checkStateData } from './limits';
+import { needsOf, type Need, roleUseNeeds, syncJobNeeds } from './iam/requests';
+import { type LocalAws, localClients } from './local-aws';
+import { failure, LocalSageMaker } from './local-sagemaker';
+import { localCloudWatch, localS3, localSageMakerApi, localSns, localSsm } from './local-services';
+import { MemoryObjectStore } from './memory-store';
 
 type Json = Record<string, any>;
-const REGION = 'eu-west-1';
-const ACCOUNT = '111122223333';
 const MAX_EXECUTIONS = 40;
 
 /** Which handler under lambdas/ a function runs (functions are named `<prefix>-<handler>`). */
@@ -29,33 +30,75 @@ const handlerOf = (functionName: unknown): FunctionName | undefined =>
 
 interface Execution { arn: string; name: string; machine: string; input: string; status: 'RUNNING' | 'SUCCEEDED' | 'FAILED'; startDate: Date; output?: Json; error?: string }
 
+/** A delivery by a service that AWS refused (it shows in the alarm history or the service's metrics, and nothing arrives). */
+export interface FailedDelivery { readonly what: string; readonly error: string }
+
 /**
- * SIMULATOR STAND-IN for the AWS account (test infrastructure, never deployed): S3 in memory,
- * EventBridge routing with the synthesized rules' event patterns, Step Functions by
- * aws-local-stepfunctions on the synthesized definitions, the real Lambda handlers with
- * in-memory clients, SNS captured, CloudWatch metrics and the drift alarm evaluated. Nothing
- * listens on a network; every queue is drained with a bound.
+ * The offline AWS account (test infrastructure, never deployed): S3 in memory, EventBridge routing
+ * with the synthesized rules' event patterns, Step Functions by aws-local-stepfunctions on the
+ * synthesized definitions, the real Lambda handlers over SDK clients whose transport is local,
+ * SNS captured, CloudWatch metrics and alarms evaluated. Every request (a Lambda's SDK call, a
+ * state machine's task, what SageMaker does with its role, a service's delivery) is authorized
+ * against the synthesized IAM and resource policies first; a denial fails as AWS's AccessDenied.
  */
 export class LocalCloud {
   readonly store = new MemoryObjectStore();
   readonly notifications: FormattedMessage[] = [];
   readonly executions: Execution[] = [];
   readonly metrics: { namespace: string; name: string; value: number }[] = [];
+  readonly failedDeliveries: FailedDelivery[] = [];
   readonly sageMaker: LocalSageMaker;
+  readonly authorizer: Authorizer;
   readonly env: Record<string, NodeJS.ProcessEnv> = {};
+  readonly parameters = new Map<string, string>();
   /** Simulated time ahead of the wall clock (the story skips days). */
   offsetMs = 0;
+  private readonly template: Json;
   private readonly queue: Execution[] = [];
   private readonly handlers: Record<string, (event: any) => Promise<any>> = {};
-  private alarmState = 'OK';
+  private readonly alarmStates = new Map<string, string>();
 
-  constructor(private readonly template: Json, pipelineJson: unknown, private readonly log: (line: string) => void) {
-    this.sageMaker = new LocalSageMaker(this.store, pipelineJson, (pkg) => this.putEvent(this.packageEvent(pkg)));
+  constructor(readonly account: SynthesizedAccount, private readonly stack: string, pipelineJson: unknown, private readonly log: (line: string) => void) {
+    this.template = account.template(stack);
+    this.authorizer = new Authorizer(account);
+    this.sageMaker = new LocalSageMaker(this.store, pipelineJson, (pkg) => this.putEvent(this.packageEvent(pkg)), (role, use, via) => this.authorizeAll(role, roleUseNeeds(account, use), via));
+    const aws: LocalAws = {
+      account,
+      authorizer: this.authorizer,
+      nextPackage: (group) => this.sageMaker.nextPackageArn(group),
+      services: {
+        s3: localS3(this.store),
+        sagemaker: localSageMakerApi(this.sageMaker),
+        sfn: async (op, p) => this.sfnApi(op, p),
+        sns: localSns((_topic, m) => this.email(m)),
+        ssm: localSsm(this.parameters),
+        cloudwatch: localCloudWatch(this.sageMaker, (ns, name, value, dim) => this.putMetric(ns, name, value, dim)),
+      },
+    };
     for (const r of this.resources('AWS::Lambda::Function')) {
-      const handler = handlerOf(r.Properties.FunctionName);
-      if (handler) this.env[handler] = functionEnv(template, handler); // others are CDK's own helpers (code deployment)
+      const name = account.resolve(r.Properties.FunctionName, stack) as string | undefined;
+      const handler = handlerOf(name);
+      if (!handler) continue; // CDK's own helpers (code deployment)
+      const env = { ...account.resolve(r.Properties.Environment?.Variables ?? {}, stack), AWS_REGION: REGION };
+      this.env[handler] = env;
+      const clients = localClients(aws, account.roleOf('function', name!), `lambda ${handler}`);
+      this.handlers[handler] = this.wire(handler, clients, env);
     }
-    this.wireLambdas();
+  }
+
+  /** The handler module as deployed, over the local clients. */
+  private wire(handler: FunctionName, c: ReturnType<typeof localClients>, env: NodeJS.ProcessEnv): (event: any) => Promise<any> {
+    switch (handler) {
+      case 'dataset-trigger': return triggerHandler(c, env);
+      case 'validate-dataset': return validateHandler(c, env);
+      case 'quality-gate': return gateHandler(c, env);
+      case 'notify': return notifyHandler(c, env);
+      case 'model-approval': return approvalHandler(c, env);
+      case 'retrain': return retrainHandler(c, env, () => this.now());
+      case 'deployment': return deploymentHandler(c, env);
+      case 'drift-check': return driftHandler(c, env);
+      case 'endpoint-cleanup': return cleanupHandler(c);
+    }
   }
 
   now(): Date {
@@ -66,99 +109,58 @@ export class LocalCloud {
     return Object.values(this.template.Resources as Record<string, Json>).filter((r) => r.Type === type);
   }
 
-  /** The real handlers, each with in-memory clients and its synthesized environment. */
-  private wireLambdas(): void {
-    const publish = async (_topic: string, m: FormattedMessage) => {
-      this.notifications.push(m);
-      this.log(`  e-mail: ${m.subject}`);
-      return `m-${this.notifications.length}`;
-    };
-    const sfn = {
-      send: async (cmd: { constructor: { name: string }; input: Json }) => {
-        if (cmd.constructor.name === 'StartExecutionCommand') return this.startExecution(cmd.input.stateMachineArn, cmd.input.name, cmd.input.input);
-        if (cmd.constructor.name === 'ListExecutionsCommand') return { executions: this.executions.filter((e) => e.machine === cmd.input.stateMachineArn).map((e) => ({ executionArn: e.arn, name: e.name, status: e.status, startDate: e.startDate, stateMachineArn: e.machine })) };
-        throw new Error(`no SFN stand-in for ${cmd.constructor.name}`);
-      },
-    } as any;
-    const ssm = { send: async (cmd: { input: Json }) => ({ Parameter: { Name: cmd.input.Name, Value: this.parameters.get(cmd.input.Name) ?? 'none' } }) } as any;
-    const e = this.env;
-    const sm = this.sageMaker;
-    const readModelPackage = async (arnValue: string) => {
-      validateSageMakerRequest('DescribeModelPackage', { ModelPackageName: arnValue });
-      const p = sm.packages.get(arnValue)!;
-      return p;
-    };
-    this.handlers['dataset-trigger'] = (event) => onObjectCreated(event.detail.bucket.name, event.detail.object.key, { pipeline: e['dataset-trigger']!.PIPELINE_NAME!, landingBucket: e['dataset-trigger']!.LANDING_BUCKET!, store: this.store, starter: sfnStarter(sfn, e['dataset-trigger']!.STATE_MACHINE_ARN!), log: memoryLogger() });
-    this.handlers['validate-dataset'] = validateHandler(this.store, e['validate-dataset']);
-    this.handlers['quality-gate'] = gateHandler(this.store, {
-      latestApproved: async (group, metric) => {
-        const approved = [...sm.packages.values()].filter((p) => p.ModelPackageGroupName === group && p.ModelApprovalStatus === 'Approved').pop();
-        return approved && { modelPackageArn: approved.ModelPackageArn, value: Number(approved.CustomerMetadataProperties[`metric:${metric}`]) };
-      },
-    }, e['quality-gate']);
-    this.handlers.notify = notifyHandler(publish, e.notify);
-    this.handlers['model-approval'] = approvalHandler({ sfn, publish, log: memoryLogger() }, e['model-approval']);
-    this.handlers.retrain = retrainHandler({ sfn, ssm, publish, log: memoryLogger(), now: () => this.now() }, e.retrain);
-    this.handlers.deployment = deploymentHandler(
-      {
-        sageMaker: {
-          describeModelPackage: async (a) => {
-            const p = await readModelPackage(a);
-            return { group: p.ModelPackageGroupName, version: p.ModelPackageVersion, approvalStatus: p.ModelApprovalStatus, status: 'Completed' };
-          },
-          describeEndpoint: async (name) => {
-            validateSageMakerRequest('DescribeEndpoint', { EndpointName: name });
-            const ep = sm.endpoints.get(name);
-            return ep && { status: ep.status, endpointConfigName: ep.config };
-          },
-          describeEndpointConfig: async (name) => (validateSageMakerRequest('DescribeEndpointConfig', { EndpointConfigName: name }), { productionVariants: sm.configs.get(name)!.ProductionVariants }),
-        },
-        metrics: {
-          variantMetrics: async (endpoint, variant) => {
-            const c = sm.endpoints.get(endpoint)?.counters.get(variant);
-            if (!c || c.invocations === 0) return {};
-            const sorted = [...c.latencyUs].sort((a, b) => a - b);
-            return { invocations: c.invocations, errors: 0, p99LatencyUs: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] };
-          },
-        },
-        store: this.store,
-        running: async (smArn) => this.executions.filter((x) => x.machine === smArn && x.status === 'RUNNING').map((x) => ({ executionArn: x.arn, startDate: x.startDate })),
-        log: memoryLogger(),
-      },
-      e.deployment,
-    );
-    this.handlers['drift-check'] = driftHandler(
-      {
-        sageMaker: {
-          liveModel: async (endpoint) => {
-            const ep = sm.endpoints.get(endpoint);
-            return ep ? { modelName: sm.variants(endpoint).production.ModelName } : { none: `endpoint ${endpoint} does not exist yet` };
-          },
-          modelPackageOf: async (model) => sm.models.get(model)?.PrimaryContainer.ModelPackageName,
-          lineageOf: async (a) => (await readModelPackage(a)).CustomerMetadataProperties.lineage,
-        },
-        store: this.store,
-        publish: async (prefix, value) => this.putMetric('MLOps', 'DriftedFeatures', value, prefix),
-        log: memoryLogger(),
-      },
-      e['drift-check'],
-    );
+  private logicalIdOf(type: string, physical: string): string {
+    const id = Object.entries(this.template.Resources as Record<string, Json>).find(([lid, r]) => r.Type === type && (this.account.ref(this.stack, lid) === physical || this.account.getAtt(this.stack, lid, 'Arn') === physical))?.[0];
+    if (!id) throw new Error(`no ${type} ${physical} in ${this.stack}`);
+    return id;
   }
 
-  readonly parameters = new Map<string, string>();
+  /** Authorizes each need for one principal; the first denial throws AccessDenied. */
+  async authorizeAll(principal: string, needs: Need[], via: string, errorName?: string): Promise<void> {
+    for (const n of needs) await this.authorizer.authorize({ principal, via, ...n } as AuthRequest, errorName);
+  }
 
-  /** EventBridge: every rule of the stack whose pattern matches gets the event (its target Lambda is invoked). */
-  async putEvent(event: Json): Promise<void> {
-    for (const rule of this.resources('AWS::Events::Rule')) {
-      const pattern = JSON.parse(JSON.stringify(rule.Properties.EventPattern), (_k, v) => (v && typeof v === 'object' && (v.Ref || v['Fn::GetAtt'] || v['Fn::Join']) ? resolveCfn(v, this.template) : v));
-      if (!matchesPattern(pattern, event)) continue;
-      const target = rule.Properties.Targets[0].Arn['Fn::GetAtt'][0];
-      await this.handlers[handlerOf(this.template.Resources[target].Properties.FunctionName)!]!(event);
+  private email(m: FormattedMessage): void {
+    this.notifications.push(m);
+    this.log(`  e-mail: ${m.subject}`);
+  }
+
+  private async sfnApi(op: string, p: Json): Promise<Json> {
+    if (op === 'StartExecution') return this.startExecution(p.stateMachineArn, p.name, p.input);
+    if (op === 'ListExecutions') {
+      const list = this.executions.filter((e) => e.machine === p.stateMachineArn && (!p.statusFilter || e.status === p.statusFilter));
+      return { executions: list.map((e) => ({ executionArn: e.arn, name: e.name, status: e.status, startDate: e.startDate, stateMachineArn: e.machine })) };
     }
+    throw new Error(`the offline Step Functions API has no ${op}`);
+  }
+
+  /** EventBridge: every rule whose pattern matches invokes its target function, as events.amazonaws.com under the function's resource policy. */
+  async putEvent(event: Json): Promise<void> {
+    checkPutEventsEntry({ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources });
+    for (const [id, rule] of Object.entries(this.template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Events::Rule')) {
+      if (!matchesPattern(this.account.resolve(rule.Properties.EventPattern, this.stack), event)) continue;
+      const target = this.account.resolve(rule.Properties.Targets[0].Arn, this.stack) as string;
+      const ruleArn = this.account.getAtt(this.stack, id, 'Arn');
+      await this.authorizer.authorize({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: target, context: { 'aws:SourceArn': ruleArn }, via: `rule ${ruleArn.split('/').pop()} → Lambda` });
+      checkLambdaPayload('async', JSON.stringify(event));
+      await this.handlers[handlerOf(target.split(':').pop())!]!(event);
+    }
+  }
+
+  /** EventBridge Scheduler fires a schedule: it assumes the schedule's role, which starts the target. */
+  async fireSchedule(name: string): Promise<void> {
+    const s = this.resources('AWS::Scheduler::Schedule').find((r) => r.Properties.Name === name);
+    if (!s) throw new Error(`no schedule ${name}`);
+    const target = this.account.resolve(s.Properties.Target, this.stack) as Json;
+    const scheduleArn = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${name}`;
+    await this.authorizer.authorize({ principal: 'scheduler.amazonaws.com', action: 'sts:AssumeRole', resource: target.RoleArn, context: { 'aws:SourceArn': scheduleArn }, via: `schedule ${name}` });
+    await this.authorizeAll(target.RoleArn, needsOf(this.account, 'sfn', 'StartExecution', { stateMachineArn: target.Arn }), `schedule ${name}`);
+    this.startExecution(target.Arn, `scheduled-${name.slice(-20)}-${this.executions.length + 1}`, target.Input ?? '{}');
   }
 
   /** StartExecution: idempotent on (name, input); queued, run by drain(). */
   startExecution(machineArn: string, name: string, input: string): Json {
+    checkStartExecution(name, input);
     const existing = this.executions.find((x) => x.machine === machineArn && x.name === name);
     if (existing) {
       if (existing.input === input && existing.status === 'RUNNING') return { executionArn: existing.arn, startDate: existing.startDate };
@@ -180,15 +182,19 @@ export class LocalCloud {
   }
 
   private async run(x: Execution, hooks: Record<string, () => Promise<void>>): Promise<void> {
-    const machine = this.resources('AWS::StepFunctions::StateMachine').find((m) => x.machine.endsWith(`:stateMachine:${m.Properties.StateMachineName}`))!;
-    const definition = JSON.parse(resolveCfn(machine.Properties.DefinitionString, this.template));
+    const id = this.logicalIdOf('AWS::StepFunctions::StateMachine', x.machine);
+    const machine = this.template.Resources[id];
+    const definition = JSON.parse(this.account.resolve(machine.Properties.DefinitionString, this.stack));
+    const role = this.account.roleOf('stateMachine', x.machine);
     const workflow = ['training', 'deployment', 'drift-check'].find((w) => String(machine.Properties.StateMachineName).endsWith(`-${w}`))!;
     this.log(`  ${workflow} workflow: ${x.name}`);
     const tasks: Record<string, (input: any) => Promise<any>> = {};
     for (const [state, s] of Object.entries(definition.States as Record<string, Json>).filter(([, s]) => s.Type === 'Task')) {
       tasks[state] = async (input) => {
         if (hooks[state]) await hooks[state]!();
-        return this.task(s.Resource, input);
+        const output = await this.task(role, state, s.Resource, input);
+        checkStateData(state, JSON.stringify(output ?? null));
+        return output;
       };
     }
     const waits = Object.fromEntries(Object.entries(definition.States as Record<string, Json>).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
@@ -204,24 +210,30 @@ export class LocalCloud {
     } catch (e) {
       if (!(e instanceof ExecutionError)) throw e;
       x.status = 'FAILED';
-      x.error = `${(e.cause as Error).name}: ${(e.cause as Error).message.slice(0, 200)}`;
+      x.error = `${(e.cause as Error).name}: ${(e.cause as Error).message.slice(0, 300)}`;
       this.log(`  ${workflow} workflow FAILED: ${x.error}`);
     }
   }
 
-  /** One task state: a Lambda (by its function), a `.sync` SageMaker job, or an AWS SDK integration. */
-  private async task(resource: string, input: Json): Promise<Json> {
+  /** One task state, authorized for the state machine's role: a Lambda, a `.sync` SageMaker job, or an AWS SDK integration. */
+  private async task(role: string, state: string, resource: string, input: Json): Promise<Json> {
+    const via = `state ${state}`;
     if (resource.startsWith('arn:aws:lambda:')) {
-      const logicalId = resource.split(':').pop()!;
-      return this.handlers[handlerOf(this.template.Resources[logicalId].Properties.FunctionName)!]!(input);
+      await this.authorizeAll(role, [{ action: 'lambda:InvokeFunction', resource }], via);
+      checkLambdaPayload('sync', JSON.stringify(input));
+      const output = await this.handlers[handlerOf(resource.split(':').pop())!]!(input);
+      checkLambdaPayload('sync', JSON.stringify(output ?? null));
+      return output;
     }
     const sync = /:states:::sagemaker:(createProcessingJob|createTrainingJob)\.sync$/.exec(resource);
     if (sync) {
       validateSageMakerRequest(sync[1]!, input);
+      await this.authorizeAll(role, syncJobNeeds(sync[1] === 'createTrainingJob' ? 'TrainingJob' : 'ProcessingJob', input), via);
       return sync[1] === 'createProcessingJob' ? this.sageMaker.processing(input) : this.sageMaker.training(input);
     }
     const { service, operation } = sdkIntegration(resource);
     validateAwsRequest(service, operation, input);
+    await this.authorizeAll(role, needsOf(this.account, service, operation, input, (g) => this.sageMaker.nextPackageArn(g)), via);
     if (service === 'ssm' && operation === 'putParameter') {
       this.parameters.set(input.Name, input.Value);
       return { Version: 1 };
@@ -230,22 +242,38 @@ export class LocalCloud {
     throw failure('States.TaskFailed', `the simulator has no stand-in for ${service}:${operation}`);
   }
 
-  /** CloudWatch: records a metric and evaluates the drift alarm on it (threshold from the template). */
-  async putMetric(namespace: string, name: string, value: number, pipelinePrefix: string): Promise<void> {
+  /** CloudWatch: records a metric and evaluates every alarm on it (threshold from the template); a state change runs the alarm's actions. */
+  async putMetric(namespace: string, name: string, value: number, dimension: string): Promise<void> {
     this.metrics.push({ namespace, name, value });
-    const alarm = this.resources('AWS::CloudWatch::Alarm').find((a) => a.Properties.Namespace === namespace && a.Properties.MetricName === name)!;
-    const state = value >= alarm.Properties.Threshold ? 'ALARM' : 'OK';
-    if (state === this.alarmState) return;
-    const previous = this.alarmState;
-    this.alarmState = state;
-    const alarmArn = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${alarm.Properties.AlarmName}`;
-    this.log(`  alarm ${alarm.Properties.AlarmName}: ${previous} → ${state} (${name} = ${value}, ${pipelinePrefix})`);
-    const at = new Date().toISOString();
-    const st = (v: string) => ({ value: v, reason: `${name} ${value} vs threshold ${alarm.Properties.Threshold}`, reasonData: '{}', timestamp: at });
-    await this.putEvent({
-      version: '0', id: `sim-${Date.now()}`, 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: ACCOUNT, time: at, region: REGION, resources: [alarmArn],
-      detail: { alarmName: alarm.Properties.AlarmName, state: st(state), previousState: st(previous), configuration: { metrics: [] } },
-    });
+    for (const [id, alarm] of Object.entries(this.template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === namespace && r.Properties.MetricName === name)) {
+      const props = this.account.resolve(alarm.Properties, this.stack) as Json;
+      const state = value >= props.Threshold ? 'ALARM' : 'OK';
+      const previous = this.alarmStates.get(id) ?? 'OK';
+      if (state === previous) continue;
+      this.alarmStates.set(id, state);
+      const alarmArn = this.account.getAtt(this.stack, id, 'Arn');
+      this.log(`  alarm ${props.AlarmName}: ${previous} → ${state} (${name} = ${value}, ${dimension})`);
+      const at = new Date().toISOString();
+      const reason = `${name} ${value} vs threshold ${props.Threshold}`;
+      for (const topic of (state === 'ALARM' ? props.AlarmActions : props.OKActions) ?? []) await this.alarmAction(alarmArn, props.AlarmName, topic, state, reason);
+      const st = (v: string) => ({ value: v, reason, reasonData: '{}', timestamp: at });
+      await this.putEvent({
+        version: '0', id: `sim-${Date.now()}`, 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: ACCOUNT, time: at, region: REGION, resources: [alarmArn],
+        detail: { alarmName: props.AlarmName, state: st(state), previousState: st(previous), configuration: { metrics: [] } },
+      });
+    }
+  }
+
+  /** CloudWatch publishes an alarm's notification as cloudwatch.amazonaws.com: the topic policy and the topic key must let it. */
+  private async alarmAction(alarmArn: string, alarmName: string, topicArn: string, state: string, reason: string): Promise<void> {
+    try {
+      const needs = needsOf(this.account, 'sns', 'Publish', { TopicArn: topicArn }).map((n) => ({ ...n, context: { ...n.context, 'aws:SourceArn': alarmArn } }));
+      await this.authorizeAll('cloudwatch.amazonaws.com', needs, `alarm ${alarmName} → SNS`);
+      this.email({ subject: `${state}: "${alarmName}" in ${REGION}`, body: reason, attributes: {} });
+    } catch (e) {
+      this.failedDeliveries.push({ what: `alarm ${alarmName} → ${topicArn}`, error: (e as Error).message });
+      this.log(`  alarm action failed (alarm history): ${(e as Error).message}`);
+    }
   }
 
   private packageEvent(pkg: Json): Json {

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseS3Uri } from '../lambdas/shared/object-store';
+import type { RoleUse } from './iam/requests';
 import type { MemoryObjectStore } from './memory-store';
 import { ML, python } from './python';
 
@@ -36,39 +37,64 @@ export class LocalSageMaker {
     private readonly store: MemoryObjectStore,
     private readonly pipelineJson: unknown,
     private readonly onApprovalChange: (pkg: Json) => Promise<void>,
+    /** Authorizes what SageMaker does with an execution role (the offline cloud checks IAM here); none = allow all. */
+    private readonly asRole: (role: string, use: RoleUse, via: string) => Promise<void> = async () => {},
   ) {}
 
+  /** The ARN CreateModelPackage gives the next version in a group. */
+  nextPackageArn(group: string): string {
+    return arn('model-package', `${group}/${[...this.packages.values()].filter((x) => x.ModelPackageGroupName === group).length + 1}`);
+  }
+
+  /** The job's image pull and log stream, and its volume key grant, as its role. */
+  private async startJob(role: string, job: string, image: string, logGroup: string, volumeKey: string | undefined): Promise<void> {
+    await this.asRole(role, { kind: 'image', uri: image }, `SageMaker ${job}`);
+    if (volumeKey) await this.asRole(role, { kind: 'volume-key', keyArn: volumeKey }, `SageMaker ${job}`);
+    await this.asRole(role, { kind: 'logs', group: logGroup, stream: `${job}/algo-1` }, `SageMaker ${job}`);
+  }
+
   /** Copies a job input out of S3 as SageMaker would: every object under a prefix, or the objects a manifest lists. */
-  private materialize(uri: string, dataType: string, to: string): void {
+  private async materialize(role: string, job: string, uri: string, dataType: string, to: string): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
+    const read = async (b: string, k: string) => {
+      await this.asRole(role, { kind: 'read', bucket: b, key: k }, `SageMaker ${job} input`);
+      return this.store.getBuffer(b, k)!;
+    };
     const write = (rel: string, body: Buffer) => {
       mkdirSync(dirname(join(to, rel)), { recursive: true });
       writeFileSync(join(to, rel), body);
     };
     if (dataType === 'ManifestFile') {
-      const [head, ...keys] = JSON.parse(this.store.get(bucket, key)!) as [{ prefix: string }, ...string[]];
+      const [head, ...keys] = JSON.parse((await read(bucket, key)).toString('utf8')) as [{ prefix: string }, ...string[]];
       const from = parseS3Uri(head.prefix);
-      for (const k of keys) write(k, this.store.getBuffer(from.bucket, `${from.key}${k}`)!);
+      for (const k of keys) write(k, await read(from.bucket, `${from.key}${k}`));
     } else {
-      // A prefix brings every object below it; a full key brings that one object, by its file name.
-      for (const k of this.store.keys(bucket, key)) write(k.slice(key.length).replace(/^\//, '') || k.split('/').pop()!, this.store.getBuffer(bucket, k)!);
+      // A prefix brings every object below it (SageMaker lists it first); a full key brings that one object, by its file name.
+      await this.asRole(role, { kind: 'list', bucket, prefix: key }, `SageMaker ${job} input`);
+      for (const k of this.store.keys(bucket, key)) write(k.slice(key.length).replace(/^\//, '') || k.split('/').pop()!, await read(bucket, k));
     }
   }
 
-  private upload(localDir: string, uri: string): void {
+  private async upload(role: string, job: string, localDir: string, uri: string): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
     const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
-    for (const f of walk(localDir)) this.store.put(bucket, `${key.replace(/\/?$/, '/')}${relative(localDir, f)}`, readFileSync(f));
+    for (const f of walk(localDir)) await this.putAs(role, job, bucket, `${key.replace(/\/?$/, '/')}${relative(localDir, f)}`, readFileSync(f));
+  }
+
+  private async putAs(role: string, job: string, bucket: string, key: string, body: Buffer | string): Promise<void> {
+    await this.asRole(role, { kind: 'write', bucket, key }, `SageMaker ${job} output`);
+    this.store.put(bucket, key, body);
   }
 
   /** createProcessingJob.sync: runs the job's script with inputs and outputs under a local processing root. */
   async processing(p: Json): Promise<Json> {
     const root = join(mkdtempSync(join(tmpdir(), 'sim-processing-')), 'opt', 'ml', 'processing');
+    await this.startJob(p.RoleArn, p.ProcessingJobName, p.AppSpecification.ImageUri, '/aws/sagemaker/ProcessingJobs', p.ProcessingResources.ClusterConfig.VolumeKmsKeyId);
     for (const input of p.ProcessingInputs) {
       const local = join(root, relative('/opt/ml/processing', input.S3Input.LocalPath));
       mkdirSync(local, { recursive: true });
       if (input.InputName === 'code') writeFileSync(join(local, 'pipeline.json'), JSON.stringify(this.pipelineJson));
-      else this.materialize(input.S3Input.S3Uri, input.S3Input.S3DataType, local);
+      else await this.materialize(p.RoleArn, p.ProcessingJobName, input.S3Input.S3Uri, input.S3Input.S3DataType, local);
     }
     const script = join(ML, String(p.AppSpecification.ContainerEntrypoint[1]).split('/').pop()!);
     const args = (p.AppSpecification.ContainerArguments as string[]).map((a) => (a.startsWith('/opt/ml/processing/') ? join(root, relative('/opt/ml/processing', a)) : a));
@@ -84,7 +110,7 @@ export class LocalSageMaker {
     for (const out of p.ProcessingOutputConfig.Outputs) {
       const local = join(root, relative('/opt/ml/processing', out.S3Output.LocalPath));
       mkdirSync(local, { recursive: true });
-      this.upload(local, out.S3Output.S3Uri);
+      await this.upload(p.RoleArn, p.ProcessingJobName, local, out.S3Output.S3Uri);
     }
     return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: arn('processing-job', p.ProcessingJobName), ProcessingJobStatus: 'Completed' };
   }
@@ -92,12 +118,13 @@ export class LocalSageMaker {
   /** createTrainingJob.sync: XGBoost 1.7 trained as the built-in algorithm does, model.tar.gz where SageMaker puts it. */
   async training(p: Json): Promise<Json> {
     const dir = mkdtempSync(join(tmpdir(), 'sim-training-'));
-    for (const c of p.InputDataConfig) this.materialize(c.DataSource.S3DataSource.S3Uri, 'S3Prefix', join(dir, 'data', c.ChannelName));
+    await this.startJob(p.RoleArn, p.TrainingJobName, p.AlgorithmSpecification.TrainingImage, '/aws/sagemaker/TrainingJobs', p.ResourceConfig.VolumeKmsKeyId);
+    for (const c of p.InputDataConfig) await this.materialize(p.RoleArn, p.TrainingJobName, c.DataSource.S3DataSource.S3Uri, 'S3Prefix', join(dir, 'data', c.ChannelName));
     const r = await python([join(__dirname, 'train_like_builtin.py'), join(dir, 'data'), JSON.stringify(p.HyperParameters), join(dir, 'model')]);
     if (r.status !== 0) throw failure('States.TaskFailed', JSON.stringify({ TrainingJobName: p.TrainingJobName, TrainingJobStatus: 'Failed', FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}` }));
     const out = `${String(p.OutputDataConfig.S3OutputPath).replace(/\/?$/, '/')}${p.TrainingJobName}/output/model.tar.gz`;
     const { bucket, key } = parseS3Uri(out);
-    this.store.put(bucket, key, readFileSync(join(dir, 'model', 'model.tar.gz')));
+    await this.putAs(p.RoleArn, p.TrainingJobName, bucket, key, readFileSync(join(dir, 'model', 'model.tar.gz')));
     return { TrainingJobName: p.TrainingJobName, TrainingJobArn: arn('training-job', p.TrainingJobName), TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: out } };
   }
 
@@ -105,8 +132,8 @@ export class LocalSageMaker {
   async sdk(operation: string, p: Json): Promise<Json> {
     switch (operation) {
       case 'createModelPackage': {
-        const version = [...this.packages.values()].filter((x) => x.ModelPackageGroupName === p.ModelPackageGroupName).length + 1;
-        const pkgArn = arn('model-package', `${p.ModelPackageGroupName}/${version}`);
+        const pkgArn = this.nextPackageArn(p.ModelPackageGroupName);
+        const version = Number(pkgArn.split('/').pop());
         this.packages.set(pkgArn, { ...p, ModelPackageArn: pkgArn, ModelPackageVersion: version });
         return { ModelPackageArn: pkgArn };
       }
@@ -123,6 +150,7 @@ export class LocalSageMaker {
         return { EndpointConfigArn: arn('endpoint-config', p.EndpointConfigName) };
       case 'createEndpoint':
       case 'updateEndpoint':
+        await this.hostModels(p.EndpointName, this.configs.get(p.EndpointConfigName));
         this.endpoints.set(p.EndpointName, { status: 'InService', config: p.EndpointConfigName, counters: new Map() });
         return { EndpointArn: arn('endpoint', p.EndpointName) };
       case 'describeEndpoint': {
@@ -138,6 +166,20 @@ export class LocalSageMaker {
         return { PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:sim` };
       default:
         throw new Error(`the simulator has no SageMaker stand-in for ${operation}`);
+    }
+  }
+
+  /** Hosting a config: each variant's model pulls its image and model data, and logs, as the model's execution role. */
+  private async hostModels(endpoint: string, config: Json | undefined): Promise<void> {
+    for (const v of [...(config?.ProductionVariants ?? []), ...(config?.ShadowProductionVariants ?? [])] as Variant[]) {
+      const m = this.models.get(v.ModelName);
+      if (!m) throw failure('SageMaker.AmazonSageMakerException', `Could not find model "${v.ModelName}".`);
+      const pkg = this.packages.get(m.PrimaryContainer.ModelPackageName)!;
+      const via = `SageMaker endpoint ${endpoint}/${v.VariantName}`;
+      await this.asRole(m.ExecutionRoleArn, { kind: 'image', uri: pkg.InferenceSpecification.Containers[0].Image }, via);
+      const { bucket, key } = parseS3Uri(m.modelDataUrl);
+      await this.asRole(m.ExecutionRoleArn, { kind: 'read', bucket, key }, via);
+      await this.asRole(m.ExecutionRoleArn, { kind: 'logs', group: `/aws/sagemaker/Endpoints/${endpoint}`, stream: `${v.VariantName}/i-0sim` }, via);
     }
   }
 

@@ -9,21 +9,25 @@ import { onObjectCreated, type TriggerOutcome, type WorkflowStarter } from './lo
 import { objectCreatedEventSchema } from './schema';
 
 const log = createLogger('dataset-trigger');
-const s3 = new S3Client({});
-const sfn = new SFNClient({});
 
 /** Step Functions starter: `exists` means the dataset already has its run. */
 export function sfnStarter(client: SFNClient, stateMachineArn: string): WorkflowStarter {
   return { start: (name, input) => startOnce(client, stateMachineArn, name, input) };
 }
 
-export async function handler(event: unknown): Promise<TriggerOutcome> {
-  const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
-  return onObjectCreated(bucket.name, object.key, {
-    pipeline: requireEnv('PIPELINE_NAME'),
-    landingBucket: requireEnv('LANDING_BUCKET'),
-    store: new S3ObjectStore(s3),
-    starter: sfnStarter(sfn, requireEnv('STATE_MACHINE_ARN')),
-    log,
-  });
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export function handlerWith(c: { s3: S3Client; sfn: SFNClient }, env: NodeJS.ProcessEnv = process.env) {
+  const store = new S3ObjectStore(c.s3);
+  return async (event: unknown): Promise<TriggerOutcome> => {
+    const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
+    return onObjectCreated(bucket.name, object.key, {
+      pipeline: requireEnv('PIPELINE_NAME', env),
+      landingBucket: requireEnv('LANDING_BUCKET', env),
+      store,
+      starter: sfnStarter(c.sfn, requireEnv('STATE_MACHINE_ARN', env)),
+      log,
+    });
+  };
 }
+
+export const handler = handlerWith({ s3: new S3Client({}), sfn: new SFNClient({}) });

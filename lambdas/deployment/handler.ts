@@ -116,10 +116,8 @@ export function createHandler(deps: DeploymentDeps, env: NodeJS.ProcessEnv = pro
   };
 }
 
-export const handler = createHandler({
-  sageMaker: sageMakerReader(new SageMakerClient({})),
-  metrics: cloudWatchMetrics(new CloudWatchClient({})),
-  store: new S3ObjectStore(new S3Client({})),
-  running: sfnRunning(new SFNClient({})),
-  log: createLogger('deployment'),
-});
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (c: { sageMaker: SageMakerClient; cloudWatch: CloudWatchClient; s3: S3Client; sfn: SFNClient }, env: NodeJS.ProcessEnv = process.env) =>
+  createHandler({ sageMaker: sageMakerReader(c.sageMaker), metrics: cloudWatchMetrics(c.cloudWatch), store: new S3ObjectStore(c.s3), running: sfnRunning(c.sfn), log: createLogger('deployment') }, env);
+
+export const handler = handlerWith({ sageMaker: new SageMakerClient({}), cloudWatch: new CloudWatchClient({}), s3: new S3Client({}), sfn: new SFNClient({}) });

@@ -70,9 +70,8 @@ export function createHandler(deps: { sageMaker: LiveModelReader; store: ObjectS
   };
 }
 
-export const handler = createHandler({
-  sageMaker: sageMakerLiveModel(new SageMakerClient({})),
-  store: new S3ObjectStore(new S3Client({})),
-  publish: cloudWatchPublisher(new CloudWatchClient({})),
-  log: createLogger('drift-check'),
-});
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (c: { sageMaker: SageMakerClient; s3: S3Client; cloudWatch: CloudWatchClient }, env: NodeJS.ProcessEnv = process.env) =>
+  createHandler({ sageMaker: sageMakerLiveModel(c.sageMaker), store: new S3ObjectStore(c.s3), publish: cloudWatchPublisher(c.cloudWatch), log: createLogger('drift-check') }, env);
+
+export const handler = handlerWith({ sageMaker: new SageMakerClient({}), s3: new S3Client({}), cloudWatch: new CloudWatchClient({}) });

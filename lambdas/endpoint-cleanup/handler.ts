@@ -92,4 +92,7 @@ export function createHandler(deps: { janitor: SageMakerJanitor; respond: Respon
   };
 }
 
-export const handler = createHandler({ janitor: sageMakerJanitor(new SageMakerClient({})), respond: httpResponder, log: createLogger('endpoint-cleanup') });
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (c: { sageMaker: SageMakerClient }, respond: Responder = httpResponder) => createHandler({ janitor: sageMakerJanitor(c.sageMaker), respond, log: createLogger('endpoint-cleanup') });
+
+export const handler = handlerWith({ sageMaker: new SageMakerClient({}) });

@@ -31,4 +31,7 @@ export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: L
   };
 }
 
-export const handler = createHandler({ sfn: new SFNClient({}), publish: snsPublisher(new SNSClient({})), log: createLogger('model-approval') });
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (c: { sfn: SFNClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env) => createHandler({ sfn: c.sfn, publish: snsPublisher(c.sns), log: createLogger('model-approval') }, env);
+
+export const handler = handlerWith({ sfn: new SFNClient({}), sns: new SNSClient({}) });

@@ -39,4 +39,7 @@ export function createHandler(publish: Publisher, env: NodeJS.ProcessEnv = proce
   };
 }
 
-export const handler = createHandler(snsPublisher(new SNSClient({})));
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (c: { sns: SNSClient }, env: NodeJS.ProcessEnv = process.env) => createHandler(snsPublisher(c.sns), env);
+
+export const handler = handlerWith({ sns: new SNSClient({}) });

@@ -47,4 +47,7 @@ export function createHandler(store: ObjectStore, champions: ChampionSource, env
   };
 }
 
-export const handler = createHandler(new S3ObjectStore(new S3Client({})), sageMakerChampions(new SageMakerClient({})));
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (c: { s3: S3Client; sageMaker: SageMakerClient }, env: NodeJS.ProcessEnv = process.env) => createHandler(new S3ObjectStore(c.s3), sageMakerChampions(c.sageMaker), env);
+
+export const handler = handlerWith({ s3: new S3Client({}), sageMaker: new SageMakerClient({}) });

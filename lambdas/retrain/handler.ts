@@ -64,4 +64,8 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
   };
 }
 
-export const handler = createHandler({ sfn: new SFNClient({}), ssm: new SSMClient({}), publish: snsPublisher(new SNSClient({})), log: createLogger('retrain') });
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (c: { sfn: SFNClient; ssm: SSMClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env, now?: () => Date) =>
+  createHandler({ sfn: c.sfn, ssm: c.ssm, publish: snsPublisher(c.sns), log: createLogger('retrain'), ...(now ? { now } : {}) }, env);
+
+export const handler = handlerWith({ sfn: new SFNClient({}), ssm: new SSMClient({}), sns: new SNSClient({}) });

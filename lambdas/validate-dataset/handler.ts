@@ -41,4 +41,7 @@ export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = proce
   };
 }
 
-export const handler = createHandler(new S3ObjectStore(new S3Client({})));
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (c: { s3: S3Client }, env: NodeJS.ProcessEnv = process.env) => createHandler(new S3ObjectStore(c.s3), env);
+
+export const handler = handlerWith({ s3: new S3Client({}) });

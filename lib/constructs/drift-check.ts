@@ -113,7 +113,8 @@ export class DriftCheck extends Construct {
       { actions: ['sagemaker:DescribeEndpointConfig'], resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)], wildcardReason: `Endpoint configs are named per deployment; "${prefix}--*" matches only this pipeline's.` },
       { actions: ['sagemaker:DescribeModel'], resources: [arns.sageMaker('model', `${prefix}--*`)], wildcardReason: `Models are named per deployment; "${prefix}--*" matches only this pipeline's.` },
       { actions: ['sagemaker:DescribeModelPackage'], resources: [arns.sageMaker('model-package', `${prefix}/*`)], wildcardReason: 'Versions of this pipeline\'s model package group are numbered by SageMaker.' },
-      { actions: ['s3:ListBucket'], resources: [arns.bucket(props.captureBucket)], conditions: { StringLike: { 's3:prefix': [`${pipeline}/datacapture/*`] } } },
+      // Capture is listed with ListObjectVersions, which S3 authorizes as s3:ListBucketVersions.
+      { actions: ['s3:ListBucketVersions'], resources: [arns.bucket(props.captureBucket)], conditions: { StringLike: { 's3:prefix': [`${pipeline}/datacapture/*`] } } },
       { actions: ['s3:GetObject'], resources: [arns.objects(props.artifactsBucket, `${pipeline}/*`)], wildcardReason: 'Reads baselines and drift reports of runs and checks whose ids are made at run time, under the pipeline prefix.' },
       { actions: ['s3:PutObject'], resources: [arns.objects(props.artifactsBucket, `${pipeline}/monitoring/*`)], wildcardReason: 'Writes the capture manifest of checks whose ids are made at run time.' },
       { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.key.keyArn] },

@@ -85,7 +85,8 @@ export class ModelDeployment extends Construct {
       { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.sageMaker('endpoint', prefix)] },
       { actions: ['sagemaker:DescribeEndpointConfig'], resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)], wildcardReason: `Endpoint configs are named per deployment; "${prefix}--*" matches only this pipeline's.` },
       { actions: ['cloudwatch:GetMetricData'], resources: ['*'], wildcardReason: 'cloudwatch:GetMetricData has no resource-level permissions.' },
-      { actions: ['s3:ListBucket'], resources: [arns.bucket(props.captureBucket)], conditions: { StringLike: { 's3:prefix': [`${props.pipeline.name}/datacapture/*`] } } },
+      // The comparison lists capture with ListObjectVersions, which S3 authorizes as s3:ListBucketVersions.
+      { actions: ['s3:ListBucketVersions'], resources: [arns.bucket(props.captureBucket)], conditions: { StringLike: { 's3:prefix': [`${props.pipeline.name}/datacapture/*`] } } },
       { actions: ['s3:GetObject'], resources: [arns.objects(props.captureBucket, `${props.pipeline.name}/datacapture/*`)], wildcardReason: 'Data capture files are written by SageMaker at run time under the pipeline\'s capture prefix.' },
       { actions: ['kms:Decrypt'], resources: [props.key.keyArn] },
     );

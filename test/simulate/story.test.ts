@@ -43,6 +43,20 @@ describe('npm run simulate', () => {
     expect(story.steps.drift!.retrainStarted).toMatch(/^breast-cancer-retrain-\d+$/);
   });
 
+  it('delivers the drift alarm to the encrypted topic as CloudWatch (topic policy and key policy allow it)', () => {
+    expect(story.cloud.failedDeliveries).toEqual([]);
+    expect(subjects()).toContain('ALARM: "mlops-dev-breast-cancer-drift" in eu-west-1');
+  });
+
+  it('authorizes every request of the lifecycle against the synthesized IAM and resource policies, and AWS would deny none', () => {
+    const decisions = story.cloud.authorizer.decisions;
+    expect(decisions.length).toBeGreaterThan(300);
+    expect(story.cloud.authorizer.denied().map((d) => `${d.request.via}: ${d.request.action} on ${d.request.resource}: ${d.reason}`)).toEqual([]);
+    const principals = new Set(decisions.map((d) => d.request.principal));
+    for (const p of ['events.amazonaws.com', 'scheduler.amazonaws.com', 'cloudwatch.amazonaws.com']) expect(principals).toContain(p);
+    expect([...principals].filter((p) => p.startsWith('arn:aws:iam::')).length).toBeGreaterThanOrEqual(10);
+  });
+
   it('quarantines a bad drop with its reason and says so', () => {
     expect(story.steps.badDrop).toMatchObject({ quarantine: ['quarantine/breast-cancer/bad-header/data.csv', 'quarantine/breast-cancer/bad-header/reason.json'], lastEmail: '[mlops-dev] breast-cancer: dataset rejected' });
   });
@@ -53,7 +67,7 @@ describe('npm run simulate', () => {
 
   it('prints a readable timeline and ends by itself', () => {
     expect(story.timeline.filter((l) => l.startsWith('\n['))).toHaveLength(7);
-    expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 6 e-mails\.$/);
+    expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 7 e-mails\.$/);
     expect(story.cloud.executions.every((x) => x.status === 'SUCCEEDED')).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv, breastCancerParts } from '../../test/helpers/fixtures';
 import { templateSchemaProblems } from '../../offline/cfn-schemas';
 import { synthPlatform } from '../../offline/synth';
+import { SynthesizedAccount } from '../../offline/account';
 import { LocalCloud } from '../../offline/local-cloud';
 
 /** What happened, step by step, for the timeline and for the test's assertions. */
@@ -44,7 +45,8 @@ export async function playStory(options: { configFile?: string; print?: (line: s
     }
   }
   log(`Synthesized ${[...s.stages.values()].reduce((n, st) => n + 1 + st.pipelines.length, 0)} stacks; all ${resources} resources match the CloudFormation registry schemas (custom resources have none).`);
-  const cloud = new LocalCloud(s.template(stage.pipelines[0]!).toJSON(), pipelineSpec(p), log);
+  const account = new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: s.template(st).toJSON() })));
+  const cloud = new LocalCloud(account, stage.pipelines[0]!.stackName, pipelineSpec(p), log);
   const landing = cloud.env['dataset-trigger']!.LANDING_BUCKET!;
   const capture = { bucket: cloud.env.deployment!.CAPTURE_BUCKET!, prefix: cloud.env.deployment!.CAPTURE_PREFIX! };
   const endpoint = cloud.env.deployment!.ENDPOINT_NAME!;
@@ -99,7 +101,7 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   await cloud.sageMaker.invoke(endpoint, drifted, capture);
   const before = cloud.executions.length;
   log('  the hourly drift check runs');
-  cloud.startExecution(`arn:aws:states:eu-west-1:111122223333:stateMachine:${cloud.env['drift-check']!.RESOURCE_PREFIX}-drift-check`, 'scheduled-check-1', '{}');
+  await cloud.fireSchedule(`${cloud.env['drift-check']!.RESOURCE_PREFIX}-drift-check`);
   await cloud.drain();
   const retrain = cloud.executions.slice(before).find((x) => x.machine.endsWith('-training'));
   steps.drift = { metric: cloud.metrics.at(-1), retrainStarted: retrain?.name, retrainReason: retrain && JSON.parse(retrain.input).reason, retrainStatus: retrain?.status, packages: pkgs().length };

@@ -1,0 +1,317 @@
+import { createHash } from 'node:crypto';
+
+type Json = Record<string, any>;
+
+/** The placeholder account and region the offline cloud deploys into. */
+export const ACCOUNT = '111122223333';
+export const REGION = 'eu-west-1';
+
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': REGION,
+  'AWS::AccountId': ACCOUNT,
+  'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::NoValue': '',
+};
+
+/** AWS managed policies the platform's roles attach (CDK's own helper functions), as AWS publishes them. */
+const AWS_MANAGED: Record<string, Json> = {
+  'service-role/AWSLambdaBasicExecutionRole': {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }],
+  },
+};
+
+/**
+ * SageMaker's built-in and framework images live in AWS-owned accounts whose repository policies
+ * let any account pull (an assumption: AWS does not publish them); the pulling role still needs
+ * its own identity grant.
+ */
+const AWS_IMAGE_REPOSITORY_POLICY: Json = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: '*', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: '*' }],
+};
+
+export interface StackTemplate {
+  readonly stackName: string;
+  readonly template: Json;
+}
+
+/** An identity policy of a role, named where it comes from (for reports). */
+export interface NamedPolicy {
+  readonly name: string;
+  readonly document: Json;
+}
+
+export interface RoleModel {
+  readonly arn: string;
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly policies: NamedPolicy[];
+  readonly trust: Json;
+}
+
+const stableId = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * The synthesized stacks of one stage as one offline AWS account: CloudFormation values resolved
+ * the way CloudFormation returns them (Ref, Fn::GetAtt, Fn::ImportValue across stacks, …), the
+ * identity policies of every role, and the resource policies of buckets, topics, queues, keys,
+ * functions (from `AWS::Lambda::Permission`) and roles (trust policies). Physical names the
+ * templates leave to CloudFormation get stable generated ones.
+ */
+export class SynthesizedAccount {
+  readonly roles = new Map<string, RoleModel>();
+  private readonly resourcePolicies = new Map<string, Json>();
+  private readonly exports = new Map<string, unknown>();
+  private readonly keyOf = new Map<string, string>();
+
+  constructor(readonly stacks: StackTemplate[]) {
+    for (const s of stacks) {
+      for (const out of Object.values((s.template.Outputs ?? {}) as Record<string, Json>)) {
+        if (out.Export) this.exports.set(this.resolve(out.Export.Name, s.stackName), { stack: s.stackName, value: out.Value });
+      }
+    }
+    for (const s of stacks) this.index(s);
+  }
+
+  /** Every resource of a type, across stacks. */
+  resourcesOfType(type: string): { stack: string; logicalId: string; properties: Json }[] {
+    return this.stacks.flatMap((s) =>
+      Object.entries(s.template.Resources as Record<string, Json>)
+        .filter(([, r]) => r.Type === type)
+        .map(([logicalId, r]) => ({ stack: s.stackName, logicalId, properties: r.Properties ?? {} })),
+    );
+  }
+
+  template(stack: string): Json {
+    const s = this.stacks.find((x) => x.stackName === stack);
+    if (!s) throw new Error(`no stack ${stack}`);
+    return s.template;
+  }
+
+  /** A synthesized value with every intrinsic function resolved (deeply). */
+  resolve(value: unknown, stack: string): any {
+    if (Array.isArray(value)) return value.map((v) => this.resolve(v, stack));
+    if (value === null || typeof value !== 'object') return value;
+    const v = value as Json;
+    const keys = Object.keys(v);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) return this.intrinsic(keys[0]!, v[keys[0]!], stack);
+    return Object.fromEntries(keys.map((k) => [k, this.resolve(v[k], stack)]));
+  }
+
+  private intrinsic(fn: string, arg: any, stack: string): any {
+    switch (fn) {
+      case 'Ref':
+        return PSEUDO[arg] ?? this.ref(stack, arg);
+      case 'Fn::GetAtt': {
+        const [id, attr] = Array.isArray(arg) ? arg : String(arg).split('.');
+        return this.getAtt(stack, id, attr);
+      }
+      case 'Fn::Join':
+        return (this.resolve(arg[1], stack) as unknown[]).join(arg[0]);
+      case 'Fn::Sub': {
+        const [text, vars] = Array.isArray(arg) ? arg : [arg, {}];
+        return String(text).replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
+          if (vars[name] !== undefined) return this.resolve(vars[name], stack);
+          if (PSEUDO[name] !== undefined) return PSEUDO[name]!;
+          const [id, attr] = name.split('.');
+          return attr ? this.getAtt(stack, id!, attr) : this.ref(stack, id!);
+        });
+      }
+      case 'Fn::Select':
+        return (this.resolve(arg[1], stack) as unknown[])[Number(this.resolve(arg[0], stack))];
+      case 'Fn::Split':
+        return String(this.resolve(arg[1], stack)).split(arg[0]);
+      case 'Fn::ImportValue': {
+        const name = this.resolve(arg, stack);
+        const e = this.exports.get(name) as { stack: string; value: unknown } | undefined;
+        if (!e) throw new Error(`${stack} imports ${name}, which no stack of this account exports`);
+        return this.resolve(e.value, e.stack);
+      }
+      case 'Fn::FindInMap': {
+        const [map, k1, k2] = (arg as unknown[]).map((x) => this.resolve(x, stack));
+        return this.template(stack).Mappings[map][k1][k2];
+      }
+      default:
+        throw new Error(`${stack}: cannot resolve ${fn} offline`);
+    }
+  }
+
+  private resource(stack: string, id: string): Json {
+    const r = this.template(stack).Resources?.[id];
+    if (!r) throw new Error(`${stack} has no resource ${id}`);
+    return r;
+  }
+
+  /** The name CloudFormation would generate for a resource that names none. */
+  private generatedName(stack: string, id: string, max = 64): string {
+    return `${stack}-${id}`.slice(0, max - 13) + `-${stableId(`${stack}/${id}`).slice(0, 12).toUpperCase()}`;
+  }
+
+  /** What `Ref` returns, per resource type (CloudFormation's documented return values). */
+  ref(stack: string, id: string): string {
+    const r = this.resource(stack, id);
+    const p = r.Properties ?? {};
+    const name = (prop: string, max = 64) => (p[prop] !== undefined ? String(this.resolve(p[prop], stack)) : this.generatedName(stack, id, max));
+    switch (r.Type) {
+      case 'AWS::S3::Bucket':
+        return name('BucketName', 63).toLowerCase();
+      case 'AWS::IAM::Role':
+        return name('RoleName');
+      case 'AWS::Lambda::Function':
+        return name('FunctionName');
+      case 'AWS::SNS::Topic':
+        return `arn:aws:sns:${REGION}:${ACCOUNT}:${name('TopicName', 256)}`;
+      case 'AWS::SQS::Queue':
+        return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name('QueueName', 80)}`;
+      case 'AWS::KMS::Key': {
+        const h = stableId(`${stack}/${id}`);
+        return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+      }
+      case 'AWS::StepFunctions::StateMachine':
+        return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name('StateMachineName', 80)}`;
+      case 'AWS::CloudWatch::Alarm':
+        return name('AlarmName', 255);
+      case 'AWS::Events::Rule':
+        return name('Name');
+      case 'AWS::Scheduler::Schedule':
+        return name('Name');
+      case 'AWS::Logs::LogGroup':
+        return name('LogGroupName', 512);
+      case 'AWS::SSM::Parameter':
+        return name('Name', 1011);
+      case 'AWS::SageMaker::ModelPackageGroup':
+        return `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package-group/${name('ModelPackageGroupName', 63)}`;
+      case 'AWS::Lambda::LayerVersion':
+        return `arn:aws:lambda:${REGION}:${ACCOUNT}:layer:${this.generatedName(stack, id)}:1`;
+      default:
+        return id;
+    }
+  }
+
+  /** What `Fn::GetAtt` returns for the attributes the platform's templates use. */
+  getAtt(stack: string, id: string, attr: string): string {
+    const r = this.resource(stack, id);
+    const ref = this.ref(stack, id);
+    const arns: Record<string, () => string> = {
+      'AWS::S3::Bucket': () => `arn:aws:s3:::${ref}`,
+      'AWS::IAM::Role': () => `arn:aws:iam::${ACCOUNT}:role/${r.Properties?.Path ? String(r.Properties.Path).replace(/^\/|\/$/g, '') + '/' : ''}${ref}`,
+      'AWS::Lambda::Function': () => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ref}`,
+      'AWS::SQS::Queue': () => `arn:aws:sqs:${REGION}:${ACCOUNT}:${ref.split('/').pop()}`,
+      'AWS::KMS::Key': () => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${ref}`,
+      'AWS::StepFunctions::StateMachine': () => ref,
+      'AWS::CloudWatch::Alarm': () => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${ref}`,
+      'AWS::Events::Rule': () => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${ref}`,
+      'AWS::Scheduler::Schedule': () => `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${r.Properties?.GroupName ?? 'default'}/${ref}`,
+      'AWS::Logs::LogGroup': () => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${ref}:*`,
+      'AWS::SNS::Topic': () => ref,
+      'AWS::SageMaker::ModelPackageGroup': () => ref,
+    };
+    if (attr === 'Arn' || attr === 'TopicArn' || attr === 'ModelPackageGroupArn') {
+      const f = arns[r.Type];
+      if (f) return f();
+    }
+    if (attr === 'KeyId') return ref;
+    if (attr === 'QueueName' || attr === 'TopicName') return ref.split(/[/:]/).pop()!;
+    if (attr === 'QueueUrl') return ref;
+    if (attr === 'Name' && r.Type === 'AWS::StepFunctions::StateMachine') return ref.split(':').pop()!;
+    return `${id}.${attr}`;
+  }
+
+  private index(s: StackTemplate): void {
+    const resources = s.template.Resources as Record<string, Json>;
+    const doc = (d: unknown) => this.resolve(d, s.stackName) as Json;
+    for (const [id, r] of Object.entries(resources)) {
+      const p = r.Properties ?? {};
+      if (r.Type === 'AWS::IAM::Role') {
+        const arn = this.getAtt(s.stackName, id, 'Arn');
+        const policies: NamedPolicy[] = (p.Policies ?? []).map((x: Json) => ({ name: `${id}/${x.PolicyName}`, document: doc(x.PolicyDocument) }));
+        for (const m of this.resolve(p.ManagedPolicyArns ?? [], s.stackName) as string[]) {
+          const managed = AWS_MANAGED[m.replace(/^arn:aws:iam::aws:policy\//, '')];
+          if (!managed) throw new Error(`${s.stackName}/${id} attaches ${m}, which the offline account does not know`);
+          policies.push({ name: `${id}/${m.split('/').pop()}`, document: managed });
+        }
+        this.roles.set(arn, { arn, stack: s.stackName, logicalId: id, policies, trust: doc(p.AssumeRolePolicyDocument) });
+        this.resourcePolicies.set(arn, doc(p.AssumeRolePolicyDocument));
+      }
+    }
+    for (const [id, r] of Object.entries(resources)) {
+      const p = r.Properties ?? {};
+      if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+        for (const roleName of this.resolve(p.Roles ?? [], s.stackName) as string[]) {
+          const role = [...this.roles.values()].find((x) => x.arn.endsWith(`/${roleName}`));
+          if (!role) throw new Error(`${s.stackName}/${id} attaches to role ${roleName}, which is not in this account`);
+          role.policies.push({ name: `${id}`, document: doc(p.PolicyDocument) });
+        }
+      } else if (r.Type === 'AWS::S3::BucketPolicy') {
+        this.addResourcePolicy(`arn:aws:s3:::${this.resolve(p.Bucket, s.stackName)}`, doc(p.PolicyDocument));
+      } else if (r.Type === 'AWS::SNS::TopicPolicy') {
+        for (const t of this.resolve(p.Topics, s.stackName) as string[]) this.addResourcePolicy(t, doc(p.PolicyDocument));
+      } else if (r.Type === 'AWS::SQS::QueuePolicy') {
+        for (const url of this.resolve(p.Queues, s.stackName) as string[]) this.addResourcePolicy(`arn:aws:sqs:${REGION}:${ACCOUNT}:${url.split('/').pop()}`, doc(p.PolicyDocument));
+      } else if (r.Type === 'AWS::KMS::Key') {
+        this.addResourcePolicy(this.getAtt(s.stackName, id, 'Arn'), doc(p.KeyPolicy));
+      } else if (r.Type === 'AWS::Lambda::Permission') {
+        this.addResourcePolicy(this.functionArn(this.resolve(p.FunctionName, s.stackName)), permissionStatement(this.resolve(p, s.stackName)));
+      } else if (r.Type === 'AWS::S3::Bucket') {
+        const kms = p.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+        if (kms?.SSEAlgorithm === 'aws:kms') this.keyOf.set(this.getAtt(s.stackName, id, 'Arn'), this.keyArn(this.resolve(kms.KMSMasterKeyID, s.stackName)));
+      } else if ((r.Type === 'AWS::SNS::Topic' || r.Type === 'AWS::SQS::Queue') && p.KmsMasterKeyId) {
+        this.keyOf.set(this.getAtt(s.stackName, id, 'Arn'), this.keyArn(this.resolve(p.KmsMasterKeyId, s.stackName)));
+      }
+    }
+  }
+
+  private addResourcePolicy(arn: string, document: Json): void {
+    const existing = this.resourcePolicies.get(arn);
+    this.resourcePolicies.set(arn, existing ? { ...existing, Statement: [...asArray(existing.Statement), ...asArray(document.Statement)] } : document);
+  }
+
+  private functionArn(nameOrArn: string): string {
+    return nameOrArn.startsWith('arn:') ? nameOrArn.split(':').slice(0, 7).join(':') : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOrArn}`;
+  }
+
+  private keyArn(idOrArn: string): string {
+    return idOrArn.startsWith('arn:') ? idOrArn : `arn:aws:kms:${REGION}:${ACCOUNT}:key/${idOrArn}`;
+  }
+
+  /** The resource-based policy AWS evaluates for a request on `resourceArn` (bucket for its objects, function without qualifier). */
+  resourcePolicyFor(resourceArn: string): Json | undefined {
+    const s3 = /^arn:aws:s3:::([^/]+)/.exec(resourceArn);
+    if (s3) return this.resourcePolicies.get(`arn:aws:s3:::${s3[1]}`);
+    if (resourceArn.startsWith('arn:aws:lambda:')) return this.resourcePolicies.get(this.functionArn(resourceArn));
+    if (/^arn:aws:ecr:[^:]+:(\d{12}):repository\//.exec(resourceArn)?.[1] !== undefined && !resourceArn.includes(`:${ACCOUNT}:`)) return AWS_IMAGE_REPOSITORY_POLICY;
+    return this.resourcePolicies.get(resourceArn);
+  }
+
+  /** The customer-managed key that encrypts a bucket (by bucket name), topic or queue (by ARN), if any. */
+  encryptionKey(bucketNameOrArn: string): string | undefined {
+    return this.keyOf.get(bucketNameOrArn.startsWith('arn:') ? bucketNameOrArn : `arn:aws:s3:::${bucketNameOrArn}`);
+  }
+
+  /** The execution role of a function (by name) or state machine (by ARN), or a schedule's target role (by name). */
+  roleOf(kind: 'function' | 'stateMachine' | 'schedule', nameOrArn: string): string {
+    const type = { function: 'AWS::Lambda::Function', stateMachine: 'AWS::StepFunctions::StateMachine', schedule: 'AWS::Scheduler::Schedule' }[kind];
+    for (const r of this.resourcesOfType(type)) {
+      const ref = this.ref(r.stack, r.logicalId);
+      if (ref !== nameOrArn) continue;
+      return this.resolve(kind === 'schedule' ? r.properties.Target.RoleArn : r.properties.RoleArn ?? r.properties.Role, r.stack);
+    }
+    throw new Error(`no ${kind} ${nameOrArn} in this account`);
+  }
+}
+
+const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+
+/** An `AWS::Lambda::Permission` as the statement Lambda adds to the function's resource policy. */
+function permissionStatement(p: Json): Json {
+  const condition: Json = {};
+  if (p.SourceArn) condition.ArnLike = { 'aws:SourceArn': p.SourceArn };
+  if (p.SourceAccount) condition.StringEquals = { 'aws:SourceAccount': p.SourceAccount };
+  const principal = /^\d{12}$/.test(p.Principal) || p.Principal.startsWith('arn:') ? { AWS: p.Principal } : p.Principal === '*' ? '*' : { Service: p.Principal };
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: principal, Action: p.Action, Resource: '*', ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}) }],
+  };
+}

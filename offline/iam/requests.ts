@@ -1,0 +1,186 @@
+import { ACCOUNT, REGION, type SynthesizedAccount } from '../account';
+
+type Json = Record<string, any>;
+
+/** What IAM evaluates for one API call, before the caller is known. */
+export interface Need {
+  readonly action: string;
+  readonly resource: string;
+  readonly context?: Record<string, string | string[]>;
+}
+
+const sm = (type: string, name: string) => `arn:aws:sagemaker:${REGION}:${ACCOUNT}:${type}/${name}`;
+const obj = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
+const S3_VIA = `s3.${REGION}.amazonaws.com`;
+
+/** The IAM service prefix of an SDK service id (`applicationautoscaling` → `application-autoscaling`). */
+const PREFIX: Record<string, string> = { applicationautoscaling: 'application-autoscaling', sfn: 'states', cloudwatch: 'cloudwatch', sagemaker: 'sagemaker', ssm: 'ssm', s3: 's3', sns: 'sns' };
+
+/**
+ * KMS use that S3 makes on the caller's behalf for an SSE-KMS bucket (bucket keys on: the
+ * encryption context is the bucket ARN). A read needs kms:Decrypt, a write kms:GenerateDataKey.
+ */
+export function s3Kms(account: SynthesizedAccount, bucket: string, use: 'read' | 'write'): Need[] {
+  const key = account.encryptionKey(bucket);
+  if (!key) return [];
+  return [{ action: use === 'read' ? 'kms:Decrypt' : 'kms:GenerateDataKey', resource: key, context: { 'kms:ViaService': S3_VIA, 'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${bucket}`, 'kms:CallerAccount': ACCOUNT } }];
+}
+
+/** What a caller needs for an object read (`GetObject`, or `GetObjectVersion` when a version is named). */
+export const s3Read = (account: SynthesizedAccount, bucket: string, key: string, versionId?: string, decrypt = true): Need[] => [
+  { action: versionId && versionId !== 'null' ? 's3:GetObjectVersion' : 's3:GetObject', resource: obj(bucket, key) },
+  ...(decrypt ? s3Kms(account, bucket, 'read') : []),
+];
+
+export const s3Write = (account: SynthesizedAccount, bucket: string, key: string): Need[] => [{ action: 's3:PutObject', resource: obj(bucket, key) }, ...s3Kms(account, bucket, 'write')];
+
+/** Publishing to a topic: sns:Publish, and the topic key's data key when the topic is encrypted (SNS developer guide, key management). */
+export function snsPublish(account: SynthesizedAccount, topicArn: string): Need[] {
+  const key = account.encryptionKey(topicArn);
+  return [{ action: 'sns:Publish', resource: topicArn }, ...(key ? [{ action: 'kms:GenerateDataKey', resource: key }, { action: 'kms:Decrypt', resource: key }] : [])];
+}
+
+/** Tags on a SageMaker Create* call are authorized as sagemaker:AddTags with `sagemaker:TaggingAction` (the Create API's name). */
+const tagsOnCreate = (p: Json, operation: string, arn: string): Need[] =>
+  Array.isArray(p.Tags) && p.Tags.length > 0 ? [{ action: 'sagemaker:AddTags', resource: arn, context: { 'sagemaker:TaggingAction': operation } }] : [];
+
+const passRole = (roleArn: string | undefined): Need[] => (roleArn ? [{ action: 'iam:PassRole', resource: roleArn, context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }] : []);
+
+/** The model package a CreateModelPackage call will create (versioned packages are `<group>/<version>`). */
+export type NextPackageArn = (group: string) => string;
+
+/**
+ * What IAM evaluates for one AWS API call, by service and operation (PascalCase), from its
+ * request. Actions and ARN formats follow the service authorization reference (iam-data); the
+ * S3 name differences (`HeadObject` → s3:GetObject, `ListObjectVersions` → s3:ListBucketVersions)
+ * follow the S3 API reference. An operation missing here is an error, never a silent allow.
+ */
+export function needsOf(account: SynthesizedAccount, service: string, operation: string, p: Json, nextPackage?: NextPackageArn): Need[] {
+  const prefix = PREFIX[service] ?? service;
+  const op = operation.charAt(0).toUpperCase() + operation.slice(1);
+  const one = (resource: string, context?: Need['context']): Need[] => [{ action: `${prefix}:${op}`, resource, ...(context ? { context } : {}) }];
+  switch (`${prefix}:${op}`) {
+    case 's3:HeadObject':
+      return s3Read(account, p.Bucket, p.Key, p.VersionId, false);
+    case 's3:GetObject':
+      return s3Read(account, p.Bucket, p.Key, p.VersionId);
+    case 's3:PutObject':
+      return s3Write(account, p.Bucket, p.Key);
+    case 's3:ListObjectVersions':
+      return [{ action: 's3:ListBucketVersions', resource: `arn:aws:s3:::${p.Bucket}`, context: { 's3:prefix': p.Prefix ?? '' } }];
+    case 's3:ListObjectsV2':
+      return [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${p.Bucket}`, context: { 's3:prefix': p.Prefix ?? '' } }];
+    case 's3:CopyObject': {
+      const m = /^([^/]+)\/([^?]+)(?:\?versionId=(.+))?$/.exec(String(p.CopySource));
+      if (!m) throw new Error(`CopySource ${p.CopySource} is not bucket/key[?versionId=]`);
+      return [...s3Read(account, m[1]!, decodeURIComponent(m[2]!), m[3] && decodeURIComponent(m[3])), ...s3Write(account, p.Bucket, p.Key)];
+    }
+    case 'sns:Publish':
+      return snsPublish(account, p.TopicArn);
+    case 'states:StartExecution':
+    case 'states:ListExecutions':
+      return one(p.stateMachineArn);
+    case 'ssm:GetParameter':
+    case 'ssm:PutParameter':
+      return one(`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${String(p.Name).replace(/^\//, '')}`);
+    case 'cloudwatch:PutMetricData':
+      return one('*', { 'cloudwatch:namespace': p.Namespace });
+    case 'cloudwatch:GetMetricData':
+      return one('*');
+    case 'sagemaker:DescribeEndpoint':
+    case 'sagemaker:DeleteEndpoint':
+      return one(sm('endpoint', p.EndpointName));
+    case 'sagemaker:DescribeEndpointConfig':
+    case 'sagemaker:DeleteEndpointConfig':
+      return one(sm('endpoint-config', p.EndpointConfigName));
+    case 'sagemaker:DescribeModel':
+    case 'sagemaker:DeleteModel':
+      return one(sm('model', p.ModelName));
+    case 'sagemaker:DescribeModelPackage':
+    case 'sagemaker:UpdateModelPackage':
+      return one(p.ModelPackageName ?? p.ModelPackageArn);
+    case 'sagemaker:ListModelPackages':
+      return one('*');
+    case 'sagemaker:AddTags':
+      return one(p.ResourceArn);
+    case 'sagemaker:CreateModelPackage': {
+      if (!nextPackage) throw new Error('CreateModelPackage needs the ARN it will create');
+      const arn = nextPackage(p.ModelPackageGroupName);
+      return [...one(arn), ...tagsOnCreate(p, op, arn)];
+    }
+    case 'sagemaker:CreateModel': {
+      const arn = sm('model', p.ModelName);
+      return [...one(arn), ...tagsOnCreate(p, op, arn), ...passRole(p.ExecutionRoleArn)];
+    }
+    case 'sagemaker:CreateEndpointConfig': {
+      const arn = sm('endpoint-config', p.EndpointConfigName);
+      return [...one(arn), ...tagsOnCreate(p, op, arn)];
+    }
+    case 'sagemaker:CreateEndpoint':
+    case 'sagemaker:UpdateEndpoint': {
+      const arn = sm('endpoint', p.EndpointName);
+      return [...one(arn), ...one(sm('endpoint-config', p.EndpointConfigName)), ...(op === 'CreateEndpoint' ? tagsOnCreate(p, op, arn) : [])];
+    }
+    case 'application-autoscaling:RegisterScalableTarget':
+    case 'application-autoscaling:PutScalingPolicy':
+    case 'application-autoscaling:DeregisterScalableTarget':
+      // Targets are addressed by (namespace, ResourceId, dimension); the caller's grant is on `*` with those condition keys.
+      return one('*', { 'application-autoscaling:service-namespace': p.ServiceNamespace, 'application-autoscaling:scalable-dimension': p.ScalableDimension });
+    default:
+      throw new Error(`offline authorization does not know what ${service}:${operation} needs: add it to offline/iam/requests.ts`);
+  }
+}
+
+/** Optimized `.sync` SageMaker jobs: the calls Step Functions itself makes (Step Functions guide, "IAM policies for SageMaker AI"). */
+export function syncJobNeeds(kind: 'TrainingJob' | 'ProcessingJob', p: Json): Need[] {
+  const name = kind === 'TrainingJob' ? p.TrainingJobName : p.ProcessingJobName;
+  const arn = sm(kind === 'TrainingJob' ? 'training-job' : 'processing-job', name);
+  const rule = `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForSageMaker${kind}sRule`;
+  return [
+    { action: `sagemaker:Create${kind}`, resource: arn },
+    ...tagsOnCreate(p, `Create${kind}`, arn),
+    ...passRole(p.RoleArn),
+    { action: 'events:PutTargets', resource: rule },
+    { action: 'events:PutRule', resource: rule },
+    { action: 'events:DescribeRule', resource: rule },
+    { action: `sagemaker:Describe${kind}`, resource: arn },
+  ];
+}
+
+/** What SageMaker does with a role passed to it (a job's or a model's execution role). */
+export type RoleUse =
+  | { readonly kind: 'list'; readonly bucket: string; readonly prefix: string }
+  | { readonly kind: 'read'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'write'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'image'; readonly uri: string }
+  | { readonly kind: 'logs'; readonly group: string; readonly stream: string }
+  | { readonly kind: 'volume-key'; readonly keyArn: string };
+
+/**
+ * The requests SageMaker makes as the execution role ("How to use SageMaker AI execution roles":
+ * S3 inputs and outputs with their SSE-KMS keys, kms:CreateGrant for a volume key, the image pull
+ * from ECR, CloudWatch Logs). Built-in images live in AWS's own accounts,
+ * whose repository policies let any account pull (see SynthesizedAccount.resourcePolicyFor).
+ */
+export function roleUseNeeds(account: SynthesizedAccount, use: RoleUse): Need[] {
+  switch (use.kind) {
+    case 'list':
+      return [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${use.bucket}`, context: { 's3:prefix': use.prefix } }];
+    case 'read':
+      return s3Read(account, use.bucket, use.key);
+    case 'write':
+      return s3Write(account, use.bucket, use.key);
+    case 'image': {
+      const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(use.uri);
+      if (!m) throw new Error(`not an ECR image URI: ${use.uri}`);
+      const repo = `arn:aws:ecr:${m[2]}:${m[1]}:repository/${m[3]}`;
+      return [{ action: 'ecr:GetAuthorizationToken', resource: '*' }, { action: 'ecr:BatchGetImage', resource: repo }, { action: 'ecr:GetDownloadUrlForLayer', resource: repo }];
+    }
+    case 'logs': {
+      const stream = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${use.group}:log-stream:${use.stream}`;
+      return [{ action: 'logs:CreateLogStream', resource: stream }, { action: 'logs:PutLogEvents', resource: stream }];
+    }
+    case 'volume-key':
+      return [{ action: 'kms:CreateGrant', resource: use.keyArn, context: { 'kms:GrantIsForAWSResource': 'true', 'kms:ViaService': `sagemaker.${REGION}.amazonaws.com` } }];
+  }
+}

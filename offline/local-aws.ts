@@ -1,0 +1,57 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { REGION, type SynthesizedAccount } from './account';
+import type { Authorizer } from './iam/authorizer';
+import { needsOf, type NextPackageArn } from './iam/requests';
+
+type Json = Record<string, any>;
+
+/** A local implementation of one service's operations (PascalCase operation, SDK input → SDK output). */
+export type LocalService = (operation: string, input: Json) => Promise<Json>;
+
+export interface LocalAws {
+  readonly account: SynthesizedAccount;
+  readonly authorizer: Authorizer;
+  readonly services: Record<'s3' | 'sagemaker' | 'sfn' | 'sns' | 'ssm' | 'cloudwatch', LocalService>;
+  readonly nextPackage: NextPackageArn;
+}
+
+/** The error name each service gives an unauthorized call. */
+const DENIED: Record<string, string> = { s3: 'AccessDenied', sns: 'AuthorizationError' };
+
+/**
+ * Real AWS SDK v3 clients whose transport is the offline cloud: each command is first authorized
+ * for `principal` (the function's synthesized role) as IAM would, then answered by the local
+ * service. The Lambdas' own adapters run unchanged on top of them.
+ */
+export function localClients(aws: LocalAws, principal: string, via: string) {
+  const make = <T extends { middlewareStack: { add: (...a: any[]) => void } }>(Client: new (config: Json) => T, service: keyof LocalAws['services']): T => {
+    const client = new Client({ region: REGION, credentials: { accessKeyId: 'offline', secretAccessKey: 'offline' } });
+    client.middlewareStack.add(
+      (_next: unknown, context: { commandName: string }) => async (args: { input: Json }) => {
+        const operation = context.commandName.replace(/Command$/, '');
+        for (const need of needsOf(aws.account, service, operation, args.input, aws.nextPackage)) {
+          await aws.authorizer.authorize({ principal, via: `${via} ${service}:${operation}`, ...need }, DENIED[service]);
+        }
+        return { output: { $metadata: { httpStatusCode: 200 }, ...(await aws.services[service](operation, args.input)) }, response: {} };
+      },
+      { step: 'initialize', name: 'offlineCloud', priority: 'high' },
+    );
+    return client;
+  };
+  return {
+    s3: make(S3Client, 's3'),
+    sageMaker: make(SageMakerClient, 'sagemaker'),
+    sfn: make(SFNClient, 'sfn'),
+    sns: make(SNSClient, 'sns'),
+    ssm: make(SSMClient, 'ssm'),
+    cloudWatch: make(CloudWatchClient, 'cloudwatch'),
+  };
+}
+
+/** An SDK-shaped error (`name`, and the HTTP status the SDK's callers test). */
+export const sdkError = (name: string, message: string, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
