@@ -1,4 +1,5 @@
 import type { ComparisonSummary } from './deployment-schema';
+import { clip, listLines } from './fit';
 import type { Notification } from './schema';
 
 type DeploymentNotification = Extract<Notification, { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' | 'retraining-skipped' }>;
@@ -25,7 +26,7 @@ export function comparisonLines(c: ComparisonSummary): string[] {
 /** Subject and body lines of the approval and deployment messages. */
 export function formatDeployment(n: DeploymentNotification, tag: string, region: string, registry: string): { subject: string; lines: string[] } {
   if (n.kind === 'retraining-skipped') {
-    return { subject: `${tag}: ${n.trigger === 'drift' ? 'drift detected' : 'scheduled retraining'}, but no run started`, lines: [`Retraining was asked for (${n.trigger}) and did not start: ${n.reason}.`] };
+    return { subject: `${tag}: ${n.trigger === 'drift' ? 'drift detected' : 'scheduled retraining'}, but no run started`, lines: [`Retraining was asked for (${n.trigger}) and did not start: ${clip(n.reason)}.`] };
   }
   const version = n.modelPackageArn?.split('/').pop();
   const model = version ? `model v${version}` : 'model';
@@ -35,7 +36,7 @@ export function formatDeployment(n: DeploymentNotification, tag: string, region:
         subject: `${tag}: ${model} rejected`,
         lines: [
           `Model package ${n.modelPackageArn} was rejected${n.by ? ` by ${n.by}` : ''}. Nothing is deployed.`,
-          ...(n.reason ? ['', `Reason: ${n.reason}`] : ['', 'No reason was given (ApprovalDescription is empty).']),
+          ...(n.reason ? ['', `Reason: ${clip(n.reason)}`] : ['', 'No reason was given (ApprovalDescription is empty).']),
           '',
           `Model registry: ${registry}`,
         ],
@@ -43,14 +44,14 @@ export function formatDeployment(n: DeploymentNotification, tag: string, region:
     case 'deployment-waiting':
       return {
         subject: `${tag}: deployment of ${model} waits for another deployment`,
-        lines: [`Another deployment of this endpoint is running: ${n.blockedBy}`, 'This one starts when it ends (one deployment per endpoint at a time).'],
+        lines: [`Another deployment of this endpoint is running: ${clip(n.blockedBy)}`, 'This one starts when it ends (one deployment per endpoint at a time).'],
       };
     case 'deployed':
       return {
         subject: `${tag}: ${model} is live on ${n.endpointName} (${n.how})`,
         lines: [
           n.how === 'created' ? 'The endpoint was created with the approved model.' : n.how === 'promoted' ? 'The shadow test passed: the new model now serves all traffic (blue/green, guarded by the auto-rollback alarms).' : 'The model was replaced with blue/green (serverless endpoints have no shadow variants).',
-          ...(n.comparison && 'decision' in n.comparison ? ['', ...comparisonLines(n.comparison), ...n.comparison.reasons.map((r) => `Note: ${r}`)] : []),
+          ...(n.comparison && 'decision' in n.comparison ? ['', ...comparisonLines(n.comparison), ...listLines(n.comparison.reasons, 'Note: ')] : []),
           '',
           `Endpoint: ${endpointLink(region, n.endpointName)}`,
           `Model package: ${n.modelPackageArn}`,
@@ -62,7 +63,7 @@ export function formatDeployment(n: DeploymentNotification, tag: string, region:
         lines: [
           'The new model was not promoted; production is unchanged. The package is now Rejected, with the reasons in its ApprovalDescription.',
           '',
-          ...n.reasons.map((r) => `- ${r}`),
+          ...listLines(n.reasons),
           ...(n.comparison && 'decision' in n.comparison ? ['', ...comparisonLines(n.comparison)] : []),
           '',
           `Endpoint: ${endpointLink(region, n.endpointName)}`,

@@ -1,4 +1,5 @@
 import { formatDeployment } from './deployment-messages';
+import { clip, fitBytes, listLines, MAX_MESSAGE_BYTES, subjectLine } from './fit';
 import type { Notification } from './schema';
 
 export interface NotifyContext {
@@ -9,9 +10,12 @@ export interface NotifyContext {
   readonly modelPackageGroup: string;
 }
 
+export { subjectLine };
+
 export interface FormattedMessage {
-  /** ≤ 100 printable ASCII characters (SNS e-mail subject rules). */
+  /** Fewer than 100 printable ASCII characters, one line (SNS Publish subject rules). */
   readonly subject: string;
+  /** Within SNS's 256 KiB together with the attributes: long lists and texts are cut, saying where the rest is. */
   readonly body: string;
   readonly attributes: Readonly<Record<string, string>>;
 }
@@ -22,13 +26,6 @@ export const registryLink = (region: string, group: string) => `${console_(regio
 export function s3Link(region: string, uri: string): string {
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
   return m ? `https://s3.console.aws.amazon.com/s3/buckets/${m[1]}?region=${region}&prefix=${encodeURIComponent(m[2]!)}` : uri;
-}
-
-/** SNS subjects: ASCII, no control characters, at most 100 characters. */
-export function subjectLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  const ascii = text.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').replace(/\s+/g, ' ').trim();
-  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }
 
 /** Reads a Step Functions failure cause: the SageMaker job description JSON, or plain text. */
@@ -73,7 +70,7 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
         '',
         `Model package: ${n.modelPackageArn}`,
         `${n.metric}: ${n.value}`,
-        ...n.reasons.map((r) => `Note: ${r}`),
+        ...listLines(n.reasons, 'Note: '),
         '',
         `Review and approve: ${registryLink(ctx.region, ctx.modelPackageGroup)}`,
         ...(pending ? [`Or with the CLI: aws sagemaker update-model-package --model-package-arn ${n.modelPackageArn} --model-approval-status Approved`] : []),
@@ -82,18 +79,24 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
     }
     case 'gate-failed':
       subject = `${tag}: model did not pass the quality gate (${n.metric} ${round(n.value)})`;
-      lines.push('The new model was not registered.', '', `${n.metric}: ${n.value} (threshold ${n.threshold})`, ...n.reasons.map((r) => `- ${r}`));
+      lines.push('The new model was not registered.', '', `${n.metric}: ${n.value} (threshold ${n.threshold})`, ...listLines(n.reasons));
       break;
     case 'data-rejected':
       subject = `${tag}: dataset rejected`;
-      lines.push('The dataset was not used. The original files are untouched; copies and reason.json are in quarantine.', '', ...n.reasons.map((r) => `- ${r}`), '', `Quarantine: ${s3Link(ctx.region, n.quarantineUri)}`);
+      lines.push(
+        'The dataset was not used. The original files are untouched; copies and reason.json are in quarantine.',
+        '',
+        ...listLines(n.reasons, '- ', reasonJson(n.quarantineUri)),
+        '',
+        `Quarantine: ${s3Link(ctx.region, n.quarantineUri)}`,
+      );
       break;
     case 'failed':
     case 'deployment-failed': {
       const { summary, hint } = explainFailure(n.error, n.cause);
       const version = n.kind === 'deployment-failed' ? n.modelPackageArn?.split('/').pop() : undefined;
       subject = n.kind === 'failed' ? `${tag}: ${n.workflow} failed (${n.error})` : `${tag}: deployment of model${version ? ` v${version}` : ''} failed (${n.error})`;
-      lines.push(`Error: ${n.error}`, `Cause: ${summary}`, ...(hint ? ['', hint] : []));
+      lines.push(`Error: ${clip(n.error, 200)}`, `Cause: ${clip(summary)}`, ...(hint ? ['', hint] : []));
       if (n.kind === 'deployment-failed') lines.push('', 'Production is unchanged unless the cause says otherwise: see "Rolling back by hand" in the README.', ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []));
       break;
     }
@@ -106,7 +109,13 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
   lines.push('');
   if (n.datasetUri) lines.push(`Dataset: ${n.datasetUri}`);
   lines.push(`Pipeline: ${ctx.pipeline}   Stage: ${ctx.stage}`, ...(n.executionArn ? [`Execution: ${executionLink(ctx.region, n.executionArn)}`] : []));
-  return { subject: subjectLine(subject), body: lines.join('\n'), attributes: { pipeline: ctx.pipeline, stage: ctx.stage, kind: n.kind } };
+  const attributes = { pipeline: ctx.pipeline, stage: ctx.stage, kind: n.kind };
+  const budget = MAX_MESSAGE_BYTES - Object.entries(attributes).reduce((b, [k, v]) => b + Buffer.byteLength(`${k}String${v}`, 'utf8'), 0);
+  const cut = `\n… (message cut to fit SNS's size limit${n.executionArn ? `; the execution has every detail: ${executionLink(ctx.region, n.executionArn)}` : ''})`;
+  return { subject: subjectLine(subject), body: fitBytes(lines.join('\n'), budget, cut), attributes };
 }
+
+/** Where validate-dataset writes every reason of a rejected dataset. */
+const reasonJson = (quarantineUri: string) => `${quarantineUri.endsWith('/') ? quarantineUri : `${quarantineUri}/`}reason.json`;
 
 const round = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(3));

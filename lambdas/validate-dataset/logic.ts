@@ -9,6 +9,14 @@ import type { DatasetRules, ValidateTask } from './schema';
 const MAX_COPY_BYTES = 5 * 1024 ** 3;
 /** CustomerMetadataProperties values hold at most 256 characters. */
 const MAX_METADATA_VALUE = 256;
+/**
+ * Reasons returned to the workflow, the last one saying how many more are in reason.json. With
+ * `dataset.maxObjects` = 1000 and keys up to 1024 bytes, every reason would exceed Step Functions'
+ * 256 KiB state limit (States.DataLimitExceeded); the notification shows up to 20 items too.
+ */
+export const MAX_RETURNED_REASONS = 20;
+/** Characters of one returned reason (an S3 key is at most 1024 bytes). */
+export const MAX_REASON_CHARS = 1500;
 
 export interface ValidateDeps {
   readonly store: ObjectStore;
@@ -39,6 +47,7 @@ export interface AcceptedDataset {
 
 export interface RejectedDataset {
   readonly accepted: false;
+  /** At most {@link MAX_RETURNED_REASONS}; reason.json in the quarantine holds every one. */
   readonly reasons: readonly string[];
   readonly datasetUri: string;
   readonly quarantineUri: string;
@@ -56,8 +65,9 @@ export async function validateDataset(task: ValidateTask, deps: ValidateDeps): P
 
   if (reasons.problems.length > 0) {
     const quarantineUri = await quarantine(task, files, reasons.problems, deps);
-    deps.log.warn('dataset rejected', { datasetUri, reasons: reasons.problems, quarantineUri });
-    return { accepted: false, reasons: reasons.problems, datasetUri, quarantineUri };
+    const returned = returnedReasons(reasons.problems, `${quarantineUri}reason.json`);
+    deps.log.warn('dataset rejected', { datasetUri, reasonCount: reasons.problems.length, reasons: returned, quarantineUri });
+    return { accepted: false, reasons: returned, datasetUri, quarantineUri };
   }
 
   const run = runId(task.executionArn, task.startTime);
@@ -175,6 +185,14 @@ export function datasetHash(files: readonly StoredObject[]): string {
   const h = createHash('sha256');
   for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : 1))) h.update(`${f.key}\n${f.versionId ?? ''}\n${f.etag ?? ''}\n`);
   return h.digest('hex');
+}
+
+/** The reasons the workflow carries: a bounded summary of every reason, which stays in reason.json. */
+export function returnedReasons(all: readonly string[], reasonJsonUri: string): string[] {
+  const clip = (r: string) => (r.length <= MAX_REASON_CHARS ? r : `${r.slice(0, MAX_REASON_CHARS - 1)}…`);
+  if (all.length <= MAX_RETURNED_REASONS) return all.map(clip);
+  const shown = all.slice(0, MAX_RETURNED_REASONS - 1).map(clip);
+  return [...shown, `… and ${all.length - shown.length} more reasons: every reason is in ${reasonJsonUri}`];
 }
 
 /** Keeps a value within 256 characters, marking a cut with "…". */

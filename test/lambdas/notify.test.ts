@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handler } from '../../lambdas/notify/handler';
 import { explainFailure, formatNotification, subjectLine } from '../../lambdas/notify/logic';
+import { checkSnsPublish, SNS_MAX_MESSAGE_BYTES, snsPublishBytes } from '../../offline/limits';
 
 const ctx = { project: 'mlops', stage: 'dev', pipeline: 'churn', region: 'eu-west-1', modelPackageGroup: 'mlops-dev-churn' };
 const executionArn = 'arn:aws:states:eu-west-1:111122223333:execution:mlops-dev-churn-training:churn-d1-abc';
@@ -60,9 +61,11 @@ describe('notification formatter', () => {
     expect(m.body).toContain('Request an increase in Service Quotas');
   });
 
-  it('keeps subjects within SNS limits: ASCII, one line, at most 100 characters', () => {
+  it('keeps subjects within SNS limits: ASCII, one line, fewer than 100 characters', () => {
     const s = subjectLine(`Modèle ${'x'.repeat(200)}\nnext`);
-    expect(s.length).toBeLessThanOrEqual(100);
+    expect(s.length).toBe(99);
+    expect(s.endsWith('...')).toBe(true);
+    expect(() => checkSnsPublish({ Subject: s, Message: 'm' })).not.toThrow();
     expect(s).toMatch(/^[\x20-\x7e]+$/);
     expect(s.startsWith('Modele x')).toBe(true);
   });
@@ -76,6 +79,58 @@ describe('notification formatter', () => {
     expect(explainFailure('States.TaskFailed', cause).summary).toBe('mlops-dev-churn--abc-prep: DataError: column tenure must be numeric');
     const noMessage = JSON.stringify({ ProcessingJobName: 'p', FailureReason: 'AlgorithmError: See job logs for more detail.', ExitMessage: '' });
     expect(explainFailure('States.TaskFailed', noMessage).summary).toBe('p: AlgorithmError: See job logs for more detail.');
+  });
+});
+
+describe('notifications at the limits', () => {
+  /** The request the handler would send, checked as SNS checks it. */
+  const publishable = (m: ReturnType<typeof formatNotification>) => {
+    const request = { Subject: m.subject, Message: m.body, MessageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) };
+    expect(() => checkSnsPublish(request)).not.toThrow();
+    return snsPublishBytes(request);
+  };
+  const longKey = (i: number) => `churn/d1/${'k'.repeat(1000)}-${i}.parquet`;
+
+  it('lists the first reasons of 1000 rejected files with long keys and points to reason.json for the rest', () => {
+    const reasons = Array.from({ length: 1000 }, (_, i) => `${longKey(i)}: only .csv files are accepted`);
+    const m = formatNotification({ kind: 'data-rejected', executionArn, reasons, quarantineUri: 's3://landing/quarantine/churn/d1/' }, ctx);
+    expect(publishable(m)).toBeLessThan(64 * 1024);
+    expect(m.body).toContain(`- ${longKey(19)}: only .csv files are accepted`);
+    expect(m.body).not.toContain(longKey(20));
+    expect(m.body).toContain('… and 980 more (the full list: s3://landing/quarantine/churn/d1/reason.json)');
+    expect(m.body).toContain(`Execution: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionArn}`);
+  });
+
+  it('clips a 300 KB failure cause and still says what to do', () => {
+    const cause = JSON.stringify({ TrainingJobName: 'mlops-dev-churn--abc-train', FailureReason: `ResourceLimitExceeded: ${'x'.repeat(300_000)}` });
+    const m = formatNotification({ kind: 'failed', workflow: 'training run', executionArn, error: 'States.TaskFailed', cause }, ctx);
+    expect(publishable(m)).toBeLessThan(16 * 1024);
+    expect(m.body).toMatch(/Cause: mlops-dev-churn--abc-train: ResourceLimitExceeded: x+… \(\d+ more characters\)/);
+    expect(m.body).toContain('Request an increase in Service Quotas');
+  });
+
+  it('gives a valid subject when every field is long, multi-line and not ASCII', () => {
+    const long = { ...ctx, project: `prøject-${'p'.repeat(120)}`, pipeline: `línea\n${'q'.repeat(120)}` };
+    const m = formatNotification({ kind: 'failed', workflow: 'training\r\nrun', executionArn, error: 'Ünknown\u0000', cause: 'boom' }, long);
+    publishable(m);
+    expect(m.subject).toMatch(/^[\x21-\x7e][\x20-\x7e]{0,97}[\x21-\x7e]$/);
+  });
+
+  it('cuts a body that no list or text bound keeps small, and says where the details are', () => {
+    const pkg = `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${'g'.repeat(300_000)}/3`;
+    const m = formatNotification({ kind: 'deployed', executionArn, modelPackageArn: pkg, endpointName: 'mlops-dev-churn', how: 'created' }, ctx);
+    const bytes = publishable(m);
+    expect(bytes).toBeLessThanOrEqual(SNS_MAX_MESSAGE_BYTES);
+    expect(bytes).toBeGreaterThan(SNS_MAX_MESSAGE_BYTES - 64);
+    expect(m.body.endsWith(`… (message cut to fit SNS's size limit; the execution has every detail: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionArn})`)).toBe(true);
+  });
+
+  it('caps the reasons of a rollback at twenty', () => {
+    const reasons = Array.from({ length: 500 }, (_, i) => `reason ${i} ${'r'.repeat(5000)}`);
+    const m = formatNotification({ kind: 'rolled-back', executionArn, modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/g/1', endpointName: 'e', reasons }, ctx);
+    publishable(m);
+    expect(m.body.match(/^- reason /gm)).toHaveLength(20);
+    expect(m.body).toContain('… and 480 more');
   });
 });
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { headerProblems, inspectCsvHead, parseCsvLine } from '../../lambdas/validate-dataset/csv';
-import { fitMetadata, processingManifest, validateDataset } from '../../lambdas/validate-dataset/logic';
+import { fitMetadata, MAX_RETURNED_REASONS, processingManifest, validateDataset } from '../../lambdas/validate-dataset/logic';
 import type { ValidateTask } from '../../lambdas/validate-dataset/schema';
+import { checkStateData, SFN_MAX_PAYLOAD_BYTES } from '../../offline/limits';
 import { MemoryObjectStore } from '../../offline/memory-store';
 
 const LANDING = 'landing';
@@ -148,6 +149,29 @@ describe('validateDataset: rejected', () => {
     big.store.put(LANDING, 'churn/d1/a.csv', csv(30));
     const b = await validateDataset(task(), big.deps);
     expect(!b.accepted && b.reasons[0]).toMatch(/^\d+ bytes in all, more than the limit of 100 \(dataset\.maxBytes\)$/);
+  });
+
+  it('returns a summary within the Step Functions state limit for 1000 rejected files with long keys, every reason in reason.json', async () => {
+    const { store, deps } = setup({ maxObjects: 1000 });
+    const key = (i: number) => `churn/d1/${'k'.repeat(1000)}-${String(i).padStart(4, '0')}.parquet`;
+    for (let i = 0; i < 1000; i++) store.put(LANDING, key(i), 'PAR1');
+    const out = await validateDataset(task(), deps);
+    if (out.accepted) throw new Error('expected a rejection');
+    const reason = JSON.parse(store.get(LANDING, 'quarantine/churn/d1/reason.json')!);
+    expect(reason.reasons).toHaveLength(1000);
+    expect(Buffer.byteLength(JSON.stringify(reason.reasons))).toBeGreaterThan(SFN_MAX_PAYLOAD_BYTES);
+    expect(() => checkStateData('Validate', JSON.stringify({ validation: out }))).not.toThrow();
+    expect(out.reasons).toHaveLength(MAX_RETURNED_REASONS);
+    expect(out.reasons[0]).toBe(`${key(0)}: only .csv files are accepted`);
+    expect(out.reasons.at(-1)).toBe('… and 981 more reasons: every reason is in s3://landing/quarantine/churn/d1/reason.json');
+  });
+
+  it('clips one very long reason to 1500 characters', async () => {
+    const { store, deps } = setup();
+    store.put(LANDING, 'churn/d1/a.csv', csv(30, ['label', 'f1', 'f2', ...Array.from({ length: 400 }, (_, i) => `extra_${i}`)].join(',')));
+    const out = await validateDataset(task(), deps);
+    expect(!out.accepted && out.reasons[0]!.length).toBe(1500);
+    expect(!out.accepted && out.reasons[0]!.endsWith('…')).toBe(true);
   });
 
   it('rejects a dataset whose files are gone, saying so', async () => {
