@@ -95,6 +95,20 @@ export class DataStack extends Stack {
     });
     for (const email of props.config.notifications.emails) this.topic.addSubscription(new subs.EmailSubscription(email));
     // CloudWatch alarms publish to the topic, which is encrypted with the stage key (SNS SSE needs this grant for them).
+    // The topic policy (enforceSSL) replaces SNS's default one, so CloudWatch needs its own Allow
+    // to publish alarm notifications: scoped to this account and to this stage's alarms.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:${project}-${stage.name}-*` },
+        },
+      }),
+    );
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToNotify',

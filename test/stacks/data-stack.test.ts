@@ -89,6 +89,22 @@ describe('data stack', () => {
     data().hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ml@example.com' });
   });
 
+  it('lets CloudWatch alarms of this stage, in this account, publish to the topic (its policy replaces the default one)', () => {
+    data().hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowCloudWatchAlarmsToPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':alarm:mlops-dev-\\*$')])] }) } },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('exports only the key ARN, under a name the pipeline stacks derive', () => {
     const outputs = data().toJSON().Outputs as Record<string, any>;
     const exports = Object.values(outputs).filter((o) => o.Export).map((o) => o.Export.Name);
