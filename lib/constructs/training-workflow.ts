@@ -231,7 +231,8 @@ export class TrainingWorkflow extends Construct {
       service: 'sagemaker',
       action: 'createModelPackage',
       iamAction: 'sagemaker:CreateModelPackage',
-      iamResources: [arns.sageMaker('model-package-group', group), arns.sageMaker('model-package', `${group}/*`)],
+      // sagemaker:CreateModelPackage authorizes on the version it creates (model-package/<group>/<n>); a group ARN matches no resource type of it.
+      iamResources: [arns.sageMaker('model-package', `${group}/*`)],
       parameters: {
         ModelPackageGroupName: group,
         ModelPackageDescription: sfn.JsonPath.format('Trained by {} on {}', sfn.JsonPath.stringAt('$.validation.jobs.training'), sfn.JsonPath.stringAt('$.validation.dataset.uriForMetadata')),

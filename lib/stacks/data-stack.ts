@@ -132,7 +132,8 @@ export class DataStack extends Stack {
       new iam.PolicyStatement({
         sid: 'AllowPlatformLogGroups',
         principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        // No kms:Describe*: its actions take no kms:EncryptionContext key, so under this condition it granted nothing.
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
         resources: ['*'],
         conditions: {
           ArnLike: {

@@ -254,8 +254,10 @@ export class PipelineStack extends Stack {
     const why = (what: string) => `${what}; keys are chosen by data scientists at run time under the pipeline's own prefix.`;
     allow(
       fn.role,
-      { actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [arns.bucket(landing)], conditions: { StringLike: { 's3:prefix': [`${p.name}/*`] } } },
-      { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [arns.objects(landing, `${p.name}/*`)], wildcardReason: why('Reads the first bytes of each file of a dataset') },
+      // The dataset is listed with ListObjectVersions (s3:ListBucketVersions); nothing lists with ListObjects.
+      { actions: ['s3:ListBucketVersions'], resources: [arns.bucket(landing)], conditions: { StringLike: { 's3:prefix': [`${p.name}/*`] } } },
+      // Every read names the version it listed (the landing bucket is versioned), which S3 authorizes as s3:GetObjectVersion.
+      { actions: ['s3:GetObjectVersion'], resources: [arns.objects(landing, `${p.name}/*`)], wildcardReason: why('Reads the first bytes of each file of a dataset') },
       { actions: ['s3:PutObject'], resources: [arns.objects(landing, `${QUARANTINE_PREFIX}/${p.name}/*`)], wildcardReason: why('Copies rejected datasets to quarantine') },
       { actions: ['s3:PutObject'], resources: [arns.objects(artifacts, `${p.name}/runs/*`)], wildcardReason: 'Writes the manifest and lineage of runs whose ids are made at run time.' },
       { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] },
