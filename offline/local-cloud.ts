@@ -14,6 +14,7 @@ import { ACCOUNT, REGION, type SynthesizedAccount } from './account';
 import { sdkIntegration, validateAwsRequest, validateSageMakerRequest } from './api-models';
 import { matchesPattern } from './event-pattern';
 import { Authorizer, type AuthRequest } from './iam/authorizer';
+import { configuredDeliveries } from './iam/deliveries';
 import { checkLambdaPayload, checkPutEventsEntry, checkStartExecution, checkStateData } from './limits';
 import { needsOf, type Need, roleUseNeeds, syncJobNeeds } from './iam/requests';
 import { type LocalAws, localClients } from './local-aws';
@@ -113,6 +114,19 @@ export class LocalCloud {
     const id = Object.entries(this.template.Resources as Record<string, Json>).find(([lid, r]) => r.Type === type && (this.account.ref(this.stack, lid) === physical || this.account.getAtt(this.stack, lid, 'Arn') === physical))?.[0];
     if (!id) throw new Error(`no ${type} ${physical} in ${this.stack}`);
     return id;
+  }
+
+  /** Authorizes every delivery the templates configure (taken by the story or not); a denial is recorded as a failed delivery. */
+  async checkConfiguredDeliveries(): Promise<number> {
+    const all = configuredDeliveries(this.account);
+    for (const r of all) {
+      try {
+        await this.authorizer.authorize(r);
+      } catch (e) {
+        this.failedDeliveries.push({ what: r.via, error: (e as Error).message });
+      }
+    }
+    return all.length;
   }
 
   /** Authorizes each need for one principal; the first denial throws AccessDenied. */

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AccessDeniedError, Authorizer, type Decision } from '../../offline/iam/authorizer';
 import { playStory, type StoryResult } from '../../tools/simulate/story';
 
 /**
@@ -55,6 +56,27 @@ describe('npm run simulate', () => {
     const principals = new Set(decisions.map((d) => d.request.principal));
     for (const p of ['events.amazonaws.com', 'scheduler.amazonaws.com', 'cloudwatch.amazonaws.com']) expect(principals).toContain(p);
     expect([...principals].filter((p) => p.startsWith('arn:aws:iam::')).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('leaves no grant of the platform unexercised without a reason, and says so in one line', () => {
+    expect(story.unexercised.filter((g) => !g.reason)).toEqual([]);
+    expect(story.timeline.find((l) => l.includes('requests authorized'))).toMatch(/^\n\d{3,} requests authorized against the synthesized policies, 0 denied; \d+ grants never exercised \(\d+ with their reason, 0 unexplained\)\.$/);
+  });
+
+  it('needs every statement it exercises: without it, a request the story made is denied', async () => {
+    const byStatement = new Map<string, Decision>();
+    for (const d of story.cloud.authorizer.decisions) for (const g of d.grants) byStatement.set(`${g.principal}|${g.policy}|${g.statement}`, d);
+    expect(byStatement.size).toBeGreaterThan(40);
+    const redundant: string[] = [];
+    for (const [key, d] of byStatement) {
+      const [principal, policy, statement] = key.split('|') as [string, string, string];
+      const authorizer = new Authorizer(story.cloud.account);
+      authorizer.removeStatement(principal, policy, Number(statement));
+      const denied = await authorizer.authorize(d.request).then(() => undefined, (e: Error) => e);
+      if (!(denied instanceof AccessDeniedError)) redundant.push(`${policy} statement ${statement} (${d.request.action} on ${d.request.resource})`);
+      else expect(denied.message).toContain(`${d.request.action} on resource: ${d.request.resource}`);
+    }
+    expect(redundant).toEqual([]);
   });
 
   it('quarantines a bad drop with its reason and says so', () => {

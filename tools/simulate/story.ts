@@ -5,6 +5,8 @@ import { breastCancerCsv, breastCancerParts } from '../../test/helpers/fixtures'
 import { templateSchemaProblems } from '../../offline/cfn-schemas';
 import { synthPlatform } from '../../offline/synth';
 import { SynthesizedAccount } from '../../offline/account';
+import { UNEXERCISED_REASONS } from '../../offline/iam/unexercised-reasons';
+import { type UnexercisedGrant, unexercisedGrants } from '../../offline/iam/usage';
 import { LocalCloud } from '../../offline/local-cloud';
 
 /** What happened, step by step, for the timeline and for the test's assertions. */
@@ -13,6 +15,8 @@ export interface StoryResult {
   readonly cloud: LocalCloud;
   readonly steps: Record<string, Record<string, unknown>>;
   readonly seconds: number;
+  /** Grants of the platform's roles that no request of the story used, with their reasons. */
+  readonly unexercised: UnexercisedGrant[];
 }
 
 const features = (row: string) => row.split(',').slice(1).join(',');
@@ -47,6 +51,8 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   log(`Synthesized ${[...s.stages.values()].reduce((n, st) => n + 1 + st.pipelines.length, 0)} stacks; all ${resources} resources match the CloudFormation registry schemas (custom resources have none).`);
   const account = new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: s.template(st).toJSON() })));
   const cloud = new LocalCloud(account, stage.pipelines[0]!.stackName, pipelineSpec(p), log);
+  const deliveries = await cloud.checkConfiguredDeliveries();
+  log(`Authorized the ${deliveries} service deliveries the templates configure (rules, schedules, alarms, dead-letter queues): ${cloud.failedDeliveries.length} denied.`);
   const landing = cloud.env['dataset-trigger']!.LANDING_BUCKET!;
   const capture = { bucket: cloud.env.deployment!.CAPTURE_BUCKET!, prefix: cloud.env.deployment!.CAPTURE_PREFIX! };
   const endpoint = cloud.env.deployment!.ENDPOINT_NAME!;
@@ -111,7 +117,12 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   await cloud.drain();
   steps.badDrop = { quarantine: cloud.store.keys(landing, 'quarantine/'), lastEmail: cloud.notifications.at(-1)?.subject };
 
+  const a = cloud.authorizer;
+  const unused = unexercisedGrants(account, a.decisions, UNEXERCISED_REASONS);
+  const unexplained = unused.filter((g) => !g.reason);
+  log(`\n${a.decisions.length} requests authorized against the synthesized policies, ${a.denied().length} denied; ${unused.length} grants never exercised (${unused.length - unexplained.length} with their reason, ${unexplained.length} unexplained)${unexplained.length > 0 ? ':' : '.'}`);
+  for (const g of unexplained) log(`  unexplained: ${g.role} ${g.action} on ${g.resources.join(', ')}`);
   const seconds = (Date.now() - started) / 1000;
   log(`\nDone in ${seconds.toFixed(1)} s: ${cloud.executions.length} executions, ${pkgs().length} model packages, ${cloud.notifications.length} e-mails.`);
-  return { timeline, cloud, steps, seconds };
+  return { timeline, cloud, steps, seconds, unexercised: unused };
 }

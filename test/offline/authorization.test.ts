@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { SynthesizedAccount } from '../../offline/account';
+import { LocalCloud } from '../../offline/local-cloud';
+import { synthPlatform } from '../../offline/synth';
+import { pipelineSpec } from '../../lib/constructs/ml-code';
+import { breastCancerCsv } from '../helpers/fixtures';
+
+/**
+ * The enforcement can fail: a documented sample of grants the story uses, each removed, fails the
+ * request as AWS would, with AccessDenied naming principal, action and resource, and the
+ * workflow's own Catch/notify path runs. (story.test.ts removes every exercised statement in turn
+ * at the decision level.)
+ */
+function cloud(): LocalCloud {
+  const s = synthPlatform();
+  const stage = s.stages.get('dev')!;
+  const account = new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: s.template(st).toJSON() })));
+  return new LocalCloud(account, stage.pipelines[0]!.stackName, pipelineSpec(s.config.pipelines[0]!), () => {});
+}
+
+/** Removes the statement of `roleLogicalId`'s identity policies that grants `action`. */
+function revoke(c: LocalCloud, roleLogicalId: RegExp, action: string): string {
+  const role = [...c.account.roles.values()].find((r) => roleLogicalId.test(r.logicalId))!;
+  for (const p of role.policies) {
+    const statements = [p.document.Statement].flat() as { Action: string | string[] }[];
+    const i = statements.findIndex((st) => [st.Action].flat().includes(action));
+    if (i >= 0) {
+      c.authorizer.removeStatement(role.arn, p.name, i);
+      return role.arn;
+    }
+  }
+  throw new Error(`${role.logicalId} has no statement granting ${action}`);
+}
+
+const dropDataset = async (c: LocalCloud) => {
+  await c.dropFiles(c.env['dataset-trigger']!.LANDING_BUCKET!, { 'breast-cancer/d1/data.csv': breastCancerCsv() });
+  await c.drain();
+};
+
+describe('offline authorization, with a grant removed', () => {
+  it('fails dataset validation with AccessDenied when the validation Lambda may not list the landing bucket, and e-mails the failure', async () => {
+    const c = cloud();
+    const role = revoke(c, /^ValidateFunctionRole/, 's3:ListBucketVersions');
+    await dropDataset(c);
+    const run = c.executions[0]!;
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(`AccessDenied: User: ${role} is not authorized to perform: s3:ListBucketVersions on resource: arn:aws:s3:::mlops-dev-landing-111122223333-eu-west-1 because no identity-based policy allows the action`);
+    expect(c.notifications.map((n) => n.subject)).toEqual(['[mlops-dev] breast-cancer: training run failed (AccessDenied)']);
+  });
+
+  it('fails preprocessing when the SageMaker role may not pull the image, before any job runs', async () => {
+    const c = cloud();
+    const role = revoke(c, /^SageMakerExecutionRole/, 'ecr:BatchGetImage');
+    await dropDataset(c);
+    expect(c.executions[0]!.error).toMatch(new RegExp(`^AccessDeniedException: User: ${role} is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:eu-west-1:\\d{12}:repository/sagemaker-scikit-learn`));
+    expect(c.store.keys(c.env['validate-dataset']!.ARTIFACTS_BUCKET!, 'breast-cancer/runs/').some((k) => k.includes('/preprocess/'))).toBe(false);
+  });
+
+  it('fails the Step Functions .sync integration when the workflow may not create its managed EventBridge rule', async () => {
+    const c = cloud();
+    revoke(c, /^TrainingWorkflowStateMachineRole/, 'events:PutRule');
+    await dropDataset(c);
+    expect(c.executions[0]!.error).toMatch(/is not authorized to perform: events:(PutTargets|PutRule) on resource: arn:aws:events:eu-west-1:111122223333:rule\/StepFunctionsGetEventsForSageMakerProcessingJobsRule/);
+  });
+
+  it('records a failed alarm delivery (as the alarm history would) when the topic policy does not let CloudWatch publish', async () => {
+    const c = cloud();
+    const topic = c.env.notify!.TOPIC_ARN!;
+    const policy = c.account.resourcePolicyFor(topic)!;
+    c.authorizer.removeStatement(`resource:${topic}`, 'resource', (policy.Statement as { Sid?: string }[]).findIndex((s) => s.Sid === 'AllowCloudWatchAlarmsToPublish'));
+    await c.putMetric('MLOps', 'DriftedFeatures', 3, 'mlops-dev-breast-cancer');
+    expect(c.failedDeliveries).toEqual([{ what: `alarm mlops-dev-breast-cancer-drift → ${topic}`, error: `User: cloudwatch.amazonaws.com is not authorized to perform: sns:Publish on resource: ${topic} because no resource-based policy allows the action` }]);
+    expect(c.notifications.map((n) => n.subject).filter((x) => x.startsWith('ALARM'))).toEqual([]);
+  });
+});
