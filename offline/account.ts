@@ -302,7 +302,8 @@ export class SynthesizedAccount {
   }
 }
 
-const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+/** A policy element that may be one value or a list, as a list. */
+export const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
 /** An `AWS::Lambda::Permission` as the statement Lambda adds to the function's resource policy. */
 function permissionStatement(p: Json): Json {

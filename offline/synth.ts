@@ -10,12 +10,15 @@ import type { PlatformConfig } from '../lib/config/schema';
 import { parseConfig } from '../lib/config/load';
 import { DEFAULT_CONFIG } from '../lib/config/defaults';
 import { FEATURE_FLAGS } from '../lib/feature-flags';
+import { SynthesizedAccount } from './account';
 
 export interface Synthesized {
   readonly app: App;
   readonly config: PlatformConfig;
   readonly stages: Map<string, PlatformStacks>;
   template(stack: Stack): Template;
+  /** One stage's stacks as one offline account. */
+  account(stage: PlatformStacks): SynthesizedAccount;
 }
 
 /**
@@ -42,6 +45,9 @@ function build(override: unknown, options: { nag?: boolean; file?: string }): Sy
     template(stack) {
       if (!cache.has(stack)) cache.set(stack, Template.fromStack(stack));
       return cache.get(stack)!;
+    },
+    account(stage) {
+      return new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: this.template(st).toJSON() })));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { ACCOUNT, type NamedPolicy, type SynthesizedAccount } from '../account';
+import { ACCOUNT, asArray, type NamedPolicy, type SynthesizedAccount } from '../account';
 
 type Json = Record<string, any>;
 
@@ -91,7 +91,7 @@ export class Authorizer {
     const result = await runSimulation(
       {
         request: {
-          principal: isRole ? request.principal : request.principal,
+          principal: request.principal,
           action: request.action,
           resource: { resource: request.resource, accountId: /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(request.resource)?.[1] ?? ACCOUNT },
           contextVariables: { ...SECURE, ...(isRole ? {} : { 'aws:SourceAccount': ACCOUNT }), ...request.context },
@@ -119,8 +119,6 @@ export class Authorizer {
     return this.decisions.filter((d) => !d.allowed);
   }
 }
-
-const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
 function statementIndex(document: Json | undefined, statement: Json): number {
   const all = asArray(document?.Statement);

