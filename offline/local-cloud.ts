@@ -16,7 +16,8 @@ import { matchesPattern } from './event-pattern';
 import { Authorizer, type AuthRequest } from './iam/authorizer';
 import { configuredDeliveries } from './iam/deliveries';
 import { checkLambdaPayload, checkPutEventsEntry, checkStartExecution, checkStateData } from './limits';
-import { needsOf, type Need, roleUseNeeds, syncJobNeeds } from './iam/requests';
+import { needsOf, type Need, roleUseNeeds } from './iam/requests';
+import { taskNeeds } from './iam/tasks';
 import { type LocalAws, localClients } from './local-aws';
 import { failure, LocalSageMaker } from './local-sagemaker';
 import { localCloudWatch, localS3, localSageMakerApi, localSns, localSsm } from './local-services';
@@ -231,23 +232,20 @@ export class LocalCloud {
 
   /** One task state, authorized for the state machine's role: a Lambda, a `.sync` SageMaker job, or an AWS SDK integration. */
   private async task(role: string, state: string, resource: string, input: Json): Promise<Json> {
-    const via = `state ${state}`;
-    if (resource.startsWith('arn:aws:lambda:')) {
-      await this.authorizeAll(role, [{ action: 'lambda:InvokeFunction', resource }], via);
+    const lambda = resource.startsWith('arn:aws:lambda:');
+    const sync = /:states:::sagemaker:(createProcessingJob|createTrainingJob)\.sync$/.exec(resource);
+    const sdk = lambda || sync ? undefined : sdkIntegration(resource);
+    if (sync) validateSageMakerRequest(sync[1]!, input);
+    if (sdk) validateAwsRequest(sdk.service, sdk.operation, input);
+    await this.authorizeAll(role, taskNeeds(this.account, resource, input, (g) => this.sageMaker.nextPackageArn(g)), `state ${state}`);
+    if (lambda) {
       checkLambdaPayload('sync', JSON.stringify(input));
       const output = await this.handlers[handlerOf(resource.split(':').pop())!]!(input);
       checkLambdaPayload('sync', JSON.stringify(output ?? null));
       return output;
     }
-    const sync = /:states:::sagemaker:(createProcessingJob|createTrainingJob)\.sync$/.exec(resource);
-    if (sync) {
-      validateSageMakerRequest(sync[1]!, input);
-      await this.authorizeAll(role, syncJobNeeds(sync[1] === 'createTrainingJob' ? 'TrainingJob' : 'ProcessingJob', input), via);
-      return sync[1] === 'createProcessingJob' ? this.sageMaker.processing(input) : this.sageMaker.training(input);
-    }
-    const { service, operation } = sdkIntegration(resource);
-    validateAwsRequest(service, operation, input);
-    await this.authorizeAll(role, needsOf(this.account, service, operation, input, (g) => this.sageMaker.nextPackageArn(g)), via);
+    if (sync) return sync[1] === 'createProcessingJob' ? this.sageMaker.processing(input) : this.sageMaker.training(input);
+    const { service, operation } = sdk!;
     if (service === 'ssm' && operation === 'putParameter') {
       this.parameters.set(input.Name, input.Value);
       return { Version: 1 };

@@ -38,16 +38,32 @@ function build(override: unknown, options: { nag?: boolean; file?: string }): Sy
   const app = new App({ context: FEATURE_FLAGS, outdir: mkdtempSync(join(tmpdir(), 'mlops-synth-')) });
   const stages = buildPlatform(app, config, { nag: options.nag ?? false });
   const cache = new Map<Stack, Template>();
-  return {
+  const synthesized: Synthesized = {
     app,
     config,
     stages,
     template(stack) {
-      if (!cache.has(stack)) cache.set(stack, Template.fromStack(stack));
+      if (!cache.has(stack)) {
+        const template = Template.fromStack(stack);
+        cache.set(stack, template);
+        const stage = [...stages.values()].find((st) => st.data === stack || (st.pipelines as Stack[]).includes(stack))!;
+        ACCOUNT_OF.set(template, () => (accounts.get(stage) ?? accounts.set(stage, synthesized.account(stage)).get(stage))!);
+      }
       return cache.get(stack)!;
     },
     account(stage) {
-      return new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: this.template(st).toJSON() })));
+      return new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: synthesized.template(st).toJSON() })));
     },
   };
+  const accounts = new Map<PlatformStacks, SynthesizedAccount>();
+  return synthesized;
+}
+
+const ACCOUNT_OF = new WeakMap<Template, () => SynthesizedAccount>();
+
+/** The offline account of the stage a template (made by {@link synthPlatform}) belongs to, built once. */
+export function accountOf(template: Template): SynthesizedAccount {
+  const account = ACCOUNT_OF.get(template);
+  if (!account) throw new Error('accountOf: the template was not made by synthPlatform(...).template(stack)');
+  return account();
 }

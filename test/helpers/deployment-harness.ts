@@ -7,7 +7,7 @@ import type { Variant } from '../../lambdas/deployment/plan';
 import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
-import { stateMachines } from '../../offline/cfn';
+import { offlineMachine } from '../../offline/iam/tasks';
 import { MemoryObjectStore } from '../../offline/memory-store';
 import { sdkIntegration, validateAwsRequest } from '../../offline/api-models';
 import { functionEnv } from '../../offline/cfn';
@@ -71,7 +71,8 @@ export const PACKAGE_ARN = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package
  * package. Lambda tasks run the real deployment and notify handlers.
  */
 export async function runDeploymentWorkflow(template: Template, scenario: DeploymentScenario = {}): Promise<DeploymentOutcome> {
-  const { definition } = stateMachines(template).find((m) => m.logicalId.startsWith('ModelDeploymentWorkflow'))!;
+  const offline = offlineMachine(template, 'ModelDeploymentWorkflow');
+  const { definition } = offline;
   const deployEnv = functionEnv(template, 'deployment');
   const endpointName = deployEnv.ENDPOINT_NAME!;
   const tasks: string[] = [];
@@ -151,21 +152,22 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   };
 
   // The deployment Lambda's reads, through the same world (and the same API validation).
-  const read = (operation: string, params: Json) => {
+  const read = async (operation: string, params: Json) => {
     validateAwsRequest('sagemaker', operation, params);
+    await offline.asFunction('deployment', 'sagemaker', operation, params);
     requests.push({ state: 'Plan', service: 'sagemaker', operation, params });
   };
   const reader: SageMakerReader = {
     async describeModelPackage(arn) {
-      read('DescribeModelPackage', { ModelPackageName: arn });
+      await read('DescribeModelPackage', { ModelPackageName: arn });
       return { group: 'mlops-dev-breast-cancer', version: 7, approvalStatus: packageStatus, status: 'Completed' };
     },
     async describeEndpoint(name) {
-      read('DescribeEndpoint', { EndpointName: name });
+      await read('DescribeEndpoint', { EndpointName: name });
       return endpoint ? { status: endpoint.status, endpointConfigName: endpoint.config } : undefined;
     },
     async describeEndpointConfig(name) {
-      read('DescribeEndpointConfig', { EndpointConfigName: name });
+      await read('DescribeEndpointConfig', { EndpointConfigName: name });
       return { productionVariants: configs.get(name)!.ProductionVariants as Variant[] };
     },
   };
@@ -174,7 +176,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     {
       sageMaker: reader,
       metrics: { variantMetrics: async (_e, variant) => (variant === 'shadow' ? scenario.metrics?.shadow : scenario.metrics?.production) ?? {} },
-      store,
+      store: offline.storeOf('deployment', store),
       running: async () => scenario.running?.(turnChecks++) ?? [],
       log: memoryLogger(),
     },
@@ -197,7 +199,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
         return answer(params);
       };
     } else {
-      const fn = String(state.Resource).includes('DeploymentFunction') ? deploy : notify;
+      const fn = String(state.Resource).endsWith('-deployment') ? deploy : notify;
       handlers[name] = async (input) => {
         tasks.push(name);
         injected(name);
@@ -210,7 +212,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
   const execution = machine.run(input as any, {
     overrides: {
-      taskResourceLocalHandlers: handlers,
+      taskResourceLocalHandlers: offline.authorized(handlers),
       waitTimeOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0])),
       retryIntervalOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Task').map(([n]) => [n, 0])),
     },
@@ -224,9 +226,11 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   const base = { tasks, requests, notifications, configs };
   try {
     const output = (await execution.result) as Json;
+    offline.assertNoDenials();
     return { status: 'SUCCEEDED', output, ...base, endpoint: endpoint && { status: endpoint.status, config: endpoint.config }, packageStatus };
   } catch (e) {
     if (!(e instanceof ExecutionError)) throw e;
+    offline.assertNoDenials();
     const caught = e.cause as Error;
     return { status: 'FAILED', error: caught.name, cause: caught.message, ...base, endpoint: endpoint && { status: endpoint.status, config: endpoint.config }, packageStatus };
   }

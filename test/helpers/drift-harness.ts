@@ -7,7 +7,7 @@ import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { LocalSageMaker } from '../../offline/local-sagemaker';
-import { stateMachines } from '../../offline/cfn';
+import { offlineMachine } from '../../offline/iam/tasks';
 import { MemoryObjectStore } from '../../offline/memory-store';
 import { validateSageMakerRequest } from '../../offline/api-models';
 import { functionEnv } from '../../offline/cfn';
@@ -49,7 +49,8 @@ export interface DriftOutcome {
  * output config says.
  */
 export async function runDriftCheck(template: Template, scenario: DriftScenario): Promise<DriftOutcome> {
-  const { definition } = stateMachines(template).find((m) => m.logicalId.startsWith('DriftCheckStateMachine'))!;
+  const offline = offlineMachine(template, 'DriftCheckStateMachine');
+  const { definition } = offline;
   const env = functionEnv(template, 'drift-check');
   const store = new MemoryObjectStore();
   const runBase = `${env.PIPELINE_NAME}/runs/${RUN}`;
@@ -61,18 +62,18 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
 
   const pkg = `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${env.RESOURCE_PREFIX}/7`;
   const reader: LiveModelReader = {
-    liveModel: async (endpoint) => (validateSageMakerRequest('DescribeEndpoint', { EndpointName: endpoint }), scenario.live ?? { modelName: `${env.RESOURCE_PREFIX}--m7-0123abcd` }),
-    modelPackageOf: async (modelName) => (validateSageMakerRequest('DescribeModel', { ModelName: modelName }), pkg),
-    lineageOf: async (arn) => (validateSageMakerRequest('DescribeModelPackage', { ModelPackageName: arn }), `s3://${env.ARTIFACTS_BUCKET}/${runBase}/input/lineage.json`),
+    liveModel: async (endpoint) => (validateSageMakerRequest('DescribeEndpoint', { EndpointName: endpoint }), await offline.asFunction('drift-check', 'sagemaker', 'DescribeEndpoint', { EndpointName: endpoint }), scenario.live ?? { modelName: `${env.RESOURCE_PREFIX}--m7-0123abcd` }),
+    modelPackageOf: async (modelName) => (validateSageMakerRequest('DescribeModel', { ModelName: modelName }), await offline.asFunction('drift-check', 'sagemaker', 'DescribeModel', { ModelName: modelName }), pkg),
+    lineageOf: async (arn) => (validateSageMakerRequest('DescribeModelPackage', { ModelPackageName: arn }), await offline.asFunction('drift-check', 'sagemaker', 'DescribeModelPackage', { ModelPackageName: arn }), `s3://${env.ARTIFACTS_BUCKET}/${runBase}/input/lineage.json`),
   };
   const metrics: number[] = [];
   const notifications: FormattedMessage[] = [];
   const tasks: string[] = [];
   let jobRequest: Json | undefined;
-  const drift = driftHandler({ sageMaker: reader, store, publish: async (_p, v) => void metrics.push(v), log: memoryLogger() }, env);
+  const drift = driftHandler({ sageMaker: reader, store: offline.storeOf('drift-check', store), publish: async (_p, v) => void metrics.push(v), log: memoryLogger() }, env);
   const notify = notifyHandler(async (_t, m) => (notifications.push(m), 'id'), functionEnv(template, 'notify'));
 
-  const sageMaker = new LocalSageMaker(store, scenario.spec, async () => {});
+  const sageMaker = new LocalSageMaker(store, scenario.spec, async () => {}, offline.asRole);
 
   const handlers: Record<string, (input: any) => Promise<any>> = {
     Prepare: async (i) => (tasks.push('Prepare'), drift(i)),
@@ -87,13 +88,16 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
   };
   const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
   const execution = machine.run({}, {
-    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: { RunDriftCheck: 0, Prepare: 0, PublishDrift: 0, NotifyCheckFailed: 0 } },
+    overrides: { taskResourceLocalHandlers: offline.authorized(handlers), retryIntervalOverrides: { RunDriftCheck: 0, Prepare: 0, PublishDrift: 0, NotifyCheckFailed: 0 } },
     context: { Execution: { Id: `arn:aws:states:eu-west-1:111122223333:execution:${env.RESOURCE_PREFIX}-drift-check:sched-1`, Name: 'sched-1', Input: {} } },
   } as any);
   try {
-    return { status: 'SUCCEEDED', output: (await execution.result) as Json, tasks, jobRequest, metrics, notifications };
+    const output = (await execution.result) as Json;
+    offline.assertNoDenials();
+    return { status: 'SUCCEEDED', output, tasks, jobRequest, metrics, notifications };
   } catch (e) {
     if (!(e instanceof ExecutionError)) throw e;
+    offline.assertNoDenials();
     const c = e.cause as Error;
     return { status: 'FAILED', error: c.name, cause: c.message, tasks, jobRequest, metrics, notifications };
   }

@@ -8,7 +8,8 @@ import type { ChampionSource } from '../../lambdas/quality-gate/logic';
 import { parseS3Uri } from '../../lambdas/shared/object-store';
 import { executionName } from '../../lambdas/shared/run';
 import { createHandler as validateHandler } from '../../lambdas/validate-dataset/handler';
-import { functionEnv, stateMachines } from '../../offline/cfn';
+import { functionEnv } from '../../offline/cfn';
+import { offlineMachine } from '../../offline/iam/tasks';
 import { MemoryObjectStore } from '../../offline/memory-store';
 import { operationFor, validateAwsRequest, validateSageMakerRequest } from '../../offline/api-models';
 
@@ -47,6 +48,8 @@ export interface RunOutcome {
   readonly store: MemoryObjectStore;
   /** SSM parameters the run wrote (name → value). */
   readonly parameters: Map<string, string>;
+  /** Every request the run made, as authorized against the synthesized policies (none denied, or the harness throws). */
+  readonly authorized: { principal: string; action: string; resource: string }[];
 }
 
 const LANDING_ENV = 'LANDING_BUCKET';
@@ -58,7 +61,8 @@ const LANDING_ENV = 'LANDING_BUCKET';
  * SageMaker's Describe* would for a completed job.
  */
 export async function runTrainingWorkflow(template: Template, scenario: Scenario): Promise<RunOutcome> {
-  const definition = stateMachines(template).find((m) => m.logicalId.startsWith('TrainingWorkflow'))!.definition;
+  const offline = offlineMachine(template, 'TrainingWorkflow');
+  const definition = offline.definition;
   const store = new MemoryObjectStore();
   const triggerEnv = functionEnv(template, 'dataset-trigger');
   const landing = triggerEnv[LANDING_ENV]!;
@@ -74,8 +78,8 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
     latestApproved: async () => (scenario.champion ? { modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/champion/1', ...scenario.champion } : undefined),
   };
   const publish = async (_topic: string, m: FormattedMessage) => (notifications.push(m), `msg-${notifications.length}`);
-  const validate = validateHandler(store, functionEnv(template, 'validate-dataset'));
-  const gate = gateHandler(store, champions, functionEnv(template, 'quality-gate'));
+  const validate = validateHandler(offline.storeOf('validate-dataset', store), functionEnv(template, 'validate-dataset'));
+  const gate = gateHandler(offline.storeOf('quality-gate', store), champions, functionEnv(template, 'quality-gate'));
   const notify = notifyHandler(publish, functionEnv(template, 'notify'));
 
   const sageMaker = (state: SageMakerState, answer: (params: Json) => Json) => async (params: any) => {
@@ -144,7 +148,7 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
   const execution = machine.run(input as any, {
     overrides: {
-      taskResourceLocalHandlers: handlers,
+      taskResourceLocalHandlers: offline.authorized(handlers, (group) => `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${group}/${packages.length + 1}`),
       waitTimeOverrides: { Settle: 0 },
       retryIntervalOverrides: Object.fromEntries(taskStates.map((n) => [n, 0])),
     },
@@ -154,10 +158,12 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   } as any);
   try {
     const output = (await execution.result) as Json;
-    return { status: 'SUCCEEDED', output, tasks, sageMakerRequests, notifications, store, parameters };
+    offline.assertNoDenials();
+    return { status: 'SUCCEEDED', output, tasks, sageMakerRequests, notifications, store, parameters, authorized: offline.authorizer.decisions.map((d) => d.request) };
   } catch (e) {
     if (!(e instanceof ExecutionError)) throw e;
+    offline.assertNoDenials();
     const caught = e.cause as Error;
-    return { status: 'FAILED', error: caught.name, cause: caught.message, tasks, sageMakerRequests, notifications, store, parameters };
+    return { status: 'FAILED', error: caught.name, cause: caught.message, tasks, sageMakerRequests, notifications, store, parameters, authorized: offline.authorizer.decisions.map((d) => d.request) };
   }
 }

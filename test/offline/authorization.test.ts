@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../offline/local-cloud';
+import { offlineMachine } from '../../offline/iam/tasks';
 import { synthPlatform } from '../../offline/synth';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv } from '../helpers/fixtures';
@@ -69,5 +70,21 @@ describe('offline authorization, with a grant removed', () => {
     await c.putMetric('MLOps', 'DriftedFeatures', 3, 'mlops-dev-breast-cancer');
     expect(c.failedDeliveries).toEqual([{ what: `alarm mlops-dev-breast-cancer-drift → ${topic}`, error: `User: cloudwatch.amazonaws.com is not authorized to perform: sns:Publish on resource: ${topic} because no resource-based policy allows the action` }]);
     expect(c.notifications.map((n) => n.subject).filter((x) => x.startsWith('ALARM'))).toEqual([]);
+  });
+});
+
+describe('the workflow harnesses authorize too', () => {
+  it('fails a task whose grant is removed, and the harness refuses a run in which AWS would deny a request', async () => {
+    const t = synthPlatform().template(synthPlatform().stages.get('dev')!.pipelines[0]!);
+    const m = offlineMachine(t, 'ModelDeploymentWorkflow');
+    const role = [...m.account.roles.values()].find((r) => r.arn === m.role)!;
+    const policy = role.policies.find((p) => [p.document.Statement].flat().some((s: { Action: string | string[] }) => [s.Action].flat().includes('sagemaker:UpdateModelPackage')))!;
+    m.authorizer.removeStatement(m.role, policy.name, [policy.document.Statement].flat().findIndex((s: { Action: string | string[] }) => [s.Action].flat().includes('sagemaker:UpdateModelPackage')));
+    const state = Object.entries(m.definition.States as Record<string, { Resource?: string }>).find(([, s]) => s.Resource?.endsWith(':updateModelPackage'))![0];
+    const handler = m.authorized({ [state]: async () => ({}) })[state]!;
+    await expect(handler({ ModelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-breast-cancer/7', ModelApprovalStatus: 'Rejected' })).rejects.toThrow(
+      `User: ${m.role} is not authorized to perform: sagemaker:UpdateModelPackage on resource: arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-breast-cancer/7`,
+    );
+    expect(() => m.assertNoDenials()).toThrow(/AWS would deny:\n {2}state \w+: sagemaker:UpdateModelPackage/);
   });
 });

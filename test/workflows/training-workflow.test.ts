@@ -43,6 +43,12 @@ describe('a good dataset of three files', () => {
     expect(run.tasks).toEqual(['ValidateDataset', 'RecordLatestDataset', 'Preprocess', 'Train', 'Evaluate', 'QualityGate', 'RegisterModel', 'NotifyModelRegistered']);
   });
 
+  it('makes every request under the synthesized policies of its callers: the workflow role, and the Lambdas\' own roles for S3', () => {
+    const of = (role: RegExp) => run.authorized.filter((r) => role.test(r.principal)).map((r) => r.action);
+    expect(of(/TrainingWorkflowStateMach/)).toEqual(expect.arrayContaining(['lambda:InvokeFunction', 'sagemaker:CreateProcessingJob', 'sagemaker:CreateTrainingJob', 'events:PutRule', 'iam:PassRole', 'sagemaker:CreateModelPackage', 'ssm:PutParameter']));
+    expect(of(/ValidateFunctionRole/)).toEqual(expect.arrayContaining(['s3:ListBucketVersions', 's3:GetObjectVersion', 'kms:Decrypt', 's3:PutObject']));
+  });
+
   it('records the accepted dataset for retraining, as the input a retraining run needs', () => {
     expect(Object.fromEntries(run.parameters)).toEqual({
       '/mlops/dev/breast-cancer/latest-dataset': JSON.stringify({ pipeline: 'breast-cancer', bucket: LANDING, datasetId: '2026-11-22', prefix: 'breast-cancer/2026-11-22/', singleObject: false }),
