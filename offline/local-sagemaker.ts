@@ -222,7 +222,9 @@ export class LocalSageMaker {
       c.latencyUs.push(...rows.map(() => SIMULATED_LATENCY_US));
       e.counters.set(v.VariantName, c);
       const lines = rows.map((r, i) => JSON.stringify({ captureData: { endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: r, encoding: 'CSV' }, endpointOutput: { observedContentType: 'text/csv; charset=utf-8', mode: 'OUTPUT', data: outputs[i], encoding: 'CSV' } }, eventMetadata: { eventId: `e-${i}`, inferenceTime: new Date().toISOString() }, eventVersion: '0' }));
-      this.store.put(capture.bucket, `${capture.prefix}/${endpoint}/${v.VariantName}/${hour}/sim-${++this.captureSeq}.jsonl`, `${lines.join('\n')}\n`);
+      // Which role SageMaker writes capture with is not documented; the platform grants it to the model's execution role, so that is what is checked.
+      const model = this.models.get(v.ModelName)!;
+      await this.putAs(model.ExecutionRoleArn, `endpoint ${endpoint}/${v.VariantName} data capture`, capture.bucket, `${capture.prefix}/${endpoint}/${v.VariantName}/${hour}/sim-${++this.captureSeq}.jsonl`, `${lines.join('\n')}\n`);
       return outputs;
     };
     const answers = await serve(production);

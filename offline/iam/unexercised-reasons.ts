@@ -19,6 +19,5 @@ export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
   [/DeploymentWorkflowStateMachineRole[0-9A-F]*\|sagemaker:UpdateModelPackage$/, 'Sets the package to Rejected on a rollback; the story promotes.'],
   [/DeploymentWorkflowStateMachineRole[0-9A-F]*\|sagemaker:DescribeModelPackage$/, 'SageMaker may read the package for CreateModel from a ModelPackageName with the caller\'s permissions (not documented; kept so a first deploy does not fail).'],
   [/SageMakerExecutionRole[0-9A-F]*\|s3:(GetObjectVersion|AbortMultipartUpload)$/, 'SageMaker reads inputs by key (not version) here and uploads large outputs in parts; the stand-in uploads small files whole.'],
-  [/SageMakerExecutionRole[0-9A-F]*\|s3:PutObject$/, 'Data capture: the endpoint writes captured requests as the model\'s role; the offline endpoint writes capture without an authorization check (not modelled).'],
   [/SageMakerExecutionRole[0-9A-F]*\|(kms:(DescribeKey|Encrypt)|logs:(CreateLogGroup|DescribeLogStreams)|cloudwatch:PutMetricData|ecr:BatchCheckLayerAvailability)$/, 'In the minimum execution-role policy of the SageMaker roles guide (output key, log group set-up, job metrics, layer checks); the offline jobs do not make these calls.'],
 ];
