@@ -13,6 +13,8 @@ export default defineConfig({
     // One module cache per worker: aws-cdk-lib loads once, not once per file (npm test 63 s → 42 s).
     // setup.ts resets the environment before every file; the suite passes with --sequence.shuffle.
     isolate: false,
+    // The default reporter, then one block naming the suites skipped for want of the ML libraries (and how to enable them).
+    reporters: ['default', './test/helpers/ml-python-reporter.ts'],
     snapshotFormat: { escapeString: false, printBasicPrototype: false },
   },
 });

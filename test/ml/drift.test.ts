@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithMlPython } from '../helpers/ml-python';
 import { loadConfig } from '../../lib/config/load';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv } from '../helpers/fixtures';
@@ -37,7 +38,7 @@ async function check(capture: string[], extra: Record<string, string> = {}) {
   return { ...r, dir, report: r.status === 0 ? JSON.parse(readFileSync(join(dir, 'out', 'drift.json'), 'utf8')) : undefined };
 }
 
-describe('ml/drift.py', () => {
+describeWithMlPython('ml/drift.py', () => {
   it('finds no drift in traffic drawn from the training data', async () => {
     const run = await check(rows.slice(0, 300).map((r) => captureLine(features(r))));
     expect(run.status).toBe(0);

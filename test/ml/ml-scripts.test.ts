@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithMlPython } from '../helpers/ml-python';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { deepMerge, loadConfig, parseConfig } from '../../lib/config/load';
 import { evaluationRule, type PipelineConfig, trainingHyperparameters } from '../../lib/config/schema';
@@ -11,7 +12,7 @@ import { runGate } from '../../lambdas/quality-gate/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { BREAST_CANCER_CSV, breastCancerCsv, breastCancerParts } from '../helpers/fixtures';
 import { MemoryObjectStore } from '../../offline/memory-store';
-import { ML, PYTHON, type PythonRun, python } from '../../offline/python';
+import { ML, type PythonRun, python } from '../../offline/python';
 
 /**
  * ml/preprocess.py and ml/evaluate.py on the real breast-cancer data with Debian's pandas 1.5,
@@ -41,15 +42,10 @@ function workspace(p: PipelineConfig, files: Record<string, string>) {
   };
 }
 
-beforeAll(() => {
-  const r = spawnSync(PYTHON, ['-c', 'import pandas, sklearn, xgboost'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${PYTHON} lacks pandas/sklearn/xgboost: sudo apt-get install -y python3-pandas python3-sklearn python3-xgboost (or set ML_PYTHON)\n${r.stderr ?? r.error}`);
-});
-
 const defaults = loadConfig().pipelines[0]!;
 
 // Independent interpreter runs overlap: every describe below is concurrent.
-describe.concurrent('the default binary pipeline on breast-cancer data, uploaded as three files', () => {
+describeWithMlPython('the default binary pipeline on breast-cancer data, uploaded as three files', () => {
   const ws = workspace(defaults, Object.fromEntries(breastCancerParts(3).map((csv, i) => [`part-${i}.csv`, csv])));
   /** preprocess → (train → evaluate) twice: as the 1.7-1 algorithm saves the model, and pickled. */
   let chain: Promise<{ prep: PythonRun; train: PythonRun; evaluate: PythonRun; pickled: [PythonRun, PythonRun] }>;
@@ -126,9 +122,9 @@ describe.concurrent('the default binary pipeline on breast-cancer data, uploaded
     expect(Object.keys(report.regression_metrics).sort()).toEqual(['mae', 'r2', 'rmse']);
     expect(report.metrics.r2).toBeGreaterThan(0.9);
   });
-});
+}, { concurrent: true });
 
-describe.concurrent('data the scripts refuse, with a reason SageMaker shows as ExitMessage', () => {
+describeWithMlPython('data the scripts refuse, with a reason SageMaker shows as ExitMessage', () => {
   const refused = async (files: Record<string, string>) => {
     const ws = workspace(defaults, files);
     const message = join(ws.dir, 'message');
@@ -174,7 +170,7 @@ describe.concurrent('data the scripts refuse, with a reason SageMaker shows as E
     expect(readFileSync(message, 'utf8')).toBe("EvaluationError: model.tar.gz has no xgboost-model (it has: ['data.csv'])");
     expect(existsSync(join(ws.dir, 'eval', 'evaluation.json'))).toBe(false);
   });
-});
+}, { concurrent: true });
 
 it('the fixture is the data set the default config describes', async () => {
   const header = readFileSync(BREAST_CANCER_CSV, 'utf8').split('\n', 1)[0]!.split(',');

@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { AccessDeniedError, Authorizer, type Decision } from '../../offline/iam/authorizer';
 import { playStory, type StoryResult } from '../../tools/simulate/story';
+import { describeWithMlPython } from '../helpers/ml-python';
 
 /**
  * `npm run simulate`, asserted: the whole lifecycle on the synthesized default app, with the
@@ -9,13 +10,13 @@ import { playStory, type StoryResult } from '../../tools/simulate/story';
  * the local python3 (see tools/simulate).
  */
 let story: StoryResult;
-beforeAll(async () => {
-  story = await playStory();
-}, 120_000);
-
 const subjects = () => story.cloud.notifications.map((n) => n.subject);
 
-describe('npm run simulate', () => {
+describeWithMlPython('npm run simulate', () => {
+  beforeAll(async () => {
+    story = await playStory();
+  }, 120_000);
+
   it('trains once on a 3-file drop and registers a model waiting for approval', () => {
     expect(story.steps.firstTraining).toMatchObject({ runs: 1, status: 'SUCCEEDED', approval: 'PendingManualApproval', package: expect.stringMatching(/model-package\/mlops-dev-breast-cancer\/1$/) });
     expect(subjects()[0]).toMatch(/^\[mlops-dev\] breast-cancer: new model awaits approval \(auc (0\.9\d+|1\.00)\)$/);

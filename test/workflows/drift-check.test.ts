@@ -1,5 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithMlPython } from '../helpers/ml-python';
 import { loadConfig } from '../../lib/config/load';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { RUN, runDriftCheck } from '../helpers/drift-harness';
@@ -23,7 +24,7 @@ beforeAll(() => {
   template = s.template(s.stages.get('dev')!.pipelines[0]!);
 });
 
-describe('the drift check', () => {
+describeWithMlPython('the drift check', () => {
   it('publishes 0 drifted features for traffic like the training data, from the live run\'s baseline and the last hour of capture', async () => {
     const run = await runDriftCheck(template, { spec, baselineCsv, capture: { [HOUR]: capture(rows.slice(0, 250).map(features)) } });
     expect(run.status).toBe('SUCCEEDED');

@@ -3,6 +3,7 @@
  * synthesized app and real data. See README "Try it offline".
  */
 import './quiet';
+import { ML_PYTHON_INSTALL, mlPythonProblem } from '../../offline/python';
 import { playStory } from './story';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node ≥ 22).
@@ -21,6 +22,12 @@ function configFile(argv: string[]): string | undefined {
   if (i >= 0) return argv[i + 1];
   const c = argv.findIndex((a, j) => a === '-c' && argv[j + 1]?.startsWith('config='));
   return c >= 0 ? argv[c + 1]!.slice('config='.length) : undefined;
+}
+
+const missing = mlPythonProblem();
+if (missing) {
+  console.error(`simulate: the SageMaker jobs run ml/*.py locally, but ${missing}. Install: ${ML_PYTHON_INSTALL} (or see README "Testing" for a virtualenv)`);
+  process.exit(1);
 }
 
 playStory({ configFile: configFile(process.argv.slice(2)), print: (line) => console.log(line) }).catch((e) => {
