@@ -78,7 +78,14 @@ function scale() {
     const { seconds, outdir } = synthApp(APP_COMMAND, { config: file });
     const t = templates(outdir);
     const largest = t.reduce((a, b) => (b.resources > a.resources ? b : a));
-    return { pipelines: n, stacks: t.length, seconds: round(seconds), largestStack: largest.stack, maxResources: largest.resources, maxTemplateKb: round(Math.max(...t.map((x) => x.kb)), 1) };
+    return {
+      pipelines: n,
+      stacks: t.length,
+      seconds: round(seconds),
+      largestStack: largest.stack,
+      maxResources: largest.resources,
+      maxTemplateKb: round(Math.max(...t.map((x) => x.kb)), 1),
+    };
   });
   return { rows, ratio25to1: round(rows[2]!.seconds / rows[0]!.seconds) };
 }
@@ -92,7 +99,8 @@ function lambdas() {
     const script = `const t = process.hrtime.bigint(); require(${JSON.stringify(bundle)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
     // The same with the AWS SDK clients already loaded: the handler's own init (the SDK comes with the runtime).
     const own = `${SDK_CLIENTS.map((m) => `require(${JSON.stringify(m)});`).join(' ')} ${script}`;
-    const run = (code: string) => median(Array.from({ length: RUNS }, () => Number(timed(process.execPath, ['-e', code], { AWS_REGION: 'eu-west-1', NODE_NO_WARNINGS: '1' }).stdout)));
+    const run = (code: string) =>
+      median(Array.from({ length: RUNS }, () => Number(timed(process.execPath, ['-e', code], { AWS_REGION: 'eu-west-1', NODE_NO_WARNINGS: '1' }).stdout)));
     return { function: name, minifiedKb: round(statSync(bundle).size / 1024, 1), coldInitMs: round(run(script), 1), ownInitMs: round(run(own), 1) };
   });
 }
@@ -123,14 +131,18 @@ const suite = args.has('--no-tests') ? undefined : tests();
 const results = { started, machine: { cpus: cpus().length, node: process.version }, synth, scale: scaled, lambdas: fns, simulate: simulation, tests: suite };
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-console.log(table(`Synth (app process: median of ${RUNS}; through the CDK CLI, npx cdk synth -q: median of 3)`, [
-  { what: 'empty aws-cdk-lib app, plain JS (floor)', app: synth.floorSeconds, cli: synth.cli.floorSeconds },
-  { what: `default app (${APP_COMMAND.join(' ')})`, app: synth.defaultAppSeconds, cli: synth.cli.defaultAppSeconds },
-  { what: 'ratio (goal ≤ 1.5)', app: synth.ratio, cli: synth.cli.ratio },
-]));
+console.log(
+  table(`Synth (app process: median of ${RUNS}; through the CDK CLI, npx cdk synth -q: median of 3)`, [
+    { what: 'empty aws-cdk-lib app, plain JS (floor)', app: synth.floorSeconds, cli: synth.cli.floorSeconds },
+    { what: `default app (${APP_COMMAND.join(' ')})`, app: synth.defaultAppSeconds, cli: synth.cli.defaultAppSeconds },
+    { what: 'ratio (goal ≤ 1.5)', app: synth.ratio, cli: synth.cli.ratio },
+  ]),
+);
 console.log(table('Scale (generated configs, one stage)', scaled.rows));
 console.log(`ratio 25/1: ${scaled.ratio25to1} (goal ≤ 8); CloudFormation limits: 500 resources, 1 MB template`);
-console.log(table(`Lambdas (minified bundle; init = require() in a fresh node, median of ${RUNS}; own = with the runtime's AWS SDK clients already loaded)`, fns));
+console.log(
+  table(`Lambdas (minified bundle; init = require() in a fresh node, median of ${RUNS}; own = with the runtime's AWS SDK clients already loaded)`, fns),
+);
 console.log(`\nnpm run simulate: ${simulation.processSeconds} s in all, the story ${simulation.storySeconds} s (goal ≤ 30 s)`);
 if (suite) console.log(`\nnpm test: ${suite.seconds} s (goal ≤ 60 s)`);
 console.log('\nwritten: bench/results.json');

@@ -29,7 +29,9 @@ const AWS_MANAGED: Record<string, Json> = {
  */
 const AWS_IMAGE_REPOSITORY_POLICY: Json = {
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: '*', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: '*' }],
+  Statement: [
+    { Effect: 'Allow', Principal: '*', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: '*' },
+  ],
 };
 
 export interface StackTemplate {
@@ -249,7 +251,8 @@ export class SynthesizedAccount {
       } else if (r.Type === 'AWS::SNS::TopicPolicy') {
         for (const t of this.resolve(p.Topics, s.stackName) as string[]) this.addResourcePolicy(t, doc(p.PolicyDocument));
       } else if (r.Type === 'AWS::SQS::QueuePolicy') {
-        for (const url of this.resolve(p.Queues, s.stackName) as string[]) this.addResourcePolicy(`arn:aws:sqs:${REGION}:${ACCOUNT}:${url.split('/').pop()}`, doc(p.PolicyDocument));
+        for (const url of this.resolve(p.Queues, s.stackName) as string[])
+          this.addResourcePolicy(`arn:aws:sqs:${REGION}:${ACCOUNT}:${url.split('/').pop()}`, doc(p.PolicyDocument));
       } else if (r.Type === 'AWS::KMS::Key') {
         this.addResourcePolicy(this.getAtt(s.stackName, id, 'Arn'), doc(p.KeyPolicy));
       } else if (r.Type === 'AWS::Lambda::Permission') {
@@ -281,7 +284,8 @@ export class SynthesizedAccount {
     const s3 = /^arn:aws:s3:::([^/]+)/.exec(resourceArn);
     if (s3) return this.resourcePolicies.get(`arn:aws:s3:::${s3[1]}`);
     if (resourceArn.startsWith('arn:aws:lambda:')) return this.resourcePolicies.get(this.functionArn(resourceArn));
-    if (/^arn:aws:ecr:[^:]+:(\d{12}):repository\//.exec(resourceArn)?.[1] !== undefined && !resourceArn.includes(`:${ACCOUNT}:`)) return AWS_IMAGE_REPOSITORY_POLICY;
+    if (/^arn:aws:ecr:[^:]+:(\d{12}):repository\//.exec(resourceArn)?.[1] !== undefined && !resourceArn.includes(`:${ACCOUNT}:`))
+      return AWS_IMAGE_REPOSITORY_POLICY;
     return this.resourcePolicies.get(resourceArn);
   }
 
@@ -296,7 +300,7 @@ export class SynthesizedAccount {
     for (const r of this.resourcesOfType(type)) {
       const ref = this.ref(r.stack, r.logicalId);
       if (ref !== nameOrArn) continue;
-      return this.resolve(kind === 'schedule' ? r.properties.Target.RoleArn : r.properties.RoleArn ?? r.properties.Role, r.stack);
+      return this.resolve(kind === 'schedule' ? r.properties.Target.RoleArn : (r.properties.RoleArn ?? r.properties.Role), r.stack);
     }
     throw new Error(`no ${kind} ${nameOrArn} in this account`);
   }
@@ -310,9 +314,12 @@ function permissionStatement(p: Json): Json {
   const condition: Json = {};
   if (p.SourceArn) condition.ArnLike = { 'aws:SourceArn': p.SourceArn };
   if (p.SourceAccount) condition.StringEquals = { 'aws:SourceAccount': p.SourceAccount };
-  const principal = /^\d{12}$/.test(p.Principal) || p.Principal.startsWith('arn:') ? { AWS: p.Principal } : p.Principal === '*' ? '*' : { Service: p.Principal };
+  const principal =
+    /^\d{12}$/.test(p.Principal) || p.Principal.startsWith('arn:') ? { AWS: p.Principal } : p.Principal === '*' ? '*' : { Service: p.Principal };
   return {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: principal, Action: p.Action, Resource: '*', ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}) }],
+    Statement: [
+      { Effect: 'Allow', Principal: principal, Action: p.Action, Resource: '*', ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}) },
+    ],
   };
 }

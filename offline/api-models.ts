@@ -87,13 +87,16 @@ export function validateSageMakerRequest(operation: string, params: unknown): vo
   }
   for (const list of VARIANT_LISTS.map((l) => at(params, l))) {
     for (const v of (list as Record<string, unknown>[] | undefined) ?? []) {
-      if (v.InstanceType !== undefined && !Object.values(enums.ProductionVariantInstanceType).includes(v.InstanceType as never)) problems.push(`variant InstanceType "${String(v.InstanceType)}" is not one of the API's values`);
-      if (typeof v.VariantName === 'string' && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(v.VariantName)) problems.push(`VariantName "${v.VariantName}" does not match the API pattern`);
+      if (v.InstanceType !== undefined && !Object.values(enums.ProductionVariantInstanceType).includes(v.InstanceType as never))
+        problems.push(`variant InstanceType "${String(v.InstanceType)}" is not one of the API's values`);
+      if (typeof v.VariantName === 'string' && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(v.VariantName))
+        problems.push(`VariantName "${v.VariantName}" does not match the API pattern`);
     }
   }
   for (const path of ['ModelName', 'EndpointName', 'EndpointConfigName']) {
     const v = at(params, path);
-    if (typeof v === 'string' && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(v)) problems.push(`${path}: "${v}" does not match the API pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
+    if (typeof v === 'string' && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(v))
+      problems.push(`${path}: "${v}" does not match the API pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
   }
   for (const list of [at(params, 'ProcessingInputs'), at(params, 'InputDataConfig')]) {
     for (const item of (list as Record<string, unknown>[] | undefined) ?? []) {

@@ -23,7 +23,8 @@ function load(): Db {
 }
 
 /** `{ Ref }`, `{ "Fn::…" }`: a value CloudFormation computes at deploy time, of any type. */
-const isIntrinsic = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && /^(Ref|Fn::\w+)$/.test(Object.keys(v)[0]!);
+const isIntrinsic = (v: unknown): boolean =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && /^(Ref|Fn::\w+)$/.test(Object.keys(v)[0]!);
 
 function check(value: unknown, type: Json, path: string, problems: string[]): void {
   if (isIntrinsic(value)) return;
@@ -82,7 +83,8 @@ function checkObject(value: unknown, properties: Record<string, Json>, path: str
     if (!p) problems.push(`${path}.${name}: not a property in the registry schema`);
     else check(v, p.type, `${path}.${name}`, problems);
   }
-  for (const [name, p] of Object.entries(properties)) if (p.required && !(name in (value as Json))) problems.push(`${path}.${name}: required by the registry schema, missing`);
+  for (const [name, p] of Object.entries(properties))
+    if (p.required && !(name in (value as Json))) problems.push(`${path}.${name}: required by the registry schema, missing`);
 }
 
 /** Problems of every resource of a template against its registry schema; custom resources (no schema) are listed apart. */

@@ -21,7 +21,8 @@ export function resolveCfn(value: unknown, template: Record<string, any>): strin
     const resource = template.Resources?.[v.Ref];
     // Ref of an alarm is its name (CloudFormation's return value).
     if (resource?.Type === 'AWS::CloudWatch::Alarm') return String(resource.Properties.AlarmName ?? v.Ref);
-    if (resource?.Type === 'AWS::StepFunctions::StateMachine') return `arn:aws:states:eu-west-1:111122223333:stateMachine:${resource.Properties.StateMachineName ?? v.Ref}`;
+    if (resource?.Type === 'AWS::StepFunctions::StateMachine')
+      return `arn:aws:states:eu-west-1:111122223333:stateMachine:${resource.Properties.StateMachineName ?? v.Ref}`;
     return placeholderArn(resource?.Type ?? 'Unknown', v.Ref);
   }
   if (v['Fn::GetAtt']) {

@@ -10,7 +10,11 @@
 /** An error shaped like the AWS SDK v3's service exceptions: `name` is the error, `code` the wire code. */
 export class AwsLimitError extends Error {
   readonly $fault = 'client' as const;
-  constructor(name: string, message: string, readonly code: string = name) {
+  constructor(
+    name: string,
+    message: string,
+    readonly code: string = name,
+  ) {
     super(message);
     this.name = name;
   }
@@ -84,12 +88,22 @@ function forbiddenInName(name: string): string | undefined {
  */
 export function checkStartExecution(name: string, input = '{}'): void {
   const length = codePoints(name);
-  if (length < 1) throw new AwsLimitError('ValidationException', `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1`);
+  if (length < 1)
+    throw new AwsLimitError(
+      'ValidationException',
+      `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+    );
   if (length > SFN_MAX_NAME_LENGTH) {
-    throw new AwsLimitError('ValidationException', `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must have length less than or equal to ${SFN_MAX_NAME_LENGTH}`);
+    throw new AwsLimitError(
+      'ValidationException',
+      `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must have length less than or equal to ${SFN_MAX_NAME_LENGTH}`,
+    );
   }
   if (utf8Bytes(input) > SFN_MAX_PAYLOAD_BYTES) {
-    throw new AwsLimitError('ValidationException', `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have size less than or equal to ${SFN_MAX_PAYLOAD_BYTES} bytes in UTF-8 encoding`);
+    throw new AwsLimitError(
+      'ValidationException',
+      `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have size less than or equal to ${SFN_MAX_PAYLOAD_BYTES} bytes in UTF-8 encoding`,
+    );
   }
   if (forbiddenInName(name) !== undefined) throw new AwsLimitError('InvalidName', `Invalid Name: '${name}'`);
   try {
@@ -106,7 +120,10 @@ export function checkStartExecution(name: string, input = '{}'): void {
  */
 export function checkStateData(stateName: string, json: string): void {
   if (utf8Bytes(json) > SFN_MAX_PAYLOAD_BYTES) {
-    throw new AwsLimitError('States.DataLimitExceeded', `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+    throw new AwsLimitError(
+      'States.DataLimitExceeded',
+      `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
   }
 }
 
@@ -120,7 +137,8 @@ export interface SnsPublishInput {
 /** Bytes SNS counts against MaximumMessageSize: the body plus each attribute's name, type and value. */
 export function snsPublishBytes(input: SnsPublishInput): number {
   let n = utf8Bytes(input.Message);
-  for (const [k, v] of Object.entries(input.MessageAttributes ?? {})) n += utf8Bytes(k) + utf8Bytes(v.DataType) + (v.StringValue !== undefined ? utf8Bytes(v.StringValue) : (v.BinaryValue?.byteLength ?? 0));
+  for (const [k, v] of Object.entries(input.MessageAttributes ?? {}))
+    n += utf8Bytes(k) + utf8Bytes(v.DataType) + (v.StringValue !== undefined ? utf8Bytes(v.StringValue) : (v.BinaryValue?.byteLength ?? 0));
   return n;
 }
 
@@ -134,7 +152,8 @@ export function checkSnsPublish(input: SnsPublishInput): void {
   if (input.Subject !== undefined) {
     const s = input.Subject;
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what SNS refuses
-    if (codePoints(s) < 1 || codePoints(s) > SNS_MAX_SUBJECT_LENGTH || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.test(s) || /^\s/u.test(s)) throw bad('Subject');
+    if (codePoints(s) < 1 || codePoints(s) > SNS_MAX_SUBJECT_LENGTH || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.test(s) || /^\s/u.test(s))
+      throw bad('Subject');
   }
   if (input.Message.length === 0) throw bad('Empty message');
   if (snsPublishBytes(input) > SNS_MAX_MESSAGE_BYTES) throw bad('Message too long');
@@ -148,10 +167,16 @@ export function checkSnsPublish(input: SnsPublishInput): void {
 export function checkLambdaPayload(kind: 'sync' | 'async', payload: string): void {
   const bytes = utf8Bytes(payload);
   if (kind === 'sync' && bytes > LAMBDA_MAX_SYNC_PAYLOAD_BYTES) {
-    throw new AwsLimitError('RequestEntityTooLargeException', `Request must be smaller than ${LAMBDA_MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation`);
+    throw new AwsLimitError(
+      'RequestEntityTooLargeException',
+      `Request must be smaller than ${LAMBDA_MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+    );
   }
   if (kind === 'async' && bytes > LAMBDA_MAX_ASYNC_PAYLOAD_BYTES) {
-    throw new AwsLimitError('RequestEntityTooLargeException', `${bytes} byte payload is too large for the Event invocation type (limit ${LAMBDA_MAX_ASYNC_PAYLOAD_BYTES} bytes)`);
+    throw new AwsLimitError(
+      'RequestEntityTooLargeException',
+      `${bytes} byte payload is too large for the Event invocation type (limit ${LAMBDA_MAX_ASYNC_PAYLOAD_BYTES} bytes)`,
+    );
   }
 }
 
@@ -175,8 +200,10 @@ export interface PutMetricDataInput {
 export function checkPutMetricData(input: PutMetricDataInput): void {
   const bad = (msg: string) => new AwsLimitError('InvalidParameterValueException', msg, 'InvalidParameterValue');
   const nameOk = (s: string, max: number) => codePoints(s) >= 1 && codePoints(s) <= max;
-  if (!nameOk(input.Namespace, CW_MAX_NAME_LENGTH) || input.Namespace.startsWith(':')) throw bad(`The value ${input.Namespace} for parameter Namespace is not valid.`);
-  if (input.MetricData.length > CW_MAX_METRICS_PER_REQUEST) throw bad(`The collection MetricData must not have a size greater than ${CW_MAX_METRICS_PER_REQUEST}.`);
+  if (!nameOk(input.Namespace, CW_MAX_NAME_LENGTH) || input.Namespace.startsWith(':'))
+    throw bad(`The value ${input.Namespace} for parameter Namespace is not valid.`);
+  if (input.MetricData.length > CW_MAX_METRICS_PER_REQUEST)
+    throw bad(`The collection MetricData must not have a size greater than ${CW_MAX_METRICS_PER_REQUEST}.`);
   const bytes = utf8Bytes(JSON.stringify(input));
   if (bytes > CW_MAX_REQUEST_BYTES) throw bad(`The request of ${bytes} bytes exceeds the ${CW_MAX_REQUEST_BYTES}-byte limit of PutMetricData.`);
   input.MetricData.forEach((m, i) => {
@@ -185,10 +212,12 @@ export function checkPutMetricData(input: PutMetricDataInput): void {
     const dims = m.Dimensions ?? [];
     if (dims.length > CW_MAX_DIMENSIONS) throw bad(`The collection ${at}.Dimensions must not have a size greater than ${CW_MAX_DIMENSIONS}.`);
     dims.forEach((d, j) => {
-      if (!nameOk(d.Name, CW_MAX_DIMENSION_NAME_LENGTH) || d.Name.startsWith(':')) throw bad(`The value for parameter ${at}.Dimensions.member.${j + 1}.Name is not valid.`);
+      if (!nameOk(d.Name, CW_MAX_DIMENSION_NAME_LENGTH) || d.Name.startsWith(':'))
+        throw bad(`The value for parameter ${at}.Dimensions.member.${j + 1}.Name is not valid.`);
       if (!nameOk(d.Value, CW_MAX_DIMENSION_VALUE_LENGTH)) throw bad(`The value for parameter ${at}.Dimensions.member.${j + 1}.Value is not valid.`);
     });
-    if ((m.Values?.length ?? 0) > CW_MAX_VALUES_PER_METRIC) throw bad(`The collection ${at}.Values must not have a size greater than ${CW_MAX_VALUES_PER_METRIC}.`);
+    if ((m.Values?.length ?? 0) > CW_MAX_VALUES_PER_METRIC)
+      throw bad(`The collection ${at}.Values must not have a size greater than ${CW_MAX_VALUES_PER_METRIC}.`);
     for (const v of [...(m.Value === undefined ? [] : [m.Value]), ...(m.Values ?? [])]) {
       if (!Number.isFinite(v) || Math.abs(v) > CW_MAX_ABS_VALUE) throw bad(`The value ${v} for parameter ${at}.Value is invalid.`);
     }
@@ -206,11 +235,21 @@ export interface PutEventsEntry {
 
 /** EventBridge's documented size of one PutEvents entry. */
 export function putEventsEntryBytes(e: PutEventsEntry): number {
-  return (e.Time ? 14 : 0) + utf8Bytes(e.Source) + utf8Bytes(e.DetailType) + (e.Detail ? utf8Bytes(e.Detail) : 0) + (e.Resources ?? []).reduce((n, r) => n + utf8Bytes(r), 0);
+  return (
+    (e.Time ? 14 : 0) +
+    utf8Bytes(e.Source) +
+    utf8Bytes(e.DetailType) +
+    (e.Detail ? utf8Bytes(e.Detail) : 0) +
+    (e.Resources ?? []).reduce((n, r) => n + utf8Bytes(r), 0)
+  );
 }
 
 /** One PutEvents entry within the entry size limit; the error name and message are ours (not documented by AWS). */
 export function checkPutEventsEntry(e: PutEventsEntry): void {
   const bytes = putEventsEntryBytes(e);
-  if (bytes > EVENTBRIDGE_MAX_ENTRY_BYTES) throw new AwsLimitError('ValidationException', `Total size of the entries in the request is over the limit: ${bytes} bytes, at most ${EVENTBRIDGE_MAX_ENTRY_BYTES}.`);
+  if (bytes > EVENTBRIDGE_MAX_ENTRY_BYTES)
+    throw new AwsLimitError(
+      'ValidationException',
+      `Total size of the entries in the request is over the limit: ${bytes} bytes, at most ${EVENTBRIDGE_MAX_ENTRY_BYTES}.`,
+    );
 }

@@ -30,10 +30,22 @@ const MAX_EXECUTIONS = 40;
 const handlerOf = (functionName: unknown): FunctionName | undefined =>
   typeof functionName === 'string' ? FUNCTION_NAMES.find((n) => functionName.endsWith(`-${n}`)) : undefined;
 
-interface Execution { arn: string; name: string; machine: string; input: string; status: 'RUNNING' | 'SUCCEEDED' | 'FAILED'; startDate: Date; output?: Json; error?: string }
+interface Execution {
+  arn: string;
+  name: string;
+  machine: string;
+  input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  startDate: Date;
+  output?: Json;
+  error?: string;
+}
 
 /** A delivery by a service that AWS refused (it shows in the alarm history or the service's metrics, and nothing arrives). */
-export interface FailedDelivery { readonly what: string; readonly error: string }
+export interface FailedDelivery {
+  readonly what: string;
+  readonly error: string;
+}
 
 /**
  * The offline AWS account (test infrastructure, never deployed): S3 in memory, EventBridge routing
@@ -60,10 +72,20 @@ export class LocalCloud {
   private readonly handlers: Record<string, (event: any) => Promise<any>> = {};
   private readonly alarmStates = new Map<string, string>();
 
-  constructor(readonly account: SynthesizedAccount, private readonly stack: string, pipelineJson: unknown, private readonly log: (line: string) => void) {
+  constructor(
+    readonly account: SynthesizedAccount,
+    private readonly stack: string,
+    pipelineJson: unknown,
+    private readonly log: (line: string) => void,
+  ) {
     this.template = account.template(stack);
     this.authorizer = new Authorizer(account);
-    this.sageMaker = new LocalSageMaker(this.store, pipelineJson, (pkg) => this.putEvent(this.packageEvent(pkg)), (role, use, via) => this.authorizeAll(role, roleUseNeeds(account, use), via));
+    this.sageMaker = new LocalSageMaker(
+      this.store,
+      pipelineJson,
+      (pkg) => this.putEvent(this.packageEvent(pkg)),
+      (role, use, via) => this.authorizeAll(role, roleUseNeeds(account, use), via),
+    );
     const aws: LocalAws = {
       account,
       authorizer: this.authorizer,
@@ -91,15 +113,24 @@ export class LocalCloud {
   /** The handler module as deployed, over the local clients. */
   private wire(handler: FunctionName, c: ReturnType<typeof localClients>, env: NodeJS.ProcessEnv): (event: any) => Promise<any> {
     switch (handler) {
-      case 'dataset-trigger': return triggerHandler(c, env);
-      case 'validate-dataset': return validateHandler(c, env);
-      case 'quality-gate': return gateHandler(c, env);
-      case 'notify': return notifyHandler(c, env);
-      case 'model-approval': return approvalHandler(c, env);
-      case 'retrain': return retrainHandler(c, env, () => this.now());
-      case 'deployment': return deploymentHandler(c, env);
-      case 'drift-check': return driftHandler(c, env);
-      case 'endpoint-cleanup': return cleanupHandler(c);
+      case 'dataset-trigger':
+        return triggerHandler(c, env);
+      case 'validate-dataset':
+        return validateHandler(c, env);
+      case 'quality-gate':
+        return gateHandler(c, env);
+      case 'notify':
+        return notifyHandler(c, env);
+      case 'model-approval':
+        return approvalHandler(c, env);
+      case 'retrain':
+        return retrainHandler(c, env, () => this.now());
+      case 'deployment':
+        return deploymentHandler(c, env);
+      case 'drift-check':
+        return driftHandler(c, env);
+      case 'endpoint-cleanup':
+        return cleanupHandler(c);
     }
   }
 
@@ -112,7 +143,9 @@ export class LocalCloud {
   }
 
   private logicalIdOf(type: string, physical: string): string {
-    const id = Object.entries(this.template.Resources as Record<string, Json>).find(([lid, r]) => r.Type === type && (this.account.ref(this.stack, lid) === physical || this.account.getAtt(this.stack, lid, 'Arn') === physical))?.[0];
+    const id = Object.entries(this.template.Resources as Record<string, Json>).find(
+      ([lid, r]) => r.Type === type && (this.account.ref(this.stack, lid) === physical || this.account.getAtt(this.stack, lid, 'Arn') === physical),
+    )?.[0];
     if (!id) throw new Error(`no ${type} ${physical} in ${this.stack}`);
     return id;
   }
@@ -156,7 +189,13 @@ export class LocalCloud {
       if (!matchesPattern(this.account.resolve(rule.Properties.EventPattern, this.stack), event)) continue;
       const target = this.account.resolve(rule.Properties.Targets[0].Arn, this.stack) as string;
       const ruleArn = this.account.getAtt(this.stack, id, 'Arn');
-      await this.authorizer.authorize({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: target, context: { 'aws:SourceArn': ruleArn }, via: `rule ${ruleArn.split('/').pop()} → Lambda` });
+      await this.authorizer.authorize({
+        principal: 'events.amazonaws.com',
+        action: 'lambda:InvokeFunction',
+        resource: target,
+        context: { 'aws:SourceArn': ruleArn },
+        via: `rule ${ruleArn.split('/').pop()} → Lambda`,
+      });
       checkLambdaPayload('async', JSON.stringify(event));
       await this.handlers[handlerOf(target.split(':').pop())!]!(event);
     }
@@ -168,7 +207,13 @@ export class LocalCloud {
     if (!s) throw new Error(`no schedule ${name}`);
     const target = this.account.resolve(s.Properties.Target, this.stack) as Json;
     const scheduleArn = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${name}`;
-    await this.authorizer.authorize({ principal: 'scheduler.amazonaws.com', action: 'sts:AssumeRole', resource: target.RoleArn, context: { 'aws:SourceArn': scheduleArn }, via: `schedule ${name}` });
+    await this.authorizer.authorize({
+      principal: 'scheduler.amazonaws.com',
+      action: 'sts:AssumeRole',
+      resource: target.RoleArn,
+      context: { 'aws:SourceArn': scheduleArn },
+      via: `schedule ${name}`,
+    });
     await this.authorizeAll(target.RoleArn, needsOf(this.account, 'sfn', 'StartExecution', { stateMachineArn: target.Arn }), `schedule ${name}`);
     this.startExecution(target.Arn, `scheduled-${name.slice(-20)}-${this.executions.length + 1}`, target.Input ?? '{}');
   }
@@ -181,7 +226,14 @@ export class LocalCloud {
       if (existing.input === input && existing.status === 'RUNNING') return { executionArn: existing.arn, startDate: existing.startDate };
       throw Object.assign(new Error(`Execution ${name} already exists`), { name: 'ExecutionAlreadyExists' });
     }
-    const x: Execution = { arn: `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`, name, machine: machineArn, input, status: 'RUNNING', startDate: this.now() };
+    const x: Execution = {
+      arn: `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+      name,
+      machine: machineArn,
+      input,
+      status: 'RUNNING',
+      startDate: this.now(),
+    };
     this.executions.push(x);
     this.queue.push(x);
     return { executionArn: x.arn, startDate: x.startDate };
@@ -212,12 +264,20 @@ export class LocalCloud {
         return output;
       };
     }
-    const waits = Object.fromEntries(Object.entries(definition.States as Record<string, Json>).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
+    const waits = Object.fromEntries(
+      Object.entries(definition.States as Record<string, Json>)
+        .filter(([, s]) => s.Type === 'Wait')
+        .map(([n]) => [n, 0]),
+    );
     const retries = Object.fromEntries(Object.keys(tasks).map((n) => [n, 0]));
     const sm = new StateMachine(definition, { validationOptions: { checkPaths: true, checkArn: true } } as any);
     const run = sm.run(JSON.parse(x.input), {
       overrides: { taskResourceLocalHandlers: tasks, waitTimeOverrides: waits, retryIntervalOverrides: retries },
-      context: { Execution: { Id: x.arn, Name: x.name, Input: JSON.parse(x.input) }, StateMachine: { Id: x.machine, Name: machine.Properties.StateMachineName }, State: { EnteredTime: new Date().toISOString(), Name: 'sim', RetryCount: 0 } },
+      context: {
+        Execution: { Id: x.arn, Name: x.name, Input: JSON.parse(x.input) },
+        StateMachine: { Id: x.machine, Name: machine.Properties.StateMachineName },
+        State: { EnteredTime: new Date().toISOString(), Name: 'sim', RetryCount: 0 },
+      },
     } as any);
     try {
       x.output = (await run.result) as Json;
@@ -237,7 +297,11 @@ export class LocalCloud {
     const sdk = lambda || sync ? undefined : sdkIntegration(resource);
     if (sync) validateSageMakerRequest(sync[1]!, input);
     if (sdk) validateAwsRequest(sdk.service, sdk.operation, input);
-    await this.authorizeAll(role, taskNeeds(this.account, resource, input, (g) => this.sageMaker.nextPackageArn(g)), `state ${state}`);
+    await this.authorizeAll(
+      role,
+      taskNeeds(this.account, resource, input, (g) => this.sageMaker.nextPackageArn(g)),
+      `state ${state}`,
+    );
     if (lambda) {
       checkLambdaPayload('sync', JSON.stringify(input));
       const output = await this.handlers[handlerOf(resource.split(':').pop())!]!(input);
@@ -257,7 +321,9 @@ export class LocalCloud {
   /** CloudWatch: records a metric and evaluates every alarm on it (threshold from the template); a state change runs the alarm's actions. */
   async putMetric(namespace: string, name: string, value: number, dimension: string): Promise<void> {
     this.metrics.push({ namespace, name, value });
-    for (const [id, alarm] of Object.entries(this.template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === namespace && r.Properties.MetricName === name)) {
+    for (const [id, alarm] of Object.entries(this.template.Resources as Record<string, Json>).filter(
+      ([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === namespace && r.Properties.MetricName === name,
+    )) {
       const props = this.account.resolve(alarm.Properties, this.stack) as Json;
       const state = value >= props.Threshold ? 'ALARM' : 'OK';
       const previous = this.alarmStates.get(id) ?? 'OK';
@@ -267,10 +333,18 @@ export class LocalCloud {
       this.log(`  alarm ${props.AlarmName}: ${previous} → ${state} (${name} = ${value}, ${dimension})`);
       const at = new Date().toISOString();
       const reason = `${name} ${value} vs threshold ${props.Threshold}`;
-      for (const topic of (state === 'ALARM' ? props.AlarmActions : props.OKActions) ?? []) await this.alarmAction(alarmArn, props.AlarmName, topic, state, reason);
+      for (const topic of (state === 'ALARM' ? props.AlarmActions : props.OKActions) ?? [])
+        await this.alarmAction(alarmArn, props.AlarmName, topic, state, reason);
       const st = (v: string) => ({ value: v, reason, reasonData: '{}', timestamp: at });
       await this.putEvent({
-        version: '0', id: `sim-${Date.now()}`, 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: ACCOUNT, time: at, region: REGION, resources: [alarmArn],
+        version: '0',
+        id: `sim-${Date.now()}`,
+        'detail-type': 'CloudWatch Alarm State Change',
+        source: 'aws.cloudwatch',
+        account: ACCOUNT,
+        time: at,
+        region: REGION,
+        resources: [alarmArn],
         detail: { alarmName: props.AlarmName, state: st(state), previousState: st(previous), configuration: { metrics: [] } },
       });
     }
@@ -279,7 +353,10 @@ export class LocalCloud {
   /** CloudWatch publishes an alarm's notification as cloudwatch.amazonaws.com: the topic policy and the topic key must let it. */
   private async alarmAction(alarmArn: string, alarmName: string, topicArn: string, state: string, reason: string): Promise<void> {
     try {
-      const needs = needsOf(this.account, 'sns', 'Publish', { TopicArn: topicArn }).map((n) => ({ ...n, context: { ...n.context, 'aws:SourceArn': alarmArn } }));
+      const needs = needsOf(this.account, 'sns', 'Publish', { TopicArn: topicArn }).map((n) => ({
+        ...n,
+        context: { ...n.context, 'aws:SourceArn': alarmArn },
+      }));
       await this.authorizeAll('cloudwatch.amazonaws.com', needs, `alarm ${alarmName} → SNS`);
       this.email({ subject: `${state}: "${alarmName}" in ${REGION}`, body: reason, attributes: {} });
     } catch (e) {
@@ -290,8 +367,24 @@ export class LocalCloud {
 
   private packageEvent(pkg: Json): Json {
     return {
-      version: '0', id: `sim-${pkg.ModelPackageVersion}-${pkg.ModelApprovalStatus}`, 'detail-type': 'SageMaker Model Package State Change', source: 'aws.sagemaker', account: ACCOUNT, time: new Date().toISOString(), region: REGION, resources: [pkg.ModelPackageArn],
-      detail: { ModelPackageGroupName: pkg.ModelPackageGroupName, ModelPackageVersion: pkg.ModelPackageVersion, ModelPackageArn: pkg.ModelPackageArn, ModelApprovalStatus: pkg.ModelApprovalStatus, ModelPackageStatus: 'Completed', ...(pkg.ApprovalDescription ? { ApprovalDescription: pkg.ApprovalDescription } : {}), LastModifiedBy: pkg.LastModifiedBy, LastModifiedTime: pkg.LastModifiedTime },
+      version: '0',
+      id: `sim-${pkg.ModelPackageVersion}-${pkg.ModelApprovalStatus}`,
+      'detail-type': 'SageMaker Model Package State Change',
+      source: 'aws.sagemaker',
+      account: ACCOUNT,
+      time: new Date().toISOString(),
+      region: REGION,
+      resources: [pkg.ModelPackageArn],
+      detail: {
+        ModelPackageGroupName: pkg.ModelPackageGroupName,
+        ModelPackageVersion: pkg.ModelPackageVersion,
+        ModelPackageArn: pkg.ModelPackageArn,
+        ModelApprovalStatus: pkg.ModelApprovalStatus,
+        ModelPackageStatus: 'Completed',
+        ...(pkg.ApprovalDescription ? { ApprovalDescription: pkg.ApprovalDescription } : {}),
+        LastModifiedBy: pkg.LastModifiedBy,
+        LastModifiedTime: pkg.LastModifiedTime,
+      },
     };
   }
 
@@ -299,7 +392,24 @@ export class LocalCloud {
   async dropFiles(bucket: string, files: Record<string, string>): Promise<void> {
     for (const [key, text] of Object.entries(files)) this.store.put(bucket, key, text);
     for (const [key, text] of Object.entries(files)) {
-      await this.putEvent({ version: '0', id: `sim-${key}`, 'detail-type': 'Object Created', source: 'aws.s3', account: ACCOUNT, time: new Date().toISOString(), region: REGION, resources: [`arn:aws:s3:::${bucket}`], detail: { version: '0', bucket: { name: bucket }, object: { key, size: text.length, etag: 'sim' }, 'request-id': 'sim', requester: ACCOUNT, reason: 'PutObject' } });
+      await this.putEvent({
+        version: '0',
+        id: `sim-${key}`,
+        'detail-type': 'Object Created',
+        source: 'aws.s3',
+        account: ACCOUNT,
+        time: new Date().toISOString(),
+        region: REGION,
+        resources: [`arn:aws:s3:::${bucket}`],
+        detail: {
+          version: '0',
+          bucket: { name: bucket },
+          object: { key, size: text.length, etag: 'sim' },
+          'request-id': 'sim',
+          requester: ACCOUNT,
+          reason: 'PutObject',
+        },
+      });
     }
   }
 }

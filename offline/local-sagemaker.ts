@@ -17,8 +17,15 @@ const SIMULATED_LATENCY_US = 5_000;
 /** Thrown like Step Functions reports a failed `.sync` job or an SDK error. */
 export const failure = (name: string, cause: string) => Object.assign(new Error(cause), { name });
 
-interface Variant { VariantName: string; ModelName: string }
-export interface EndpointState { status: string; config: string; counters: Map<string, { invocations: number; latencyUs: number[] }> }
+interface Variant {
+  VariantName: string;
+  ModelName: string;
+}
+export interface EndpointState {
+  status: string;
+  config: string;
+  counters: Map<string, { invocations: number; latencyUs: number[] }>;
+}
 
 /**
  * SIMULATOR STAND-IN for SageMaker (test infrastructure, never deployed). Processing and training
@@ -89,7 +96,13 @@ export class LocalSageMaker {
   /** createProcessingJob.sync: runs the job's script with inputs and outputs under a local processing root. */
   async processing(p: Json): Promise<Json> {
     const root = join(mkdtempSync(join(tmpdir(), 'sim-processing-')), 'opt', 'ml', 'processing');
-    await this.startJob(p.RoleArn, p.ProcessingJobName, p.AppSpecification.ImageUri, '/aws/sagemaker/ProcessingJobs', p.ProcessingResources.ClusterConfig.VolumeKmsKeyId);
+    await this.startJob(
+      p.RoleArn,
+      p.ProcessingJobName,
+      p.AppSpecification.ImageUri,
+      '/aws/sagemaker/ProcessingJobs',
+      p.ProcessingResources.ClusterConfig.VolumeKmsKeyId,
+    );
     for (const input of p.ProcessingInputs) {
       const local = join(root, relative('/opt/ml/processing', input.S3Input.LocalPath));
       mkdirSync(local, { recursive: true });
@@ -97,7 +110,9 @@ export class LocalSageMaker {
       else await this.materialize(p.RoleArn, p.ProcessingJobName, input.S3Input.S3Uri, input.S3Input.S3DataType, local);
     }
     const script = join(ML, String(p.AppSpecification.ContainerEntrypoint[1]).split('/').pop()!);
-    const args = (p.AppSpecification.ContainerArguments as string[]).map((a) => (a.startsWith('/opt/ml/processing/') ? join(root, relative('/opt/ml/processing', a)) : a));
+    const args = (p.AppSpecification.ContainerArguments as string[]).map((a) =>
+      a.startsWith('/opt/ml/processing/') ? join(root, relative('/opt/ml/processing', a)) : a,
+    );
     const message = join(root, '..', 'output', 'message');
     const r = await python([script, ...args], message, { MLOPS_PROCESSING_ROOT: root });
     if (r.status !== 0) {
@@ -105,7 +120,15 @@ export class LocalSageMaker {
       try {
         exit = readFileSync(message, 'utf8');
       } catch {}
-      throw failure('States.TaskFailed', JSON.stringify({ ProcessingJobName: p.ProcessingJobName, ProcessingJobStatus: 'Failed', ExitMessage: exit, FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}` }));
+      throw failure(
+        'States.TaskFailed',
+        JSON.stringify({
+          ProcessingJobName: p.ProcessingJobName,
+          ProcessingJobStatus: 'Failed',
+          ExitMessage: exit,
+          FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}`,
+        }),
+      );
     }
     for (const out of p.ProcessingOutputConfig.Outputs) {
       const local = join(root, relative('/opt/ml/processing', out.S3Output.LocalPath));
@@ -119,13 +142,27 @@ export class LocalSageMaker {
   async training(p: Json): Promise<Json> {
     const dir = mkdtempSync(join(tmpdir(), 'sim-training-'));
     await this.startJob(p.RoleArn, p.TrainingJobName, p.AlgorithmSpecification.TrainingImage, '/aws/sagemaker/TrainingJobs', p.ResourceConfig.VolumeKmsKeyId);
-    for (const c of p.InputDataConfig) await this.materialize(p.RoleArn, p.TrainingJobName, c.DataSource.S3DataSource.S3Uri, 'S3Prefix', join(dir, 'data', c.ChannelName));
+    for (const c of p.InputDataConfig)
+      await this.materialize(p.RoleArn, p.TrainingJobName, c.DataSource.S3DataSource.S3Uri, 'S3Prefix', join(dir, 'data', c.ChannelName));
     const r = await python([join(__dirname, 'train_like_builtin.py'), join(dir, 'data'), JSON.stringify(p.HyperParameters), join(dir, 'model')]);
-    if (r.status !== 0) throw failure('States.TaskFailed', JSON.stringify({ TrainingJobName: p.TrainingJobName, TrainingJobStatus: 'Failed', FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}` }));
+    if (r.status !== 0)
+      throw failure(
+        'States.TaskFailed',
+        JSON.stringify({
+          TrainingJobName: p.TrainingJobName,
+          TrainingJobStatus: 'Failed',
+          FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}`,
+        }),
+      );
     const out = `${String(p.OutputDataConfig.S3OutputPath).replace(/\/?$/, '/')}${p.TrainingJobName}/output/model.tar.gz`;
     const { bucket, key } = parseS3Uri(out);
     await this.putAs(p.RoleArn, p.TrainingJobName, bucket, key, readFileSync(join(dir, 'model', 'model.tar.gz')));
-    return { TrainingJobName: p.TrainingJobName, TrainingJobArn: arn('training-job', p.TrainingJobName), TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: out } };
+    return {
+      TrainingJobName: p.TrainingJobName,
+      TrainingJobArn: arn('training-job', p.TrainingJobName),
+      TrainingJobStatus: 'Completed',
+      ModelArtifacts: { S3ModelArtifacts: out },
+    };
   }
 
   /** AWS SDK integrations the workflows call (already validated against the API model). */
@@ -187,7 +224,12 @@ export class LocalSageMaker {
   async setApproval(pkgArn: string, status: string, description?: string, by = 'operator'): Promise<Json> {
     const pkg = this.packages.get(pkgArn);
     if (!pkg) throw failure('SageMaker.AmazonSageMakerException', `Model package ${pkgArn} not found`);
-    Object.assign(pkg, { ModelApprovalStatus: status, ApprovalDescription: description, LastModifiedTime: new Date().toISOString(), LastModifiedBy: { UserProfileName: by } });
+    Object.assign(pkg, {
+      ModelApprovalStatus: status,
+      ApprovalDescription: description,
+      LastModifiedTime: new Date().toISOString(),
+      LastModifiedBy: { UserProfileName: by },
+    });
     await this.onApprovalChange(pkg);
     return { ModelPackageArn: pkgArn };
   }
@@ -221,10 +263,25 @@ export class LocalSageMaker {
       // Latency is not simulated: a python process per call measures the machine, not the model.
       c.latencyUs.push(...rows.map(() => SIMULATED_LATENCY_US));
       e.counters.set(v.VariantName, c);
-      const lines = rows.map((r, i) => JSON.stringify({ captureData: { endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: r, encoding: 'CSV' }, endpointOutput: { observedContentType: 'text/csv; charset=utf-8', mode: 'OUTPUT', data: outputs[i], encoding: 'CSV' } }, eventMetadata: { eventId: `e-${i}`, inferenceTime: new Date().toISOString() }, eventVersion: '0' }));
+      const lines = rows.map((r, i) =>
+        JSON.stringify({
+          captureData: {
+            endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: r, encoding: 'CSV' },
+            endpointOutput: { observedContentType: 'text/csv; charset=utf-8', mode: 'OUTPUT', data: outputs[i], encoding: 'CSV' },
+          },
+          eventMetadata: { eventId: `e-${i}`, inferenceTime: new Date().toISOString() },
+          eventVersion: '0',
+        }),
+      );
       // Which role SageMaker writes capture with is not documented; the platform grants it to the model's execution role, so that is what is checked.
       const model = this.models.get(v.ModelName)!;
-      await this.putAs(model.ExecutionRoleArn, `endpoint ${endpoint}/${v.VariantName} data capture`, capture.bucket, `${capture.prefix}/${endpoint}/${v.VariantName}/${hour}/sim-${++this.captureSeq}.jsonl`, `${lines.join('\n')}\n`);
+      await this.putAs(
+        model.ExecutionRoleArn,
+        `endpoint ${endpoint}/${v.VariantName} data capture`,
+        capture.bucket,
+        `${capture.prefix}/${endpoint}/${v.VariantName}/${hour}/sim-${++this.captureSeq}.jsonl`,
+        `${lines.join('\n')}\n`,
+      );
       return outputs;
     };
     const answers = await serve(production);

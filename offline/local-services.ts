@@ -15,7 +15,10 @@ export function localS3(store: MemoryObjectStore): LocalService {
         return {};
       case 'ListObjectVersions': {
         const { objects } = await store.list(p.Bucket, p.Prefix ?? '', Number.MAX_SAFE_INTEGER);
-        return { IsTruncated: false, Versions: objects.map((o) => ({ Key: o.key, Size: o.size, VersionId: o.versionId, ETag: `"${o.etag}"`, IsLatest: true })) };
+        return {
+          IsTruncated: false,
+          Versions: objects.map((o) => ({ Key: o.key, Size: o.size, VersionId: o.versionId, ETag: `"${o.etag}"`, IsLatest: true })),
+        };
       }
       case 'GetObject': {
         const body = store.getBuffer(p.Bucket, p.Key);
@@ -50,9 +53,15 @@ export function localSageMakerApi(sm: LocalSageMaker): LocalService {
         return { ...pkg, ModelPackageStatus: 'Completed' };
       }
       case 'ListModelPackages': {
-        const list = [...sm.packages.values()].filter((x) => x.ModelPackageGroupName === p.ModelPackageGroupName && (!p.ModelApprovalStatus || x.ModelApprovalStatus === p.ModelApprovalStatus));
+        const list = [...sm.packages.values()].filter(
+          (x) => x.ModelPackageGroupName === p.ModelPackageGroupName && (!p.ModelApprovalStatus || x.ModelApprovalStatus === p.ModelApprovalStatus),
+        );
         const ordered = p.SortOrder === 'Descending' ? list.reverse() : list;
-        return { ModelPackageSummaryList: ordered.slice(0, p.MaxResults ?? 100).map((x) => ({ ModelPackageArn: x.ModelPackageArn, ModelPackageVersion: x.ModelPackageVersion, ModelApprovalStatus: x.ModelApprovalStatus })) };
+        return {
+          ModelPackageSummaryList: ordered
+            .slice(0, p.MaxResults ?? 100)
+            .map((x) => ({ ModelPackageArn: x.ModelPackageArn, ModelPackageVersion: x.ModelPackageVersion, ModelApprovalStatus: x.ModelApprovalStatus })),
+        };
       }
       case 'DescribeEndpoint': {
         const e = sm.endpoints.get(p.EndpointName);
@@ -104,7 +113,10 @@ export function localSsm(parameters: Map<string, string>): LocalService {
 }
 
 /** CloudWatch: metrics published by the drift check; variant metrics read from the stand-in endpoint's counters. */
-export function localCloudWatch(sm: LocalSageMaker, putMetric: (namespace: string, name: string, value: number, dimension: string) => Promise<void>): LocalService {
+export function localCloudWatch(
+  sm: LocalSageMaker,
+  putMetric: (namespace: string, name: string, value: number, dimension: string) => Promise<void>,
+): LocalService {
   return async (op, p) => {
     if (op === 'PutMetricData') {
       checkPutMetricData(p as PutMetricDataInput);
@@ -117,7 +129,12 @@ export function localCloudWatch(sm: LocalSageMaker, putMetric: (namespace: strin
         const c = sm.endpoints.get(dims.EndpointName)?.counters.get(dims.VariantName);
         if (!c || c.invocations === 0) return { Id: q.Id, Values: [] };
         const sorted = [...c.latencyUs].sort((a, b) => a - b);
-        const value = { Invocations: c.invocations, Invocation5XXErrors: 0, InvocationModelErrors: 0, ModelLatency: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! }[q.MetricStat.Metric.MetricName as string];
+        const value = {
+          Invocations: c.invocations,
+          Invocation5XXErrors: 0,
+          InvocationModelErrors: 0,
+          ModelLatency: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!,
+        }[q.MetricStat.Metric.MetricName as string];
         return { Id: q.Id, Values: value === undefined ? [] : [value] };
       });
       return { MetricDataResults: results };

@@ -22,7 +22,10 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   keys(bucket: string, prefix = ''): string[] {
-    return [...this.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort();
+    return [...this.objects.keys()]
+      .filter((k) => k.startsWith(`${bucket}/${prefix}`))
+      .map((k) => k.slice(bucket.length + 1))
+      .sort();
   }
 
   async exists(bucket: string, key: string): Promise<boolean> {

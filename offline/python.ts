@@ -17,7 +17,11 @@ export function mlPythonProblem(): string | undefined {
   if (!checked) {
     const r = spawnSync(PYTHON, ['-c', 'import pandas, sklearn, xgboost'], { encoding: 'utf8' });
     const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
-    checked = r.error ? { problem: `${PYTHON} was not found (set ML_PYTHON to a python3 with pandas, scikit-learn and xgboost)` } : r.status !== 0 ? { problem: `${PYTHON} cannot import ${missing ?? 'pandas, scikit-learn or xgboost'}` } : {};
+    checked = r.error
+      ? { problem: `${PYTHON} was not found (set ML_PYTHON to a python3 with pandas, scikit-learn and xgboost)` }
+      : r.status !== 0
+        ? { problem: `${PYTHON} cannot import ${missing ?? 'pandas, scikit-learn or xgboost'}` }
+        : {};
   }
   return checked.problem;
 }

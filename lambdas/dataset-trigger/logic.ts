@@ -3,9 +3,7 @@ import type { ObjectStore } from '../shared/object-store';
 import { CONTROL_CHARACTERS, executionName, isPathSegment, type WorkflowInput } from '../shared/run';
 
 /** What a key means to one pipeline. */
-export type KeyDecision =
-  | { readonly kind: 'dataset'; readonly input: WorkflowInput }
-  | { readonly kind: 'ignored'; readonly reason: string };
+export type KeyDecision = { readonly kind: 'dataset'; readonly input: WorkflowInput } | { readonly kind: 'ignored'; readonly reason: string };
 
 /**
  * Maps an object key to its dataset: `<pipeline>/<dataset-id>/...` is the folder dataset

@@ -36,7 +36,11 @@ export function parseCaptureLines(text: string): { records: { input: string; out
   return { records, skipped };
 }
 
-const numbers = (s: string) => s.split(/[,\s]+/).filter((x) => x !== '').map(Number);
+const numbers = (s: string) =>
+  s
+    .split(/[,\s]+/)
+    .filter((x) => x !== '')
+    .map(Number);
 
 /** Whether two model outputs for the same single-row request agree. */
 export function outputsAgree(a: string, b: string, problemType: ProblemType, tolerance: number): boolean {
@@ -56,7 +60,12 @@ export function outputsAgree(a: string, b: string, problemType: ProblemType, tol
 }
 
 /** Matches production and shadow records by identical input (as a multiset) and counts agreement. */
-export function agreementOf(production: { input: string; output: string }[], shadow: { input: string; output: string }[], problemType: ProblemType, tolerance: number): Agreement {
+export function agreementOf(
+  production: { input: string; output: string }[],
+  shadow: { input: string; output: string }[],
+  problemType: ProblemType,
+  tolerance: number,
+): Agreement {
   const byInput = new Map<string, string[]>();
   for (const r of production) byInput.set(r.input, [...(byInput.get(r.input) ?? []), r.output]);
   let pairs = 0;

@@ -48,8 +48,7 @@ export interface Comparison {
   readonly agreementPairs: number;
 }
 
-const rate = (m: VariantMetrics): number | null =>
-  m.invocations !== undefined && m.invocations > 0 ? (m.errors ?? 0) / m.invocations : null;
+const rate = (m: VariantMetrics): number | null => (m.invocations !== undefined && m.invocations > 0 ? (m.errors ?? 0) / m.invocations : null);
 
 function summary(m: VariantMetrics): VariantSummary {
   return {
@@ -76,7 +75,9 @@ export function compareVariants(production: VariantMetrics, shadow: VariantMetri
     const sr = rate(shadow)!;
     if (pr === null) missing.push('production reported no invocations, so error rates cannot be compared');
     else if (sr - pr > rules.maxErrorRateIncrease) {
-      worse.push(`shadow error rate ${pct(sr)} exceeds production's ${pct(pr)} by more than ${pct(rules.maxErrorRateIncrease)} (promotion.maxErrorRateIncrease)`);
+      worse.push(
+        `shadow error rate ${pct(sr)} exceeds production's ${pct(pr)} by more than ${pct(rules.maxErrorRateIncrease)} (promotion.maxErrorRateIncrease)`,
+      );
     }
     if (production.p99LatencyUs === undefined || shadow.p99LatencyUs === undefined) {
       missing.push(`p99 model latency is missing for ${production.p99LatencyUs === undefined ? 'production' : 'the shadow'}`);

@@ -23,7 +23,11 @@ export function sageMakerReader(client: SageMakerClient): SageMakerReader {
     async describeEndpoint(name) {
       try {
         const e = await client.send(new DescribeEndpointCommand({ EndpointName: name }));
-        return { status: e.EndpointStatus ?? 'Unknown', endpointConfigName: e.EndpointConfigName ?? '', ...(e.FailureReason ? { failureReason: e.FailureReason } : {}) };
+        return {
+          status: e.EndpointStatus ?? 'Unknown',
+          endpointConfigName: e.EndpointConfigName ?? '',
+          ...(e.FailureReason ? { failureReason: e.FailureReason } : {}),
+        };
       } catch (err) {
         if (isEndpointNotFound(err)) return undefined;
         throw err;
@@ -45,12 +49,21 @@ export function cloudWatchMetrics(client: CloudWatchClient): MetricsReader {
         { Name: 'EndpointName', Value: endpoint },
         { Name: 'VariantName', Value: variant },
       ];
-      const q = (id: string, metric: string, stat: string) => ({ Id: id, MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: metric, Dimensions: dims }, Period: period, Stat: stat }, ReturnData: true });
+      const q = (id: string, metric: string, stat: string) => ({
+        Id: id,
+        MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: metric, Dimensions: dims }, Period: period, Stat: stat },
+        ReturnData: true,
+      });
       const out = await client.send(
         new GetMetricDataCommand({
           StartTime: start,
           EndTime: end,
-          MetricDataQueries: [q('invocations', 'Invocations', 'Sum'), q('errors5xx', 'Invocation5XXErrors', 'Sum'), q('modelerrors', 'InvocationModelErrors', 'Sum'), q('p99', 'ModelLatency', 'p99')],
+          MetricDataQueries: [
+            q('invocations', 'Invocations', 'Sum'),
+            q('errors5xx', 'Invocation5XXErrors', 'Sum'),
+            q('modelerrors', 'InvocationModelErrors', 'Sum'),
+            q('p99', 'ModelLatency', 'p99'),
+          ],
         }),
       );
       const values = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values ?? [];
@@ -58,7 +71,11 @@ export function cloudWatchMetrics(client: CloudWatchClient): MetricsReader {
       const invocations = sum('invocations');
       const errors = sum('errors5xx') !== undefined || sum('modelerrors') !== undefined ? (sum('errors5xx') ?? 0) + (sum('modelerrors') ?? 0) : undefined;
       const p99 = values('p99').length > 0 ? Math.max(...values('p99')) : undefined;
-      return { ...(invocations !== undefined ? { invocations } : {}), ...(errors !== undefined ? { errors } : {}), ...(p99 !== undefined ? { p99LatencyUs: p99 } : {}) };
+      return {
+        ...(invocations !== undefined ? { invocations } : {}),
+        ...(errors !== undefined ? { errors } : {}),
+        ...(p99 !== undefined ? { p99LatencyUs: p99 } : {}),
+      };
     },
   };
 }
@@ -104,7 +121,12 @@ export function createHandler(deps: DeploymentDeps, env: NodeJS.ProcessEnv = pro
     switch (task.action) {
       case 'turn': {
         const running = await deps.running(task.stateMachineArn);
-        const result = takeTurn({ executionArn: task.executionArn, startDate: new Date(task.startTime) }, running, task.attempt, requireNumberEnv('MAX_TURN_ATTEMPTS', env));
+        const result = takeTurn(
+          { executionArn: task.executionArn, startDate: new Date(task.startTime) },
+          running,
+          task.attempt,
+          requireNumberEnv('MAX_TURN_ATTEMPTS', env),
+        );
         deps.log.info('turn checked', { ...result, running: running.length });
         return result;
       }
@@ -117,7 +139,19 @@ export function createHandler(deps: DeploymentDeps, env: NodeJS.ProcessEnv = pro
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { sageMaker: SageMakerClient; cloudWatch: CloudWatchClient; s3: S3Client; sfn: SFNClient }, env: NodeJS.ProcessEnv = process.env) =>
-  createHandler({ sageMaker: sageMakerReader(c.sageMaker), metrics: cloudWatchMetrics(c.cloudWatch), store: new S3ObjectStore(c.s3), running: sfnRunning(c.sfn), log: createLogger('deployment') }, env);
+export const handlerWith = (
+  c: { sageMaker: SageMakerClient; cloudWatch: CloudWatchClient; s3: S3Client; sfn: SFNClient },
+  env: NodeJS.ProcessEnv = process.env,
+) =>
+  createHandler(
+    {
+      sageMaker: sageMakerReader(c.sageMaker),
+      metrics: cloudWatchMetrics(c.cloudWatch),
+      store: new S3ObjectStore(c.s3),
+      running: sfnRunning(c.sfn),
+      log: createLogger('deployment'),
+    },
+    env,
+  );
 
 export const handler = handlerWith({ sageMaker: new SageMakerClient({}), cloudWatch: new CloudWatchClient({}), s3: new S3Client({}), sfn: new SFNClient({}) });

@@ -38,19 +38,34 @@ export interface DeploymentEnv {
 }
 
 /** Checks the package and reads the endpoint, then plans (throws EndpointBusyError while it is updating). */
-export async function plan(sm: SageMakerReader, env: DeploymentEnv, input: { modelPackageArn: string; executionName: string }, log: Logger): Promise<DeploymentPlan> {
+export async function plan(
+  sm: SageMakerReader,
+  env: DeploymentEnv,
+  input: { modelPackageArn: string; executionName: string },
+  log: Logger,
+): Promise<DeploymentPlan> {
   const pkg = await sm.describeModelPackage(input.modelPackageArn);
   if (pkg.group !== env.modelPackageGroup) {
-    throw new PackageNotDeployableError(`model package ${input.modelPackageArn} belongs to group "${pkg.group ?? '(none)'}", not to this pipeline's "${env.modelPackageGroup}"`);
+    throw new PackageNotDeployableError(
+      `model package ${input.modelPackageArn} belongs to group "${pkg.group ?? '(none)'}", not to this pipeline's "${env.modelPackageGroup}"`,
+    );
   }
   if (pkg.approvalStatus !== 'Approved') {
-    throw new PackageNotDeployableError(`model package ${input.modelPackageArn} is ${pkg.approvalStatus ?? 'without approval status'} now, not Approved: nothing was deployed`);
+    throw new PackageNotDeployableError(
+      `model package ${input.modelPackageArn} is ${pkg.approvalStatus ?? 'without approval status'} now, not Approved: nothing was deployed`,
+    );
   }
   const described = await sm.describeEndpoint(env.endpointName);
   let endpoint: EndpointState = { exists: false };
   if (described) {
     const variants = described.status === 'InService' ? (await sm.describeEndpointConfig(described.endpointConfigName)).productionVariants : [];
-    endpoint = { exists: true, status: described.status, endpointConfigName: described.endpointConfigName, productionVariants: variants, ...(described.failureReason ? { failureReason: described.failureReason } : {}) };
+    endpoint = {
+      exists: true,
+      status: described.status,
+      endpointConfigName: described.endpointConfigName,
+      productionVariants: variants,
+      ...(described.failureReason ? { failureReason: described.failureReason } : {}),
+    };
   }
   const result = planDeployment({
     prefix: env.prefix,
@@ -80,7 +95,10 @@ export async function compare(
   ]);
   let agreement;
   if (env.rules.minAgreement !== undefined) {
-    const [p, s] = await Promise.all([readCapture(store, env.capture, PRODUCTION_VARIANT, start, end, 50), readCapture(store, env.capture, SHADOW_VARIANT, start, end, 50)]);
+    const [p, s] = await Promise.all([
+      readCapture(store, env.capture, PRODUCTION_VARIANT, start, end, 50),
+      readCapture(store, env.capture, SHADOW_VARIANT, start, end, 50),
+    ]);
     agreement = agreementOf(p.records, s.records, env.problemType, env.agreementTolerance);
     log.info('capture read', { productionFiles: p.files, shadowFiles: s.files, skippedLines: p.skipped + s.skipped, pairs: agreement.pairs });
   }

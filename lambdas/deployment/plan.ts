@@ -27,7 +27,13 @@ export interface Variant {
 
 export type EndpointState =
   | { readonly exists: false }
-  | { readonly exists: true; readonly status: string; readonly endpointConfigName: string; readonly productionVariants: readonly Variant[]; readonly failureReason?: string };
+  | {
+      readonly exists: true;
+      readonly status: string;
+      readonly endpointConfigName: string;
+      readonly productionVariants: readonly Variant[];
+      readonly failureReason?: string;
+    };
 
 export interface DeploymentPlan {
   /** `create`: no endpoint yet; `shadow`: test the new model beside production first; `replace`: blue/green straight to the new model (serverless). */
@@ -98,7 +104,10 @@ export function planDeployment(args: {
   }
   const restoreVariant = current ? stripToRequest(current) : target;
   const mode = !endpoint.exists ? 'create' : settings.serverless || current?.ServerlessConfig ? 'replace' : 'shadow';
-  const shadowVariant: Variant = { ...variantFor(modelName, { ...settings, serverless: undefined }, SHADOW_VARIANT), InitialVariantWeight: settings.shadowSamplingPercent / 100 };
+  const shadowVariant: Variant = {
+    ...variantFor(modelName, { ...settings, serverless: undefined }, SHADOW_VARIANT),
+    InitialVariantWeight: settings.shadowSamplingPercent / 100,
+  };
   return {
     mode,
     how: mode === 'create' ? 'created' : mode === 'shadow' ? 'promoted' : 'replaced',

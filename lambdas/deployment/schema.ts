@@ -3,8 +3,18 @@ import * as z from 'zod';
 
 /** The deployment workflow's Lambda tasks, one schema per action. */
 export const deploymentTaskSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('turn'), stateMachineArn: z.string().min(1), executionArn: z.string().min(1), startTime: z.string().min(1), attempt: z.number().int().min(0) }),
-  z.object({ action: z.literal('plan'), modelPackageArn: z.string().regex(/:model-package\//, 'expected a model package ARN'), executionName: z.string().min(1) }),
+  z.object({
+    action: z.literal('turn'),
+    stateMachineArn: z.string().min(1),
+    executionArn: z.string().min(1),
+    startTime: z.string().min(1),
+    attempt: z.number().int().min(0),
+  }),
+  z.object({
+    action: z.literal('plan'),
+    modelPackageArn: z.string().regex(/:model-package\//, 'expected a model package ARN'),
+    executionName: z.string().min(1),
+  }),
   z.object({ action: z.literal('compare'), start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }),
 ]);
 export type DeploymentTask = z.infer<typeof deploymentTaskSchema>;

@@ -1,6 +1,12 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  DescribeModelPackageCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { requireEnv, requireNumberEnv } from '../shared/env';
 import { parseInput } from '../shared/errors';
 import { isEndpointNotFound } from '../shared/sagemaker';
@@ -41,7 +47,12 @@ export type MetricPublisher = (pipelinePrefix: string, driftedFeatures: number) 
 
 export function cloudWatchPublisher(client: CloudWatchClient): MetricPublisher {
   return async (prefix, value) => {
-    await client.send(new PutMetricDataCommand({ Namespace: 'MLOps', MetricData: [{ MetricName: 'DriftedFeatures', Dimensions: [{ Name: 'Pipeline', Value: prefix }], Value: value, Unit: 'Count' }] }));
+    await client.send(
+      new PutMetricDataCommand({
+        Namespace: 'MLOps',
+        MetricData: [{ MetricName: 'DriftedFeatures', Dimensions: [{ Name: 'Pipeline', Value: prefix }], Value: value, Unit: 'Count' }],
+      }),
+    );
   };
 }
 
@@ -58,7 +69,10 @@ export function driftEnv(env: NodeJS.ProcessEnv = process.env): DriftEnv {
 }
 
 /** The drift-check workflow's two tasks: prepare (what to compare) and publish (the metric). */
-export function createHandler(deps: { sageMaker: LiveModelReader; store: ObjectStore; publish: MetricPublisher; log: Logger }, env: NodeJS.ProcessEnv = process.env) {
+export function createHandler(
+  deps: { sageMaker: LiveModelReader; store: ObjectStore; publish: MetricPublisher; log: Logger },
+  env: NodeJS.ProcessEnv = process.env,
+) {
   return async (event: unknown) => {
     const task = parseInput(driftTaskSchema, event, 'bad drift-check task');
     const e = driftEnv(env);
@@ -66,12 +80,26 @@ export function createHandler(deps: { sageMaker: LiveModelReader; store: ObjectS
     const report = await readReport(deps.store, task.outputUri);
     if (report.driftedFeatures !== null) await deps.publish(e.prefix, report.driftedFeatures);
     deps.log.info('drift published', { status: report.status, driftedFeatures: report.driftedFeatures, drifted: report.drifted });
-    return { status: report.status, rows: report.rows, driftedFeatures: report.driftedFeatures, drifted: report.drifted.slice(0, 10), psiThreshold: report.psiThreshold };
+    return {
+      status: report.status,
+      rows: report.rows,
+      driftedFeatures: report.driftedFeatures,
+      drifted: report.drifted.slice(0, 10),
+      psiThreshold: report.psiThreshold,
+    };
   };
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
 export const handlerWith = (c: { sageMaker: SageMakerClient; s3: S3Client; cloudWatch: CloudWatchClient }, env: NodeJS.ProcessEnv = process.env) =>
-  createHandler({ sageMaker: sageMakerLiveModel(c.sageMaker), store: new S3ObjectStore(c.s3), publish: cloudWatchPublisher(c.cloudWatch), log: createLogger('drift-check') }, env);
+  createHandler(
+    {
+      sageMaker: sageMakerLiveModel(c.sageMaker),
+      store: new S3ObjectStore(c.s3),
+      publish: cloudWatchPublisher(c.cloudWatch),
+      log: createLogger('drift-check'),
+    },
+    env,
+  );
 
 export const handler = handlerWith({ sageMaker: new SageMakerClient({}), s3: new S3Client({}), cloudWatch: new CloudWatchClient({}) });

@@ -54,7 +54,14 @@ export function baselineFromLineage(lineage: string, env: Pick<DriftEnv, 'artifa
  * of the last `windowHours`, listed in a manifest for the processing job. Skips (no job, no
  * metric) when there is no endpoint, no packaged model, no baseline or no traffic.
  */
-export async function prepare(sm: LiveModelReader, store: ObjectStore, env: DriftEnv, input: { executionArn: string; startTime: string }, log: Logger, maxFiles = 1000): Promise<Preparation> {
+export async function prepare(
+  sm: LiveModelReader,
+  store: ObjectStore,
+  env: DriftEnv,
+  input: { executionArn: string; startTime: string },
+  log: Logger,
+  maxFiles = 1000,
+): Promise<Preparation> {
   const skip = (reason: string): Preparation => (log.info('drift check skipped', { reason }), { skip: true, reason });
   const live = await sm.liveModel(env.endpointName);
   if ('none' in live) return skip(live.none);
@@ -98,6 +105,7 @@ export async function readReport(store: ObjectStore, outputUri: string) {
     throw new DriftReportError(`no drift report at ${outputUri}drift.json: ${(e as Error).message}`);
   }
   const parsed = driftReportSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new DriftReportError(`drift report ${outputUri}drift.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new DriftReportError(`drift report ${outputUri}drift.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

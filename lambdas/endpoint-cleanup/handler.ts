@@ -30,7 +30,8 @@ export function sageMakerJanitor(client: SageMakerClient): SageMakerJanitor {
       }
     },
     deleteEndpoint: async (name) => void (await client.send(new DeleteEndpointCommand({ EndpointName: name }))),
-    endpointConfigs: (prefix) => collect(paginateListEndpointConfigs({ client }, { NameContains: prefix }), (p) => (p.EndpointConfigs ?? []).map((c) => c.EndpointConfigName)),
+    endpointConfigs: (prefix) =>
+      collect(paginateListEndpointConfigs({ client }, { NameContains: prefix }), (p) => (p.EndpointConfigs ?? []).map((c) => c.EndpointConfigName)),
     deleteEndpointConfig: async (name) => void (await client.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }))),
     models: (prefix) => collect(paginateListModels({ client }, { NameContains: prefix }), (p) => (p.Models ?? []).map((m) => m.ModelName)),
     deleteModel: async (name) => void (await client.send(new DeleteModelCommand({ ModelName: name }))),
@@ -58,7 +59,14 @@ export function createHandler(deps: { janitor: SageMakerJanitor; respond: Respon
       // Answer anyway when possible: CloudFormation would otherwise wait an hour for a reply.
       const r = raw as Partial<Record<'ResponseURL' | 'StackId' | 'RequestId' | 'LogicalResourceId' | 'PhysicalResourceId', string>>;
       if (typeof r?.ResponseURL !== 'string') throw e;
-      await deps.respond(r.ResponseURL, { Status: 'FAILED', Reason: (e as Error).message.slice(0, 1000), PhysicalResourceId: r.PhysicalResourceId ?? 'invalid-request', StackId: r.StackId, RequestId: r.RequestId, LogicalResourceId: r.LogicalResourceId });
+      await deps.respond(r.ResponseURL, {
+        Status: 'FAILED',
+        Reason: (e as Error).message.slice(0, 1000),
+        PhysicalResourceId: r.PhysicalResourceId ?? 'invalid-request',
+        StackId: r.StackId,
+        RequestId: r.RequestId,
+        LogicalResourceId: r.LogicalResourceId,
+      });
       return;
     }
     const { EndpointName, NamePrefix, Retain } = event.ResourceProperties;
@@ -78,12 +86,16 @@ export function createHandler(deps: { janitor: SageMakerJanitor; respond: Respon
       return reply('SUCCESS', `retained ${EndpointName} and ${NamePrefix}* (deployment.retainOnDelete)`);
     }
     try {
-      const result = await cleanUp(deps.janitor, { endpointName: EndpointName, namePrefix: NamePrefix }, {
-        log: deps.log,
-        sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-        pollMs: 15_000,
-        maxPolls: 48,
-      });
+      const result = await cleanUp(
+        deps.janitor,
+        { endpointName: EndpointName, namePrefix: NamePrefix },
+        {
+          log: deps.log,
+          sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+          pollMs: 15_000,
+          maxPolls: 48,
+        },
+      );
       return reply('SUCCESS', 'deleted', { models: result.modelsDeleted.length, endpointConfigs: result.endpointConfigsDeleted.length });
     } catch (e) {
       deps.log.error('clean-up failed', { error: (e as Error).message });
@@ -93,6 +105,7 @@ export function createHandler(deps: { janitor: SageMakerJanitor; respond: Respon
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { sageMaker: SageMakerClient }, respond: Responder = httpResponder) => createHandler({ janitor: sageMakerJanitor(c.sageMaker), respond, log: createLogger('endpoint-cleanup') });
+export const handlerWith = (c: { sageMaker: SageMakerClient }, respond: Responder = httpResponder) =>
+  createHandler({ janitor: sageMakerJanitor(c.sageMaker), respond, log: createLogger('endpoint-cleanup') });
 
 export const handler = handlerWith({ sageMaker: new SageMakerClient({}) });

@@ -32,7 +32,10 @@ export async function cleanUp(
     endpointDeleted = true;
     let polls = 0;
     while (await sm.endpointExists(target.endpointName)) {
-      if (++polls >= deps.maxPolls) throw new Error(`endpoint ${target.endpointName} is still deleting after ${polls} checks; delete its configs and models (${target.namePrefix}*) by hand`);
+      if (++polls >= deps.maxPolls)
+        throw new Error(
+          `endpoint ${target.endpointName} is still deleting after ${polls} checks; delete its configs and models (${target.namePrefix}*) by hand`,
+        );
       await deps.sleep(deps.pollMs);
     }
     deps.log.info('endpoint deleted', { endpoint: target.endpointName, polls });

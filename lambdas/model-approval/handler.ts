@@ -22,7 +22,10 @@ export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: L
       starter: sfnDeploymentStarter(deps.sfn, requireEnv('STATE_MACHINE_ARN', env)),
       notifier: {
         async rejected(modelPackageArn, by, reason) {
-          const msg = formatNotification({ kind: 'model-rejected', modelPackageArn, ...(by ? { by } : {}), ...(reason ? { reason } : {}) }, contextFromEnv(env));
+          const msg = formatNotification(
+            { kind: 'model-rejected', modelPackageArn, ...(by ? { by } : {}), ...(reason ? { reason } : {}) },
+            contextFromEnv(env),
+          );
           await deps.publish(requireEnv('TOPIC_ARN', env), msg);
         },
       },
@@ -32,6 +35,7 @@ export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: L
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { sfn: SFNClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env) => createHandler({ sfn: c.sfn, publish: snsPublisher(c.sns), log: createLogger('model-approval') }, env);
+export const handlerWith = (c: { sfn: SFNClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env) =>
+  createHandler({ sfn: c.sfn, publish: snsPublisher(c.sns), log: createLogger('model-approval') }, env);
 
 export const handler = handlerWith({ sfn: new SFNClient({}), sns: new SNSClient({}) });

@@ -37,7 +37,10 @@ export function changedBy(d: ModelPackageEvent['detail']): string | undefined {
  * Functions starts only once. A later re-approval has a new time, so it deploys again.
  */
 export function deploymentName(d: ModelPackageEvent['detail']): string {
-  const hash = createHash('sha256').update(`${d.ModelPackageArn}|${d.LastModifiedTime ?? ''}`).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(`${d.ModelPackageArn}|${d.LastModifiedTime ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
   return `v${d.ModelPackageVersion}-${hash}`;
 }
 
@@ -60,7 +63,10 @@ export async function onModelPackageEvent(
       approvedBy: changedBy(d) ?? 'unknown',
       approvalDescription: d.ApprovalDescription ?? '',
     });
-    deps.log.info(status === 'started' ? 'deployment started' : 'duplicate approval event: deployment already started', { executionName: name, eventId: event.id });
+    deps.log.info(status === 'started' ? 'deployment started' : 'duplicate approval event: deployment already started', {
+      executionName: name,
+      eventId: event.id,
+    });
     return { action: status === 'started' ? 'deployment-started' : 'deployment-already-started', executionName: name };
   }
   if (d.ModelApprovalStatus === 'Rejected') {

@@ -5,7 +5,8 @@ import type { Notification } from './schema';
 type DeploymentNotification = Extract<Notification, { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' | 'retraining-skipped' }>;
 
 /** Console page of an endpoint (invocation metrics per variant are on it). */
-export const endpointLink = (region: string, endpoint: string) => `https://${region}.console.aws.amazon.com/sagemaker/home?region=${region}#/endpoints/${endpoint}`;
+export const endpointLink = (region: string, endpoint: string) =>
+  `https://${region}.console.aws.amazon.com/sagemaker/home?region=${region}#/endpoints/${endpoint}`;
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
 const num = (x: number | null) => (x === null ? 'n/a' : String(Math.round(x)));
@@ -26,7 +27,10 @@ export function comparisonLines(c: ComparisonSummary): string[] {
 /** Subject and body lines of the approval and deployment messages. */
 export function formatDeployment(n: DeploymentNotification, tag: string, region: string, registry: string): { subject: string; lines: string[] } {
   if (n.kind === 'retraining-skipped') {
-    return { subject: `${tag}: ${n.trigger === 'drift' ? 'drift detected' : 'scheduled retraining'}, but no run started`, lines: [`Retraining was asked for (${n.trigger}) and did not start: ${clip(n.reason)}.`] };
+    return {
+      subject: `${tag}: ${n.trigger === 'drift' ? 'drift detected' : 'scheduled retraining'}, but no run started`,
+      lines: [`Retraining was asked for (${n.trigger}) and did not start: ${clip(n.reason)}.`],
+    };
   }
   const version = n.modelPackageArn?.split('/').pop();
   const model = version ? `model v${version}` : 'model';
@@ -44,13 +48,20 @@ export function formatDeployment(n: DeploymentNotification, tag: string, region:
     case 'deployment-waiting':
       return {
         subject: `${tag}: deployment of ${model} waits for another deployment`,
-        lines: [`Another deployment of this endpoint is running: ${clip(n.blockedBy)}`, 'This one starts when it ends (one deployment per endpoint at a time).'],
+        lines: [
+          `Another deployment of this endpoint is running: ${clip(n.blockedBy)}`,
+          'This one starts when it ends (one deployment per endpoint at a time).',
+        ],
       };
     case 'deployed':
       return {
         subject: `${tag}: ${model} is live on ${n.endpointName} (${n.how})`,
         lines: [
-          n.how === 'created' ? 'The endpoint was created with the approved model.' : n.how === 'promoted' ? 'The shadow test passed: the new model now serves all traffic (blue/green, guarded by the auto-rollback alarms).' : 'The model was replaced with blue/green (serverless endpoints have no shadow variants).',
+          n.how === 'created'
+            ? 'The endpoint was created with the approved model.'
+            : n.how === 'promoted'
+              ? 'The shadow test passed: the new model now serves all traffic (blue/green, guarded by the auto-rollback alarms).'
+              : 'The model was replaced with blue/green (serverless endpoints have no shadow variants).',
           ...(n.comparison && 'decision' in n.comparison ? ['', ...comparisonLines(n.comparison), ...listLines(n.comparison.reasons, 'Note: ')] : []),
           '',
           `Endpoint: ${endpointLink(region, n.endpointName)}`,

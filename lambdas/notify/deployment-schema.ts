@@ -35,6 +35,18 @@ export const deploymentNotificationSchemas = [
     comparison: comparisonOrSkipped,
   }),
   z.object({ kind: z.literal('rolled-back'), ...pkg, endpointName: z.string().min(1), reasons: z.array(z.string()), comparison: comparisonOrSkipped }),
-  z.object({ kind: z.literal('retraining-skipped'), trigger: z.enum(['drift', 'schedule']), reason: z.string(), executionArn: z.string().optional(), datasetUri: z.string().optional() }),
-  z.object({ kind: z.literal('deployment-failed'), ...pkg, modelPackageArn: z.string().optional(), error: z.string().default('Unknown'), cause: z.string().default('') }),
+  z.object({
+    kind: z.literal('retraining-skipped'),
+    trigger: z.enum(['drift', 'schedule']),
+    reason: z.string(),
+    executionArn: z.string().optional(),
+    datasetUri: z.string().optional(),
+  }),
+  z.object({
+    kind: z.literal('deployment-failed'),
+    ...pkg,
+    modelPackageArn: z.string().optional(),
+    error: z.string().default('Unknown'),
+    cause: z.string().default(''),
+  }),
 ] as const;

@@ -45,7 +45,11 @@ export function fitBytes(body: string, maxBytes: number, note: string): string {
 /** SNS subjects: printable ASCII on one line, fewer than 100 characters, cut with "...". */
 export function subjectLine(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  const ascii = text.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').replace(/\s+/g, ' ').trim();
+  const ascii = text
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   const subject = ascii.length <= MAX_SUBJECT_CHARS ? ascii : `${ascii.slice(0, MAX_SUBJECT_CHARS - 3).trimEnd()}...`;
   return subject === '' ? 'MLOps notification' : subject;
 }

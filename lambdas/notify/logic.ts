@@ -21,7 +21,8 @@ export interface FormattedMessage {
 }
 
 const console_ = (region: string) => `https://${region}.console.aws.amazon.com`;
-export const executionLink = (region: string, executionArn: string) => `${console_(region)}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+export const executionLink = (region: string, executionArn: string) =>
+  `${console_(region)}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 export const registryLink = (region: string, group: string) => `${console_(region)}/sagemaker/home?region=${region}#/model-registry/${group}`;
 export function s3Link(region: string, uri: string): string {
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
@@ -34,7 +35,9 @@ export function explainFailure(error: string, cause: string): { summary: string;
   try {
     const parsed = JSON.parse(cause) as Record<string, unknown>;
     // A processing job's own words (ExitMessage, from /opt/ml/output/message) beat its generic FailureReason.
-    const texts = [parsed.ExitMessage, parsed.FailureReason, parsed.errorMessage, parsed.Message].filter((t): t is string => typeof t === 'string' && t.trim() !== '');
+    const texts = [parsed.ExitMessage, parsed.FailureReason, parsed.errorMessage, parsed.Message].filter(
+      (t): t is string => typeof t === 'string' && t.trim() !== '',
+    );
     const job = parsed.TrainingJobName ?? parsed.ProcessingJobName;
     if (texts.length > 0) summary = job ? `${String(job)}: ${texts[0]}` : texts[0]!;
   } catch {
@@ -43,13 +46,15 @@ export function explainFailure(error: string, cause: string): { summary: string;
   const text = `${error} ${cause}`;
   let hint: string | undefined;
   if (/ResourceLimitExceeded/i.test(text)) {
-    hint = 'SageMaker quota: the account has no capacity left for this instance type (new accounts often start with a quota of 0). Request an increase in Service Quotas > Amazon SageMaker, or choose another instance type in the pipeline config.';
+    hint =
+      'SageMaker quota: the account has no capacity left for this instance type (new accounts often start with a quota of 0). Request an increase in Service Quotas > Amazon SageMaker, or choose another instance type in the pipeline config.';
   } else if (/AccessDenied|not authorized/i.test(text)) {
     hint = 'Permissions: a role lacks access. Check that the data and pipeline stacks were deployed from the same config, and the KMS key policy.';
   } else if (/States\.Timeout|MaxRuntimeExceeded|Stopping/i.test(text)) {
     hint = 'Time limit: raise maxRuntimeSeconds for the step in the pipeline config, or use a larger instance type.';
   } else if (/EndpointBusyError|Cannot update in-progress endpoint/i.test(text)) {
-    hint = 'Endpoint busy: another update of the endpoint did not finish in time. Wait until it is InService (see the endpoint page), then approve the model again.';
+    hint =
+      'Endpoint busy: another update of the endpoint did not finish in time. Wait until it is InService (see the endpoint page), then approve the model again.';
   } else if (/InvalidInputError|EvaluationReportError/.test(error)) {
     hint = 'Contract: a step received input it does not understand; see the execution for the exact field.';
   }
@@ -64,9 +69,13 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
   switch (n.kind) {
     case 'model-registered': {
       const pending = n.approvalStatus === 'PendingManualApproval';
-      subject = pending ? `${tag}: new model awaits approval (${n.metric} ${round(n.value)})` : `${tag}: new model registered and approved (${n.metric} ${round(n.value)})`;
+      subject = pending
+        ? `${tag}: new model awaits approval (${n.metric} ${round(n.value)})`
+        : `${tag}: new model registered and approved (${n.metric} ${round(n.value)})`;
       lines.push(
-        pending ? 'A new model passed the quality gate and waits for your approval.' : 'A new model passed the quality gate and was approved automatically (stage autoApprove).',
+        pending
+          ? 'A new model passed the quality gate and waits for your approval.'
+          : 'A new model passed the quality gate and was approved automatically (stage autoApprove).',
         '',
         `Model package: ${n.modelPackageArn}`,
         `${n.metric}: ${n.value}`,
@@ -95,9 +104,15 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
     case 'deployment-failed': {
       const { summary, hint } = explainFailure(n.error, n.cause);
       const version = n.kind === 'deployment-failed' ? n.modelPackageArn?.split('/').pop() : undefined;
-      subject = n.kind === 'failed' ? `${tag}: ${n.workflow} failed (${n.error})` : `${tag}: deployment of model${version ? ` v${version}` : ''} failed (${n.error})`;
+      subject =
+        n.kind === 'failed' ? `${tag}: ${n.workflow} failed (${n.error})` : `${tag}: deployment of model${version ? ` v${version}` : ''} failed (${n.error})`;
       lines.push(`Error: ${clip(n.error, 200)}`, `Cause: ${clip(summary)}`, ...(hint ? ['', hint] : []));
-      if (n.kind === 'deployment-failed') lines.push('', 'Production is unchanged unless the cause says otherwise: see "Rolling back by hand" in the README.', ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []));
+      if (n.kind === 'deployment-failed')
+        lines.push(
+          '',
+          'Production is unchanged unless the cause says otherwise: see "Rolling back by hand" in the README.',
+          ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []),
+        );
       break;
     }
     default: {

@@ -15,7 +15,13 @@ export function sageMakerChampions(client: SageMakerClient): ChampionSource {
   return {
     async latestApproved(group, metric) {
       const list = await client.send(
-        new ListModelPackagesCommand({ ModelPackageGroupName: group, ModelApprovalStatus: 'Approved', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 1 }),
+        new ListModelPackagesCommand({
+          ModelPackageGroupName: group,
+          ModelApprovalStatus: 'Approved',
+          SortBy: 'CreationTime',
+          SortOrder: 'Descending',
+          MaxResults: 1,
+        }),
       );
       const arn = list.ModelPackageSummaryList?.[0]?.ModelPackageArn;
       if (arn === undefined) return undefined;
@@ -48,6 +54,7 @@ export function createHandler(store: ObjectStore, champions: ChampionSource, env
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { s3: S3Client; sageMaker: SageMakerClient }, env: NodeJS.ProcessEnv = process.env) => createHandler(new S3ObjectStore(c.s3), sageMakerChampions(c.sageMaker), env);
+export const handlerWith = (c: { s3: S3Client; sageMaker: SageMakerClient }, env: NodeJS.ProcessEnv = process.env) =>
+  createHandler(new S3ObjectStore(c.s3), sageMakerChampions(c.sageMaker), env);
 
 export const handler = handlerWith({ s3: new S3Client({}), sageMaker: new SageMakerClient({}) });

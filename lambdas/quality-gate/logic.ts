@@ -45,7 +45,10 @@ export function decide(metrics: Readonly<Record<string, number>>, rule: GateRule
   if (rule.mustBeatChampion && champion?.value !== undefined && !better(value, champion.value, rule.direction)) {
     reasons.push(`${rule.metric} ${fmt(value)} does not beat the approved model's ${fmt(champion.value)} (${champion.modelPackageArn})`);
   }
-  const notes = rule.mustBeatChampion && champion !== undefined && champion.value === undefined ? [`the approved model ${champion.modelPackageArn} recorded no ${rule.metric}; compared with the threshold only`] : [];
+  const notes =
+    rule.mustBeatChampion && champion !== undefined && champion.value === undefined
+      ? [`the approved model ${champion.modelPackageArn} recorded no ${rule.metric}; compared with the threshold only`]
+      : [];
   return {
     passed: reasons.length === 0,
     metric: rule.metric,

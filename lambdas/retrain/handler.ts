@@ -18,7 +18,9 @@ export interface RetrainDeps {
   readonly now?: () => Date;
 }
 
-export type RetrainOutcome = { action: 'started' | 'already-started'; executionName: string; reason: RetrainReason } | { action: 'skipped' | 'ignored'; reason: string };
+export type RetrainOutcome =
+  | { action: 'started' | 'already-started'; executionName: string; reason: RetrainReason }
+  | { action: 'skipped' | 'ignored'; reason: string };
 
 /**
  * Drift alarm (ALARM) or schedule → at most one retraining run of the pipeline, from the latest
@@ -32,20 +34,32 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
     if ('kind' in e) {
       reason = 'schedule';
     } else {
-      if (e.detail.alarmName !== requireEnv('DRIFT_ALARM_NAME', env)) return { action: 'ignored', reason: `alarm ${e.detail.alarmName} is not this pipeline's drift alarm` };
+      if (e.detail.alarmName !== requireEnv('DRIFT_ALARM_NAME', env))
+        return { action: 'ignored', reason: `alarm ${e.detail.alarmName} is not this pipeline's drift alarm` };
       if (e.detail.state.value !== 'ALARM') return { action: 'ignored', reason: `drift alarm went to ${e.detail.state.value}` };
       reason = 'drift';
     }
     const stateMachineArn = requireEnv('STATE_MACHINE_ARN', env);
     const listed = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 20 }));
-    const runs: TrainingRun[] = (listed.executions ?? []).map((x) => ({ executionArn: x.executionArn!, startDate: new Date(x.startDate!), running: x.status === 'RUNNING' }));
+    const runs: TrainingRun[] = (listed.executions ?? []).map((x) => ({
+      executionArn: x.executionArn!,
+      startDate: new Date(x.startDate!),
+      running: x.status === 'RUNNING',
+    }));
     let latestValue: string | undefined;
     try {
       latestValue = (await deps.ssm.send(new GetParameterCommand({ Name: requireEnv('LATEST_DATASET_PARAMETER', env) }))).Parameter?.Value;
     } catch (err) {
       if ((err as Error).name !== 'ParameterNotFound') throw err;
     }
-    const decision = decideRetraining({ pipeline, reason, now: (deps.now ?? (() => new Date()))(), cooldownMs: requireNumberEnv('COOLDOWN_HOURS', env) * 3_600_000, runs, latest: parseLatestDataset(latestValue) });
+    const decision = decideRetraining({
+      pipeline,
+      reason,
+      now: (deps.now ?? (() => new Date()))(),
+      cooldownMs: requireNumberEnv('COOLDOWN_HOURS', env) * 3_600_000,
+      runs,
+      latest: parseLatestDataset(latestValue),
+    });
     if (decision.action === 'skip') {
       deps.log.info('retraining skipped', { reason: decision.reason, trigger: reason });
       if (decision.notify) {

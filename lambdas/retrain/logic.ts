@@ -43,7 +43,11 @@ export function decideRetraining(args: {
   const last = runs.reduce<Date | undefined>((max, r) => (!max || r.startDate > max ? r.startDate : max), undefined);
   if (last && now.getTime() - last.getTime() < cooldownMs) {
     const next = new Date(last.getTime() + cooldownMs);
-    return { action: 'skip', reason: `cooldown: the last run started at ${last.toISOString()}; the next automatic run may start after ${next.toISOString()}`, notify: false };
+    return {
+      action: 'skip',
+      reason: `cooldown: the last run started at ${last.toISOString()}; the next automatic run may start after ${next.toISOString()}`,
+      notify: false,
+    };
   }
   if (!latest) return { action: 'skip', reason: `no accepted dataset of ${pipeline} is recorded yet: drop one under ${pipeline}/ first`, notify: true };
   const window = Math.floor(now.getTime() / cooldownMs);

@@ -89,7 +89,10 @@ export function workflowInputProblems(input: WorkflowInput, expected: { pipeline
     problems.push(`input.datasetId: expected one path segment (no "/", control characters, "." or ".."), got ${show(input.datasetId)}`);
   } else {
     const prefix = `${expected.pipeline}/${input.datasetId}${input.singleObject ? '' : '/'}`;
-    if (input.prefix !== prefix) problems.push(`input.prefix: expected ${show(prefix)} for dataset ${show(input.datasetId)} (singleObject ${input.singleObject}), got ${show(input.prefix)}`);
+    if (input.prefix !== prefix)
+      problems.push(
+        `input.prefix: expected ${show(prefix)} for dataset ${show(input.datasetId)} (singleObject ${input.singleObject}), got ${show(input.prefix)}`,
+      );
   }
   return problems;
 }

@@ -1,11 +1,4 @@
-import {
-  CopyObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectVersionsCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectRef, ObjectStore, StoredObject } from './object-store';
 
 /** {@link ObjectStore} over the S3 API. Lists with ListObjectVersions to learn version ids. */
@@ -28,9 +21,7 @@ export class S3ObjectStore implements ObjectStore {
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     for (let page = 0; page < 1000; page++) {
-      const out = await this.s3.send(
-        new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
-      );
+      const out = await this.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
       for (const v of out.Versions ?? []) {
         if (!v.IsLatest || v.Key === undefined) continue;
         if (objects.length === limit) return { objects, truncated: true };
@@ -44,9 +35,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async readHead(ref: ObjectRef, bytes: number): Promise<string> {
-    const out = await this.s3.send(
-      new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, Range: `bytes=0-${bytes - 1}` }),
-    );
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, Range: `bytes=0-${bytes - 1}` }));
     return (await out.Body?.transformToString('utf-8')) ?? '';
   }
 

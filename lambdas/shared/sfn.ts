@@ -5,7 +5,12 @@ import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@
  * still running) with the same execution, and any other repeat with ExecutionAlreadyExists:
  * both mean "this work already has its run", reported as `exists`.
  */
-export async function startOnce(client: SFNClient, stateMachineArn: string, name: string, input: unknown): Promise<{ status: 'started' | 'exists'; executionArn?: string }> {
+export async function startOnce(
+  client: SFNClient,
+  stateMachineArn: string,
+  name: string,
+  input: unknown,
+): Promise<{ status: 'started' | 'exists'; executionArn?: string }> {
   try {
     const out = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     return { status: 'started', executionArn: out.executionArn };

@@ -7,8 +7,8 @@ import type { ConfigInput } from './schema';
 export const BREAST_CANCER_COLUMNS: readonly string[] = [
   'malignant',
   ...['mean', 'error', 'worst'].flatMap((kind) =>
-    ['radius', 'texture', 'perimeter', 'area', 'smoothness', 'compactness', 'concavity', 'concave_points', 'symmetry', 'fractal_dimension'].map(
-      (f) => (kind === 'mean' ? `mean_${f}` : kind === 'error' ? `${f}_error` : `worst_${f}`),
+    ['radius', 'texture', 'perimeter', 'area', 'smoothness', 'compactness', 'concavity', 'concave_points', 'symmetry', 'fractal_dimension'].map((f) =>
+      kind === 'mean' ? `mean_${f}` : kind === 'error' ? `${f}_error` : `worst_${f}`,
     ),
   ),
 ];

@@ -1,8 +1,6 @@
 import * as z from 'zod';
 
-const instanceType = z
-  .string()
-  .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml.* instance type (e.g. "ml.m5.large")');
+const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml.* instance type (e.g. "ml.m5.large")');
 
 /** Memory sizes a serverless variant accepts (ProductionVariantServerlessConfig.MemorySizeInMB). */
 const SERVERLESS_MEMORY_MB: readonly number[] = [1024, 2048, 3072, 4096, 5120, 6144];
@@ -35,7 +33,12 @@ export const deploymentSchema = z
     shadow: z
       .strictObject({
         /** How long the shadow variant receives mirrored traffic before the comparison. */
-        windowMinutes: z.number().int().min(5).max(7 * 24 * 60).default(60),
+        windowMinutes: z
+          .number()
+          .int()
+          .min(5)
+          .max(7 * 24 * 60)
+          .default(60),
         /** Share of production requests mirrored to the shadow variant. */
         samplingPercent: z.number().int().min(1).max(100).default(100),
       })
@@ -79,7 +82,12 @@ export const deploymentSchema = z
   })
   .superRefine((d, ctx) => {
     if (!d.serverless && d.autoScaling.enabled && d.autoScaling.maxInstances < d.instanceCount) {
-      ctx.addIssue({ code: 'custom', path: ['autoScaling', 'maxInstances'], message: `expected at least instanceCount (${d.instanceCount})`, params: { defaulted: true } });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoScaling', 'maxInstances'],
+        message: `expected at least instanceCount (${d.instanceCount})`,
+        params: { defaulted: true },
+      });
     }
   });
 

@@ -42,7 +42,10 @@ export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
 export function parseConfig(input: unknown, source = 'config'): PlatformConfig {
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new ConfigError(source, result.error.issues.flatMap((issue) => describeIssue(issue, input)));
+  throw new ConfigError(
+    source,
+    result.error.issues.flatMap((issue) => describeIssue(issue, input)),
+  );
 }
 
 function readJson(file: string): unknown {

@@ -14,11 +14,17 @@ export const retrainingSchema = z
     /** Also retrain on this EventBridge Scheduler expression, e.g. "rate(7 days)" or "cron(0 3 ? * MON *)". */
     schedule: z.string().regex(SCHEDULE, 'expected "rate(<n> <minutes|hours|days>)" or "cron(<6 fields>)"').optional(),
     /** No automatic run starts within this many hours of the previous run's start. */
-    cooldownHours: z.number().int().min(1).max(24 * 90).default(24),
+    cooldownHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(24),
   })
   .superRefine((r, ctx) => {
     const m = r.schedule && /^rate\((\d+) (minute|minutes)\)$/.exec(r.schedule);
-    if (m && Number(m[1]) < 60) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'expected at most one run an hour (a training run takes longer than that)' });
+    if (m && Number(m[1]) < 60)
+      ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'expected at most one run an hour (a training run takes longer than that)' });
   });
 
 export type RetrainingConfig = z.output<typeof retrainingSchema>;

@@ -7,19 +7,12 @@ import { SUPPORTED_REGIONS } from './images';
 /** Lowercase words joined by single hyphens: safe in stack, bucket, job and group names. */
 const SLUG = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const slug = (max: number) =>
-  z
-    .string()
-    .max(max, `expected at most ${max} characters`)
-    .regex(SLUG, 'expected lowercase letters, digits and single hyphens, starting with a letter');
+  z.string().max(max, `expected at most ${max} characters`).regex(SLUG, 'expected lowercase letters, digits and single hyphens, starting with a letter');
 
-const instanceType = z
-  .string()
-  .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml.* instance type (e.g. "ml.m5.xlarge")');
+const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml.* instance type (e.g. "ml.m5.xlarge")');
 
 /** CloudWatch Logs accepts only these retention periods. */
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 export const PROBLEM_TYPES = ['binary_classification', 'multiclass_classification', 'regression'] as const;
 export type ProblemType = (typeof PROBLEM_TYPES)[number];
@@ -38,7 +31,10 @@ const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9
 
 const stageSchema = z.strictObject({
   name: slug(8),
-  account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+    .optional(),
   region: z
     .string()
     .refine((r) => SUPPORTED_REGIONS.includes(r), {
@@ -84,7 +80,12 @@ const pipelineSchema = z
         /** Seconds to wait after the first file of a dataset before listing it. */
         settleSeconds: z.number().int().min(0).max(3600).default(60),
         minRows: z.number().int().min(10).default(100),
-        maxBytes: z.number().int().min(1).max(5 * 1024 ** 4).default(10 * 1024 ** 3),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(5 * 1024 ** 4)
+          .default(10 * 1024 ** 3),
         maxObjects: z.number().int().min(1).max(10000).default(1000),
         validationFraction: z.number().gt(0).lt(0.5).default(0.15),
         testFraction: z.number().gt(0).lt(0.5).default(0.15),
@@ -133,18 +134,30 @@ const pipelineSchema = z
     }
     const metrics = METRICS[p.schema.problemType];
     if (p.evaluation.metric !== undefined && !(p.evaluation.metric in metrics)) {
-      ctx.addIssue({ code: 'custom', path: ['evaluation', 'metric'], message: `expected one of ${Object.keys(metrics).join(', ')} for ${p.schema.problemType}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evaluation', 'metric'],
+        message: `expected one of ${Object.keys(metrics).join(', ')} for ${p.schema.problemType}`,
+      });
     }
     const metric = p.evaluation.metric ?? Object.keys(metrics)[0]!;
     if (p.evaluation.threshold === undefined && !DEFAULT_THRESHOLD_METRICS.has(metric)) {
       ctx.addIssue({ code: 'custom', path: ['evaluation', 'threshold'], message: `expected a threshold for metric "${metric}" (there is no safe default)` });
     }
     if (p.dataset.validationFraction + p.dataset.testFraction >= 0.6) {
-      ctx.addIssue({ code: 'custom', path: ['dataset', 'testFraction'], message: 'expected validationFraction + testFraction < 0.6 (leave most rows for training)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dataset', 'testFraction'],
+        message: 'expected validationFraction + testFraction < 0.6 (leave most rows for training)',
+      });
     }
     const spot = p.training.spot;
     if (spot.enabled && (spot.maxWaitSeconds ?? 0) < p.training.maxRuntimeSeconds) {
-      ctx.addIssue({ code: 'custom', path: ['training', 'spot', 'maxWaitSeconds'], message: `expected at least training.maxRuntimeSeconds (${p.training.maxRuntimeSeconds}) when spot is enabled` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'spot', 'maxWaitSeconds'],
+        message: `expected at least training.maxRuntimeSeconds (${p.training.maxRuntimeSeconds}) when spot is enabled`,
+      });
     }
   });
 
@@ -192,7 +205,12 @@ export type ConfigInput = z.input<typeof configSchema>;
 export function evaluationRule(p: PipelineConfig): { metric: string; direction: 'maximize' | 'minimize'; threshold: number; mustBeatChampion: boolean } {
   const metrics = METRICS[p.schema.problemType];
   const metric = p.evaluation.metric ?? Object.keys(metrics)[0]!;
-  return { metric, direction: p.evaluation.direction ?? metrics[metric]!, threshold: p.evaluation.threshold ?? 0.8, mustBeatChampion: p.evaluation.mustBeatChampion };
+  return {
+    metric,
+    direction: p.evaluation.direction ?? metrics[metric]!,
+    threshold: p.evaluation.threshold ?? 0.8,
+    mustBeatChampion: p.evaluation.mustBeatChampion,
+  };
 }
 
 /** Hyperparameters sent to the training job: built-in defaults per problem type, overridden by config. */
@@ -203,7 +221,15 @@ export function trainingHyperparameters(p: PipelineConfig): Record<string, strin
       : p.schema.problemType === 'binary_classification'
         ? { objective: 'binary:logistic', eval_metric: 'auc', num_round: 200, max_depth: 5, eta: 0.2, subsample: 0.8, early_stopping_rounds: 20 }
         : p.schema.problemType === 'multiclass_classification'
-          ? { objective: 'multi:softprob', num_class: p.schema.numClasses ?? 3, eval_metric: 'mlogloss', num_round: 200, max_depth: 5, eta: 0.2, early_stopping_rounds: 20 }
+          ? {
+              objective: 'multi:softprob',
+              num_class: p.schema.numClasses ?? 3,
+              eval_metric: 'mlogloss',
+              num_round: 200,
+              max_depth: 5,
+              eta: 0.2,
+              early_stopping_rounds: 20,
+            }
           : { objective: 'reg:squarederror', eval_metric: 'rmse', num_round: 200, max_depth: 5, eta: 0.2, early_stopping_rounds: 20 };
   const merged = { ...base, ...p.training.hyperparameters };
   return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, String(v)]));

@@ -43,20 +43,49 @@ export class DeploymentWorkflow extends Construct {
     const pkg = sfn.JsonPath.stringAt('$.modelPackageArn');
 
     const failed = new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const notifyFailed = this.notify('NotifyDeploymentFailed', { kind: 'deployment-failed', executionArn: execution, modelPackageArn: pkg, error: sfn.JsonPath.stringAt('$.error.Error'), cause: sfn.JsonPath.stringAt('$.error.Cause') });
+    const notifyFailed = this.notify('NotifyDeploymentFailed', {
+      kind: 'deployment-failed',
+      executionArn: execution,
+      modelPackageArn: pkg,
+      error: sfn.JsonPath.stringAt('$.error.Error'),
+      cause: sfn.JsonPath.stringAt('$.error.Cause'),
+    });
     notifyFailed.addCatch(failed, { resultPath: '$.notifyError' }).next(failed);
     this.onError = notifyFailed;
 
     // One deployment per endpoint: wait while an earlier execution runs.
     const init = new sfn.Pass(this, 'Init', { result: sfn.Result.fromObject({ attempt: 0 }), resultPath: '$.turn' });
-    const settle = new sfn.Wait(this, 'TurnSettle', { comment: 'ListExecutions is eventually consistent: let a simultaneous approval show up', time: sfn.WaitTime.duration(Duration.seconds(15)) });
-    const checkTurn = this.catching(this.task('CheckTurn', { action: 'turn', stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'), executionArn: execution, startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'), attempt: sfn.JsonPath.numberAt('$.turn.attempt') }, '$.turn'));
+    const settle = new sfn.Wait(this, 'TurnSettle', {
+      comment: 'ListExecutions is eventually consistent: let a simultaneous approval show up',
+      time: sfn.WaitTime.duration(Duration.seconds(15)),
+    });
+    const checkTurn = this.catching(
+      this.task(
+        'CheckTurn',
+        {
+          action: 'turn',
+          stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+          executionArn: execution,
+          startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+          attempt: sfn.JsonPath.numberAt('$.turn.attempt'),
+        },
+        '$.turn',
+      ),
+    );
     const waitTurn = new sfn.Wait(this, 'WaitForTurn', { time: sfn.WaitTime.duration(Duration.minutes(5)) });
-    const notifyWaiting = this.notify('NotifyWaiting', { kind: 'deployment-waiting', executionArn: execution, modelPackageArn: pkg, blockedBy: sfn.JsonPath.stringAt('$.turn.blockedBy') });
+    const notifyWaiting = this.notify('NotifyWaiting', {
+      kind: 'deployment-waiting',
+      executionArn: execution,
+      modelPackageArn: pkg,
+      blockedBy: sfn.JsonPath.stringAt('$.turn.blockedBy'),
+    });
     notifyWaiting.addCatch(waitTurn, { resultPath: '$.notifyError' }).next(waitTurn);
     waitTurn.next(checkTurn);
     const refused = new sfn.Pass(this, 'QueueTimedOut', {
-      parameters: { Error: 'DeploymentQueueTimeout', 'Cause.$': `States.Format('Another deployment of this endpoint ({}) was still running after ${props.maxTurnAttempts} checks, 5 minutes apart; approve again when it has ended.', $.turn.blockedBy)` },
+      parameters: {
+        Error: 'DeploymentQueueTimeout',
+        'Cause.$': `States.Format('Another deployment of this endpoint ({}) was still running after ${props.maxTurnAttempts} checks, 5 minutes apart; approve again when it has ended.', $.turn.blockedBy)`,
+      },
       resultPath: '$.error',
     }).next(notifyFailed);
 
@@ -85,17 +114,35 @@ export class DeploymentWorkflow extends Construct {
     const restore = this.sdk('CreateRestoreConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'restore'))
       .next(this.sdk('RestoreProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'restore'), true))
       // Scaling again: an alarm rollback happens after the promotion paused it.
-      .next(this.waitInService('Restored', this.scaling('Restored').next(this.sdk('RejectPackage', 'sagemaker', 'updateModelPackage', req.rejectPackage())).next(rolledBack)));
-    const shadowRejected = new sfn.Pass(this, 'ShadowRejected', { parameters: { 'reasons.$': '$.comparison.reasons' }, resultPath: '$.rollback' }).next(restore);
+      .next(
+        this.waitInService(
+          'Restored',
+          this.scaling('Restored')
+            .next(this.sdk('RejectPackage', 'sagemaker', 'updateModelPackage', req.rejectPackage()))
+            .next(rolledBack),
+        ),
+      );
+    const shadowRejected = new sfn.Pass(this, 'ShadowRejected', { parameters: { 'reasons.$': '$.comparison.reasons' }, resultPath: '$.rollback' }).next(
+      restore,
+    );
     const alarmsRolledBack = new sfn.Pass(this, 'AlarmsRolledBack', {
-      result: sfn.Result.fromObject({ reasons: ['SageMaker rolled the blue/green deployment back: an auto-rollback alarm (5XX errors or p99 latency of the production variant) went off during the bake'] }),
+      result: sfn.Result.fromObject({
+        reasons: [
+          'SageMaker rolled the blue/green deployment back: an auto-rollback alarm (5XX errors or p99 latency of the production variant) went off during the bake',
+        ],
+      }),
       resultPath: '$.rollback',
     }).next(restore);
 
     // Promote: blue/green to the new model alone, guarded by the alarms; check it held.
     const promoted = this.notifyDeployed('NotifyPromoted');
     const held = new sfn.Choice(this, 'PromotionHeld?')
-      .when(sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'), this.scaling('Promoted').next(this.sdk('TagPromoted', 'sagemaker', 'addTags', req.tagPromoted())).next(promoted))
+      .when(
+        sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'),
+        this.scaling('Promoted')
+          .next(this.sdk('TagPromoted', 'sagemaker', 'addTags', req.tagPromoted()))
+          .next(promoted),
+      )
       .otherwise(alarmsRolledBack);
     const promote = this.sdk('CreatePromotionConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
       .next(this.descale())
@@ -103,7 +150,13 @@ export class DeploymentWorkflow extends Construct {
       .next(this.waitInService('Promoted', held));
 
     // Shadow test: production + shadow, the window, the comparison.
-    const compare = this.catching(this.task('CompareShadow', { action: 'compare', start: sfn.JsonPath.stringAt('$.shadowWindow.start'), end: sfn.JsonPath.stringAt('$$.State.EnteredTime') }, '$.comparison'));
+    const compare = this.catching(
+      this.task(
+        'CompareShadow',
+        { action: 'compare', start: sfn.JsonPath.stringAt('$.shadowWindow.start'), end: sfn.JsonPath.stringAt('$$.State.EnteredTime') },
+        '$.comparison',
+      ),
+    );
     compare.next(new sfn.Choice(this, 'ShadowPassed?').when(sfn.Condition.stringEquals('$.comparison.decision', 'promote'), promote).otherwise(shadowRejected));
     const shadowPath = this.sdk('CreateShadowConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'shadow'))
       .next(this.sdk('StartShadow', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'shadow'), true))
@@ -111,11 +164,20 @@ export class DeploymentWorkflow extends Construct {
         this.waitInService(
           'Shadow',
           new sfn.Pass(this, 'ShadowStarted', { parameters: { 'start.$': '$$.State.EnteredTime' }, resultPath: '$.shadowWindow' })
-            .next(new sfn.Wait(this, 'ShadowWindow', { comment: 'Mirrored traffic reaches the shadow variant', time: sfn.WaitTime.duration(Duration.minutes(d.shadow.windowMinutes)) }))
+            .next(
+              new sfn.Wait(this, 'ShadowWindow', {
+                comment: 'Mirrored traffic reaches the shadow variant',
+                time: sfn.WaitTime.duration(Duration.minutes(d.shadow.windowMinutes)),
+              }),
+            )
             .next(compare),
         ),
       );
-    const replacePath = new sfn.Pass(this, 'NoShadowTest', { comment: 'Serverless endpoints have no shadow variants', result: sfn.Result.fromObject({ skipped: 'serverless endpoints have no shadow variants' }), resultPath: '$.comparison' }).next(promote);
+    const replacePath = new sfn.Pass(this, 'NoShadowTest', {
+      comment: 'Serverless endpoints have no shadow variants',
+      result: sfn.Result.fromObject({ skipped: 'serverless endpoints have no shadow variants' }),
+      resultPath: '$.comparison',
+    }).next(promote);
 
     const definition = init
       .next(settle)
@@ -127,12 +189,14 @@ export class DeploymentWorkflow extends Construct {
           .when(sfn.Condition.numberEquals('$.turn.attempt', 1), notifyWaiting)
           .otherwise(waitTurn),
       );
-    plan.next(createModel).next(
-      new sfn.Choice(this, 'EndpointExists?')
-        .when(sfn.Condition.stringEquals('$.plan.mode', 'create'), createPath)
-        .when(sfn.Condition.stringEquals('$.plan.mode', 'shadow'), shadowPath)
-        .otherwise(replacePath),
-    );
+    plan
+      .next(createModel)
+      .next(
+        new sfn.Choice(this, 'EndpointExists?')
+          .when(sfn.Condition.stringEquals('$.plan.mode', 'create'), createPath)
+          .when(sfn.Condition.stringEquals('$.plan.mode', 'shadow'), shadowPath)
+          .otherwise(replacePath),
+      );
 
     const budget = 15 * 60 + props.maxTurnAttempts * 5 * 60 + d.shadow.windowMinutes * 60 + 4 * 3600;
     this.stateMachine = platformStateMachine(this, 'StateMachine', {
@@ -148,7 +212,12 @@ export class DeploymentWorkflow extends Construct {
   }
 
   private notify(id: string, payload: Record<string, unknown>): tasks.LambdaInvoke {
-    return new tasks.LambdaInvoke(this, id, { lambdaFunction: this.props.notifyFunction, payload: sfn.TaskInput.fromObject(payload), payloadResponseOnly: true, resultPath: sfn.JsonPath.DISCARD });
+    return new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: this.props.notifyFunction,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
   }
 
   private notifyDeployed(id: string): sfn.IChainable {
@@ -166,7 +235,12 @@ export class DeploymentWorkflow extends Construct {
   }
 
   private task(id: string, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
-    return new tasks.LambdaInvoke(this, id, { lambdaFunction: this.props.deploymentFunction, payload: sfn.TaskInput.fromObject(payload), payloadResponseOnly: true, resultPath });
+    return new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: this.props.deploymentFunction,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      resultPath,
+    });
   }
 
   private catching<T extends { addCatch(h: sfn.IChainable, p?: sfn.CatchProps): unknown }>(state: T): T {
@@ -178,12 +252,30 @@ export class DeploymentWorkflow extends Construct {
    * An AWS SDK integration in the API's request shape, with the SageMaker retries; calls that
    * change the endpoint also retry "endpoint busy" (an unmodeled ValidationException) for a while.
    */
-  private sdk(id: string, service: 'sagemaker' | 'applicationautoscaling', action: string, parameters: object, changesEndpoint = false, resultPath: string | null = null): sfn.CustomState {
+  private sdk(
+    id: string,
+    service: 'sagemaker' | 'applicationautoscaling',
+    action: string,
+    parameters: object,
+    changesEndpoint = false,
+    resultPath: string | null = null,
+  ): sfn.CustomState {
     const state = new sfn.CustomState(this, id, {
-      stateJson: { Type: 'Task', Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:${service}:${action}`, Parameters: parameters, ResultPath: resultPath },
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:${service}:${action}`,
+        Parameters: parameters,
+        ResultPath: resultPath,
+      },
     });
     if (changesEndpoint) {
-      state.addRetry({ errors: ['SageMaker.AmazonSageMakerException', 'SageMaker.SageMakerException'], interval: Duration.seconds(30), backoffRate: 1.5, maxAttempts: 8, maxDelay: Duration.minutes(5) });
+      state.addRetry({
+        errors: ['SageMaker.AmazonSageMakerException', 'SageMaker.SageMakerException'],
+        interval: Duration.seconds(30),
+        backoffRate: 1.5,
+        maxAttempts: 8,
+        maxDelay: Duration.minutes(5),
+      });
     }
     addSageMakerRetries(state);
     return this.catching(state);
@@ -211,9 +303,11 @@ export class DeploymentWorkflow extends Construct {
   private scaling(id: string): sfn.Chain {
     const d = this.props.deployment;
     if (d.serverless || !d.autoScaling.enabled) return sfn.Chain.start(new sfn.Pass(this, `${id}NoScaling`));
-    return sfn.Chain.start(this.sdk(`${id}RegisterScaling`, 'applicationautoscaling', 'registerScalableTarget', req.registerScalableTarget(this.props.requests)).next(
-      this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', req.putScalingPolicy(this.props.requests)),
-    ));
+    return sfn.Chain.start(
+      this.sdk(`${id}RegisterScaling`, 'applicationautoscaling', 'registerScalableTarget', req.registerScalableTarget(this.props.requests)).next(
+        this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', req.putScalingPolicy(this.props.requests)),
+      ),
+    );
   }
 
   /** Deregisters the variant from auto-scaling before a promotion that may change its instance type (SageMaker refuses it otherwise). */
@@ -221,7 +315,12 @@ export class DeploymentWorkflow extends Construct {
     const d = this.props.deployment;
     if (d.serverless || !d.autoScaling.enabled) return new sfn.Pass(this, 'NoScalingToPause');
     const state = new sfn.CustomState(this, 'PauseScaling', {
-      stateJson: { Type: 'Task', Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:applicationautoscaling:deregisterScalableTarget`, Parameters: req.scalableTarget(this.props.requests), ResultPath: sfn.JsonPath.DISCARD },
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:applicationautoscaling:deregisterScalableTarget`,
+        Parameters: req.scalableTarget(this.props.requests),
+        ResultPath: sfn.JsonPath.DISCARD,
+      },
     });
     addSageMakerRetries(state);
     const next = new sfn.Pass(this, 'ScalingPaused');

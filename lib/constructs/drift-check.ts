@@ -63,17 +63,32 @@ export class DriftCheck extends Construct {
     const fail = new sfn.Fail(this, 'CheckFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const notify = new tasks.LambdaInvoke(this, 'NotifyCheckFailed', {
       lambdaFunction: props.notifyFunction,
-      payload: sfn.TaskInput.fromObject({ kind: 'failed', workflow: 'drift check', executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'), error: sfn.JsonPath.stringAt('$.error.Error'), cause: sfn.JsonPath.stringAt('$.error.Cause') }),
+      payload: sfn.TaskInput.fromObject({
+        kind: 'failed',
+        workflow: 'drift check',
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        error: sfn.JsonPath.stringAt('$.error.Error'),
+        cause: sfn.JsonPath.stringAt('$.error.Cause'),
+      }),
       payloadResponseOnly: true,
       resultPath: sfn.JsonPath.DISCARD,
     });
     notify.addCatch(fail, { resultPath: '$.notifyError' }).next(fail);
     const lambdaTask = (taskId: string, payload: Record<string, unknown>, resultPath: string) => {
-      const t = new tasks.LambdaInvoke(this, taskId, { lambdaFunction: this.function.function, payload: sfn.TaskInput.fromObject(payload), payloadResponseOnly: true, resultPath });
+      const t = new tasks.LambdaInvoke(this, taskId, {
+        lambdaFunction: this.function.function,
+        payload: sfn.TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        resultPath,
+      });
       t.addCatch(notify, { resultPath: '$.error' });
       return t;
     };
-    const prepare = lambdaTask('Prepare', { action: 'prepare', executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'), startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime') }, '$.prepared');
+    const prepare = lambdaTask(
+      'Prepare',
+      { action: 'prepare', executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'), startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime') },
+      '$.prepared',
+    );
     const job = new sfn.CustomState(this, 'RunDriftCheck', {
       stateJson: {
         Type: 'Task',
@@ -87,7 +102,9 @@ export class DriftCheck extends Construct {
     const publish = lambdaTask('PublishDrift', { action: 'publish', outputUri: sfn.JsonPath.stringAt('$.prepared.outputUri') }, '$.drift');
 
     const definition = prepare.next(
-      new sfn.Choice(this, 'AnythingToCheck?').when(sfn.Condition.booleanEquals('$.prepared.skip', true), new sfn.Succeed(this, 'NothingToCheck')).otherwise(job.next(publish).next(new sfn.Succeed(this, 'Checked'))),
+      new sfn.Choice(this, 'AnythingToCheck?')
+        .when(sfn.Condition.booleanEquals('$.prepared.skip', true), new sfn.Succeed(this, 'NothingToCheck'))
+        .otherwise(job.next(publish).next(new sfn.Succeed(this, 'Checked'))),
     );
     this.stateMachine = platformStateMachine(this, 'StateMachine', {
       resourcePrefix: prefix,
@@ -110,15 +127,44 @@ export class DriftCheck extends Construct {
     allow(
       this.function.role,
       { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.sageMaker('endpoint', props.endpointName)] },
-      { actions: ['sagemaker:DescribeEndpointConfig'], resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)], wildcardReason: `Endpoint configs are named per deployment; "${prefix}--*" matches only this pipeline's.` },
-      { actions: ['sagemaker:DescribeModel'], resources: [arns.sageMaker('model', `${prefix}--*`)], wildcardReason: `Models are named per deployment; "${prefix}--*" matches only this pipeline's.` },
-      { actions: ['sagemaker:DescribeModelPackage'], resources: [arns.sageMaker('model-package', `${prefix}/*`)], wildcardReason: 'Versions of this pipeline\'s model package group are numbered by SageMaker.' },
+      {
+        actions: ['sagemaker:DescribeEndpointConfig'],
+        resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)],
+        wildcardReason: `Endpoint configs are named per deployment; "${prefix}--*" matches only this pipeline's.`,
+      },
+      {
+        actions: ['sagemaker:DescribeModel'],
+        resources: [arns.sageMaker('model', `${prefix}--*`)],
+        wildcardReason: `Models are named per deployment; "${prefix}--*" matches only this pipeline's.`,
+      },
+      {
+        actions: ['sagemaker:DescribeModelPackage'],
+        resources: [arns.sageMaker('model-package', `${prefix}/*`)],
+        wildcardReason: "Versions of this pipeline's model package group are numbered by SageMaker.",
+      },
       // Capture is listed with ListObjectVersions, which S3 authorizes as s3:ListBucketVersions.
-      { actions: ['s3:ListBucketVersions'], resources: [arns.bucket(props.captureBucket)], conditions: { StringLike: { 's3:prefix': [`${pipeline}/datacapture/*`] } } },
-      { actions: ['s3:GetObject'], resources: [arns.objects(props.artifactsBucket, `${pipeline}/*`)], wildcardReason: 'Reads baselines and drift reports of runs and checks whose ids are made at run time, under the pipeline prefix.' },
-      { actions: ['s3:PutObject'], resources: [arns.objects(props.artifactsBucket, `${pipeline}/monitoring/*`)], wildcardReason: 'Writes the capture manifest of checks whose ids are made at run time.' },
+      {
+        actions: ['s3:ListBucketVersions'],
+        resources: [arns.bucket(props.captureBucket)],
+        conditions: { StringLike: { 's3:prefix': [`${pipeline}/datacapture/*`] } },
+      },
+      {
+        actions: ['s3:GetObject'],
+        resources: [arns.objects(props.artifactsBucket, `${pipeline}/*`)],
+        wildcardReason: 'Reads baselines and drift reports of runs and checks whose ids are made at run time, under the pipeline prefix.',
+      },
+      {
+        actions: ['s3:PutObject'],
+        resources: [arns.objects(props.artifactsBucket, `${pipeline}/monitoring/*`)],
+        wildcardReason: 'Writes the capture manifest of checks whose ids are made at run time.',
+      },
       { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.key.keyArn] },
-      { actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': 'MLOps' } }, wildcardReason: 'PutMetricData has no resource-level permissions; the namespace condition limits it to the platform\'s metrics.' },
+      {
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': 'MLOps' } },
+        wildcardReason: "PutMetricData has no resource-level permissions; the namespace condition limits it to the platform's metrics.",
+      },
     );
   }
 
@@ -129,22 +175,42 @@ export class DriftCheck extends Construct {
     const jobs = `${props.resourcePrefix}--*`;
     allow(
       role,
-      { actions: ['sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob', 'sagemaker:AddTags'], resources: [arns.sageMaker('processing-job', jobs)], wildcardReason: `Job names are made per check; "${jobs}" matches only this pipeline's jobs.` },
-      { actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], resources: [arns.eventsRule('StepFunctionsGetEventsForSageMakerProcessingJobsRule')] },
-      { actions: ['iam:PassRole'], resources: [props.sageMakerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } },
+      {
+        actions: ['sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob', 'sagemaker:AddTags'],
+        resources: [arns.sageMaker('processing-job', jobs)],
+        wildcardReason: `Job names are made per check; "${jobs}" matches only this pipeline's jobs.`,
+      },
+      {
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [arns.eventsRule('StepFunctionsGetEventsForSageMakerProcessingJobsRule')],
+      },
+      {
+        actions: ['iam:PassRole'],
+        resources: [props.sageMakerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      },
       { actions: ['kms:CreateGrant'], resources: [props.key.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
       { actions: ['kms:DescribeKey'], resources: [props.key.keyArn] },
     );
   }
 
   private addSchedule(props: DriftCheckProps): scheduler.CfnSchedule {
-    const dlq = new sqs.Queue(this, 'ScheduleDeadLetterQueue', { queueName: `${props.resourcePrefix}-drift-check-dlq`, encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays) });
+    const dlq = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      queueName: `${props.resourcePrefix}-drift-check-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
+    });
     Validations.of(dlq).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the drift-check schedule.' });
     const role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': arnsOf(this).account } } }),
       description: `EventBridge Scheduler: drift check of ${props.endpointName}`,
     });
-    allow(role, { actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }, { actions: ['sqs:SendMessage'], resources: [dlq.queueArn] });
+    allow(
+      role,
+      { actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] },
+      { actions: ['sqs:SendMessage'], resources: [dlq.queueArn] },
+    );
     return new scheduler.CfnSchedule(this, 'Schedule', {
       name: `${props.resourcePrefix}-drift-check`,
       description: `Drift check of ${props.endpointName} (skips cheaply while there is no endpoint or no traffic)`,
@@ -152,7 +218,13 @@ export class DriftCheck extends Construct {
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
       state: props.jobs.pipeline.monitoring.enabled ? 'ENABLED' : 'DISABLED',
-      target: { arn: this.stateMachine.stateMachineArn, roleArn: role.roleArn, input: '{}', retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 }, deadLetterConfig: { arn: dlq.queueArn } },
+      target: {
+        arn: this.stateMachine.stateMachineArn,
+        roleArn: role.roleArn,
+        input: '{}',
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: dlq.queueArn },
+      },
     });
   }
 }

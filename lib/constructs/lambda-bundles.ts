@@ -8,7 +8,17 @@ import { PROJECT_ROOT } from '../paths';
 export const LAMBDA_ROOT = join(PROJECT_ROOT, 'lambdas');
 const BUILD_ROOT = join(PROJECT_ROOT, '.build', 'lambdas');
 
-export const FUNCTION_NAMES = ['dataset-trigger', 'validate-dataset', 'quality-gate', 'notify', 'model-approval', 'deployment', 'endpoint-cleanup', 'retrain', 'drift-check'] as const;
+export const FUNCTION_NAMES = [
+  'dataset-trigger',
+  'validate-dataset',
+  'quality-gate',
+  'notify',
+  'model-approval',
+  'deployment',
+  'endpoint-cleanup',
+  'retrain',
+  'drift-check',
+] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 const OPTIONS: BuildOptions = {

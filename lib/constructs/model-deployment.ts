@@ -71,7 +71,12 @@ export class ModelDeployment extends Construct {
         CAPTURE_PREFIX: `${props.pipeline.name}/datacapture`,
         MAX_TURN_ATTEMPTS: String(MAX_TURN_ATTEMPTS),
         DEPLOYMENT_SETTINGS: JSON.stringify({
-          variant: { instanceType: d.instanceType, instanceCount: d.instanceCount, ...(d.serverless ? { serverless: d.serverless } : {}), shadowSamplingPercent: d.shadow.samplingPercent },
+          variant: {
+            instanceType: d.instanceType,
+            instanceCount: d.instanceCount,
+            ...(d.serverless ? { serverless: d.serverless } : {}),
+            shadowSamplingPercent: d.shadow.samplingPercent,
+          },
           rules: { ...d.promotion, minAgreement: d.promotion.minAgreement ?? undefined, minAgreementPairs: 30 },
           agreementTolerance: d.promotion.agreementTolerance,
         }),
@@ -81,13 +86,29 @@ export class ModelDeployment extends Construct {
     allow(
       deployFn.role,
       { actions: ['states:ListExecutions'], resources: [arns.stateMachine(stateMachineName)] },
-      { actions: ['sagemaker:DescribeModelPackage'], resources: [arns.sageMaker('model-package', `${props.modelPackageGroupName}/*`)], wildcardReason: 'Versions of this pipeline\'s model package group are numbered by SageMaker.' },
+      {
+        actions: ['sagemaker:DescribeModelPackage'],
+        resources: [arns.sageMaker('model-package', `${props.modelPackageGroupName}/*`)],
+        wildcardReason: "Versions of this pipeline's model package group are numbered by SageMaker.",
+      },
       { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.sageMaker('endpoint', prefix)] },
-      { actions: ['sagemaker:DescribeEndpointConfig'], resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)], wildcardReason: `Endpoint configs are named per deployment; "${prefix}--*" matches only this pipeline's.` },
+      {
+        actions: ['sagemaker:DescribeEndpointConfig'],
+        resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)],
+        wildcardReason: `Endpoint configs are named per deployment; "${prefix}--*" matches only this pipeline's.`,
+      },
       { actions: ['cloudwatch:GetMetricData'], resources: ['*'], wildcardReason: 'cloudwatch:GetMetricData has no resource-level permissions.' },
       // The comparison lists capture with ListObjectVersions, which S3 authorizes as s3:ListBucketVersions.
-      { actions: ['s3:ListBucketVersions'], resources: [arns.bucket(props.captureBucket)], conditions: { StringLike: { 's3:prefix': [`${props.pipeline.name}/datacapture/*`] } } },
-      { actions: ['s3:GetObject'], resources: [arns.objects(props.captureBucket, `${props.pipeline.name}/datacapture/*`)], wildcardReason: 'Data capture files are written by SageMaker at run time under the pipeline\'s capture prefix.' },
+      {
+        actions: ['s3:ListBucketVersions'],
+        resources: [arns.bucket(props.captureBucket)],
+        conditions: { StringLike: { 's3:prefix': [`${props.pipeline.name}/datacapture/*`] } },
+      },
+      {
+        actions: ['s3:GetObject'],
+        resources: [arns.objects(props.captureBucket, `${props.pipeline.name}/datacapture/*`)],
+        wildcardReason: "Data capture files are written by SageMaker at run time under the pipeline's capture prefix.",
+      },
       { actions: ['kms:Decrypt'], resources: [props.key.keyArn] },
     );
 
@@ -123,7 +144,13 @@ export class ModelDeployment extends Construct {
       new cloudwatch.Alarm(this, id, {
         alarmName: `${endpoint}-${PRODUCTION_VARIANT}-${name}`,
         alarmDescription: description,
-        metric: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName, dimensionsMap: { EndpointName: endpoint, VariantName: PRODUCTION_VARIANT }, statistic, period: Duration.minutes(1) }),
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/SageMaker',
+          metricName,
+          dimensionsMap: { EndpointName: endpoint, VariantName: PRODUCTION_VARIANT },
+          statistic,
+          period: Duration.minutes(1),
+        }),
         threshold,
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
@@ -131,8 +158,22 @@ export class ModelDeployment extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     return [
-      alarm('Production5xxAlarm', '5xx', 'Invocation5XXErrors', 'Sum', d.alarms.max5xxPerMinute, `${endpoint}: ${d.alarms.max5xxPerMinute}+ 5XX errors a minute in 2 of 3 minutes (blue/green auto-rollback)`),
-      alarm('ProductionLatencyAlarm', 'p99-latency', 'ModelLatency', 'p99', d.alarms.maxP99LatencyMs * 1000, `${endpoint}: p99 model latency of ${d.alarms.maxP99LatencyMs} ms or more in 2 of 3 minutes (blue/green auto-rollback; ModelLatency is in microseconds)`),
+      alarm(
+        'Production5xxAlarm',
+        '5xx',
+        'Invocation5XXErrors',
+        'Sum',
+        d.alarms.max5xxPerMinute,
+        `${endpoint}: ${d.alarms.max5xxPerMinute}+ 5XX errors a minute in 2 of 3 minutes (blue/green auto-rollback)`,
+      ),
+      alarm(
+        'ProductionLatencyAlarm',
+        'p99-latency',
+        'ModelLatency',
+        'p99',
+        d.alarms.maxP99LatencyMs * 1000,
+        `${endpoint}: p99 model latency of ${d.alarms.maxP99LatencyMs} ms or more in 2 of 3 minutes (blue/green auto-rollback; ModelLatency is in microseconds)`,
+      ),
     ];
   }
 
@@ -152,18 +193,36 @@ export class ModelDeployment extends Construct {
       { actions: ['sagemaker:CreateEndpointConfig'], resources: [configs], wildcardReason: perDeployment },
       { actions: ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint'], resources: [endpoint, configs], wildcardReason: perDeployment },
       { actions: ['sagemaker:DescribeEndpoint'], resources: [endpoint] },
-      { actions: ['sagemaker:AddTags'], resources: [model, configs, endpoint, packages], wildcardReason: `${perDeployment} Package versions are numbered by SageMaker.` },
-      { actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'], resources: [packages], wildcardReason: 'Versions of this pipeline\'s model package group are numbered by SageMaker.' },
+      {
+        actions: ['sagemaker:AddTags'],
+        resources: [model, configs, endpoint, packages],
+        wildcardReason: `${perDeployment} Package versions are numbered by SageMaker.`,
+      },
+      {
+        actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
+        resources: [packages],
+        wildcardReason: "Versions of this pipeline's model package group are numbered by SageMaker.",
+      },
       { actions: ['iam:PassRole'], resources: [props.modelRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } },
       { actions: ['kms:CreateGrant'], resources: [props.key.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
       { actions: ['kms:DescribeKey'], resources: [props.key.keyArn] },
     );
     const d = props.pipeline.deployment;
     if (!d.serverless && d.autoScaling.enabled) {
-      const scalingReason = 'Application Auto Scaling register/deregister/put-policy calls do not support resource-level permissions (scalable targets get random ids).';
+      const scalingReason =
+        'Application Auto Scaling register/deregister/put-policy calls do not support resource-level permissions (scalable targets get random ids).';
       allow(
         role,
-        { actions: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:DeregisterScalableTarget', 'application-autoscaling:PutScalingPolicy', 'application-autoscaling:DescribeScalableTargets'], resources: ['*'], wildcardReason: scalingReason },
+        {
+          actions: [
+            'application-autoscaling:RegisterScalableTarget',
+            'application-autoscaling:DeregisterScalableTarget',
+            'application-autoscaling:PutScalingPolicy',
+            'application-autoscaling:DescribeScalableTargets',
+          ],
+          resources: ['*'],
+          wildcardReason: scalingReason,
+        },
         {
           actions: ['iam:CreateServiceLinkedRole'],
           resources: [arns.serviceLinkedRole('sagemaker.application-autoscaling.amazonaws.com', 'AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint')],
@@ -187,7 +246,10 @@ export class ModelDeployment extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
     });
-    Validations.of(dlq).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the approval gate (EventBridge target DLQ and Lambda on-failure destination).' });
+    Validations.of(dlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the approval gate (EventBridge target DLQ and Lambda on-failure destination).',
+    });
     const fn = new PlatformFunction(this, 'ApprovalFunction', {
       ...common,
       handler: 'model-approval',
@@ -195,9 +257,17 @@ export class ModelDeployment extends Construct {
       timeout: Duration.seconds(30),
       environment: { ...props.notifyEnvironment, STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
     });
-    fn.function.configureAsyncInvoke({ retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts, maxEventAge: Duration.hours(6), onFailure: new destinations.SqsDestination(dlq) });
+    fn.function.configureAsyncInvoke({
+      retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(dlq),
+    });
     this.workflow.stateMachine.grantStartExecution(fn.function);
-    allow(fn.role, { actions: ['sns:Publish'], resources: [props.topicArn] }, { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] });
+    allow(
+      fn.role,
+      { actions: ['sns:Publish'], resources: [props.topicArn] },
+      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
+    );
     return new events.Rule(this, 'ApprovalRule', {
       description: `Approval decisions on model package group ${props.modelPackageGroupName}`,
       eventPattern: {
@@ -223,10 +293,26 @@ export class ModelDeployment extends Construct {
     allow(
       fn.role,
       { actions: ['sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'], resources: [arns.sageMaker('endpoint', prefix)] },
-      { actions: ['sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'], resources: ['*'], wildcardReason: 'SageMaker List* calls have no resource-level permissions.' },
-      { actions: ['sagemaker:DeleteEndpointConfig'], resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)], wildcardReason: `Deletes only endpoint configs named "${prefix}--*" (this pipeline's).` },
-      { actions: ['sagemaker:DeleteModel'], resources: [arns.sageMaker('model', `${prefix}--*`)], wildcardReason: `Deletes only models named "${prefix}--*" (this pipeline's).` },
-      { actions: ['application-autoscaling:DeregisterScalableTarget'], resources: ['*'], wildcardReason: 'Deleting a scaled endpoint deregisters its scalable target; the call has no resource-level permissions.' },
+      {
+        actions: ['sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'],
+        resources: ['*'],
+        wildcardReason: 'SageMaker List* calls have no resource-level permissions.',
+      },
+      {
+        actions: ['sagemaker:DeleteEndpointConfig'],
+        resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)],
+        wildcardReason: `Deletes only endpoint configs named "${prefix}--*" (this pipeline's).`,
+      },
+      {
+        actions: ['sagemaker:DeleteModel'],
+        resources: [arns.sageMaker('model', `${prefix}--*`)],
+        wildcardReason: `Deletes only models named "${prefix}--*" (this pipeline's).`,
+      },
+      {
+        actions: ['application-autoscaling:DeregisterScalableTarget'],
+        resources: ['*'],
+        wildcardReason: 'Deleting a scaled endpoint deregisters its scalable target; the call has no resource-level permissions.',
+      },
     );
     const resource = new CustomResource(this, 'RuntimeResources', {
       serviceToken: fn.function.functionArn,

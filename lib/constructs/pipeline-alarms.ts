@@ -53,7 +53,13 @@ export class PipelineAlarms extends Construct {
     this.drift = new cloudwatch.Alarm(this, 'DriftAlarm', {
       alarmName: `${p}-drift`,
       alarmDescription: `${p}: at least one feature of the captured traffic drifted beyond its threshold (metric ${DRIFT_NAMESPACE}/${DRIFT_METRIC}); starts retraining when retraining.onDrift is on`,
-      metric: new cloudwatch.Metric({ namespace: DRIFT_NAMESPACE, metricName: DRIFT_METRIC, dimensionsMap: { Pipeline: p }, statistic: 'Maximum', period: Duration.hours(1) }),
+      metric: new cloudwatch.Metric({
+        namespace: DRIFT_NAMESPACE,
+        metricName: DRIFT_METRIC,
+        dimensionsMap: { Pipeline: p },
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

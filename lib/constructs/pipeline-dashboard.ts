@@ -27,15 +27,30 @@ export class PipelineDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: `${what} executions`,
         width: 8,
-        left: [m.metricStarted({ period, label: 'started' }), m.metricSucceeded({ period, label: 'succeeded' }), m.metricFailed({ period, label: 'failed' }), m.metricTimedOut({ period, label: 'timed out' })],
+        left: [
+          m.metricStarted({ period, label: 'started' }),
+          m.metricSucceeded({ period, label: 'succeeded' }),
+          m.metricFailed({ period, label: 'failed' }),
+          m.metricTimedOut({ period, label: 'timed out' }),
+        ],
       });
     const variant = (metricName: string, statistic: string, v: string, label: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName, dimensionsMap: { EndpointName: props.endpointName, VariantName: v }, statistic, period: Duration.minutes(1), label });
+      new cloudwatch.Metric({
+        namespace: 'AWS/SageMaker',
+        metricName,
+        dimensionsMap: { EndpointName: props.endpointName, VariantName: v },
+        statistic,
+        period: Duration.minutes(1),
+        label,
+      });
     const perVariant = (title: string, metricName: string, statistic: string, unit = '') =>
       new cloudwatch.GraphWidget({
         title,
         width: 8,
-        left: [variant(metricName, statistic, PRODUCTION_VARIANT, `${PRODUCTION_VARIANT}${unit}`), variant(metricName, statistic, SHADOW_VARIANT, `${SHADOW_VARIANT}${unit}`)],
+        left: [
+          variant(metricName, statistic, PRODUCTION_VARIANT, `${PRODUCTION_VARIANT}${unit}`),
+          variant(metricName, statistic, SHADOW_VARIANT, `${SHADOW_VARIANT}${unit}`),
+        ],
       });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -43,7 +58,11 @@ export class PipelineDashboard extends Construct {
       defaultInterval: Duration.days(7),
       widgets: [
         [
-          new cloudwatch.TextWidget({ markdown: `# ${props.resourcePrefix}\nTraining, deployment, endpoint \`${props.endpointName}\` (variants \`${PRODUCTION_VARIANT}\` and, during a shadow test, \`${SHADOW_VARIANT}\`) and drift.`, width: 16, height: 2 }),
+          new cloudwatch.TextWidget({
+            markdown: `# ${props.resourcePrefix}\nTraining, deployment, endpoint \`${props.endpointName}\` (variants \`${PRODUCTION_VARIANT}\` and, during a shadow test, \`${SHADOW_VARIANT}\`) and drift.`,
+            width: 16,
+            height: 2,
+          }),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 8, height: 4 }),
         ],
         [
@@ -52,8 +71,18 @@ export class PipelineDashboard extends Construct {
             title: 'Training run duration (minutes)',
             width: 8,
             left: [
-              new cloudwatch.MathExpression({ expression: 'm / 60000', usingMetrics: { m: props.trainingStateMachine.metricTime({ statistic: 'Average', period: Duration.hours(1) }) }, label: 'average', period: Duration.hours(1) }),
-              new cloudwatch.MathExpression({ expression: 'x / 60000', usingMetrics: { x: props.trainingStateMachine.metricTime({ statistic: 'Maximum', period: Duration.hours(1) }) }, label: 'longest', period: Duration.hours(1) }),
+              new cloudwatch.MathExpression({
+                expression: 'm / 60000',
+                usingMetrics: { m: props.trainingStateMachine.metricTime({ statistic: 'Average', period: Duration.hours(1) }) },
+                label: 'average',
+                period: Duration.hours(1),
+              }),
+              new cloudwatch.MathExpression({
+                expression: 'x / 60000',
+                usingMetrics: { x: props.trainingStateMachine.metricTime({ statistic: 'Maximum', period: Duration.hours(1) }) },
+                label: 'longest',
+                period: Duration.hours(1),
+              }),
             ],
           }),
           runs(props.deploymentStateMachine, 'Deployment'),
@@ -67,7 +96,16 @@ export class PipelineDashboard extends Construct {
           new cloudwatch.GraphWidget({
             title: 'Drifted features (drift check)',
             width: 12,
-            left: [new cloudwatch.Metric({ namespace: DRIFT_NAMESPACE, metricName: DRIFT_METRIC, dimensionsMap: { Pipeline: props.resourcePrefix }, statistic: 'Maximum', period: Duration.hours(1), label: 'features beyond threshold' })],
+            left: [
+              new cloudwatch.Metric({
+                namespace: DRIFT_NAMESPACE,
+                metricName: DRIFT_METRIC,
+                dimensionsMap: { Pipeline: props.resourcePrefix },
+                statistic: 'Maximum',
+                period: Duration.hours(1),
+                label: 'features beyond threshold',
+              }),
+            ],
             leftAnnotations: [{ value: 1, label: 'drift alarm', color: cloudwatch.Color.RED }],
           }),
           perVariant('Model errors per variant', 'InvocationModelErrors', 'Sum'),

@@ -52,7 +52,7 @@ export class PlatformFunction extends Construct {
     allow(this.role, {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [`${arns.logGroup(logGroupName)}:log-stream:*`],
-      wildcardReason: 'Lambda creates a log stream per execution environment in the function\'s own log group.',
+      wildcardReason: "Lambda creates a log stream per execution environment in the function's own log group.",
     });
     acknowledgeWildcardResource(this.role, '*', SERVICE_WIDE_REASON);
     const d = SECURE_DEFAULTS.lambda;

@@ -43,7 +43,8 @@ export function platformStateMachine(scope: Construct, id: string, props: Platfo
       includeExecutionData: true,
     },
   });
-  for (const fn of props.invokes) acknowledgeWildcardResource(machine.role, `${fn.functionArn}:*`, 'LambdaInvoke may call any version or alias of this one platform function.');
+  for (const fn of props.invokes)
+    acknowledgeWildcardResource(machine.role, `${fn.functionArn}:*`, 'LambdaInvoke may call any version or alias of this one platform function.');
   acknowledgeWildcardResource(machine.role, '*', SERVICE_WIDE_REASON);
   return machine;
 }

@@ -48,7 +48,10 @@ export class Retraining extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the retraining triggers (rule target, schedule and Lambda on-failure destination).' });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the retraining triggers (rule target, schedule and Lambda on-failure destination).',
+    });
 
     this.function = new PlatformFunction(this, 'Handler', {
       handler: 'retrain',
@@ -67,7 +70,11 @@ export class Retraining extends Construct {
       },
     });
     const fn = this.function.function;
-    fn.configureAsyncInvoke({ retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts, maxEventAge: Duration.hours(6), onFailure: new destinations.SqsDestination(this.deadLetterQueue) });
+    fn.configureAsyncInvoke({
+      retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
     props.trainingStateMachine.grantStartExecution(fn);
     const arns = arnsOf(this);
     allow(
@@ -81,7 +88,12 @@ export class Retraining extends Construct {
     if (r.onDrift) {
       this.driftRule = new events.Rule(this, 'DriftRule', {
         description: `Drift alarm of ${props.pipeline} entering ALARM`,
-        eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], resources: [props.driftAlarm.alarmArn], detail: { state: { value: ['ALARM'] } } },
+        eventPattern: {
+          source: ['aws.cloudwatch'],
+          detailType: ['CloudWatch Alarm State Change'],
+          resources: [props.driftAlarm.alarmArn],
+          detail: { state: { value: ['ALARM'] } },
+        },
         targets: [new targets.LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
       });
     }

@@ -63,11 +63,15 @@ export class SageMakerExecutionRole extends Construct {
       {
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [jobLogs('ProcessingJobs'), jobLogs('TrainingJobs'), arns.logGroup(`/aws/sagemaker/Endpoints/${props.resourcePrefix}:log-stream:*`)],
-        wildcardReason: 'SageMaker names a log stream per job, instance and endpoint variant; the patterns match only this pipeline\'s jobs and endpoint.',
+        wildcardReason: "SageMaker names a log stream per job, instance and endpoint variant; the patterns match only this pipeline's jobs and endpoint.",
       },
       {
         actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
-        resources: [arns.logGroup('/aws/sagemaker/ProcessingJobs'), arns.logGroup('/aws/sagemaker/TrainingJobs'), arns.logGroup(`/aws/sagemaker/Endpoints/${props.resourcePrefix}`)],
+        resources: [
+          arns.logGroup('/aws/sagemaker/ProcessingJobs'),
+          arns.logGroup('/aws/sagemaker/TrainingJobs'),
+          arns.logGroup(`/aws/sagemaker/Endpoints/${props.resourcePrefix}`),
+        ],
       },
       {
         actions: ['cloudwatch:PutMetricData'],

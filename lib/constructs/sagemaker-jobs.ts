@@ -42,7 +42,13 @@ function cluster(c: { instanceType: string; instanceCount: number; volumeSizeGb:
   };
 }
 
-function processingJob(ctx: JobContext, image: string, namePath: string, script: string, compute: Pick<PipelineConfig['preprocessing'], 'instanceType' | 'instanceCount' | 'volumeSizeGb' | 'maxRuntimeSeconds'>) {
+function processingJob(
+  ctx: JobContext,
+  image: string,
+  namePath: string,
+  script: string,
+  compute: Pick<PipelineConfig['preprocessing'], 'instanceType' | 'instanceCount' | 'volumeSizeGb' | 'maxRuntimeSeconds'>,
+) {
   return {
     'ProcessingJobName.$': namePath,
     RoleArn: ctx.roleArn,
@@ -125,14 +131,21 @@ export function trainingJob(ctx: JobContext) {
 export function driftCheckJob(ctx: JobContext) {
   const m = ctx.pipeline.monitoring;
   return {
-    ...processingJob(ctx, ctx.sklearnImage, '$.prepared.jobName', 'drift.py', { instanceType: m.instanceType, instanceCount: 1, volumeSizeGb: 30, maxRuntimeSeconds: m.maxRuntimeSeconds }),
+    ...processingJob(ctx, ctx.sklearnImage, '$.prepared.jobName', 'drift.py', {
+      instanceType: m.instanceType,
+      instanceCount: 1,
+      volumeSizeGb: 30,
+      maxRuntimeSeconds: m.maxRuntimeSeconds,
+    }),
     ProcessingInputs: [
       input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
       input('baseline', '/opt/ml/processing/input/baseline', { 'S3Uri.$': '$.prepared.baselineUri' }),
       input('capture', '/opt/ml/processing/input/capture', { 'S3Uri.$': '$.prepared.captureManifestUri' }, 'ManifestFile'),
     ],
     ProcessingOutputConfig: {
-      Outputs: [{ OutputName: 'drift', S3Output: { 'S3Uri.$': '$.prepared.outputUri', LocalPath: '/opt/ml/processing/output/drift', S3UploadMode: 'EndOfJob' } }],
+      Outputs: [
+        { OutputName: 'drift', S3Output: { 'S3Uri.$': '$.prepared.outputUri', LocalPath: '/opt/ml/processing/output/drift', S3UploadMode: 'EndOfJob' } },
+      ],
       KmsKeyId: ctx.keyArn,
     },
   };

@@ -22,7 +22,10 @@ export function allow(principal: iam.IPrincipal & IConstruct, ...statements: Sco
     );
     const findings = [
       ...s.actions.filter((a) => a.includes('*')).map((a) => `Action::${a}`),
-      ...s.resources.map((r) => flattenReference(Stack.of(principal).resolve(r))).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
+      ...s.resources
+        .map((r) => flattenReference(Stack.of(principal).resolve(r)))
+        .filter((r) => r.includes('*'))
+        .map((r) => `Resource::${r}`),
     ];
     if (findings.length === 0) continue;
     if (!s.wildcardReason) throw new Error(`${principal.node.path}: wildcard in ${findings.join(', ')} needs a wildcardReason`);

@@ -69,12 +69,16 @@ export class TrainingWorkflow extends Construct {
     const execution = sfn.JsonPath.stringAt('$$.Execution.Id');
 
     const runFailed = new sfn.Fail(this, 'RunFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const notifyRunFailed = this.notify('NotifyRunFailed', {
-      kind: 'failed',
-      executionArn: execution,
-      error: sfn.JsonPath.stringAt('$.error.Error'),
-      cause: sfn.JsonPath.stringAt('$.error.Cause'),
-    }, props.notifyFunction);
+    const notifyRunFailed = this.notify(
+      'NotifyRunFailed',
+      {
+        kind: 'failed',
+        executionArn: execution,
+        error: sfn.JsonPath.stringAt('$.error.Error'),
+        cause: sfn.JsonPath.stringAt('$.error.Cause'),
+      },
+      props.notifyFunction,
+    );
     notifyRunFailed.addCatch(runFailed, { resultPath: '$.notifyError' }).next(runFailed);
     const onError = <T extends { addCatch(h: sfn.IChainable, p?: sfn.CatchProps): unknown }>(state: T): T => {
       state.addCatch(notifyRunFailed, { resultPath: '$.error' });
@@ -98,18 +102,30 @@ export class TrainingWorkflow extends Construct {
       }),
     );
 
-    const rejected = this.notify('NotifyDatasetRejected', {
-      kind: 'data-rejected',
-      executionArn: execution,
-      datasetUri: sfn.JsonPath.stringAt('$.validation.datasetUri'),
-      reasons: sfn.JsonPath.listAt('$.validation.reasons'),
-      quarantineUri: sfn.JsonPath.stringAt('$.validation.quarantineUri'),
-    }, props.notifyFunction);
+    const rejected = this.notify(
+      'NotifyDatasetRejected',
+      {
+        kind: 'data-rejected',
+        executionArn: execution,
+        datasetUri: sfn.JsonPath.stringAt('$.validation.datasetUri'),
+        reasons: sfn.JsonPath.listAt('$.validation.reasons'),
+        quarantineUri: sfn.JsonPath.stringAt('$.validation.quarantineUri'),
+      },
+      props.notifyFunction,
+    );
     rejected.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'DatasetRejected'));
 
-    const preprocess = onError(this.sageMakerJob('Preprocess', 'createProcessingJob', preprocessingJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' }, 'preprocess'));
+    const preprocess = onError(
+      this.sageMakerJob('Preprocess', 'createProcessingJob', preprocessingJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' }, 'preprocess'),
+    );
     const train = onError(
-      this.sageMakerJob('Train', 'createTrainingJob', trainingJob(ctx), { 'jobArn.$': '$.TrainingJobArn', 'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts' }, 'training'),
+      this.sageMakerJob(
+        'Train',
+        'createTrainingJob',
+        trainingJob(ctx),
+        { 'jobArn.$': '$.TrainingJobArn', 'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts' },
+        'training',
+      ),
     );
     const evaluate = onError(this.sageMakerJob('Evaluate', 'createProcessingJob', evaluationJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' }, 'evaluation'));
     const gate = onError(
@@ -122,49 +138,63 @@ export class TrainingWorkflow extends Construct {
     );
 
     const datasetUri = sfn.JsonPath.stringAt('$.validation.dataset.uri');
-    const gateFailed = this.notify('NotifyGateFailed', {
-      kind: 'gate-failed',
-      executionArn: execution,
-      datasetUri,
-      metric: sfn.JsonPath.stringAt('$.gate.metric'),
-      value: sfn.JsonPath.numberAt('$.gate.value'),
-      threshold: sfn.JsonPath.numberAt('$.gate.threshold'),
-      reasons: sfn.JsonPath.listAt('$.gate.reasons'),
-    }, props.notifyFunction);
+    const gateFailed = this.notify(
+      'NotifyGateFailed',
+      {
+        kind: 'gate-failed',
+        executionArn: execution,
+        datasetUri,
+        metric: sfn.JsonPath.stringAt('$.gate.metric'),
+        value: sfn.JsonPath.numberAt('$.gate.value'),
+        threshold: sfn.JsonPath.numberAt('$.gate.threshold'),
+        reasons: sfn.JsonPath.listAt('$.gate.reasons'),
+      },
+      props.notifyFunction,
+    );
     gateFailed.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'GateFailed'));
 
     const approval = props.stage.autoApprove ? 'Approved' : 'PendingManualApproval';
     const register = onError(this.registerModel(props, approval));
-    const registered = this.notify('NotifyModelRegistered', {
-      kind: 'model-registered',
-      executionArn: execution,
-      datasetUri,
-      modelPackageArn: sfn.JsonPath.stringAt('$.registration.modelPackageArn'),
-      approvalStatus: approval,
-      metric: sfn.JsonPath.stringAt('$.gate.metric'),
-      value: sfn.JsonPath.numberAt('$.gate.value'),
-      reasons: sfn.JsonPath.listAt('$.gate.reasons'),
-    }, props.notifyFunction);
+    const registered = this.notify(
+      'NotifyModelRegistered',
+      {
+        kind: 'model-registered',
+        executionArn: execution,
+        datasetUri,
+        modelPackageArn: sfn.JsonPath.stringAt('$.registration.modelPackageArn'),
+        approvalStatus: approval,
+        metric: sfn.JsonPath.stringAt('$.gate.metric'),
+        value: sfn.JsonPath.numberAt('$.gate.value'),
+        reasons: sfn.JsonPath.listAt('$.gate.reasons'),
+      },
+      props.notifyFunction,
+    );
     registered.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'ModelRegistered'));
 
-    const definition = settle
-      .next(validate)
-      .next(
-        new sfn.Choice(this, 'DatasetAccepted?')
-          .when(
-            sfn.Condition.booleanEquals('$.validation.accepted', true),
-            this.recordDataset(
-              props.latestDatasetParameter,
-              preprocess.next(train).next(evaluate).next(gate).next(
+    const definition = settle.next(validate).next(
+      new sfn.Choice(this, 'DatasetAccepted?')
+        .when(
+          sfn.Condition.booleanEquals('$.validation.accepted', true),
+          this.recordDataset(
+            props.latestDatasetParameter,
+            preprocess
+              .next(train)
+              .next(evaluate)
+              .next(gate)
+              .next(
                 new sfn.Choice(this, 'GatePassed?').when(sfn.Condition.booleanEquals('$.gate.passed', true), register.next(registered)).otherwise(gateFailed),
               ),
-            ),
-          )
-          .otherwise(rejected),
-      );
+          ),
+        )
+        .otherwise(rejected),
+    );
 
     const t = p.training;
-    const budget = p.dataset.settleSeconds + p.preprocessing.maxRuntimeSeconds + (t.spot.enabled ? (t.spot.maxWaitSeconds ?? 0) : t.maxRuntimeSeconds) + p.evaluation.maxRuntimeSeconds;
+    const budget =
+      p.dataset.settleSeconds +
+      p.preprocessing.maxRuntimeSeconds +
+      (t.spot.enabled ? (t.spot.maxWaitSeconds ?? 0) : t.maxRuntimeSeconds) +
+      p.evaluation.maxRuntimeSeconds;
     this.stateMachine = platformStateMachine(this, 'StateMachine', {
       resourcePrefix: props.resourcePrefix,
       workflow: 'training',
@@ -181,7 +211,13 @@ export class TrainingWorkflow extends Construct {
   /** Keeps the accepted dataset in SSM for retraining; a failure to record it does not stop the run. */
   private recordDataset(parameterName: string, next: sfn.IChainable): sfn.State {
     const latest = new sfn.Pass(this, 'DatasetAccepted', {
-      parameters: { 'pipeline.$': '$.pipeline', 'bucket.$': '$.bucket', 'datasetId.$': '$.datasetId', 'prefix.$': '$.prefix', 'singleObject.$': '$.singleObject' },
+      parameters: {
+        'pipeline.$': '$.pipeline',
+        'bucket.$': '$.bucket',
+        'datasetId.$': '$.datasetId',
+        'prefix.$': '$.prefix',
+        'singleObject.$': '$.singleObject',
+      },
       resultPath: '$.latest',
     });
     const put = new sfn.CustomState(this, 'RecordLatestDataset', {
@@ -192,7 +228,13 @@ export class TrainingWorkflow extends Construct {
         ResultPath: null,
       },
     });
-    put.addRetry({ errors: ['Ssm.TooManyUpdatesException', 'Ssm.ThrottlingException', 'ThrottlingException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+    put.addRetry({
+      errors: ['Ssm.TooManyUpdatesException', 'Ssm.ThrottlingException', 'ThrottlingException'],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 5,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     const unrecorded = new sfn.Pass(this, 'LatestDatasetNotRecorded', { comment: 'Retraining would start from an older dataset; the run itself goes on' });
     put.addCatch(unrecorded, { resultPath: '$.recordError' });
     unrecorded.next(next);
@@ -210,7 +252,13 @@ export class TrainingWorkflow extends Construct {
   }
 
   /** An optimized `.sync` SageMaker integration in the API's own request shape. */
-  private sageMakerJob(id: string, action: 'createProcessingJob' | 'createTrainingJob', parameters: object, selector: Record<string, string>, resultKey: string): sfn.CustomState {
+  private sageMakerJob(
+    id: string,
+    action: 'createProcessingJob' | 'createTrainingJob',
+    parameters: object,
+    selector: Record<string, string>,
+    resultKey: string,
+  ): sfn.CustomState {
     const state = new sfn.CustomState(this, id, {
       stateJson: {
         Type: 'Task',
@@ -235,7 +283,11 @@ export class TrainingWorkflow extends Construct {
       iamResources: [arns.sageMaker('model-package', `${group}/*`)],
       parameters: {
         ModelPackageGroupName: group,
-        ModelPackageDescription: sfn.JsonPath.format('Trained by {} on {}', sfn.JsonPath.stringAt('$.validation.jobs.training'), sfn.JsonPath.stringAt('$.validation.dataset.uriForMetadata')),
+        ModelPackageDescription: sfn.JsonPath.format(
+          'Trained by {} on {}',
+          sfn.JsonPath.stringAt('$.validation.jobs.training'),
+          sfn.JsonPath.stringAt('$.validation.dataset.uriForMetadata'),
+        ),
         ModelApprovalStatus: approval,
         ClientToken: sfn.JsonPath.stringAt('$.validation.runId'),
         InferenceSpecification: {
@@ -243,7 +295,9 @@ export class TrainingWorkflow extends Construct {
           SupportedContentTypes: ['text/csv'],
           SupportedResponseMIMETypes: ['text/csv'],
         },
-        ModelMetrics: { ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: sfn.JsonPath.stringAt('$.validation.paths.evaluationReport') } } },
+        ModelMetrics: {
+          ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: sfn.JsonPath.stringAt('$.validation.paths.evaluationReport') } },
+        },
         MetadataProperties: { GeneratedBy: sfn.JsonPath.stringAt('$$.Execution.Id') },
         CustomerMetadataProperties: {
           [`metric:${metric}`]: sfn.JsonPath.stringAt('$.gate.valueText'),
@@ -269,7 +323,11 @@ export class TrainingWorkflow extends Construct {
     const arns = arnsOf(this);
     const jobs = `${props.resourcePrefix}--*`;
     const group = props.modelPackageGroupName;
-    acknowledgeWildcardResource(role, arns.sageMaker('model-package', `${group}/*`), 'RegisterModel creates versions that SageMaker numbers inside this pipeline\'s model package group.');
+    acknowledgeWildcardResource(
+      role,
+      arns.sageMaker('model-package', `${group}/*`),
+      "RegisterModel creates versions that SageMaker numbers inside this pipeline's model package group.",
+    );
     allow(
       role,
       {
@@ -285,11 +343,14 @@ export class TrainingWorkflow extends Construct {
       {
         actions: ['sagemaker:AddTags'],
         resources: [arns.sageMaker('processing-job', jobs), arns.sageMaker('training-job', jobs), arns.sageMaker('model-package', `${group}/*`)],
-        wildcardReason: 'Tags are set at creation on this pipeline\'s jobs and model package versions, whose names are made per run.',
+        wildcardReason: "Tags are set at creation on this pipeline's jobs and model package versions, whose names are made per run.",
       },
       {
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [arns.eventsRule('StepFunctionsGetEventsForSageMakerProcessingJobsRule'), arns.eventsRule('StepFunctionsGetEventsForSageMakerTrainingJobsRule')],
+        resources: [
+          arns.eventsRule('StepFunctionsGetEventsForSageMakerProcessingJobsRule'),
+          arns.eventsRule('StepFunctionsGetEventsForSageMakerTrainingJobsRule'),
+        ],
       },
       {
         actions: ['iam:PassRole'],
@@ -309,7 +370,14 @@ export class TrainingWorkflow extends Construct {
 
 /** Transient errors: short backoff with jitter; quota waits: long intervals, few attempts. */
 export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unknown }>(state: T): T {
-  state.addRetry({ errors: SAGEMAKER_TRANSIENT_ERRORS, interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 5, maxDelay: Duration.minutes(5), jitterStrategy: sfn.JitterType.FULL });
+  state.addRetry({
+    errors: SAGEMAKER_TRANSIENT_ERRORS,
+    interval: Duration.seconds(10),
+    backoffRate: 2,
+    maxAttempts: 5,
+    maxDelay: Duration.minutes(5),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
   state.addRetry({ errors: SAGEMAKER_QUOTA_ERRORS, interval: Duration.minutes(5), backoffRate: 1.5, maxAttempts: 3 });
   return state;
 }

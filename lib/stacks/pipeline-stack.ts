@@ -5,15 +5,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import {
-  BUILT_IN_IMAGE_ACCOUNTS,
-  imageUri,
-  SKLEARN_REPOSITORY,
-  SKLEARN_TAG,
-  SUPPORTED_REGIONS,
-  XGBOOST_REPOSITORY,
-  XGBOOST_TAG,
-} from '../config/images';
+import { BUILT_IN_IMAGE_ACCOUNTS, imageUri, SKLEARN_REPOSITORY, SKLEARN_TAG, SUPPORTED_REGIONS, XGBOOST_REPOSITORY, XGBOOST_TAG } from '../config/images';
 import { bucketName, keyArnExportName, latestDatasetParameterName, QUARANTINE_PREFIX, resourcePrefix, topicName } from '../config/naming';
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
 import { evaluationRule } from '../config/schema';
@@ -65,7 +57,10 @@ export class PipelineStack extends Stack {
     const version = codeVersion(p);
     const codePrefix = `${p.name}/code/${version}/`;
     const deployment = new s3deploy.BucketDeployment(this, 'MlCode', {
-      sources: [s3deploy.Source.asset(ML_DIR, { exclude: ['**/__pycache__/**', '*.pyc', 'tests/**'] }), s3deploy.Source.jsonData('pipeline.json', pipelineSpec(p))],
+      sources: [
+        s3deploy.Source.asset(ML_DIR, { exclude: ['**/__pycache__/**', '*.pyc', 'tests/**'] }),
+        s3deploy.Source.jsonData('pipeline.json', pipelineSpec(p)),
+      ],
       destinationBucket: s3.Bucket.fromBucketAttributes(this, 'ArtifactsBucket', { bucketName: artifacts, encryptionKey: key }),
       destinationKeyPrefix: codePrefix,
       prune: false,
@@ -175,7 +170,16 @@ export class PipelineStack extends Stack {
     });
 
     const driftCheck = new DriftCheck(this, 'DriftCheck', {
-      jobs: { pipeline: p, roleArn: sageMakerRole.roleArn, keyArn: key.keyArn, codeUri: `s3://${artifacts}/${codePrefix}`, sklearnImage: images.sklearn, xgboostImage: images.xgboost, trainingImage: images.training, tags },
+      jobs: {
+        pipeline: p,
+        roleArn: sageMakerRole.roleArn,
+        keyArn: key.keyArn,
+        codeUri: `s3://${artifacts}/${codePrefix}`,
+        sklearnImage: images.sklearn,
+        xgboostImage: images.xgboost,
+        trainingImage: images.training,
+        tags,
+      },
       resourcePrefix: prefix,
       endpointName: this.deployment.endpointName,
       artifactsBucket: artifacts,
@@ -231,7 +235,14 @@ export class PipelineStack extends Stack {
     return { ...images, training: p.training.image, repositories };
   }
 
-  private validateFunction(p: PipelineConfig, common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey }, landing: string, artifacts: string, prefix: string, key: kms.IKey) {
+  private validateFunction(
+    p: PipelineConfig,
+    common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey },
+    landing: string,
+    artifacts: string,
+    prefix: string,
+    key: kms.IKey,
+  ) {
     const fn = new PlatformFunction(this, 'ValidateFunction', {
       ...common,
       handler: 'validate-dataset',
@@ -257,15 +268,33 @@ export class PipelineStack extends Stack {
       // The dataset is listed with ListObjectVersions (s3:ListBucketVersions); nothing lists with ListObjects.
       { actions: ['s3:ListBucketVersions'], resources: [arns.bucket(landing)], conditions: { StringLike: { 's3:prefix': [`${p.name}/*`] } } },
       // Every read names the version it listed (the landing bucket is versioned), which S3 authorizes as s3:GetObjectVersion.
-      { actions: ['s3:GetObjectVersion'], resources: [arns.objects(landing, `${p.name}/*`)], wildcardReason: why('Reads the first bytes of each file of a dataset') },
-      { actions: ['s3:PutObject'], resources: [arns.objects(landing, `${QUARANTINE_PREFIX}/${p.name}/*`)], wildcardReason: why('Copies rejected datasets to quarantine') },
-      { actions: ['s3:PutObject'], resources: [arns.objects(artifacts, `${p.name}/runs/*`)], wildcardReason: 'Writes the manifest and lineage of runs whose ids are made at run time.' },
+      {
+        actions: ['s3:GetObjectVersion'],
+        resources: [arns.objects(landing, `${p.name}/*`)],
+        wildcardReason: why('Reads the first bytes of each file of a dataset'),
+      },
+      {
+        actions: ['s3:PutObject'],
+        resources: [arns.objects(landing, `${QUARANTINE_PREFIX}/${p.name}/*`)],
+        wildcardReason: why('Copies rejected datasets to quarantine'),
+      },
+      {
+        actions: ['s3:PutObject'],
+        resources: [arns.objects(artifacts, `${p.name}/runs/*`)],
+        wildcardReason: 'Writes the manifest and lineage of runs whose ids are made at run time.',
+      },
       { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] },
     );
     return fn;
   }
 
-  private gateFunction(p: PipelineConfig, common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey }, artifacts: string, prefix: string, key: kms.IKey) {
+  private gateFunction(
+    p: PipelineConfig,
+    common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey },
+    artifacts: string,
+    prefix: string,
+    key: kms.IKey,
+  ) {
     const rule = evaluationRule(p);
     const fn = new PlatformFunction(this, 'GateFunction', {
       ...common,
@@ -282,13 +311,17 @@ export class PipelineStack extends Stack {
     const arns = arnsOf(this);
     allow(
       fn.role,
-      { actions: ['s3:GetObject'], resources: [arns.objects(artifacts, `${p.name}/runs/*`)], wildcardReason: 'Reads evaluation reports of runs whose ids are made at run time.' },
+      {
+        actions: ['s3:GetObject'],
+        resources: [arns.objects(artifacts, `${p.name}/runs/*`)],
+        wildcardReason: 'Reads evaluation reports of runs whose ids are made at run time.',
+      },
       { actions: ['kms:Decrypt'], resources: [key.keyArn] },
       { actions: ['sagemaker:ListModelPackages'], resources: ['*'], wildcardReason: 'sagemaker:ListModelPackages has no resource-level permissions.' },
       {
         actions: ['sagemaker:DescribeModelPackage'],
         resources: [arns.sageMaker('model-package', `${prefix}/*`)],
-        wildcardReason: 'Reads the metric of the latest approved version in this pipeline\'s group; versions are numbered by SageMaker.',
+        wildcardReason: "Reads the metric of the latest approved version in this pipeline's group; versions are numbered by SageMaker.",
       },
     );
     return fn;
@@ -298,7 +331,8 @@ export class PipelineStack extends Stack {
   private acknowledgeCodeDeployment(artifacts: string): void {
     const handler = this.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
     if (!handler) throw new Error('BucketDeployment handler not found: CDK changed its construct id');
-    const reason = 'CDK BucketDeployment helper (copies ml/ scripts at deploy time); its role and runtime are generated by aws-cdk-lib and it writes only under <pipeline>/code/<version>/.';
+    const reason =
+      'CDK BucketDeployment helper (copies ml/ scripts at deploy time); its role and runtime are generated by aws-cdk-lib and it writes only under <pipeline>/code/<version>/.';
     Validations.of(handler).acknowledge(
       { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason },
       { id: 'AwsSolutions-L1', reason },

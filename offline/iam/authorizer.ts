@@ -31,7 +31,11 @@ export interface Decision {
 /** Thrown like AWS's AccessDenied: the message names principal, action and resource. */
 export class AccessDeniedError extends Error {
   override readonly name: string;
-  constructor(readonly request: AuthRequest, reason: string, errorName = 'AccessDeniedException') {
+  constructor(
+    readonly request: AuthRequest,
+    reason: string,
+    errorName = 'AccessDeniedException',
+  ) {
     super(`User: ${request.principal} is not authorized to perform: ${request.action} on resource: ${request.resource} because ${reason}`);
     this.name = errorName;
   }
@@ -103,7 +107,10 @@ export class Authorizer {
       },
       {},
     );
-    if (result.resultType === 'error') throw new Error(`cannot evaluate ${request.action} on ${request.resource} for ${request.principal} (${request.via}): ${result.errors.message} ${JSON.stringify(result.errors).slice(0, 600)}`);
+    if (result.resultType === 'error')
+      throw new Error(
+        `cannot evaluate ${request.action} on ${request.resource} for ${request.principal} (${request.via}): ${result.errors.message} ${JSON.stringify(result.errors).slice(0, 600)}`,
+      );
     const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
     const allowed = result.overallResult === 'Allowed';
     const grants = (analysis?.identityAnalysis?.allowStatements ?? []).map((s: Json) => ({
@@ -132,6 +139,7 @@ function denialReason(result: string, analysis: Json | undefined, isRole: boolea
     if (analysis?.resourceAnalysis?.result === 'ExplicitlyDenied') return 'of an explicit deny in a resource-based policy';
     return 'of an explicit deny in an identity-based policy';
   }
-  if (isRole && analysis?.identityAnalysis?.result !== 'Allowed' && analysis?.resourceAnalysis?.result !== 'Allowed') return 'no identity-based policy allows the action';
+  if (isRole && analysis?.identityAnalysis?.result !== 'Allowed' && analysis?.resourceAnalysis?.result !== 'Allowed')
+    return 'no identity-based policy allows the action';
   return 'no resource-based policy allows the action';
 }

@@ -9,10 +9,19 @@ const withContext = (needs: Need[], context: Record<string, string>): Need[] => 
 /** Sending to a queue, and its key's data key when the queue is encrypted with a customer-managed key. */
 function sqsSend(account: SynthesizedAccount, queueArn: string): Need[] {
   const key = account.encryptionKey(queueArn);
-  return [{ action: 'sqs:SendMessage', resource: queueArn }, ...(key ? [{ action: 'kms:GenerateDataKey', resource: key }, { action: 'kms:Decrypt', resource: key }] : [])];
+  return [
+    { action: 'sqs:SendMessage', resource: queueArn },
+    ...(key
+      ? [
+          { action: 'kms:GenerateDataKey', resource: key },
+          { action: 'kms:Decrypt', resource: key },
+        ]
+      : []),
+  ];
 }
 
-const targetNeeds = (arn: string): Need[] => (arn.startsWith('arn:aws:states:') ? [{ action: 'states:StartExecution', resource: arn }] : [{ action: 'lambda:InvokeFunction', resource: arn }]);
+const targetNeeds = (arn: string): Need[] =>
+  arn.startsWith('arn:aws:states:') ? [{ action: 'states:StartExecution', resource: arn }] : [{ action: 'lambda:InvokeFunction', resource: arn }];
 
 /**
  * Every delivery a service makes on the platform's behalf, as configured in the templates, whether
@@ -33,7 +42,8 @@ export function configuredDeliveries(account: SynthesizedAccount): AuthRequest[]
       } else {
         add('events.amazonaws.com', withContext(targetNeeds(t.Arn), { 'aws:SourceArn': ruleArn }), via);
       }
-      if (t.DeadLetterConfig?.Arn) add('events.amazonaws.com', withContext(sqsSend(account, t.DeadLetterConfig.Arn), { 'aws:SourceArn': ruleArn }), `${via} (dead-letter queue)`);
+      if (t.DeadLetterConfig?.Arn)
+        add('events.amazonaws.com', withContext(sqsSend(account, t.DeadLetterConfig.Arn), { 'aws:SourceArn': ruleArn }), `${via} (dead-letter queue)`);
     }
   }
   for (const r of account.resourcesOfType('AWS::Lambda::EventInvokeConfig')) {
@@ -58,7 +68,8 @@ export function configuredDeliveries(account: SynthesizedAccount): AuthRequest[]
     const p = account.resolve(r.properties, r.stack) as Json;
     const alarmArn = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${p.AlarmName}`;
     for (const topic of new Set<string>([...(p.AlarmActions ?? []), ...(p.OKActions ?? [])])) {
-      if (topic.startsWith('arn:aws:sns:')) add('cloudwatch.amazonaws.com', withContext(snsPublish(account, topic), { 'aws:SourceArn': alarmArn }), `alarm ${p.AlarmName} → SNS`);
+      if (topic.startsWith('arn:aws:sns:'))
+        add('cloudwatch.amazonaws.com', withContext(snsPublish(account, topic), { 'aws:SourceArn': alarmArn }), `alarm ${p.AlarmName} → SNS`);
     }
   }
   return out;

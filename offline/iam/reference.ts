@@ -132,7 +132,8 @@ let globalKeys: RegExp[] | undefined;
 const isGlobalKey = (key: string) => (globalKeys ??= getAllGlobalConditionKeys().map(keyPattern)).some((re) => re.test(key));
 
 /** The condition keys a statement uses (operator `ForAnyValue:StringLikeIfExists` → its keys). */
-const conditionKeysOf = (statement: Json): string[] => Object.values((statement.Condition ?? {}) as Record<string, Json>).flatMap((block) => Object.keys(block ?? {}));
+const conditionKeysOf = (statement: Json): string[] =>
+  Object.values((statement.Condition ?? {}) as Record<string, Json>).flatMap((block) => Object.keys(block ?? {}));
 
 /** The problems of one statement. */
 async function statementProblems(p: FoundPolicy, statement: Json, index: number): Promise<string[]> {
@@ -205,7 +206,10 @@ function policiesOf(account: SynthesizedAccount, stack: string, resources: Recor
       case 'AWS::Lambda::Permission': {
         const fn = String(account.resolve(p.FunctionName, stack));
         const arn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}`;
-        found.push({ where: `${stack}/${id} (Lambda permission)`, document: { Statement: [{ Effect: 'Allow', Action: account.resolve(p.Action, stack), Resource: arn }] } });
+        found.push({
+          where: `${stack}/${id} (Lambda permission)`,
+          document: { Statement: [{ Effect: 'Allow', Action: account.resolve(p.Action, stack), Resource: arn }] },
+        });
         break;
       }
     }
@@ -235,7 +239,8 @@ export async function policyReferenceProblems(account: SynthesizedAccount): Prom
     for (const p of policiesOf(account, s.stackName, (s.template.Resources ?? {}) as Record<string, Json>)) {
       const statements = asArray<Json>(p.document.Statement);
       for (const [i, st] of statements.entries()) {
-        if (st.Effect !== 'Allow' && st.Effect !== 'Deny') problems.push(`${p.where} statement ${i}: Effect ${JSON.stringify(st.Effect)} is neither Allow nor Deny`);
+        if (st.Effect !== 'Allow' && st.Effect !== 'Deny')
+          problems.push(`${p.where} statement ${i}: Effect ${JSON.stringify(st.Effect)} is neither Allow nor Deny`);
         problems.push(...(await statementProblems(p, st, i)));
       }
     }

@@ -14,7 +14,15 @@ const obj = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
 const S3_VIA = `s3.${REGION}.amazonaws.com`;
 
 /** The IAM service prefix of an SDK service id (`applicationautoscaling` → `application-autoscaling`). */
-const PREFIX: Record<string, string> = { applicationautoscaling: 'application-autoscaling', sfn: 'states', cloudwatch: 'cloudwatch', sagemaker: 'sagemaker', ssm: 'ssm', s3: 's3', sns: 'sns' };
+const PREFIX: Record<string, string> = {
+  applicationautoscaling: 'application-autoscaling',
+  sfn: 'states',
+  cloudwatch: 'cloudwatch',
+  sagemaker: 'sagemaker',
+  ssm: 'ssm',
+  s3: 's3',
+  sns: 'sns',
+};
 
 /**
  * KMS use that S3 makes on the caller's behalf for an SSE-KMS bucket (bucket keys on: the
@@ -23,7 +31,13 @@ const PREFIX: Record<string, string> = { applicationautoscaling: 'application-au
 export function s3Kms(account: SynthesizedAccount, bucket: string, use: 'read' | 'write'): Need[] {
   const key = account.encryptionKey(bucket);
   if (!key) return [];
-  return [{ action: use === 'read' ? 'kms:Decrypt' : 'kms:GenerateDataKey', resource: key, context: { 'kms:ViaService': S3_VIA, 'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${bucket}`, 'kms:CallerAccount': ACCOUNT } }];
+  return [
+    {
+      action: use === 'read' ? 'kms:Decrypt' : 'kms:GenerateDataKey',
+      resource: key,
+      context: { 'kms:ViaService': S3_VIA, 'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${bucket}`, 'kms:CallerAccount': ACCOUNT },
+    },
+  ];
 }
 
 /** What a caller needs for an object read (`GetObject`, or `GetObjectVersion` when a version is named). */
@@ -32,19 +46,31 @@ export const s3Read = (account: SynthesizedAccount, bucket: string, key: string,
   ...(decrypt ? s3Kms(account, bucket, 'read') : []),
 ];
 
-export const s3Write = (account: SynthesizedAccount, bucket: string, key: string): Need[] => [{ action: 's3:PutObject', resource: obj(bucket, key) }, ...s3Kms(account, bucket, 'write')];
+export const s3Write = (account: SynthesizedAccount, bucket: string, key: string): Need[] => [
+  { action: 's3:PutObject', resource: obj(bucket, key) },
+  ...s3Kms(account, bucket, 'write'),
+];
 
 /** Publishing to a topic: sns:Publish, and the topic key's data key when the topic is encrypted (SNS developer guide, key management). */
 export function snsPublish(account: SynthesizedAccount, topicArn: string): Need[] {
   const key = account.encryptionKey(topicArn);
-  return [{ action: 'sns:Publish', resource: topicArn }, ...(key ? [{ action: 'kms:GenerateDataKey', resource: key }, { action: 'kms:Decrypt', resource: key }] : [])];
+  return [
+    { action: 'sns:Publish', resource: topicArn },
+    ...(key
+      ? [
+          { action: 'kms:GenerateDataKey', resource: key },
+          { action: 'kms:Decrypt', resource: key },
+        ]
+      : []),
+  ];
 }
 
 /** Tags on a SageMaker Create* call are authorized as sagemaker:AddTags with `sagemaker:TaggingAction` (the Create API's name). */
 const tagsOnCreate = (p: Json, operation: string, arn: string): Need[] =>
   Array.isArray(p.Tags) && p.Tags.length > 0 ? [{ action: 'sagemaker:AddTags', resource: arn, context: { 'sagemaker:TaggingAction': operation } }] : [];
 
-const passRole = (roleArn: string | undefined): Need[] => (roleArn ? [{ action: 'iam:PassRole', resource: roleArn, context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }] : []);
+const passRole = (roleArn: string | undefined): Need[] =>
+  roleArn ? [{ action: 'iam:PassRole', resource: roleArn, context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }] : [];
 
 /** The model package a CreateModelPackage call will create (versioned packages are `<group>/<version>`). */
 export type NextPackageArn = (group: string) => string;
@@ -174,13 +200,26 @@ export function roleUseNeeds(account: SynthesizedAccount, use: RoleUse): Need[] 
       const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(use.uri);
       if (!m) throw new Error(`not an ECR image URI: ${use.uri}`);
       const repo = `arn:aws:ecr:${m[2]}:${m[1]}:repository/${m[3]}`;
-      return [{ action: 'ecr:GetAuthorizationToken', resource: '*' }, { action: 'ecr:BatchGetImage', resource: repo }, { action: 'ecr:GetDownloadUrlForLayer', resource: repo }];
+      return [
+        { action: 'ecr:GetAuthorizationToken', resource: '*' },
+        { action: 'ecr:BatchGetImage', resource: repo },
+        { action: 'ecr:GetDownloadUrlForLayer', resource: repo },
+      ];
     }
     case 'logs': {
       const stream = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${use.group}:log-stream:${use.stream}`;
-      return [{ action: 'logs:CreateLogStream', resource: stream }, { action: 'logs:PutLogEvents', resource: stream }];
+      return [
+        { action: 'logs:CreateLogStream', resource: stream },
+        { action: 'logs:PutLogEvents', resource: stream },
+      ];
     }
     case 'volume-key':
-      return [{ action: 'kms:CreateGrant', resource: use.keyArn, context: { 'kms:GrantIsForAWSResource': 'true', 'kms:ViaService': `sagemaker.${REGION}.amazonaws.com` } }];
+      return [
+        {
+          action: 'kms:CreateGrant',
+          resource: use.keyArn,
+          context: { 'kms:GrantIsForAWSResource': 'true', 'kms:ViaService': `sagemaker.${REGION}.amazonaws.com` },
+        },
+      ];
   }
 }

@@ -50,7 +50,9 @@ export function offlineMachine(template: Template, logicalIdPrefix: string): Off
   const definition = JSON.parse(account.resolve(r.properties.DefinitionString, r.stack)) as Json;
   const role = account.roleOf('stateMachine', account.ref(r.stack, r.logicalId));
   const functionRole = (fn: string) => {
-    const f = account.resourcesOfType('AWS::Lambda::Function').find((x) => x.stack === r.stack && String(account.resolve(x.properties.FunctionName, x.stack)).endsWith(`-${fn}`));
+    const f = account
+      .resourcesOfType('AWS::Lambda::Function')
+      .find((x) => x.stack === r.stack && String(account.resolve(x.properties.FunctionName, x.stack)).endsWith(`-${fn}`));
     if (!f) throw new Error(`no function *-${fn} in ${r.stack}`);
     return account.roleOf('function', account.ref(f.stack, f.logicalId));
   };
@@ -79,12 +81,18 @@ export function offlineMachine(template: Template, logicalIdPrefix: string): Off
       const unused = async () => {
         throw new Error(`${fn}: only S3 is local here`);
       };
-      const aws: LocalAws = { account, authorizer, nextPackage: () => '', services: { s3: localS3(store), sagemaker: unused, sfn: unused, sns: unused, ssm: unused, cloudwatch: unused } };
+      const aws: LocalAws = {
+        account,
+        authorizer,
+        nextPackage: () => '',
+        services: { s3: localS3(store), sagemaker: unused, sfn: unused, sns: unused, ssm: unused, cloudwatch: unused },
+      };
       return new S3ObjectStore(localClients(aws, functionRole(fn), `lambda ${fn}`).s3);
     },
     assertNoDenials() {
       const denied = authorizer.denied();
-      if (denied.length > 0) throw new Error(`AWS would deny:\n${denied.map((d) => `  ${d.request.via}: ${d.request.action} on ${d.request.resource} (${d.reason})`).join('\n')}`);
+      if (denied.length > 0)
+        throw new Error(`AWS would deny:\n${denied.map((d) => `  ${d.request.via}: ${d.request.action} on ${d.request.resource} (${d.reason})`).join('\n')}`);
     },
   };
 }

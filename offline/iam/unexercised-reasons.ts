@@ -4,20 +4,62 @@
  * reason, or removed: the story test asserts that none is unexplained.
  */
 export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
-  [/Function(Role)?[0-9A-F]*\|logs:(CreateLogStream|PutLogEvents)$|HandlerRole[0-9A-F]*\|logs:(CreateLogStream|PutLogEvents)$/, 'Lambda writes the function\'s own log stream; the offline cloud does not model CloudWatch Logs.'],
-  [/\|xray:(PutTelemetryRecords|PutTraceSegments|GetSamplingRules|GetSamplingTargets)$/, 'X-Ray active tracing sends segments outside the requests the offline cloud models.'],
-  [/StateMachineRole[0-9A-F]*\|logs:(CreateLogDelivery|DeleteLogDelivery|DescribeLogGroups|DescribeResourcePolicies|GetLogDelivery|ListLogDeliveries|PutResourcePolicy|UpdateLogDelivery)$/, 'Step Functions sets up log delivery to the encrypted log group when the state machine is created or updated (CDK\'s documented grant), not during a run.'],
-  [/StateMachineRole[0-9A-F]*\|sagemaker:Stop(Processing|Training)Job$/, 'Step Functions stops a .sync job only when its execution is stopped or times out; no story path does.'],
-  [/StateMachineRole[0-9A-F]*\|kms:(CreateGrant|DescribeKey)$/, 'The caller of CreateTrainingJob/CreateProcessingJob/CreateEndpointConfig names the stage key for volumes and outputs; which principal SageMaker checks for the grant is not documented (the offline cloud checks the execution role, as the SageMaker roles guide lists it).'],
-  [/Role[0-9A-F]*\|sqs:(GetQueueAttributes|GetQueueUrl)$/, 'Part of CDK\'s grant to send to the dead-letter queue; the send itself is authorized by the configured-delivery check, these two are never called.'],
-  [/ApprovalFunctionRole[0-9A-F]*\|(sns:Publish|kms:Decrypt|kms:GenerateDataKey)$/, 'The approval Lambda e-mails only when a package is Rejected by an operator; the story approves.'],
-  [/RetrainingHandlerRole[0-9A-F]*\|(sns:Publish|kms:Decrypt|kms:GenerateDataKey)$/, 'The retrain Lambda e-mails only when it skips a retraining for want of an accepted dataset.'],
+  [
+    /Function(Role)?[0-9A-F]*\|logs:(CreateLogStream|PutLogEvents)$|HandlerRole[0-9A-F]*\|logs:(CreateLogStream|PutLogEvents)$/,
+    "Lambda writes the function's own log stream; the offline cloud does not model CloudWatch Logs.",
+  ],
+  [
+    /\|xray:(PutTelemetryRecords|PutTraceSegments|GetSamplingRules|GetSamplingTargets)$/,
+    'X-Ray active tracing sends segments outside the requests the offline cloud models.',
+  ],
+  [
+    /StateMachineRole[0-9A-F]*\|logs:(CreateLogDelivery|DeleteLogDelivery|DescribeLogGroups|DescribeResourcePolicies|GetLogDelivery|ListLogDeliveries|PutResourcePolicy|UpdateLogDelivery)$/,
+    "Step Functions sets up log delivery to the encrypted log group when the state machine is created or updated (CDK's documented grant), not during a run.",
+  ],
+  [
+    /StateMachineRole[0-9A-F]*\|sagemaker:Stop(Processing|Training)Job$/,
+    'Step Functions stops a .sync job only when its execution is stopped or times out; no story path does.',
+  ],
+  [
+    /StateMachineRole[0-9A-F]*\|kms:(CreateGrant|DescribeKey)$/,
+    'The caller of CreateTrainingJob/CreateProcessingJob/CreateEndpointConfig names the stage key for volumes and outputs; which principal SageMaker checks for the grant is not documented (the offline cloud checks the execution role, as the SageMaker roles guide lists it).',
+  ],
+  [
+    /Role[0-9A-F]*\|sqs:(GetQueueAttributes|GetQueueUrl)$/,
+    "Part of CDK's grant to send to the dead-letter queue; the send itself is authorized by the configured-delivery check, these two are never called.",
+  ],
+  [
+    /ApprovalFunctionRole[0-9A-F]*\|(sns:Publish|kms:Decrypt|kms:GenerateDataKey)$/,
+    'The approval Lambda e-mails only when a package is Rejected by an operator; the story approves.',
+  ],
+  [
+    /RetrainingHandlerRole[0-9A-F]*\|(sns:Publish|kms:Decrypt|kms:GenerateDataKey)$/,
+    'The retrain Lambda e-mails only when it skips a retraining for want of an accepted dataset.',
+  ],
   [/CleanupFunctionRole[0-9A-F]*\|/, 'The clean-up custom resource runs when the pipeline stack is deleted; the story never deletes it.'],
-  [/DatasetTriggerHandlerRole[0-9A-F]*\|s3:GetObject$/, 'HeadObject of a completion marker (s3:GetObject) runs only when the pipeline configures dataset.completionMarker.'],
-  [/GateFunctionRole[0-9A-F]*\|sagemaker:(ListModelPackages|DescribeModelPackage)$/, 'The champion lookup runs only with evaluation.mustBeatChampion (off in the default config).'],
-  [/DeploymentWorkflowStateMachineRole[0-9A-F]*\|(iam:CreateServiceLinkedRole|cloudwatch:(PutMetricAlarm|DescribeAlarms|DeleteAlarms)|sagemaker:UpdateEndpointWeightsAndCapacities|application-autoscaling:DescribeScalableTargets)$/, 'Application Auto Scaling acts with its caller\'s permissions when it registers the target and creates the target-tracking alarms; the offline cloud accepts those calls without modelling what AAS does inside.'],
+  [
+    /DatasetTriggerHandlerRole[0-9A-F]*\|s3:GetObject$/,
+    'HeadObject of a completion marker (s3:GetObject) runs only when the pipeline configures dataset.completionMarker.',
+  ],
+  [
+    /GateFunctionRole[0-9A-F]*\|sagemaker:(ListModelPackages|DescribeModelPackage)$/,
+    'The champion lookup runs only with evaluation.mustBeatChampion (off in the default config).',
+  ],
+  [
+    /DeploymentWorkflowStateMachineRole[0-9A-F]*\|(iam:CreateServiceLinkedRole|cloudwatch:(PutMetricAlarm|DescribeAlarms|DeleteAlarms)|sagemaker:UpdateEndpointWeightsAndCapacities|application-autoscaling:DescribeScalableTargets)$/,
+    "Application Auto Scaling acts with its caller's permissions when it registers the target and creates the target-tracking alarms; the offline cloud accepts those calls without modelling what AAS does inside.",
+  ],
   [/DeploymentWorkflowStateMachineRole[0-9A-F]*\|sagemaker:UpdateModelPackage$/, 'Sets the package to Rejected on a rollback; the story promotes.'],
-  [/DeploymentWorkflowStateMachineRole[0-9A-F]*\|sagemaker:DescribeModelPackage$/, 'SageMaker may read the package for CreateModel from a ModelPackageName with the caller\'s permissions (not documented; kept so a first deploy does not fail).'],
-  [/SageMakerExecutionRole[0-9A-F]*\|s3:(GetObjectVersion|AbortMultipartUpload)$/, 'SageMaker reads inputs by key (not version) here and uploads large outputs in parts; the stand-in uploads small files whole.'],
-  [/SageMakerExecutionRole[0-9A-F]*\|(kms:(DescribeKey|Encrypt)|logs:(CreateLogGroup|DescribeLogStreams)|cloudwatch:PutMetricData|ecr:BatchCheckLayerAvailability)$/, 'In the minimum execution-role policy of the SageMaker roles guide (output key, log group set-up, job metrics, layer checks); the offline jobs do not make these calls.'],
+  [
+    /DeploymentWorkflowStateMachineRole[0-9A-F]*\|sagemaker:DescribeModelPackage$/,
+    "SageMaker may read the package for CreateModel from a ModelPackageName with the caller's permissions (not documented; kept so a first deploy does not fail).",
+  ],
+  [
+    /SageMakerExecutionRole[0-9A-F]*\|s3:(GetObjectVersion|AbortMultipartUpload)$/,
+    'SageMaker reads inputs by key (not version) here and uploads large outputs in parts; the stand-in uploads small files whole.',
+  ],
+  [
+    /SageMakerExecutionRole[0-9A-F]*\|(kms:(DescribeKey|Encrypt)|logs:(CreateLogGroup|DescribeLogStreams)|cloudwatch:PutMetricData|ecr:BatchCheckLayerAvailability)$/,
+    'In the minimum execution-role policy of the SageMaker roles guide (output key, log group set-up, job metrics, layer checks); the offline jobs do not make these calls.',
+  ],
 ];

@@ -18,14 +18,25 @@ export interface UnexercisedGrant extends Grant {
 /** Roles that run only while CloudFormation deploys (CDK's own helpers): nothing offline runs as them. */
 const DEPLOY_TIME_ROLES = /BucketNotificationsHandler|CustomCDKBucketDeployment|LogRetention/;
 
-const pattern = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+const pattern = (p: string) =>
+  new RegExp(
+    `^${p
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
 
 /**
  * Every (role, statement, action) Allow of the platform's own roles that no recorded decision
  * used, each with its reason from `reasons` (matched on `<role logical id>|<action>`, both as
  * regular expressions) when one applies.
  */
-export function unexercisedGrants(account: SynthesizedAccount, decisions: readonly Decision[], reasons: readonly (readonly [RegExp, string])[]): UnexercisedGrant[] {
+export function unexercisedGrants(
+  account: SynthesizedAccount,
+  decisions: readonly Decision[],
+  reasons: readonly (readonly [RegExp, string])[],
+): UnexercisedGrant[] {
   const used = decisions.filter((d) => d.allowed).flatMap((d) => d.grants.map((g) => ({ ...g, action: d.request.action })));
   const out: UnexercisedGrant[] = [];
   for (const role of account.roles.values()) {

@@ -37,7 +37,10 @@ describe('configuration', () => {
 
   it('reports every bad field at once, not only the first', () => {
     const problems = problemsOf(
-      deepMerge(withPipeline({ training: { instanceCount: 0 }, dataset: { settleSeconds: -5 } }), { project: 'Bad Name', stages: [{ name: 'dev', region: 'xx-nowhere-1' }] }),
+      deepMerge(withPipeline({ training: { instanceCount: 0 }, dataset: { settleSeconds: -5 } }), {
+        project: 'Bad Name',
+        stages: [{ name: 'dev', region: 'xx-nowhere-1' }],
+      }),
     );
     expect(problems.map((p) => p.split(':')[0])).toEqual(
       expect.arrayContaining(['project', 'stages[0].region', 'pipelines[0].dataset.settleSeconds', 'pipelines[0].training.instanceCount']),
@@ -57,11 +60,15 @@ describe('configuration', () => {
   });
 
   it('refuses a metric the problem type does not produce', () => {
-    expect(problemsOf(withPipeline({ evaluation: { metric: 'rmse', threshold: 1 } }))[0]).toMatch(/^pipelines\[0\]\.evaluation\.metric: expected one of auc, accuracy/);
+    expect(problemsOf(withPipeline({ evaluation: { metric: 'rmse', threshold: 1 } }))[0]).toMatch(
+      /^pipelines\[0\]\.evaluation\.metric: expected one of auc, accuracy/,
+    );
   });
 
   it('requires a threshold for metrics without a safe default', () => {
-    const p = withPipeline({ schema: { columns: ['y', 'x'], label: 'y', problemType: 'regression' }, evaluation: { metric: 'rmse' } }) as { pipelines: { evaluation: Record<string, unknown> }[] };
+    const p = withPipeline({ schema: { columns: ['y', 'x'], label: 'y', problemType: 'regression' }, evaluation: { metric: 'rmse' } }) as {
+      pipelines: { evaluation: Record<string, unknown> }[];
+    };
     delete p.pipelines[0]!.evaluation.threshold;
     expect(problemsOf(p)).toEqual(['pipelines[0].evaluation.threshold: expected a threshold for metric "rmse" (there is no safe default), but it is missing']);
   });
@@ -82,7 +89,9 @@ describe('configuration', () => {
   });
 
   it('keeps SageMaker job names within 63 characters by bounding the resource prefix', () => {
-    const problems = problemsOf(deepMerge(withPipeline({ name: 'a-very-long-pipeline-name-x' }), { project: 'long-project-x', stages: [{ name: 'staging1' }] }));
+    const problems = problemsOf(
+      deepMerge(withPipeline({ name: 'a-very-long-pipeline-name-x' }), { project: 'long-project-x', stages: [{ name: 'staging1' }] }),
+    );
     expect(problems.some((p) => /pipelines\[0\]\.name: (expected at most 24|expected "<project>-<stage>-<pipeline>" to fit 40)/.test(p))).toBe(true);
   });
 
@@ -119,33 +128,60 @@ describe('configuration', () => {
 
   it('deploys to one ml.m5.large instance with a one-hour shadow test and auto-scaling by default', () => {
     const d = loadConfig().pipelines[0]!.deployment;
-    expect(d).toMatchObject({ instanceType: 'ml.m5.large', instanceCount: 1, dataCaptureSamplingPercent: 100, shadow: { windowMinutes: 60, samplingPercent: 100 }, retainOnDelete: false });
-    expect(d.promotion).toMatchObject({ minInvocations: 100, onInsufficientData: 'rollback', maxErrorRateIncrease: 0.01, maxLatencyIncreasePercent: 20, minAgreement: 0.95, bakeMinutes: 10 });
+    expect(d).toMatchObject({
+      instanceType: 'ml.m5.large',
+      instanceCount: 1,
+      dataCaptureSamplingPercent: 100,
+      shadow: { windowMinutes: 60, samplingPercent: 100 },
+      retainOnDelete: false,
+    });
+    expect(d.promotion).toMatchObject({
+      minInvocations: 100,
+      onInsufficientData: 'rollback',
+      maxErrorRateIncrease: 0.01,
+      maxLatencyIncreasePercent: 20,
+      minAgreement: 0.95,
+      bakeMinutes: 10,
+    });
     expect(d.autoScaling).toEqual({ enabled: true, maxInstances: 4, targetInvocationsPerInstance: 1000 });
     expect(d.serverless).toBeUndefined();
   });
 
   it('names each bad deployment field with what it expects', () => {
-    const problems = problemsOf(withPipeline({ deployment: { instanceCount: 6, serverless: { memorySizeMb: 1500 }, shadow: { windowMinutes: 1 }, promotion: { onInsufficientData: 'maybe' }, bogus: true } }));
+    const problems = problemsOf(
+      withPipeline({
+        deployment: {
+          instanceCount: 6,
+          serverless: { memorySizeMb: 1500 },
+          shadow: { windowMinutes: 1 },
+          promotion: { onInsufficientData: 'maybe' },
+          bogus: true,
+        },
+      }),
+    );
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^pipelines\[0\]\.deployment\.serverless\.memorySizeMb: expected one of 1024, 2048, 3072, 4096, 5120, 6144/),
         expect.stringMatching(/^pipelines\[0\]\.deployment\.shadow\.windowMinutes: /),
         expect.stringMatching(/^pipelines\[0\]\.deployment\.promotion\.onInsufficientData: /),
-        'pipelines[0].deployment.bogus: unknown field (check the spelling against the README\'s config reference)',
+        "pipelines[0].deployment.bogus: unknown field (check the spelling against the README's config reference)",
       ]),
     );
   });
 
   it('turns the agreement check off with minAgreement: null, and the deployment Lambda gets no threshold', () => {
     const s = synthPlatform({ pipelines: [{ ...DEFAULT_CONFIG.pipelines[0], deployment: { promotion: { minAgreement: null } } }] });
-    const fn = Object.values(s.template(s.stages.get('dev')!.pipelines[0]!).findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.FunctionName === 'mlops-dev-breast-cancer-deployment') as any;
+    const fn = Object.values(s.template(s.stages.get('dev')!.pipelines[0]!).findResources('AWS::Lambda::Function')).find(
+      (f: any) => f.Properties.FunctionName === 'mlops-dev-breast-cancer-deployment',
+    ) as any;
     const rules = JSON.parse(fn.Properties.Environment.Variables.DEPLOYMENT_SETTINGS).rules;
     expect(rules).not.toHaveProperty('minAgreement');
     expect(rules.minInvocations).toBe(100);
   });
 
   it('requires auto-scaling to allow at least the configured instance count', () => {
-    expect(problemsOf(withPipeline({ deployment: { instanceCount: 6 } }))).toEqual(['pipelines[0].deployment.autoScaling.maxInstances: expected at least instanceCount (6) (not set, so its default applies)']);
+    expect(problemsOf(withPipeline({ deployment: { instanceCount: 6 } }))).toEqual([
+      'pipelines[0].deployment.autoScaling.maxInstances: expected at least instanceCount (6) (not set, so its default applies)',
+    ]);
   });
 });

@@ -124,9 +124,20 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
       return { EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${p.EndpointName}` };
     },
     updateEndpoint: (p) => {
-      if (!endpoint || endpoint.status !== 'InService') throw fail('SageMaker.AmazonSageMakerException', `Cannot update in-progress endpoint "${p.EndpointName}". (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)`);
-      if (!configs.has(p.EndpointConfigName)) throw fail('SageMaker.AmazonSageMakerException', `Could not find endpoint configuration "${p.EndpointConfigName}"`);
-      endpoint = { ...endpoint, status: 'Updating', pending: p.EndpointConfigName, pollsLeft: polls, rollback: Boolean(scenario.autoRollback && p.DeploymentConfig) };
+      if (!endpoint || endpoint.status !== 'InService')
+        throw fail(
+          'SageMaker.AmazonSageMakerException',
+          `Cannot update in-progress endpoint "${p.EndpointName}". (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)`,
+        );
+      if (!configs.has(p.EndpointConfigName))
+        throw fail('SageMaker.AmazonSageMakerException', `Could not find endpoint configuration "${p.EndpointConfigName}"`);
+      endpoint = {
+        ...endpoint,
+        status: 'Updating',
+        pending: p.EndpointConfigName,
+        pollsLeft: polls,
+        rollback: Boolean(scenario.autoRollback && p.DeploymentConfig),
+      };
       return { EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${p.EndpointName}` };
     },
     describeEndpoint: (p) => {
@@ -147,7 +158,9 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     updateModelPackage: (p) => ((packageStatus = p.ModelApprovalStatus ?? packageStatus), { ModelPackageArn: p.ModelPackageArn }),
     addTags: (p) => ({ Tags: p.Tags }),
     registerScalableTarget: () => ({}),
-    putScalingPolicy: (p) => ({ PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:x:resource/sagemaker/${p.ResourceId}:policyName/${p.PolicyName}` }),
+    putScalingPolicy: (p) => ({
+      PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:x:resource/sagemaker/${p.ResourceId}:policyName/${p.PolicyName}`,
+    }),
     deregisterScalableTarget: () => ({}),
   };
 
@@ -210,19 +223,27 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
 
   const input = { modelPackageArn: PACKAGE_ARN, modelPackageGroup: 'mlops-dev-breast-cancer', version: 7, approvedBy: 'alice', approvalDescription: '' };
   const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
-  const execution = machine.run(input as any, {
-    overrides: {
-      taskResourceLocalHandlers: offline.authorized(handlers),
-      waitTimeOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0])),
-      retryIntervalOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Task').map(([n]) => [n, 0])),
-    },
-    context: {
-      Execution: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:mlops-dev-breast-cancer-deployment:v7-abc`, Name: 'v7-abc', StartTime: '2026-11-22T10:00:00.000Z', Input: input },
-      // aws-local-stepfunctions does not fill $$.State; one fixed time stands for "when the state was entered".
-      State: { EnteredTime: SHADOW_TIME, Name: 'unknown', RetryCount: 0 },
-      StateMachine: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:mlops-dev-breast-cancer-deployment`, Name: 'mlops-dev-breast-cancer-deployment' },
-    },
-  } as any);
+  const execution = machine.run(
+    input as any,
+    {
+      overrides: {
+        taskResourceLocalHandlers: offline.authorized(handlers),
+        waitTimeOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0])),
+        retryIntervalOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Task').map(([n]) => [n, 0])),
+      },
+      context: {
+        Execution: {
+          Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:mlops-dev-breast-cancer-deployment:v7-abc`,
+          Name: 'v7-abc',
+          StartTime: '2026-11-22T10:00:00.000Z',
+          Input: input,
+        },
+        // aws-local-stepfunctions does not fill $$.State; one fixed time stands for "when the state was entered".
+        State: { EnteredTime: SHADOW_TIME, Name: 'unknown', RetryCount: 0 },
+        StateMachine: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:mlops-dev-breast-cancer-deployment`, Name: 'mlops-dev-breast-cancer-deployment' },
+      },
+    } as any,
+  );
   const base = { tasks, requests, notifications, configs };
   try {
     const output = (await execution.result) as Json;
@@ -232,6 +253,13 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     if (!(e instanceof ExecutionError)) throw e;
     offline.assertNoDenials();
     const caught = e.cause as Error;
-    return { status: 'FAILED', error: caught.name, cause: caught.message, ...base, endpoint: endpoint && { status: endpoint.status, config: endpoint.config }, packageStatus };
+    return {
+      status: 'FAILED',
+      error: caught.name,
+      cause: caught.message,
+      ...base,
+      endpoint: endpoint && { status: endpoint.status, config: endpoint.config },
+      packageStatus,
+    };
   }
 }

@@ -62,15 +62,30 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
 
   const pkg = `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${env.RESOURCE_PREFIX}/7`;
   const reader: LiveModelReader = {
-    liveModel: async (endpoint) => (validateSageMakerRequest('DescribeEndpoint', { EndpointName: endpoint }), await offline.asFunction('drift-check', 'sagemaker', 'DescribeEndpoint', { EndpointName: endpoint }), scenario.live ?? { modelName: `${env.RESOURCE_PREFIX}--m7-0123abcd` }),
-    modelPackageOf: async (modelName) => (validateSageMakerRequest('DescribeModel', { ModelName: modelName }), await offline.asFunction('drift-check', 'sagemaker', 'DescribeModel', { ModelName: modelName }), pkg),
-    lineageOf: async (arn) => (validateSageMakerRequest('DescribeModelPackage', { ModelPackageName: arn }), await offline.asFunction('drift-check', 'sagemaker', 'DescribeModelPackage', { ModelPackageName: arn }), `s3://${env.ARTIFACTS_BUCKET}/${runBase}/input/lineage.json`),
+    liveModel: async (endpoint) => (
+      validateSageMakerRequest('DescribeEndpoint', { EndpointName: endpoint }),
+      await offline.asFunction('drift-check', 'sagemaker', 'DescribeEndpoint', { EndpointName: endpoint }),
+      scenario.live ?? { modelName: `${env.RESOURCE_PREFIX}--m7-0123abcd` }
+    ),
+    modelPackageOf: async (modelName) => (
+      validateSageMakerRequest('DescribeModel', { ModelName: modelName }),
+      await offline.asFunction('drift-check', 'sagemaker', 'DescribeModel', { ModelName: modelName }),
+      pkg
+    ),
+    lineageOf: async (arn) => (
+      validateSageMakerRequest('DescribeModelPackage', { ModelPackageName: arn }),
+      await offline.asFunction('drift-check', 'sagemaker', 'DescribeModelPackage', { ModelPackageName: arn }),
+      `s3://${env.ARTIFACTS_BUCKET}/${runBase}/input/lineage.json`
+    ),
   };
   const metrics: number[] = [];
   const notifications: FormattedMessage[] = [];
   const tasks: string[] = [];
   let jobRequest: Json | undefined;
-  const drift = driftHandler({ sageMaker: reader, store: offline.storeOf('drift-check', store), publish: async (_p, v) => void metrics.push(v), log: memoryLogger() }, env);
+  const drift = driftHandler(
+    { sageMaker: reader, store: offline.storeOf('drift-check', store), publish: async (_p, v) => void metrics.push(v), log: memoryLogger() },
+    env,
+  );
   const notify = notifyHandler(async (_t, m) => (notifications.push(m), 'id'), functionEnv(template, 'notify'));
 
   const sageMaker = new LocalSageMaker(store, scenario.spec, async () => {}, offline.asRole);
@@ -88,7 +103,10 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
   };
   const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
   const execution = machine.run({}, {
-    overrides: { taskResourceLocalHandlers: offline.authorized(handlers), retryIntervalOverrides: { RunDriftCheck: 0, Prepare: 0, PublishDrift: 0, NotifyCheckFailed: 0 } },
+    overrides: {
+      taskResourceLocalHandlers: offline.authorized(handlers),
+      retryIntervalOverrides: { RunDriftCheck: 0, Prepare: 0, PublishDrift: 0, NotifyCheckFailed: 0 },
+    },
     context: { Execution: { Id: `arn:aws:states:eu-west-1:111122223333:execution:${env.RESOURCE_PREFIX}-drift-check:sched-1`, Name: 'sched-1', Input: {} } },
   } as any);
   try {

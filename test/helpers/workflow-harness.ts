@@ -75,7 +75,8 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   const packages: Json[] = [];
 
   const champions: ChampionSource = {
-    latestApproved: async () => (scenario.champion ? { modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/champion/1', ...scenario.champion } : undefined),
+    latestApproved: async () =>
+      scenario.champion ? { modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/champion/1', ...scenario.champion } : undefined,
   };
   const publish = async (_topic: string, m: FormattedMessage) => (notifications.push(m), `msg-${notifications.length}`);
   const validate = validateHandler(offline.storeOf('validate-dataset', store), functionEnv(template, 'validate-dataset'));
@@ -105,7 +106,8 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
     RecordLatestDataset: async (p) => {
       tasks.push('RecordLatestDataset');
       validateAwsRequest('ssm', 'PutParameter', p);
-      if (scenario.failures?.RecordLatestDataset) throw Object.assign(new Error(scenario.failures.RecordLatestDataset.cause), { name: scenario.failures.RecordLatestDataset.error });
+      if (scenario.failures?.RecordLatestDataset)
+        throw Object.assign(new Error(scenario.failures.RecordLatestDataset.cause), { name: scenario.failures.RecordLatestDataset.error });
       parameters.set(p.Name, p.Value);
       return { Version: parameters.size, Tier: 'Standard' };
     },
@@ -120,7 +122,11 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
         const { bucket, key } = parseS3Uri(out.S3Output.S3Uri);
         store.put(bucket, `${key}${out.OutputName}.csv`, '1,0.5,0.2\n');
       }
-      return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`, ProcessingJobStatus: 'Completed' };
+      return {
+        ProcessingJobName: p.ProcessingJobName,
+        ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`,
+        ProcessingJobStatus: 'Completed',
+      };
     }),
     Train: sageMaker('Train', (p) => ({
       TrainingJobName: p.TrainingJobName,
@@ -131,14 +137,20 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
     Evaluate: sageMaker('Evaluate', (p) => {
       const { bucket, key } = parseS3Uri(p.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri);
       store.put(bucket, `${key}evaluation.json`, JSON.stringify({ metrics: scenario.metrics ?? { auc: 0.97, accuracy: 0.95 } }));
-      return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`, ProcessingJobStatus: 'Completed' };
+      return {
+        ProcessingJobName: p.ProcessingJobName,
+        ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`,
+        ProcessingJobStatus: 'Completed',
+      };
     }),
     RegisterModel: sageMaker('RegisterModel', (p) => {
       packages.push(p);
       return { ModelPackageArn: `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${p.ModelPackageGroupName}/${packages.length}` };
     }),
   };
-  const taskStates = Object.entries(definition.States as Json).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+  const taskStates = Object.entries(definition.States as Json)
+    .filter(([, s]) => s.Type === 'Task')
+    .map(([n]) => n);
   const unanswered = taskStates.filter((n) => !handlers[n]);
   if (unanswered.length > 0) throw new Error(`no local handler for task states: ${unanswered.join(', ')}`);
 
@@ -146,24 +158,49 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   const input = scenario.input ?? (decision.kind === 'dataset' ? decision.input : undefined);
   const name = decision.kind === 'dataset' ? executionName(decision.input.pipeline, decision.input.datasetId) : 'bad-input';
   const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
-  const execution = machine.run(input as any, {
-    overrides: {
-      taskResourceLocalHandlers: offline.authorized(handlers, (group) => `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${group}/${packages.length + 1}`),
-      waitTimeOverrides: { Settle: 0 },
-      retryIntervalOverrides: Object.fromEntries(taskStates.map((n) => [n, 0])),
-    },
-    context: {
-      Execution: { Id: `arn:aws:states:eu-west-1:111122223333:execution:training:${name}`, Name: name, StartTime: '2026-11-22T10:00:00.000Z', Input: input },
-    },
-  } as any);
+  const execution = machine.run(
+    input as any,
+    {
+      overrides: {
+        taskResourceLocalHandlers: offline.authorized(
+          handlers,
+          (group) => `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${group}/${packages.length + 1}`,
+        ),
+        waitTimeOverrides: { Settle: 0 },
+        retryIntervalOverrides: Object.fromEntries(taskStates.map((n) => [n, 0])),
+      },
+      context: {
+        Execution: { Id: `arn:aws:states:eu-west-1:111122223333:execution:training:${name}`, Name: name, StartTime: '2026-11-22T10:00:00.000Z', Input: input },
+      },
+    } as any,
+  );
   try {
     const output = (await execution.result) as Json;
     offline.assertNoDenials();
-    return { status: 'SUCCEEDED', output, tasks, sageMakerRequests, notifications, store, parameters, authorized: offline.authorizer.decisions.map((d) => d.request) };
+    return {
+      status: 'SUCCEEDED',
+      output,
+      tasks,
+      sageMakerRequests,
+      notifications,
+      store,
+      parameters,
+      authorized: offline.authorizer.decisions.map((d) => d.request),
+    };
   } catch (e) {
     if (!(e instanceof ExecutionError)) throw e;
     offline.assertNoDenials();
     const caught = e.cause as Error;
-    return { status: 'FAILED', error: caught.name, cause: caught.message, tasks, sageMakerRequests, notifications, store, parameters, authorized: offline.authorizer.decisions.map((d) => d.request) };
+    return {
+      status: 'FAILED',
+      error: caught.name,
+      cause: caught.message,
+      tasks,
+      sageMakerRequests,
+      notifications,
+      store,
+      parameters,
+      authorized: offline.authorizer.decisions.map((d) => d.request),
+    };
   }
 }

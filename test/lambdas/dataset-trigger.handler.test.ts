@@ -49,7 +49,9 @@ describe('dataset-trigger handler', () => {
   });
 
   it('checks which reading of an encoded key exists before starting', async () => {
-    s3.on(HeadObjectCommand, { Key: 'breast-cancer/my data/x.csv' }).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
+    s3.on(HeadObjectCommand, { Key: 'breast-cancer/my data/x.csv' }).rejects(
+      Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
+    );
     s3.on(HeadObjectCommand, { Key: 'breast-cancer/my+data/x.csv' }).resolves({});
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${ARN}:y`, startDate: new Date() });
     const encoded = { ...event, detail: { ...event.detail, object: { ...event.detail.object, key: 'breast-cancer/my+data/x.csv' } } };
@@ -57,7 +59,10 @@ describe('dataset-trigger handler', () => {
   });
 
   it('throws a typed error naming the bad field for an event that is not Object Created', async () => {
-    await expect(handler({ ...event, 'detail-type': 'Object Deleted' })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('detail-type') });
+    await expect(handler({ ...event, 'detail-type': 'Object Deleted' })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining('detail-type'),
+    });
     expect(sfn.calls()).toHaveLength(0);
   });
 

@@ -97,7 +97,9 @@ describe('onObjectCreated', () => {
     const { sfn, log, deps } = setup();
     expect(await onObjectCreated(BUCKET, 'fraud/d1/x.csv', deps)).toEqual({ action: 'ignored', reason: 'key is outside the pipeline prefix "churn/"' });
     expect(sfn.calls).toEqual([]);
-    expect(log.entries).toEqual([expect.objectContaining({ level: 'WARN', message: 'object ignored', data: expect.objectContaining({ key: 'fraud/d1/x.csv' }) })]);
+    expect(log.entries).toEqual([
+      expect.objectContaining({ level: 'WARN', message: 'object ignored', data: expect.objectContaining({ key: 'fraud/d1/x.csv' }) }),
+    ]);
   });
 
   it('ignores events of another bucket', async () => {
@@ -134,11 +136,14 @@ describe('onObjectCreated', () => {
 });
 
 describe('workflowInputProblems: the validator checks the trigger contract', () => {
-  it.each(['churn/2026-11-22/a.csv', 'churn/x.csv', 'churn/my data/sub/dir/f.csv', 'churn/ünï cödé/f.csv'])('accepts what the trigger derives from %s', (key) => {
-    const d = datasetForKey(key, PIPE, BUCKET);
-    if (d.kind !== 'dataset') throw new Error(`expected a dataset for ${key}`);
-    expect(workflowInputProblems(d.input, { pipeline: PIPE, bucket: BUCKET })).toEqual([]);
-  });
+  it.each(['churn/2026-11-22/a.csv', 'churn/x.csv', 'churn/my data/sub/dir/f.csv', 'churn/ünï cödé/f.csv'])(
+    'accepts what the trigger derives from %s',
+    (key) => {
+      const d = datasetForKey(key, PIPE, BUCKET);
+      if (d.kind !== 'dataset') throw new Error(`expected a dataset for ${key}`);
+      expect(workflowInputProblems(d.input, { pipeline: PIPE, bucket: BUCKET })).toEqual([]);
+    },
+  );
 
   it('names each wrong field with the expected and the actual value', () => {
     const input = { pipeline: 'fraud', bucket: 'other', datasetId: 'd', prefix: 'churn/d', singleObject: false, reason: 'manual' };

@@ -1,5 +1,14 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, ListEndpointConfigsCommand, ListModelsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  ListEndpointConfigsCommand,
+  ListModelsCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,7 +31,9 @@ const notFound = () => Object.assign(new Error('Could not find endpoint "mlops-d
 describe('deployment Lambda adapters', () => {
   it('reads a missing endpoint as "none", and any other error as an error', async () => {
     const reader = sageMakerReader(new SageMakerClient({}));
-    sm.on(DescribeEndpointCommand).rejectsOnce(notFound()).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    sm.on(DescribeEndpointCommand)
+      .rejectsOnce(notFound())
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     expect(await reader.describeEndpoint('mlops-dev-churn')).toBeUndefined();
     await expect(reader.describeEndpoint('mlops-dev-churn')).rejects.toThrow('Rate exceeded');
   });
@@ -36,7 +47,12 @@ describe('deployment Lambda adapters', () => {
         { Id: 'p99', Values: [12_000, 15_000] },
       ],
     });
-    const m = await cloudWatchMetrics(new CloudWatchClient({})).variantMetrics('mlops-dev-churn', 'shadow', new Date('2026-11-22T10:00:00Z'), new Date('2026-11-22T11:00:30Z'));
+    const m = await cloudWatchMetrics(new CloudWatchClient({})).variantMetrics(
+      'mlops-dev-churn',
+      'shadow',
+      new Date('2026-11-22T10:00:00Z'),
+      new Date('2026-11-22T11:00:30Z'),
+    );
     expect(m).toEqual({ invocations: 1000, errors: 3, p99LatencyUs: 15_000 });
     const input = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
     validateAwsRequest('cloudwatch', 'GetMetricData', { ...input, StartTime: input.StartTime!.toISOString(), EndTime: input.EndTime!.toISOString() });
@@ -46,7 +62,10 @@ describe('deployment Lambda adapters', () => {
       ['InvocationModelErrors', 'Sum', 3660],
       ['ModelLatency', 'p99', 3660],
     ]);
-    expect(input.MetricDataQueries![0]!.MetricStat!.Metric!.Dimensions).toEqual([{ Name: 'EndpointName', Value: 'mlops-dev-churn' }, { Name: 'VariantName', Value: 'shadow' }]);
+    expect(input.MetricDataQueries![0]!.MetricStat!.Metric!.Dimensions).toEqual([
+      { Name: 'EndpointName', Value: 'mlops-dev-churn' },
+      { Name: 'VariantName', Value: 'shadow' },
+    ]);
   });
 
   it('reports no datapoints as missing numbers, not zeros', async () => {
@@ -55,17 +74,36 @@ describe('deployment Lambda adapters', () => {
   });
 
   it('lists only running executions of the workflow', async () => {
-    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: 'arn:x', stateMachineArn: 'arn:sm', name: 'x', status: 'RUNNING', startDate: new Date('2026-11-22T10:00:00Z') }] });
+    sfn
+      .on(ListExecutionsCommand)
+      .resolves({
+        executions: [{ executionArn: 'arn:x', stateMachineArn: 'arn:sm', name: 'x', status: 'RUNNING', startDate: new Date('2026-11-22T10:00:00Z') }],
+      });
     expect(await sfnRunning(new SFNClient({}))('arn:sm')).toEqual([{ executionArn: 'arn:x', startDate: new Date('2026-11-22T10:00:00Z') }]);
     expect(sfn.commandCalls(ListExecutionsCommand)[0]!.args[0].input).toMatchObject({ stateMachineArn: 'arn:sm', statusFilter: 'RUNNING' });
   });
 
   it('plans from the described endpoint config', async () => {
-    sm.on(DescribeEndpointCommand).resolves({ EndpointName: 'mlops-dev-churn', EndpointStatus: 'InService', EndpointConfigName: 'cfg', EndpointArn: 'a', CreationTime: new Date(), LastModifiedTime: new Date() });
-    sm.on(DescribeEndpointConfigCommand).resolves({ EndpointConfigName: 'cfg', EndpointConfigArn: 'a', CreationTime: new Date(), ProductionVariants: [{ VariantName: 'primary', ModelName: 'mlops-dev-churn--m1-aaaaaaaa', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] });
+    sm.on(DescribeEndpointCommand).resolves({
+      EndpointName: 'mlops-dev-churn',
+      EndpointStatus: 'InService',
+      EndpointConfigName: 'cfg',
+      EndpointArn: 'a',
+      CreationTime: new Date(),
+      LastModifiedTime: new Date(),
+    });
+    sm.on(DescribeEndpointConfigCommand).resolves({
+      EndpointConfigName: 'cfg',
+      EndpointConfigArn: 'a',
+      CreationTime: new Date(),
+      ProductionVariants: [{ VariantName: 'primary', ModelName: 'mlops-dev-churn--m1-aaaaaaaa', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+    });
     const handler = createHandler(
       {
-        sageMaker: { ...sageMakerReader(new SageMakerClient({})), describeModelPackage: async () => ({ group: 'mlops-dev-churn', version: 2, approvalStatus: 'Approved' }) },
+        sageMaker: {
+          ...sageMakerReader(new SageMakerClient({})),
+          describeModelPackage: async () => ({ group: 'mlops-dev-churn', version: 2, approvalStatus: 'Approved' }),
+        },
         metrics: cloudWatchMetrics(new CloudWatchClient({})),
         store: new MemoryObjectStore(),
         running: async () => [],
@@ -79,10 +117,18 @@ describe('deployment Lambda adapters', () => {
         CAPTURE_BUCKET: 'cap',
         CAPTURE_PREFIX: 'churn/datacapture',
         MAX_TURN_ATTEMPTS: '48',
-        DEPLOYMENT_SETTINGS: JSON.stringify({ variant: { instanceType: 'ml.m5.large', instanceCount: 1, shadowSamplingPercent: 100 }, rules: { minInvocations: 1, onInsufficientData: 'rollback', maxErrorRateIncrease: 0, maxLatencyIncreasePercent: 0, minAgreementPairs: 1 }, agreementTolerance: 0 }),
+        DEPLOYMENT_SETTINGS: JSON.stringify({
+          variant: { instanceType: 'ml.m5.large', instanceCount: 1, shadowSamplingPercent: 100 },
+          rules: { minInvocations: 1, onInsufficientData: 'rollback', maxErrorRateIncrease: 0, maxLatencyIncreasePercent: 0, minAgreementPairs: 1 },
+          agreementTolerance: 0,
+        }),
       },
     );
-    const plan = (await handler({ action: 'plan', modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/2', executionName: 'v2-x' })) as { mode: string; currentModelName: string };
+    const plan = (await handler({
+      action: 'plan',
+      modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/2',
+      executionName: 'v2-x',
+    })) as { mode: string; currentModelName: string };
     expect(plan).toMatchObject({ mode: 'shadow', currentModelName: 'mlops-dev-churn--m1-aaaaaaaa' });
     await expect(handler({ action: 'compare', start: 'yesterday', end: 'today' })).rejects.toThrow(/bad deployment task: start: /);
   });
@@ -100,20 +146,45 @@ describe('endpoint clean-up custom resource', () => {
   });
   const run = async (e: unknown) => {
     const replies: Record<string, unknown>[] = [];
-    await cleanupHandler({ janitor: sageMakerJanitor(new SageMakerClient({})), respond: async (_u, body) => void replies.push(body), log: memoryLogger(), sleep: async () => {} })(e);
+    await cleanupHandler({
+      janitor: sageMakerJanitor(new SageMakerClient({})),
+      respond: async (_u, body) => void replies.push(body),
+      log: memoryLogger(),
+      sleep: async () => {},
+    })(e);
     return replies;
   };
 
-  it('deletes the endpoint, waits until it is gone, then its configs and models, and only the pipeline\'s', async () => {
-    sm.on(DescribeEndpointCommand).resolvesOnce({ EndpointStatus: 'InService' } as never).resolvesOnce({ EndpointStatus: 'Deleting' } as never).rejects(notFound());
-    sm.on(ListEndpointConfigsCommand).resolves({ EndpointConfigs: [{ EndpointConfigName: 'mlops-dev-churn--c1-aaaaaaaa-p', EndpointConfigArn: 'a', CreationTime: new Date() }, { EndpointConfigName: 'x-mlops-dev-churn--c1', EndpointConfigArn: 'b', CreationTime: new Date() }] });
+  it("deletes the endpoint, waits until it is gone, then its configs and models, and only the pipeline's", async () => {
+    sm.on(DescribeEndpointCommand)
+      .resolvesOnce({ EndpointStatus: 'InService' } as never)
+      .resolvesOnce({ EndpointStatus: 'Deleting' } as never)
+      .rejects(notFound());
+    sm.on(ListEndpointConfigsCommand).resolves({
+      EndpointConfigs: [
+        { EndpointConfigName: 'mlops-dev-churn--c1-aaaaaaaa-p', EndpointConfigArn: 'a', CreationTime: new Date() },
+        { EndpointConfigName: 'x-mlops-dev-churn--c1', EndpointConfigArn: 'b', CreationTime: new Date() },
+      ],
+    });
     sm.on(ListModelsCommand).resolves({ Models: [{ ModelName: 'mlops-dev-churn--m1-aaaaaaaa', ModelArn: 'a', CreationTime: new Date() }] });
     const replies = await run(event('Delete'));
-    expect(replies).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'runtime-resources-mlops-dev-churn', RequestId: 'r-1', Data: { models: 1, endpointConfigs: 1 } })]);
+    expect(replies).toEqual([
+      expect.objectContaining({
+        Status: 'SUCCESS',
+        PhysicalResourceId: 'runtime-resources-mlops-dev-churn',
+        RequestId: 'r-1',
+        Data: { models: 1, endpointConfigs: 1 },
+      }),
+    ]);
     expect(sm.commandCalls(DeleteEndpointCommand).map((c) => c.args[0].input)).toEqual([{ EndpointName: 'mlops-dev-churn' }]);
     expect(sm.commandCalls(DeleteEndpointConfigCommand).map((c) => c.args[0].input.EndpointConfigName)).toEqual(['mlops-dev-churn--c1-aaaaaaaa-p']);
     expect(sm.commandCalls(DeleteModelCommand).map((c) => c.args[0].input.ModelName)).toEqual(['mlops-dev-churn--m1-aaaaaaaa']);
-    for (const call of sm.calls()) validateAwsRequest('sagemaker', (call.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''), (call.args[0] as { input: unknown }).input);
+    for (const call of sm.calls())
+      validateAwsRequest(
+        'sagemaker',
+        (call.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''),
+        (call.args[0] as { input: unknown }).input,
+      );
   });
 
   it('answers FAILED, naming the field, to a request it cannot read (CloudFormation would otherwise wait an hour)', async () => {

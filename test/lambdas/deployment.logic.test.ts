@@ -5,7 +5,14 @@ import { compareVariants, type PromotionRules, type VariantMetrics } from '../..
 import { firstInLine, takeTurn } from '../../lambdas/deployment/logic';
 import { EndpointBusyError, EndpointUnusableError, planDeployment, resourceName } from '../../lambdas/deployment/plan';
 
-const rules: PromotionRules = { minInvocations: 100, onInsufficientData: 'rollback', maxErrorRateIncrease: 0.01, maxLatencyIncreasePercent: 20, minAgreement: 0.95, minAgreementPairs: 30 };
+const rules: PromotionRules = {
+  minInvocations: 100,
+  onInsufficientData: 'rollback',
+  maxErrorRateIncrease: 0.01,
+  maxLatencyIncreasePercent: 20,
+  minAgreement: 0.95,
+  minAgreementPairs: 30,
+};
 const prod: VariantMetrics = { invocations: 1000, errors: 10, p99LatencyUs: 50_000 };
 
 describe('shadow vs production', () => {
@@ -65,12 +72,25 @@ describe('shadow vs production', () => {
 
 describe('prediction agreement from data capture', () => {
   const line = (input: string, output: string, encoding = 'CSV') =>
-    JSON.stringify({ captureData: { endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: input, encoding }, endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: output, encoding } }, eventMetadata: { eventId: 'e', inferenceTime: '2026-11-22T11:00:00Z' }, eventVersion: '0' });
+    JSON.stringify({
+      captureData: {
+        endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: input, encoding },
+        endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: output, encoding },
+      },
+      eventMetadata: { eventId: 'e', inferenceTime: '2026-11-22T11:00:00Z' },
+      eventVersion: '0',
+    });
 
   it('reads CSV and BASE64 payloads and skips malformed lines', () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const parsed = parseCaptureLines([line('1,2', '0.9'), 'not json', line(b64('3,4'), b64('0.1'), 'BASE64'), '{}'].join('\n'));
-    expect(parsed).toEqual({ records: [{ input: '1,2', output: '0.9' }, { input: '3,4', output: '0.1' }], skipped: 2 });
+    expect(parsed).toEqual({
+      records: [
+        { input: '1,2', output: '0.9' },
+        { input: '3,4', output: '0.1' },
+      ],
+      skipped: 2,
+    });
   });
 
   it.each([
@@ -85,8 +105,17 @@ describe('prediction agreement from data capture', () => {
   });
 
   it('pairs the same request seen by both variants, repeats included, and ignores the unmatched', () => {
-    const production = [{ input: 'a', output: '0.9' }, { input: 'a', output: '0.8' }, { input: 'b', output: '0.2' }];
-    const shadow = [{ input: 'a', output: '0.7' }, { input: 'a', output: '0.3' }, { input: 'a', output: '0.9' }, { input: 'c', output: '0.1' }];
+    const production = [
+      { input: 'a', output: '0.9' },
+      { input: 'a', output: '0.8' },
+      { input: 'b', output: '0.2' },
+    ];
+    const shadow = [
+      { input: 'a', output: '0.7' },
+      { input: 'a', output: '0.3' },
+      { input: 'a', output: '0.9' },
+      { input: 'c', output: '0.1' },
+    ];
     expect(agreementOf(production, shadow, 'binary_classification', 0)).toEqual({ pairs: 2, agreed: 1 });
   });
 
@@ -99,19 +128,32 @@ describe('prediction agreement from data capture', () => {
 describe('deployment plan', () => {
   const settings = { instanceType: 'ml.m5.large', instanceCount: 2, shadowSamplingPercent: 50 };
   const base = { prefix: 'mlops-dev-churn', endpointName: 'mlops-dev-churn', packageVersion: '12', executionName: 'v12-abc', settings };
-  const current = { VariantName: 'primary', ModelName: 'mlops-dev-churn--m11-aaaaaaaa', InstanceType: 'ml.c5.large', InitialInstanceCount: 3, InitialVariantWeight: 1, ExtraField: 'x' } as never;
+  const current = {
+    VariantName: 'primary',
+    ModelName: 'mlops-dev-churn--m11-aaaaaaaa',
+    InstanceType: 'ml.c5.large',
+    InitialInstanceCount: 3,
+    InitialVariantWeight: 1,
+    ExtraField: 'x',
+  } as never;
 
   it('creates the endpoint when there is none', () => {
     const p = planDeployment({ ...base, endpoint: { exists: false } });
     expect(p).toMatchObject({ mode: 'create', how: 'created', currentConfigName: null, modelName: resourceName('mlops-dev-churn', 'm', '12', 'v12-abc') });
-    expect(p.configs.promote.productionVariants).toEqual([{ VariantName: 'primary', ModelName: p.modelName, InstanceType: 'ml.m5.large', InitialInstanceCount: 2, InitialVariantWeight: 1 }]);
+    expect(p.configs.promote.productionVariants).toEqual([
+      { VariantName: 'primary', ModelName: p.modelName, InstanceType: 'ml.m5.large', InitialInstanceCount: 2, InitialVariantWeight: 1 },
+    ]);
   });
 
   it('shadows the new model beside the current production variant, kept as it is', () => {
     const p = planDeployment({ ...base, endpoint: { exists: true, status: 'InService', endpointConfigName: 'old', productionVariants: [current] } });
     expect(p.mode).toBe('shadow');
-    expect(p.configs.shadow.productionVariants).toEqual([{ VariantName: 'primary', ModelName: 'mlops-dev-churn--m11-aaaaaaaa', InstanceType: 'ml.c5.large', InitialInstanceCount: 3, InitialVariantWeight: 1 }]);
-    expect(p.configs.shadow.shadowVariants).toEqual([{ VariantName: 'shadow', ModelName: p.modelName, InstanceType: 'ml.m5.large', InitialInstanceCount: 2, InitialVariantWeight: 0.5 }]);
+    expect(p.configs.shadow.productionVariants).toEqual([
+      { VariantName: 'primary', ModelName: 'mlops-dev-churn--m11-aaaaaaaa', InstanceType: 'ml.c5.large', InitialInstanceCount: 3, InitialVariantWeight: 1 },
+    ]);
+    expect(p.configs.shadow.shadowVariants).toEqual([
+      { VariantName: 'shadow', ModelName: p.modelName, InstanceType: 'ml.m5.large', InitialInstanceCount: 2, InitialVariantWeight: 0.5 },
+    ]);
     expect(p.configs.restore.productionVariants).toEqual(p.configs.shadow.productionVariants);
     expect(p.currentModelName).toBe('mlops-dev-churn--m11-aaaaaaaa');
   });
@@ -131,19 +173,34 @@ describe('deployment plan', () => {
   });
 
   it('refuses a Failed endpoint, saying how to recover', () => {
-    expect(() => planDeployment({ ...base, endpoint: { exists: true, status: 'Failed', endpointConfigName: 'x', productionVariants: [], failureReason: 'ping failed' } })).toThrow(
-      new EndpointUnusableError('endpoint mlops-dev-churn is Failed (ping failed); delete it (aws sagemaker delete-endpoint --endpoint-name mlops-dev-churn) and approve again'),
+    expect(() =>
+      planDeployment({ ...base, endpoint: { exists: true, status: 'Failed', endpointConfigName: 'x', productionVariants: [], failureReason: 'ping failed' } }),
+    ).toThrow(
+      new EndpointUnusableError(
+        'endpoint mlops-dev-churn is Failed (ping failed); delete it (aws sagemaker delete-endpoint --endpoint-name mlops-dev-churn) and approve again',
+      ),
     );
   });
 
   it('refuses an endpoint it did not make (no "primary" variant)', () => {
-    expect(() => planDeployment({ ...base, endpoint: { exists: true, status: 'InService', endpointConfigName: 'x', productionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm' }] } })).toThrow(/has no "primary" variant \(it has AllTraffic\)/);
+    expect(() =>
+      planDeployment({
+        ...base,
+        endpoint: { exists: true, status: 'InService', endpointConfigName: 'x', productionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm' }] },
+      }),
+    ).toThrow(/has no "primary" variant \(it has AllTraffic\)/);
   });
 
   it('replaces directly on a serverless endpoint', () => {
-    const p = planDeployment({ ...base, settings: { ...settings, serverless: { memorySizeMb: 2048, maxConcurrency: 5 } }, endpoint: { exists: true, status: 'InService', endpointConfigName: 'x', productionVariants: [current] } });
+    const p = planDeployment({
+      ...base,
+      settings: { ...settings, serverless: { memorySizeMb: 2048, maxConcurrency: 5 } },
+      endpoint: { exists: true, status: 'InService', endpointConfigName: 'x', productionVariants: [current] },
+    });
     expect(p).toMatchObject({ mode: 'replace', how: 'replaced', instanceBased: false });
-    expect(p.configs.promote.productionVariants).toEqual([{ VariantName: 'primary', ModelName: p.modelName, ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } }]);
+    expect(p.configs.promote.productionVariants).toEqual([
+      { VariantName: 'primary', ModelName: p.modelName, ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } },
+    ]);
   });
 });
 

@@ -1,5 +1,11 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  DescribeModelPackageCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cloudWatchPublisher, sageMakerLiveModel } from '../../lambdas/drift-check/handler';
@@ -16,7 +22,7 @@ afterEach(() => {
 
 describe('drift-check logic', () => {
   const env = { artifactsBucket: 'art', pipeline: 'churn' };
-  it('finds the baseline of the run a package came from, and only of this pipeline\'s runs', () => {
+  it("finds the baseline of the run a package came from, and only of this pipeline's runs", () => {
     expect(baselineFromLineage('s3://art/churn/runs/abc123/input/lineage.json', env)).toBe('s3://art/churn/runs/abc123/data/baseline/');
     expect(baselineFromLineage('s3://other/churn/runs/abc123/input/lineage.json', env)).toBeUndefined();
     expect(baselineFromLineage('s3://art/fraud/runs/abc123/input/lineage.json', env)).toBeUndefined();
@@ -32,7 +38,7 @@ describe('drift-check logic', () => {
 });
 
 describe('drift-check adapters', () => {
-  it('follows the endpoint to the primary variant\'s model and its package', async () => {
+  it("follows the endpoint to the primary variant's model and its package", async () => {
     sm.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService', EndpointConfigName: 'cfg' } as never);
     sm.on(DescribeEndpointConfigCommand).resolves({ ProductionVariants: [{ VariantName: 'primary', ModelName: 'm1' }] } as never);
     sm.on(DescribeModelCommand).resolves({ PrimaryContainer: { ModelPackageName: 'arn:pkg/7' } } as never);
@@ -44,7 +50,9 @@ describe('drift-check adapters', () => {
   });
 
   it('treats a missing or updating endpoint as nothing to check', async () => {
-    sm.on(DescribeEndpointCommand).rejectsOnce(Object.assign(new Error('Could not find endpoint "e".'), { name: 'ValidationException' })).resolves({ EndpointStatus: 'Updating' } as never);
+    sm.on(DescribeEndpointCommand)
+      .rejectsOnce(Object.assign(new Error('Could not find endpoint "e".'), { name: 'ValidationException' }))
+      .resolves({ EndpointStatus: 'Updating' } as never);
     const r = sageMakerLiveModel(new SageMakerClient({}));
     expect(await r.liveModel('e')).toEqual({ none: 'endpoint e does not exist yet' });
     expect(await r.liveModel('e')).toEqual({ none: 'endpoint e is Updating' });
@@ -55,6 +63,9 @@ describe('drift-check adapters', () => {
     await cloudWatchPublisher(new CloudWatchClient({}))('mlops-dev-churn', 3);
     const input = cw.commandCalls(PutMetricDataCommand)[0]!.args[0].input;
     validateAwsRequest('cloudwatch', 'PutMetricData', input);
-    expect(input).toEqual({ Namespace: 'MLOps', MetricData: [{ MetricName: 'DriftedFeatures', Dimensions: [{ Name: 'Pipeline', Value: 'mlops-dev-churn' }], Value: 3, Unit: 'Count' }] });
+    expect(input).toEqual({
+      Namespace: 'MLOps',
+      MetricData: [{ MetricName: 'DriftedFeatures', Dimensions: [{ Name: 'Pipeline', Value: 'mlops-dev-churn' }], Value: 3, Unit: 'Count' }],
+    });
   });
 });

@@ -39,12 +39,21 @@ describe('model-approval handler', () => {
     expect(out).toEqual({ action: 'deployment-started', executionName: expect.stringMatching(/^v2-[0-9a-f]{16}$/) });
     const call = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
     expect(call.stateMachineArn).toBe(ARN);
-    expect(JSON.parse(call.input!)).toEqual({ modelPackageArn: documented.detail.ModelPackageArn, modelPackageGroup: 'versionedmp-p-idy6c3e1fiqj', version: 2, approvedBy: 'alice', approvalDescription: 'looks good' });
+    expect(JSON.parse(call.input!)).toEqual({
+      modelPackageArn: documented.detail.ModelPackageArn,
+      modelPackageGroup: 'versionedmp-p-idy6c3e1fiqj',
+      version: 2,
+      approvedBy: 'alice',
+      approvalDescription: 'looks good',
+    });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
   it('names a duplicate of the same approval event the same, so it starts nothing more', async () => {
-    sfn.on(StartExecutionCommand).resolvesOnce({ executionArn: `${ARN}:x`, startDate: new Date() }).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    sfn
+      .on(StartExecutionCommand)
+      .resolvesOnce({ executionArn: `${ARN}:x`, startDate: new Date() })
+      .rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     const event = withDetail({ ModelApprovalStatus: 'Approved' });
     const first = await handler({ ...event, id: 'event-1' });
     const second = await handler({ ...event, id: 'event-2' });
@@ -70,7 +79,12 @@ describe('model-approval handler', () => {
 
   it('says who rejected and why when the event carries it', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    await handler(withDetail({ ApprovalDescription: 'AUC dropped on the holdout', LastModifiedBy: { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/Ops/bob' } } }));
+    await handler(
+      withDetail({
+        ApprovalDescription: 'AUC dropped on the holdout',
+        LastModifiedBy: { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/Ops/bob' } },
+      }),
+    );
     const body = sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
     expect(body).toContain('was rejected by arn:aws:sts::123456789012:assumed-role/Ops/bob');
     expect(body).toContain('Reason: AUC dropped on the holdout');
@@ -82,7 +96,7 @@ describe('model-approval handler', () => {
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
-  it('ignores another group\'s package (the rule filters, the Lambda double-checks)', async () => {
+  it("ignores another group's package (the rule filters, the Lambda double-checks)", async () => {
     const out = await handler(withDetail({ ModelPackageGroupName: 'someone-else', ModelApprovalStatus: 'Approved' }));
     expect(out.action).toBe('ignored');
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);

@@ -21,15 +21,29 @@ describe('notification formatter', () => {
   };
 
   it('reports a rollback with the reasons and the comparison table', () => {
-    const m = formatNotification({ kind: 'rolled-back', executionArn, modelPackageArn: pkg, endpointName: 'mlops-dev-churn', reasons: comparison.reasons, comparison }, ctx);
+    const m = formatNotification(
+      { kind: 'rolled-back', executionArn, modelPackageArn: pkg, endpointName: 'mlops-dev-churn', reasons: comparison.reasons, comparison },
+      ctx,
+    );
     expect(m.subject).toBe('[mlops-dev] churn: model v12 rolled back on mlops-dev-churn');
     expect(m.body).toContain("- shadow error rate 5.00% exceeds production's 1.00%");
-    expect(m.body).toContain('  requests:     1000 vs 998\n  error rate:   1.00% vs 5.00%\n  p99 latency:  50.0 ms vs 48.3 ms\n  agreement:    n/a over 0 mirrored request(s)');
+    expect(m.body).toContain(
+      '  requests:     1000 vs 998\n  error rate:   1.00% vs 5.00%\n  p99 latency:  50.0 ms vs 48.3 ms\n  agreement:    n/a over 0 mirrored request(s)',
+    );
     expect(m.attributes.kind).toBe('rolled-back');
   });
 
   it('explains a deployment that failed on a busy endpoint, without an execution for a rejection', () => {
-    const failed = formatNotification({ kind: 'deployment-failed', executionArn, modelPackageArn: pkg, error: 'SageMaker.AmazonSageMakerException', cause: 'Cannot update in-progress endpoint "mlops-dev-churn".' }, ctx);
+    const failed = formatNotification(
+      {
+        kind: 'deployment-failed',
+        executionArn,
+        modelPackageArn: pkg,
+        error: 'SageMaker.AmazonSageMakerException',
+        cause: 'Cannot update in-progress endpoint "mlops-dev-churn".',
+      },
+      ctx,
+    );
     expect(failed.subject).toBe('[mlops-dev] churn: deployment of model v12 failed (SageMaker.AmazonSageMakerException)');
     expect(failed.body).toContain('Endpoint busy: another update of the endpoint did not finish in time.');
     const rejected = formatNotification({ kind: 'model-rejected', modelPackageArn: pkg, by: 'alice', reason: 'bias review failed' }, ctx);
@@ -38,23 +52,48 @@ describe('notification formatter', () => {
   });
 
   it('asks for approval with the package, the metric, a console link and the CLI command', () => {
-    const m = formatNotification({ kind: 'model-registered', executionArn, modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-churn/4', approvalStatus: 'PendingManualApproval', metric: 'auc', value: 0.9731, reasons: [], datasetUri: 's3://landing/churn/d1/' }, ctx);
+    const m = formatNotification(
+      {
+        kind: 'model-registered',
+        executionArn,
+        modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-churn/4',
+        approvalStatus: 'PendingManualApproval',
+        metric: 'auc',
+        value: 0.9731,
+        reasons: [],
+        datasetUri: 's3://landing/churn/d1/',
+      },
+      ctx,
+    );
     expect(m.subject).toBe('[mlops-dev] churn: new model awaits approval (auc 0.973)');
     expect(m.body).toContain('https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/model-registry/mlops-dev-churn');
-    expect(m.body).toContain('aws sagemaker update-model-package --model-package-arn arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-churn/4 --model-approval-status Approved');
+    expect(m.body).toContain(
+      'aws sagemaker update-model-package --model-package-arn arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-churn/4 --model-approval-status Approved',
+    );
     expect(m.body).toContain(`https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionArn}`);
     expect(m.attributes).toEqual({ pipeline: 'churn', stage: 'dev', kind: 'model-registered' });
   });
 
   it('lists every rejection reason with a link to the quarantine', () => {
-    const m = formatNotification({ kind: 'data-rejected', executionArn, reasons: ['a.csv: missing columns: f2', 'b.txt: only .csv files are accepted'], quarantineUri: 's3://landing/quarantine/churn/d 1/' }, ctx);
+    const m = formatNotification(
+      {
+        kind: 'data-rejected',
+        executionArn,
+        reasons: ['a.csv: missing columns: f2', 'b.txt: only .csv files are accepted'],
+        quarantineUri: 's3://landing/quarantine/churn/d 1/',
+      },
+      ctx,
+    );
     expect(m.subject).toBe('[mlops-dev] churn: dataset rejected');
     expect(m.body).toContain('- a.csv: missing columns: f2\n- b.txt: only .csv files are accepted');
     expect(m.body).toContain('https://s3.console.aws.amazon.com/s3/buckets/landing?region=eu-west-1&prefix=quarantine%2Fchurn%2Fd%201%2F');
   });
 
   it('explains a quota failure with what to do', () => {
-    const cause = JSON.stringify({ TrainingJobName: 'mlops-dev-churn--abc-train', FailureReason: 'ResourceLimitExceeded: The account-level service limit ml.p3.2xlarge for training job usage is 0 Instances' });
+    const cause = JSON.stringify({
+      TrainingJobName: 'mlops-dev-churn--abc-train',
+      FailureReason: 'ResourceLimitExceeded: The account-level service limit ml.p3.2xlarge for training job usage is 0 Instances',
+    });
     const m = formatNotification({ kind: 'failed', workflow: 'training run', executionArn, error: 'States.TaskFailed', cause }, ctx);
     expect(m.subject).toBe('[mlops-dev] churn: training run failed (States.TaskFailed)');
     expect(m.body).toContain('Cause: mlops-dev-churn--abc-train: ResourceLimitExceeded');
@@ -75,7 +114,12 @@ describe('notification formatter', () => {
   });
 
   it("quotes a processing job's ExitMessage before its generic FailureReason", () => {
-    const cause = JSON.stringify({ ProcessingJobName: 'mlops-dev-churn--abc-prep', ProcessingJobStatus: 'Failed', FailureReason: 'AlgorithmError: See job logs for more detail.', ExitMessage: 'DataError: column tenure must be numeric' });
+    const cause = JSON.stringify({
+      ProcessingJobName: 'mlops-dev-churn--abc-prep',
+      ProcessingJobStatus: 'Failed',
+      FailureReason: 'AlgorithmError: See job logs for more detail.',
+      ExitMessage: 'DataError: column tenure must be numeric',
+    });
     expect(explainFailure('States.TaskFailed', cause).summary).toBe('mlops-dev-churn--abc-prep: DataError: column tenure must be numeric');
     const noMessage = JSON.stringify({ ProcessingJobName: 'p', FailureReason: 'AlgorithmError: See job logs for more detail.', ExitMessage: '' });
     expect(explainFailure('States.TaskFailed', noMessage).summary).toBe('p: AlgorithmError: See job logs for more detail.');
@@ -85,7 +129,11 @@ describe('notification formatter', () => {
 describe('notifications at the limits', () => {
   /** The request the handler would send, checked as SNS checks it. */
   const publishable = (m: ReturnType<typeof formatNotification>) => {
-    const request = { Subject: m.subject, Message: m.body, MessageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) };
+    const request = {
+      Subject: m.subject,
+      Message: m.body,
+      MessageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+    };
     expect(() => checkSnsPublish(request)).not.toThrow();
     return snsPublishBytes(request);
   };
@@ -122,12 +170,19 @@ describe('notifications at the limits', () => {
     const bytes = publishable(m);
     expect(bytes).toBeLessThanOrEqual(SNS_MAX_MESSAGE_BYTES);
     expect(bytes).toBeGreaterThan(SNS_MAX_MESSAGE_BYTES - 64);
-    expect(m.body.endsWith(`… (message cut to fit SNS's size limit; the execution has every detail: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionArn})`)).toBe(true);
+    expect(
+      m.body.endsWith(
+        `… (message cut to fit SNS's size limit; the execution has every detail: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionArn})`,
+      ),
+    ).toBe(true);
   });
 
   it('caps the reasons of a rollback at twenty', () => {
     const reasons = Array.from({ length: 500 }, (_, i) => `reason ${i} ${'r'.repeat(5000)}`);
-    const m = formatNotification({ kind: 'rolled-back', executionArn, modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/g/1', endpointName: 'e', reasons }, ctx);
+    const m = formatNotification(
+      { kind: 'rolled-back', executionArn, modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/g/1', endpointName: 'e', reasons },
+      ctx,
+    );
     publishable(m);
     expect(m.body.match(/^- reason /gm)).toHaveLength(20);
     expect(m.body).toContain('… and 480 more');
@@ -139,13 +194,31 @@ describe('notify handler', () => {
   afterEach(() => sns.reset());
 
   it('publishes the formatted message with filterable attributes', async () => {
-    Object.assign(process.env, { PROJECT: 'mlops', STAGE: 'dev', PIPELINE_NAME: 'churn', MODEL_PACKAGE_GROUP: 'mlops-dev-churn', TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications', AWS_REGION: 'eu-west-1' });
+    Object.assign(process.env, {
+      PROJECT: 'mlops',
+      STAGE: 'dev',
+      PIPELINE_NAME: 'churn',
+      MODEL_PACKAGE_GROUP: 'mlops-dev-churn',
+      TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
+      AWS_REGION: 'eu-west-1',
+    });
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    const out = await handler({ kind: 'gate-failed', executionArn, metric: 'auc', value: 0.7, threshold: 0.9, reasons: ['auc 0.7000 is not at least the threshold 0.9000'] });
+    const out = await handler({
+      kind: 'gate-failed',
+      executionArn,
+      metric: 'auc',
+      value: 0.7,
+      threshold: 0.9,
+      reasons: ['auc 0.7000 is not at least the threshold 0.9000'],
+    });
     expect(out).toEqual({ messageId: 'm-1', subject: '[mlops-dev] churn: model did not pass the quality gate (auc 0.700)' });
     const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(input.TopicArn).toBe('arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications');
-    expect(input.MessageAttributes).toEqual({ pipeline: { DataType: 'String', StringValue: 'churn' }, stage: { DataType: 'String', StringValue: 'dev' }, kind: { DataType: 'String', StringValue: 'gate-failed' } });
+    expect(input.MessageAttributes).toEqual({
+      pipeline: { DataType: 'String', StringValue: 'churn' },
+      stage: { DataType: 'String', StringValue: 'dev' },
+      kind: { DataType: 'String', StringValue: 'gate-failed' },
+    });
   });
 
   it('refuses an unknown kind with a typed error', async () => {

@@ -12,16 +12,29 @@ import alarm from '../fixtures/events/cloudwatch-alarm-state-change.json';
 const HOUR = 3_600_000;
 const now = new Date('2026-11-22T12:00:00Z');
 const latest = { pipeline: 'breast-cancer', bucket: 'landing', datasetId: '2026-11-20', prefix: 'breast-cancer/2026-11-20/', singleObject: false };
-const run = (hoursAgo: number, running = false): TrainingRun => ({ executionArn: `arn:run-${hoursAgo}`, startDate: new Date(now.getTime() - hoursAgo * HOUR), running });
-const decide = (runs: TrainingRun[], reason: 'drift' | 'schedule' = 'drift', noDataset = false) => decideRetraining({ pipeline: 'breast-cancer', reason, now, cooldownMs: 24 * HOUR, runs, latest: noDataset ? undefined : latest });
+const run = (hoursAgo: number, running = false): TrainingRun => ({
+  executionArn: `arn:run-${hoursAgo}`,
+  startDate: new Date(now.getTime() - hoursAgo * HOUR),
+  running,
+});
+const decide = (runs: TrainingRun[], reason: 'drift' | 'schedule' = 'drift', noDataset = false) =>
+  decideRetraining({ pipeline: 'breast-cancer', reason, now, cooldownMs: 24 * HOUR, runs, latest: noDataset ? undefined : latest });
 
 describe('retraining decision', () => {
   it('drift with no active run and no recent run → starts on the latest dataset, with the reason', () => {
-    expect(decide([run(48)])).toEqual({ action: 'start', executionName: `breast-cancer-retrain-${Math.floor(now.getTime() / (24 * HOUR))}`, input: { ...latest, reason: 'drift' } });
+    expect(decide([run(48)])).toEqual({
+      action: 'start',
+      executionName: `breast-cancer-retrain-${Math.floor(now.getTime() / (24 * HOUR))}`,
+      input: { ...latest, reason: 'drift' },
+    });
   });
 
   it('drift during the cooldown → no start, and says until when', () => {
-    expect(decide([run(3)])).toEqual({ action: 'skip', reason: 'cooldown: the last run started at 2026-11-22T09:00:00.000Z; the next automatic run may start after 2026-11-23T09:00:00.000Z', notify: false });
+    expect(decide([run(3)])).toEqual({
+      action: 'skip',
+      reason: 'cooldown: the last run started at 2026-11-22T09:00:00.000Z; the next automatic run may start after 2026-11-23T09:00:00.000Z',
+      notify: false,
+    });
   });
 
   it('schedule while a run is active → skip (single flight)', () => {
@@ -29,7 +42,11 @@ describe('retraining decision', () => {
   });
 
   it('missing latest dataset → no start, and the team is told', () => {
-    expect(decide([], 'schedule', true)).toEqual({ action: 'skip', reason: 'no accepted dataset of breast-cancer is recorded yet: drop one under breast-cancer/ first', notify: true });
+    expect(decide([], 'schedule', true)).toEqual({
+      action: 'skip',
+      reason: 'no accepted dataset of breast-cancer is recorded yet: drop one under breast-cancer/ first',
+      notify: true,
+    });
   });
 
   it('reads the recorded dataset, and treats "none" or garbage as missing', () => {
@@ -98,8 +115,17 @@ describe('retrain handler', () => {
   it('skips a drift and a schedule in the same cooldown window once a run exists, with a log line saying why', async () => {
     idempotentStarts();
     await handler(alarm);
-    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: 'arn:x', stateMachineArn: env.STATE_MACHINE_ARN, name: 'x', status: 'SUCCEEDED', startDate: new Date(now.getTime() - HOUR) }] });
-    expect(await handler({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' })).toMatchObject({ action: 'skipped', reason: expect.stringMatching(/^cooldown: /) });
+    sfn
+      .on(ListExecutionsCommand)
+      .resolves({
+        executions: [
+          { executionArn: 'arn:x', stateMachineArn: env.STATE_MACHINE_ARN, name: 'x', status: 'SUCCEEDED', startDate: new Date(now.getTime() - HOUR) },
+        ],
+      });
+    expect(await handler({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' })).toMatchObject({
+      action: 'skipped',
+      reason: expect.stringMatching(/^cooldown: /),
+    });
     expect(log.entries.some((e) => e.message === 'retraining skipped' && String(e.data?.reason).startsWith('cooldown'))).toBe(true);
   });
 

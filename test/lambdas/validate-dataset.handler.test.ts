@@ -47,9 +47,17 @@ describe('validate-dataset handler', () => {
     const out = await handler(input);
     expect(out.accepted).toBe(true);
     expect(s3.commandCalls(ListObjectVersionsCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'landing', Prefix: 'churn/my data/' });
-    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'landing', Key: 'churn/my data/a.csv', VersionId: 'new-0', Range: 'bytes=0-65535' });
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'landing',
+      Key: 'churn/my data/a.csv',
+      VersionId: 'new-0',
+      Range: 'bytes=0-65535',
+    });
     const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(puts.map((p) => p.Key)).toEqual([expect.stringMatching(/^churn\/runs\/[0-9a-f]{12}\/input\/dataset\.manifest$/), expect.stringMatching(/lineage\.json$/)]);
+    expect(puts.map((p) => p.Key)).toEqual([
+      expect.stringMatching(/^churn\/runs\/[0-9a-f]{12}\/input\/dataset\.manifest$/),
+      expect.stringMatching(/lineage\.json$/),
+    ]);
     expect(puts[0]).toMatchObject({ Bucket: 'artifacts', ContentType: 'application/json', Body: '[{"prefix":"s3://landing/churn/my data/"},"a.csv"]' });
   });
 
@@ -70,7 +78,10 @@ describe('validate-dataset handler', () => {
 
   it('refuses input for another pipeline or bucket before reading anything', async () => {
     const other = { ...input, input: { ...input.input, pipeline: 'fraud', bucket: 'elsewhere', prefix: 'fraud/my data/' } };
-    await expect(handler(other)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('input.pipeline: expected "churn", got "fraud"') });
+    await expect(handler(other)).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining('input.pipeline: expected "churn", got "fraud"'),
+    });
     await expect(handler(other)).rejects.toThrow('input.bucket: expected the landing bucket "landing", got "elsewhere"');
     expect(s3.calls()).toHaveLength(0);
   });

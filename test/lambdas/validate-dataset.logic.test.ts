@@ -14,7 +14,14 @@ const csv = (n: number, header = COLUMNS.join(',')) => `${header}\n${rows(n)}\n`
 
 function task(datasetId = 'd1', singleObject = false): ValidateTask {
   return {
-    input: { pipeline: 'churn', bucket: LANDING, datasetId, prefix: singleObject ? `churn/${datasetId}` : `churn/${datasetId}/`, singleObject, reason: 'data-drop' },
+    input: {
+      pipeline: 'churn',
+      bucket: LANDING,
+      datasetId,
+      prefix: singleObject ? `churn/${datasetId}` : `churn/${datasetId}/`,
+      singleObject,
+      reason: 'data-drop',
+    },
     executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:mlops-dev-churn-training:churn-d1-abc',
     startTime: '2026-11-22T10:00:00.000Z',
   };

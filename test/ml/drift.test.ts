@@ -19,7 +19,12 @@ const features = (row: string) => row.split(',').slice(1); // the label is the f
 const captureLine = (cells: string[], encoding = 'CSV') =>
   JSON.stringify({
     captureData: {
-      endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: encoding === 'BASE64' ? Buffer.from(cells.join(',')).toString('base64') : cells.join(','), encoding },
+      endpointInput: {
+        observedContentType: 'text/csv',
+        mode: 'INPUT',
+        data: encoding === 'BASE64' ? Buffer.from(cells.join(',')).toString('base64') : cells.join(','),
+        encoding,
+      },
       endpointOutput: { observedContentType: 'text/csv; charset=utf-8', mode: 'OUTPUT', data: '0.5', encoding: 'CSV' },
     },
     eventMetadata: { eventId: 'e', inferenceTime: '2026-11-22T11:00:00Z' },
@@ -34,7 +39,20 @@ async function check(capture: string[], extra: Record<string, string> = {}) {
   mkdirSync(join(dir, 'capture', 'primary', '2026', '11', '22', '11'), { recursive: true });
   writeFileSync(join(dir, 'capture', 'primary', '2026', '11', '22', '11', 'a.jsonl'), `${capture.join('\n')}\n`);
   for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
-  const r = await python([join(ML, 'drift.py'), '--config', join(dir, 'pipeline.json'), '--baseline-dir', join(dir, 'baseline'), '--capture-dir', join(dir, 'capture'), '--output-dir', join(dir, 'out')], join(dir, 'message'));
+  const r = await python(
+    [
+      join(ML, 'drift.py'),
+      '--config',
+      join(dir, 'pipeline.json'),
+      '--baseline-dir',
+      join(dir, 'baseline'),
+      '--capture-dir',
+      join(dir, 'capture'),
+      '--output-dir',
+      join(dir, 'out'),
+    ],
+    join(dir, 'message'),
+  );
   return { ...r, dir, report: r.status === 0 ? JSON.parse(readFileSync(join(dir, 'out', 'drift.json'), 'utf8')) : undefined };
 }
 
@@ -63,7 +81,17 @@ describeWithMlPython('ml/drift.py', () => {
   });
 
   it('reads BASE64 payloads and multi-row requests, and skips malformed lines with a count', async () => {
-    const batch = JSON.stringify({ captureData: { endpointInput: { data: rows.slice(0, 120).map((r) => features(r).join(',')).join('\n'), encoding: 'CSV' } } });
+    const batch = JSON.stringify({
+      captureData: {
+        endpointInput: {
+          data: rows
+            .slice(0, 120)
+            .map((r) => features(r).join(','))
+            .join('\n'),
+          encoding: 'CSV',
+        },
+      },
+    });
     const run = await check([batch, captureLine(features(rows[200]!), 'BASE64'), 'not json', captureLine(['1', '2'])]);
     expect(run.report).toMatchObject({ status: 'ok', rows: 121, skippedRows: 2 });
   });
@@ -76,7 +104,20 @@ describeWithMlPython('ml/drift.py', () => {
   it('refuses a baseline of another schema, with a one-line reason for ExitMessage', async () => {
     const run = await check([captureLine(features(rows[0]!))]);
     writeFileSync(join(run.dir, 'baseline', 'baseline.csv'), 'a,b\n1,2\n');
-    const again = await python([join(ML, 'drift.py'), '--config', join(run.dir, 'pipeline.json'), '--baseline-dir', join(run.dir, 'baseline'), '--capture-dir', join(run.dir, 'capture'), '--output-dir', join(run.dir, 'out2')], join(run.dir, 'message'));
+    const again = await python(
+      [
+        join(ML, 'drift.py'),
+        '--config',
+        join(run.dir, 'pipeline.json'),
+        '--baseline-dir',
+        join(run.dir, 'baseline'),
+        '--capture-dir',
+        join(run.dir, 'capture'),
+        '--output-dir',
+        join(run.dir, 'out2'),
+      ],
+      join(run.dir, 'message'),
+    );
     expect(again.status).toBe(1);
     expect(readFileSync(join(run.dir, 'message'), 'utf8')).toMatch(/^DriftError: the baseline lacks features mean_radius, /);
   });

@@ -43,7 +43,9 @@ describe('offline authorization, with a grant removed', () => {
     await dropDataset(c);
     const run = c.executions[0]!;
     expect(run.status).toBe('FAILED');
-    expect(run.error).toBe(`AccessDenied: User: ${role} is not authorized to perform: s3:ListBucketVersions on resource: arn:aws:s3:::mlops-dev-landing-111122223333-eu-west-1 because no identity-based policy allows the action`);
+    expect(run.error).toBe(
+      `AccessDenied: User: ${role} is not authorized to perform: s3:ListBucketVersions on resource: arn:aws:s3:::mlops-dev-landing-111122223333-eu-west-1 because no identity-based policy allows the action`,
+    );
     expect(c.notifications.map((n) => n.subject)).toEqual(['[mlops-dev] breast-cancer: training run failed (AccessDenied)']);
   });
 
@@ -51,7 +53,11 @@ describe('offline authorization, with a grant removed', () => {
     const c = cloud();
     const role = revoke(c, /^SageMakerExecutionRole/, 'ecr:BatchGetImage');
     await dropDataset(c);
-    expect(c.executions[0]!.error).toMatch(new RegExp(`^AccessDeniedException: User: ${role} is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:eu-west-1:\\d{12}:repository/sagemaker-scikit-learn`));
+    expect(c.executions[0]!.error).toMatch(
+      new RegExp(
+        `^AccessDeniedException: User: ${role} is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:eu-west-1:\\d{12}:repository/sagemaker-scikit-learn`,
+      ),
+    );
     expect(c.store.keys(c.env['validate-dataset']!.ARTIFACTS_BUCKET!, 'breast-cancer/runs/').some((k) => k.includes('/preprocess/'))).toBe(false);
   });
 
@@ -59,16 +65,27 @@ describe('offline authorization, with a grant removed', () => {
     const c = cloud();
     revoke(c, /^TrainingWorkflowStateMachineRole/, 'events:PutRule');
     await dropDataset(c);
-    expect(c.executions[0]!.error).toMatch(/is not authorized to perform: events:(PutTargets|PutRule) on resource: arn:aws:events:eu-west-1:111122223333:rule\/StepFunctionsGetEventsForSageMakerProcessingJobsRule/);
+    expect(c.executions[0]!.error).toMatch(
+      /is not authorized to perform: events:(PutTargets|PutRule) on resource: arn:aws:events:eu-west-1:111122223333:rule\/StepFunctionsGetEventsForSageMakerProcessingJobsRule/,
+    );
   });
 
   it('records a failed alarm delivery (as the alarm history would) when the topic policy does not let CloudWatch publish', async () => {
     const c = cloud();
     const topic = c.env.notify!.TOPIC_ARN!;
     const policy = c.account.resourcePolicyFor(topic)!;
-    c.authorizer.removeStatement(`resource:${topic}`, 'resource', (policy.Statement as { Sid?: string }[]).findIndex((s) => s.Sid === 'AllowCloudWatchAlarmsToPublish'));
+    c.authorizer.removeStatement(
+      `resource:${topic}`,
+      'resource',
+      (policy.Statement as { Sid?: string }[]).findIndex((s) => s.Sid === 'AllowCloudWatchAlarmsToPublish'),
+    );
     await c.putMetric('MLOps', 'DriftedFeatures', 3, 'mlops-dev-breast-cancer');
-    expect(c.failedDeliveries).toEqual([{ what: `alarm mlops-dev-breast-cancer-drift → ${topic}`, error: `User: cloudwatch.amazonaws.com is not authorized to perform: sns:Publish on resource: ${topic} because no resource-based policy allows the action` }]);
+    expect(c.failedDeliveries).toEqual([
+      {
+        what: `alarm mlops-dev-breast-cancer-drift → ${topic}`,
+        error: `User: cloudwatch.amazonaws.com is not authorized to perform: sns:Publish on resource: ${topic} because no resource-based policy allows the action`,
+      },
+    ]);
     expect(c.notifications.map((n) => n.subject).filter((x) => x.startsWith('ALARM'))).toEqual([]);
   });
 });
@@ -78,11 +95,19 @@ describe('the workflow harnesses authorize too', () => {
     const t = synthPlatform().template(synthPlatform().stages.get('dev')!.pipelines[0]!);
     const m = offlineMachine(t, 'ModelDeploymentWorkflow');
     const role = [...m.account.roles.values()].find((r) => r.arn === m.role)!;
-    const policy = role.policies.find((p) => [p.document.Statement].flat().some((s: { Action: string | string[] }) => [s.Action].flat().includes('sagemaker:UpdateModelPackage')))!;
-    m.authorizer.removeStatement(m.role, policy.name, [policy.document.Statement].flat().findIndex((s: { Action: string | string[] }) => [s.Action].flat().includes('sagemaker:UpdateModelPackage')));
+    const policy = role.policies.find((p) =>
+      [p.document.Statement].flat().some((s: { Action: string | string[] }) => [s.Action].flat().includes('sagemaker:UpdateModelPackage')),
+    )!;
+    m.authorizer.removeStatement(
+      m.role,
+      policy.name,
+      [policy.document.Statement].flat().findIndex((s: { Action: string | string[] }) => [s.Action].flat().includes('sagemaker:UpdateModelPackage')),
+    );
     const state = Object.entries(m.definition.States as Record<string, { Resource?: string }>).find(([, s]) => s.Resource?.endsWith(':updateModelPackage'))![0];
     const handler = m.authorized({ [state]: async () => ({}) })[state]!;
-    await expect(handler({ ModelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-breast-cancer/7', ModelApprovalStatus: 'Rejected' })).rejects.toThrow(
+    await expect(
+      handler({ ModelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-breast-cancer/7', ModelApprovalStatus: 'Rejected' }),
+    ).rejects.toThrow(
       `User: ${m.role} is not authorized to perform: sagemaker:UpdateModelPackage on resource: arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-dev-breast-cancer/7`,
     );
     expect(() => m.assertNoDenials()).toThrow(/AWS would deny:\n {2}state \w+: sagemaker:UpdateModelPackage/);

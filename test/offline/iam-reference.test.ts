@@ -8,23 +8,21 @@ type Json = Record<string, any>;
 /** One account per stage of a config (the default when `file` is undefined). */
 function accounts(file: string | undefined): [string, SynthesizedAccount][] {
   const s = synthPlatform(undefined, file ? { file } : {});
-  return [...s.stages.entries()].map(([stage, st]) => [
-    stage,
-    s.account(st),
-  ]);
+  return [...s.stages.entries()].map(([stage, st]) => [stage, s.account(st)]);
 }
 
 describe('every policy of the platform matches the service authorization reference', () => {
-  it.each([['the default config', undefined], ['examples/single-model.json', 'examples/single-model.json'], ['examples/two-models-two-stages.json', 'examples/two-models-two-stages.json']])(
-    '%s: every action exists, every Resource fits a resource type of its action, every condition key applies',
-    async (_name, file) => {
-      const all = accounts(file);
-      expect(all.length).toBeGreaterThan(0);
-      const problems: Record<string, string[]> = {};
-      for (const [stage, account] of all) problems[stage] = await policyReferenceProblems(account);
-      expect(problems).toEqual(Object.fromEntries(all.map(([stage]) => [stage, []])));
-    },
-  );
+  it.each([
+    ['the default config', undefined],
+    ['examples/single-model.json', 'examples/single-model.json'],
+    ['examples/two-models-two-stages.json', 'examples/two-models-two-stages.json'],
+  ])('%s: every action exists, every Resource fits a resource type of its action, every condition key applies', async (_name, file) => {
+    const all = accounts(file);
+    expect(all.length).toBeGreaterThan(0);
+    const problems: Record<string, string[]> = {};
+    for (const [stage, account] of all) problems[stage] = await policyReferenceProblems(account);
+    expect(problems).toEqual(Object.fromEntries(all.map(([stage]) => [stage, []])));
+  });
 });
 
 /** An account of one stack holding one policy with the given statements (and the bucket and topic they name). */
@@ -40,7 +38,10 @@ function fakeAccount(statements: Json[]): SynthesizedAccount {
             Type: 'AWS::IAM::Role',
             Properties: {
               RoleName: 'fake-role',
-              AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+              AssumeRolePolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+              },
             },
           },
           FakePolicy: {
@@ -60,7 +61,11 @@ describe('policyReferenceProblems can fail', () => {
     const account = fakeAccount([
       { Effect: 'Allow', Action: ['s3:GetObject*', 's3:List*', 's3:PutObject'], Resource: [{ 'Fn::GetAtt': ['Bucket', 'Arn'] }, objects] },
       { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'Topic' }, Condition: { Bool: { 'aws:SecureTransport': 'true' } } },
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/x:log-stream:*' },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/x:log-stream:*',
+      },
       { Effect: 'Allow', Action: 'sagemaker:DescribeModelPackage', Resource: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/group/*' },
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:*' } } },
       { Effect: 'Allow', Action: 'sagemaker:AddTags', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/team': 'ml' } } },
@@ -117,11 +122,24 @@ describe('policyReferenceProblems can fail', () => {
             Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'fake-topic' } },
             TopicPolicy: {
               Type: 'AWS::SNS::TopicPolicy',
-              Properties: { Topics: [{ Ref: 'Topic' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publsh', Resource: { Ref: 'Topic' } }] } },
+              Properties: {
+                Topics: [{ Ref: 'Topic' }],
+                PolicyDocument: {
+                  Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publsh', Resource: { Ref: 'Topic' } }],
+                },
+              },
             },
-            Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRoles' }] } } },
+            Role: {
+              Type: 'AWS::IAM::Role',
+              Properties: {
+                AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRoles' }] },
+              },
+            },
             Fn: { Type: 'AWS::Lambda::Function', Properties: { FunctionName: 'fake-fn', Role: { 'Fn::GetAtt': ['Role', 'Arn'] } } },
-            Perm: { Type: 'AWS::Lambda::Permission', Properties: { FunctionName: { Ref: 'Fn' }, Action: 'lambda:InvokeFunctions', Principal: 'events.amazonaws.com' } },
+            Perm: {
+              Type: 'AWS::Lambda::Permission',
+              Properties: { FunctionName: { Ref: 'Fn' }, Action: 'lambda:InvokeFunctions', Principal: 'events.amazonaws.com' },
+            },
           },
         },
       },
@@ -139,7 +157,11 @@ describe('arnMatchesTemplate', () => {
     ['arn:aws:s3:::b/prefix/*', 'arn:${Partition}:s3:::${BucketName}/${ObjectName}', true],
     ['arn:aws:s3:::b/prefix/*', 'arn:${Partition}:s3:::${BucketName}', false],
     ['arn:aws:s3:::b*', 'arn:${Partition}:s3:::${BucketName}/${ObjectName}', true],
-    ['arn:aws:logs:r:a:log-group:/aws/lambda/x:log-stream:*', 'arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}', true],
+    [
+      'arn:aws:logs:r:a:log-group:/aws/lambda/x:log-stream:*',
+      'arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}',
+      true,
+    ],
     ['arn:aws:sagemaker:r:a:model-package/group/*', 'arn:${Partition}:sagemaker:${Region}:${Account}:model-package/${ModelPackageName}', true],
     ['arn:aws:sagemaker:r:a:endpoint/x', 'arn:${Partition}:sagemaker:${Region}:${Account}:endpoint-config/${EndpointConfigName}', false],
     ['arn:aws:sagemaker:r:a:endpoint/x?', 'arn:${Partition}:sagemaker:${Region}:${Account}:endpoint/${EndpointName}', true],

@@ -18,7 +18,12 @@ describeWithMlPython('npm run simulate', () => {
   }, 120_000);
 
   it('trains once on a 3-file drop and registers a model waiting for approval', () => {
-    expect(story.steps.firstTraining).toMatchObject({ runs: 1, status: 'SUCCEEDED', approval: 'PendingManualApproval', package: expect.stringMatching(/model-package\/mlops-dev-breast-cancer\/1$/) });
+    expect(story.steps.firstTraining).toMatchObject({
+      runs: 1,
+      status: 'SUCCEEDED',
+      approval: 'PendingManualApproval',
+      package: expect.stringMatching(/model-package\/mlops-dev-breast-cancer\/1$/),
+    });
     expect(subjects()[0]).toMatch(/^\[mlops-dev\] breast-cancer: new model awaits approval \(auc (0\.9\d+|1\.00)\)$/);
   });
 
@@ -30,7 +35,11 @@ describeWithMlPython('npm run simulate', () => {
 
   it('shadow-tests the second approved model on mirrored traffic and promotes it', () => {
     expect(story.steps.secondTraining).toMatchObject({ approval: 'PendingManualApproval', package: expect.stringMatching(/\/2$/) });
-    const p = story.steps.promotion as { status: string; comparison: { decision: string; agreementPairs: number; shadow: { invocations: number } }; live: { production: { ModelName: string }; shadow?: unknown } };
+    const p = story.steps.promotion as {
+      status: string;
+      comparison: { decision: string; agreementPairs: number; shadow: { invocations: number } };
+      live: { production: { ModelName: string }; shadow?: unknown };
+    };
     expect(p.status).toBe('SUCCEEDED');
     expect(p.comparison).toMatchObject({ decision: 'promote', basis: 'evidence', shadow: { invocations: 150 } });
     expect(p.comparison.agreementPairs).toBe(150);
@@ -40,7 +49,12 @@ describeWithMlPython('npm run simulate', () => {
   });
 
   it('detects drifted traffic and starts one retraining run on the latest dataset', () => {
-    expect(story.steps.drift).toMatchObject({ metric: { namespace: 'MLOps', name: 'DriftedFeatures' }, retrainReason: 'drift', retrainStatus: 'SUCCEEDED', packages: 3 });
+    expect(story.steps.drift).toMatchObject({
+      metric: { namespace: 'MLOps', name: 'DriftedFeatures' },
+      retrainReason: 'drift',
+      retrainStatus: 'SUCCEEDED',
+      packages: 3,
+    });
     expect((story.steps.drift!.metric as { value: number }).value).toBeGreaterThanOrEqual(1);
     expect(story.steps.drift!.retrainStarted).toMatch(/^breast-cancer-retrain-\d+$/);
   });
@@ -61,7 +75,9 @@ describeWithMlPython('npm run simulate', () => {
 
   it('leaves no grant of the platform unexercised without a reason, and says so in one line', () => {
     expect(story.unexercised.filter((g) => !g.reason)).toEqual([]);
-    expect(story.timeline.find((l) => l.includes('requests authorized'))).toMatch(/^\n\d{3,} requests authorized against the synthesized policies, 0 denied; \d+ grants never exercised \(\d+ with their reason, 0 unexplained\)\.$/);
+    expect(story.timeline.find((l) => l.includes('requests authorized'))).toMatch(
+      /^\n\d{3,} requests authorized against the synthesized policies, 0 denied; \d+ grants never exercised \(\d+ with their reason, 0 unexplained\)\.$/,
+    );
   });
 
   it('needs every statement it exercises: without it, a request the story made is denied', async () => {
@@ -73,7 +89,10 @@ describeWithMlPython('npm run simulate', () => {
       const [principal, policy, statement] = key.split('|') as [string, string, string];
       const authorizer = new Authorizer(story.cloud.account);
       authorizer.removeStatement(principal, policy, Number(statement));
-      const denied = await authorizer.authorize(d.request).then(() => undefined, (e: Error) => e);
+      const denied = await authorizer.authorize(d.request).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       if (!(denied instanceof AccessDeniedError)) redundant.push(`${policy} statement ${statement} (${d.request.action} on ${d.request.resource})`);
       else expect(denied.message).toContain(`${d.request.action} on resource: ${d.request.resource}`);
     }
@@ -81,7 +100,10 @@ describeWithMlPython('npm run simulate', () => {
   });
 
   it('quarantines a bad drop with its reason and says so', () => {
-    expect(story.steps.badDrop).toMatchObject({ quarantine: ['quarantine/breast-cancer/bad-header/data.csv', 'quarantine/breast-cancer/bad-header/reason.json'], lastEmail: '[mlops-dev] breast-cancer: dataset rejected' });
+    expect(story.steps.badDrop).toMatchObject({
+      quarantine: ['quarantine/breast-cancer/bad-header/data.csv', 'quarantine/breast-cancer/bad-header/reason.json'],
+      lastEmail: '[mlops-dev] breast-cancer: dataset rejected',
+    });
   });
 
   it('first checks every synthesized resource against the CloudFormation registry schemas', () => {

@@ -14,7 +14,9 @@ function synthWithNag(options: Parameters<typeof synthPlatform>[1] & { breakIt?:
   const s = synthPlatform(undefined, { ...options, nag: true });
   if (options.breakIt) {
     const stack = s.stages.get('dev')!.pipelines[0]!;
-    new iam.Role(stack, 'OverlyBroad', { assumedBy: new iam.AccountRootPrincipal() }).addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+    new iam.Role(stack, 'OverlyBroad', { assumedBy: new iam.AccountRootPrincipal() }).addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }),
+    );
   }
   try {
     s.app.synth();

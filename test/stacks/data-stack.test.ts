@@ -17,7 +17,7 @@ describe('data stack', () => {
     data().hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/mlops-dev' });
   });
 
-  it('lets CloudWatch Logs use the key only for this stage\'s log groups', () => {
+  it("lets CloudWatch Logs use the key only for this stage's log groups", () => {
     const key = Object.values(data().findResources('AWS::KMS::Key'))[0] as any;
     const stmt = key.Properties.KeyPolicy.Statement.find((x: any) => x.Sid === 'AllowPlatformLogGroups');
     expect(JSON.stringify(stmt.Condition)).toContain('/aws/lambda/mlops-dev-');
@@ -36,7 +36,12 @@ describe('data stack', () => {
     for (const b of Object.values(buckets) as any[]) {
       expect(b.DeletionPolicy).toBe('Retain');
       expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       expect(b.Properties.OwnershipControls.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
     }
   });
@@ -47,7 +52,10 @@ describe('data stack', () => {
     ) as any[];
     expect(kms).toHaveLength(3);
     for (const b of kms) {
-      expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toMatchObject({ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] } } });
+      expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toMatchObject({
+        BucketKeyEnabled: true,
+        ServerSideEncryptionByDefault: { KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] } },
+      });
       expect(b.Properties.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: expect.stringMatching(/^AccessLogsBucket/) } });
     }
     data().hasResourceProperties('AWS::S3::Bucket', {
@@ -59,7 +67,11 @@ describe('data stack', () => {
   it('expires noncurrent versions and aborts incomplete multipart uploads on every data bucket', () => {
     const rules = Object.values(data().findResources('AWS::S3::Bucket')).map((b: any) => b.Properties.LifecycleConfiguration.Rules[0]);
     for (const r of rules) {
-      expect(r).toMatchObject({ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } });
+      expect(r).toMatchObject({
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      });
     }
   });
 
@@ -82,7 +94,10 @@ describe('data stack', () => {
   });
 
   it('has a KMS-encrypted notifications topic that refuses non-TLS publishing, with e-mail subscriptions', () => {
-    data().hasResourceProperties('AWS::SNS::Topic', { TopicName: 'mlops-dev-notifications', KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+    data().hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'mlops-dev-notifications',
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+    });
     data().hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
@@ -98,7 +113,10 @@ describe('data stack', () => {
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: 'sns:Publish',
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':alarm:mlops-dev-\\*$')])] }) } },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':alarm:mlops-dev-\\*$')])] }) },
+            },
           }),
         ]),
       },
@@ -107,7 +125,9 @@ describe('data stack', () => {
 
   it('exports only the key ARN, under a name the pipeline stacks derive', () => {
     const outputs = data().toJSON().Outputs as Record<string, any>;
-    const exports = Object.values(outputs).filter((o) => o.Export).map((o) => o.Export.Name);
+    const exports = Object.values(outputs)
+      .filter((o) => o.Export)
+      .map((o) => o.Export.Name);
     expect(exports).toEqual(['mlops-dev-DataKeyArn']);
   });
 

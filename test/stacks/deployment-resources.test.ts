@@ -22,14 +22,20 @@ beforeAll(() => {
 });
 
 describe('approval gate', () => {
-  it('routes Approved and Rejected decisions on this pipeline\'s model package group only', () => {
+  it("routes Approved and Rejected decisions on this pipeline's model package group only", () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.sagemaker'],
         'detail-type': ['SageMaker Model Package State Change'],
         detail: { ModelPackageGroupName: ['mlops-dev-breast-cancer'], ModelApprovalStatus: ['Approved', 'Rejected'] },
       },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ModelDeploymentApprovalFunction'), 'Arn'] }, DeadLetterConfig: Match.anyValue(), RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ModelDeploymentApprovalFunction'), 'Arn'] },
+          DeadLetterConfig: Match.anyValue(),
+          RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+        }),
+      ],
     });
   });
 
@@ -44,16 +50,24 @@ describe('deployment workflow permissions', () => {
   const sm = () => statementsOf('ModelDeploymentWorkflowStateMachineRole');
 
   it('creates and changes only models, configs and the endpoint named after the pipeline', () => {
-    const sageMaker = sm().filter((s: any) => [s.Action].flat().some((a: string) => /^sagemaker:(Create|Update|Describe)(Model|EndpointConfig|Endpoint)$/.test(a)));
+    const sageMaker = sm().filter((s: any) =>
+      [s.Action].flat().some((a: string) => /^sagemaker:(Create|Update|Describe)(Model|EndpointConfig|Endpoint)$/.test(a)),
+    );
     expect(sageMaker.length).toBeGreaterThanOrEqual(4);
     for (const s of sageMaker) {
-      for (const r of [s.Resource].flat()) expect(flat(r)).toMatch(/:(model|endpoint-config)\/mlops-dev-breast-cancer--\*"|:endpoint\/mlops-dev-breast-cancer"/);
+      for (const r of [s.Resource].flat())
+        expect(flat(r)).toMatch(/:(model|endpoint-config)\/mlops-dev-breast-cancer--\*"|:endpoint\/mlops-dev-breast-cancer"/);
     }
   });
 
   it('passes only the SageMaker execution role, and only to SageMaker', () => {
     const pass = sm().filter((s: any) => s.Action === 'iam:PassRole');
-    expect(pass).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerExecutionRole/), 'Arn'] }, Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } })]);
+    expect(pass).toEqual([
+      expect.objectContaining({
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerExecutionRole/), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
+    ]);
   });
 
   it('may only reject or tag packages of its own group', () => {
@@ -64,7 +78,9 @@ describe('deployment workflow permissions', () => {
   it('creates the auto-scaling service-linked role only for SageMaker endpoints', () => {
     const slr = sm().find((s: any) => s.Action === 'iam:CreateServiceLinkedRole');
     expect(slr.Condition).toEqual({ StringLike: { 'iam:AWSServiceName': 'sagemaker.application-autoscaling.amazonaws.com' } });
-    expect(flat(slr.Resource)).toContain('role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint');
+    expect(flat(slr.Resource)).toContain(
+      'role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
+    );
   });
 
   it('retries throttling on every SageMaker and auto-scaling call and catches every failure into the notification', () => {
@@ -72,8 +88,14 @@ describe('deployment workflow permissions', () => {
     const sdk = Object.entries(def.States as Record<string, any>).filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes(':aws-sdk:'));
     expect(sdk.length).toBeGreaterThan(15);
     for (const [name, s] of sdk) {
-      expect(s.Retry.flatMap((r: any) => r.ErrorEquals), name).toEqual(expect.arrayContaining(['SageMaker.ThrottlingException', 'ThrottlingException']));
-      expect(s.Catch.some((c: any) => c.ErrorEquals.includes('States.ALL') && c.Next === 'NotifyDeploymentFailed'), name).toBe(true);
+      expect(
+        s.Retry.flatMap((r: any) => r.ErrorEquals),
+        name,
+      ).toEqual(expect.arrayContaining(['SageMaker.ThrottlingException', 'ThrottlingException']));
+      expect(
+        s.Catch.some((c: any) => c.ErrorEquals.includes('States.ALL') && c.Next === 'NotifyDeploymentFailed'),
+        name,
+      ).toBe(true);
     }
     expect(def.States.Plan.Retry).toContainEqual({ ErrorEquals: ['EndpointBusyError'], IntervalSeconds: 60, MaxAttempts: 60, BackoffRate: 1 });
   });
@@ -85,12 +107,20 @@ describe('auto-rollback alarms and clean-up', () => {
       AlarmName: 'mlops-dev-breast-cancer-primary-5xx',
       Namespace: 'AWS/SageMaker',
       MetricName: 'Invocation5XXErrors',
-      Dimensions: [{ Name: 'EndpointName', Value: 'mlops-dev-breast-cancer' }, { Name: 'VariantName', Value: 'primary' }],
+      Dimensions: [
+        { Name: 'EndpointName', Value: 'mlops-dev-breast-cancer' },
+        { Name: 'VariantName', Value: 'primary' },
+      ],
       Statistic: 'Sum',
       Threshold: 5,
       TreatMissingData: 'notBreaching',
     });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'mlops-dev-breast-cancer-primary-p99-latency', MetricName: 'ModelLatency', ExtendedStatistic: 'p99', Threshold: 1_000_000 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mlops-dev-breast-cancer-primary-p99-latency',
+      MetricName: 'ModelLatency',
+      ExtendedStatistic: 'p99',
+      Threshold: 1_000_000,
+    });
   });
 
   it('deletes runtime resources with the stack by default, and keeps them when configured', () => {
@@ -99,13 +129,13 @@ describe('auto-rollback alarms and clean-up', () => {
     s.template(s.stages.get('dev')!.pipelines[0]!).hasResourceProperties('Custom::RuntimeResources', { Retain: 'true' });
   });
 
-  it('lets the clean-up delete only this pipeline\'s endpoint, configs and models', () => {
+  it("lets the clean-up delete only this pipeline's endpoint, configs and models", () => {
     const del = statementsOf('ModelDeploymentCleanupFunction').filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('sagemaker:Delete')));
     expect(del.map((s: any) => flat(s.Resource)).join(' ')).not.toMatch(/"\*"/);
     for (const s of del) expect(flat(s.Resource)).toContain('mlops-dev-breast-cancer');
   });
 
-  it('lets SageMaker write (endpoints) and read (drift check) data capture only under the pipeline\'s capture prefix', () => {
+  it("lets SageMaker write (endpoints) and read (drift check) data capture only under the pipeline's capture prefix", () => {
     const put = statementsOf('SageMakerExecutionRole').filter((s: any) => flat(s.Resource).includes('capture'));
     expect(put).toHaveLength(1);
     expect([put[0].Action].flat().sort()).toEqual(['s3:GetObject', 's3:PutObject']);
@@ -119,7 +149,7 @@ describe('contracts between the stack and the Lambdas', () => {
     expect([lambdaPlan.PRODUCTION_VARIANT, lambdaPlan.SHADOW_VARIANT]).toEqual([configNames.PRODUCTION_VARIANT, configNames.SHADOW_VARIANT]);
   });
 
-  it('marks the workflow\'s own rejections the way the approval Lambda recognizes them', () => {
+  it("marks the workflow's own rejections the way the approval Lambda recognizes them", () => {
     expect(rejectPackage()['ApprovalDescription.$']).toContain(`'${ROLLBACK_MARK}: {}'`);
   });
 });

@@ -9,7 +9,9 @@ let s: Synthesized;
 const pipeline = () => s.template(s.stages.get('dev')!.pipelines[0]!);
 const asl = () => stateMachines(pipeline())[0]!.definition;
 const policyStatements = () =>
-  Object.values(pipeline().findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement.map((st: any) => ({ policy: p, ...st })));
+  Object.values(pipeline().findResources('AWS::IAM::Policy')).flatMap((p: any) =>
+    p.Properties.PolicyDocument.Statement.map((st: any) => ({ policy: p, ...st })),
+  );
 
 beforeAll(() => {
   s = synthPlatform();
@@ -31,7 +33,12 @@ describe('pipeline stack: trigger', () => {
 
   it('gives the rule target a DLQ and a bounded retry policy', () => {
     pipeline().hasResourceProperties('AWS::Events::Rule', {
-      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } }, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } })],
+      Targets: [
+        Match.objectLike({
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        }),
+      ],
     });
   });
 
@@ -72,7 +79,7 @@ describe('pipeline stack: functions and roles', () => {
     for (const g of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 90, KmsKeyId: { 'Fn::ImportValue': 'mlops-dev-DataKeyArn' } });
   });
 
-  it('attaches no AWS managed policy to the platform\'s own roles', () => {
+  it("attaches no AWS managed policy to the platform's own roles", () => {
     const roles = pipeline().findResources('AWS::IAM::Role');
     const own = Object.entries(roles).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
     expect(own.length).toBeGreaterThanOrEqual(6);
@@ -82,13 +89,22 @@ describe('pipeline stack: functions and roles', () => {
   it('lets SageMaker assume the execution role only on behalf of this account', () => {
     pipeline().hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'sagemaker.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
       },
     });
   });
 
   it('scopes every S3 object permission of platform roles to the pipeline prefix', () => {
-    const s3 = policyStatements().filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:') && a !== 's3:ListBucket' && a !== 's3:ListBucketVersions'));
+    const s3 = policyStatements().filter((st) =>
+      [st.Action].flat().some((a: string) => a.startsWith('s3:') && a !== 's3:ListBucket' && a !== 's3:ListBucketVersions'),
+    );
     const own = s3.filter((st) => !JSON.stringify(st.policy.Properties.Roles).includes('CDKBucketDeployment'));
     expect(own.length).toBeGreaterThan(4);
     for (const st of own) {
@@ -111,7 +127,7 @@ describe('pipeline stack: functions and roles', () => {
     }
   });
 
-  it('limits SageMaker job permissions to this pipeline\'s job-name prefix', () => {
+  it("limits SageMaker job permissions to this pipeline's job-name prefix", () => {
     const jobs = policyStatements().filter((st) => [st.Action].flat().some((a: string) => /sagemaker:(Create|Describe|Stop)(Processing|Training)Job/.test(a)));
     expect(jobs).toHaveLength(3);
     for (const st of jobs) expect(JSON.stringify(st.Resource)).toMatch(/(processing|training)-job\/mlops-dev-breast-cancer--\*"/);
@@ -164,7 +180,9 @@ describe('pipeline stack: training workflow', () => {
     expect(Object.keys(mapping)).toHaveLength(29);
     expect(mapping['us-east-1']).toEqual({ account: '683313688378' });
     expect(asl().States.Train.Parameters.AlgorithmSpecification.TrainingImage).toBe('141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1');
-    expect(asl().States.Preprocess.Parameters.AppSpecification.ImageUri).toBe('141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3');
+    expect(asl().States.Preprocess.Parameters.AppSpecification.ImageUri).toBe(
+      '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3',
+    );
   });
 
   it('refuses, at deploy time, a region without the images when the stage names none', () => {
@@ -212,9 +230,15 @@ describe('pipeline stack: training workflow', () => {
 
 describe('pipeline stack: configuration variants', () => {
   it('trains on spot with checkpoints and a max wait when spot is enabled', () => {
-    const v = synthPlatform({ pipelines: [{ ...s.config.pipelines[0], training: { ...s.config.pipelines[0]!.training, spot: { enabled: true, maxWaitSeconds: 20000 } } }] });
+    const v = synthPlatform({
+      pipelines: [{ ...s.config.pipelines[0], training: { ...s.config.pipelines[0]!.training, spot: { enabled: true, maxWaitSeconds: 20000 } } }],
+    });
     const t = stateMachines(v.template(v.stages.get('dev')!.pipelines[0]!))[0]!.definition.States.Train.Parameters;
-    expect(t).toMatchObject({ EnableManagedSpotTraining: true, CheckpointConfig: { 'S3Uri.$': '$.validation.paths.checkpoints' }, StoppingCondition: { MaxWaitTimeInSeconds: 20000 } });
+    expect(t).toMatchObject({
+      EnableManagedSpotTraining: true,
+      CheckpointConfig: { 'S3Uri.$': '$.validation.paths.checkpoints' },
+      StoppingCondition: { MaxWaitTimeInSeconds: 20000 },
+    });
   });
 
   it('shards training data and encrypts inter-node traffic with several instances; omits the volume key on NVMe types', () => {

@@ -34,44 +34,75 @@ describe('alarms', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mlops-dev-breast-cancer-training-failed',
       Threshold: 1,
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'failed + timedout + aborted' }), Match.objectLike({ Id: 'failed', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' }) }) })]),
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'failed + timedout + aborted' }),
+        Match.objectLike({
+          Id: 'failed',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' }) }),
+        }),
+      ]),
     });
   });
 
-  it('alarms on drift from the pipeline\'s drift metric, hourly', () => {
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'mlops-dev-breast-cancer-drift', Namespace: 'MLOps', MetricName: 'DriftedFeatures', Dimensions: [{ Name: 'Pipeline', Value: 'mlops-dev-breast-cancer' }], Period: 3600, Threshold: 1 });
+  it("alarms on drift from the pipeline's drift metric, hourly", () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mlops-dev-breast-cancer-drift',
+      Namespace: 'MLOps',
+      MetricName: 'DriftedFeatures',
+      Dimensions: [{ Name: 'Pipeline', Value: 'mlops-dev-breast-cancer' }],
+      Period: 3600,
+      Threshold: 1,
+    });
   });
 });
 
 describe('retraining', () => {
   it('routes only the drift alarm entering ALARM to the retrain Lambda, with a DLQ', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], resources: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsDriftAlarm'), 'Arn'] }], detail: { state: { value: ['ALARM'] } } },
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        resources: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsDriftAlarm'), 'Arn'] }],
+        detail: { state: { value: ['ALARM'] } },
+      },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RetrainingHandler'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
     });
   });
 
   it('makes decisions one at a time (reserved concurrency 1)', () => {
-    t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'mlops-dev-breast-cancer-retrain', ReservedConcurrentExecutions: 1, Environment: { Variables: Match.objectLike({ COOLDOWN_HOURS: '24', LATEST_DATASET_PARAMETER: '/mlops/dev/breast-cancer/latest-dataset' }) } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mlops-dev-breast-cancer-retrain',
+      ReservedConcurrentExecutions: 1,
+      Environment: { Variables: Match.objectLike({ COOLDOWN_HOURS: '24', LATEST_DATASET_PARAMETER: '/mlops/dev/breast-cancer/latest-dataset' }) },
+    });
   });
 
   it('keeps the latest accepted dataset in an SSM parameter that only the training workflow writes', () => {
     t.hasResourceProperties('AWS::SSM::Parameter', { Name: '/mlops/dev/breast-cancer/latest-dataset', Type: 'String', Value: 'none' });
-    const writers = Object.values(t.findResources('AWS::IAM::Policy')).filter((p: any) => JSON.stringify(p.Properties.PolicyDocument).includes('ssm:PutParameter'));
+    const writers = Object.values(t.findResources('AWS::IAM::Policy')).filter((p: any) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('ssm:PutParameter'),
+    );
     expect(writers.map((p: any) => JSON.stringify(p.Properties.Roles))).toEqual([expect.stringContaining('TrainingWorkflowStateMachineRole')]);
   });
 
   it('has no schedule unless one is configured; with one, runs the Lambda through Scheduler with retries and the DLQ', () => {
-    const retrainSchedules = (tpl: Template) => Object.values(tpl.findResources('AWS::Scheduler::Schedule')).filter((r: any) => r.Properties.Name.endsWith('-retrain'));
+    const retrainSchedules = (tpl: Template) =>
+      Object.values(tpl.findResources('AWS::Scheduler::Schedule')).filter((r: any) => r.Properties.Name.endsWith('-retrain'));
     expect(retrainSchedules(t)).toHaveLength(0);
     const scheduled = pipelineTemplate({ pipelines: [{ ...DEFAULT_CONFIG.pipelines[0], retraining: { schedule: 'rate(7 days)', onDrift: false } }] });
     expect(retrainSchedules(scheduled)).toHaveLength(1);
     scheduled.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(7 days)',
       FlexibleTimeWindow: { Mode: 'OFF' },
-      Target: Match.objectLike({ Input: JSON.stringify({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' }), RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 }, DeadLetterConfig: { Arn: Match.anyValue() } }),
+      Target: Match.objectLike({
+        Input: JSON.stringify({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' }),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
     });
-    expect(Object.values(scheduled.findResources('AWS::Events::Rule')).filter((r: any) => r.Properties.EventPattern.source[0] === 'aws.cloudwatch')).toHaveLength(0);
+    expect(
+      Object.values(scheduled.findResources('AWS::Events::Rule')).filter((r: any) => r.Properties.EventPattern.source[0] === 'aws.cloudwatch'),
+    ).toHaveLength(0);
   });
 });
 
@@ -107,7 +138,11 @@ describe('drift check', () => {
       Name: 'mlops-dev-breast-cancer-drift-check',
       ScheduleExpression: 'rate(1 hour)',
       State: 'ENABLED',
-      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^DriftCheckStateMachine') }, RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 }, DeadLetterConfig: { Arn: Match.anyValue() } }),
+      Target: Match.objectLike({
+        Arn: { Ref: Match.stringLikeRegexp('^DriftCheckStateMachine') },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
     });
   });
 

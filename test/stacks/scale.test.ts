@@ -15,7 +15,11 @@ function synthPipelines(n: number) {
   const pipelines = Array.from({ length: n }, (_, i) => ({ ...base, name: `model-${String(i + 1).padStart(2, '0')}` }));
   const s = synthPlatform({ pipelines });
   const assembly = s.app.synth();
-  return assembly.stacks.map((st) => ({ name: st.stackName, resources: Object.keys(st.template.Resources ?? {}).length, bytes: JSON.stringify(st.template).length }));
+  return assembly.stacks.map((st) => ({
+    name: st.stackName,
+    resources: Object.keys(st.template.Resources ?? {}).length,
+    bytes: JSON.stringify(st.template).length,
+  }));
 }
 
 describe('25 pipelines in one config', () => {

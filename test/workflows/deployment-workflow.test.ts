@@ -58,15 +58,36 @@ describe('the first deployment (no endpoint yet)', () => {
 
   it('encrypts the endpoint volume and captures inputs and outputs with the data key', () => {
     const c = req(run, 'CreateEndpointConfig');
-    expect(c.ProductionVariants).toEqual([{ VariantName: 'primary', ModelName: req(run, 'CreateModel').ModelName, InstanceType: 'ml.m5.large', InitialInstanceCount: 1, InitialVariantWeight: 1 }]);
+    expect(c.ProductionVariants).toEqual([
+      { VariantName: 'primary', ModelName: req(run, 'CreateModel').ModelName, InstanceType: 'ml.m5.large', InitialInstanceCount: 1, InitialVariantWeight: 1 },
+    ]);
     expect(c.KmsKeyId).toMatch(/^arn:aws:kms:/);
-    expect(c.DataCaptureConfig).toMatchObject({ EnableCapture: true, InitialSamplingPercentage: 100, DestinationS3Uri: 's3://mlops-dev-capture-111122223333-eu-west-1/breast-cancer/datacapture', KmsKeyId: c.KmsKeyId });
-    expect(c.Tags).toEqual(expect.arrayContaining([{ Key: 'mlops:pipeline', Value: 'breast-cancer' }, { Key: 'mlops:stage', Value: 'dev' }]));
+    expect(c.DataCaptureConfig).toMatchObject({
+      EnableCapture: true,
+      InitialSamplingPercentage: 100,
+      DestinationS3Uri: 's3://mlops-dev-capture-111122223333-eu-west-1/breast-cancer/datacapture',
+      KmsKeyId: c.KmsKeyId,
+    });
+    expect(c.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'mlops:pipeline', Value: 'breast-cancer' },
+        { Key: 'mlops:stage', Value: 'dev' },
+      ]),
+    );
   });
 
   it('scales the production variant on invocations per instance, from 1 to 4 instances', () => {
-    expect(req(run, 'CreatedRegisterScaling')).toEqual({ ServiceNamespace: 'sagemaker', ResourceId: `endpoint/${ENDPOINT}/variant/primary`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: 1, MaxCapacity: 4 });
-    expect(req(run, 'CreatedScalingPolicy').TargetTrackingScalingPolicyConfiguration).toMatchObject({ TargetValue: 1000, PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' } });
+    expect(req(run, 'CreatedRegisterScaling')).toEqual({
+      ServiceNamespace: 'sagemaker',
+      ResourceId: `endpoint/${ENDPOINT}/variant/primary`,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: 1,
+      MaxCapacity: 4,
+    });
+    expect(req(run, 'CreatedScalingPolicy').TargetTrackingScalingPolicyConfiguration).toMatchObject({
+      TargetValue: 1000,
+      PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+    });
   });
 
   it('tells the operator the model is live, with the endpoint console link', () => {
@@ -95,16 +116,26 @@ describe('a shadow test that passes', () => {
       'TagPromoted:addTags',
     ]);
     const shadow = req(run, 'CreateShadowConfig');
-    expect(shadow.ProductionVariants).toEqual([{ VariantName: 'primary', ModelName: `${ENDPOINT}--m6-11111111`, InstanceType: 'ml.m5.large', InitialInstanceCount: 1, InitialVariantWeight: 1 }]);
-    expect(shadow.ShadowProductionVariants).toEqual([expect.objectContaining({ VariantName: 'shadow', ModelName: req(run, 'CreateModel').ModelName, InitialVariantWeight: 1 })]);
+    expect(shadow.ProductionVariants).toEqual([
+      { VariantName: 'primary', ModelName: `${ENDPOINT}--m6-11111111`, InstanceType: 'ml.m5.large', InitialInstanceCount: 1, InitialVariantWeight: 1 },
+    ]);
+    expect(shadow.ShadowProductionVariants).toEqual([
+      expect.objectContaining({ VariantName: 'shadow', ModelName: req(run, 'CreateModel').ModelName, InitialVariantWeight: 1 }),
+    ]);
     expect(req(run, 'StartShadow')).toMatchObject({ RetainAllVariantProperties: true });
   });
 
-  it('promotes with the same variant name, guarded by the stack\'s 5XX and latency alarms', () => {
+  it("promotes with the same variant name, guarded by the stack's 5XX and latency alarms", () => {
     const promote = req(run, 'Promote');
-    expect(req(run, 'CreatePromotionConfig').ProductionVariants).toEqual([expect.objectContaining({ VariantName: 'primary', ModelName: req(run, 'CreateModel').ModelName })]);
+    expect(req(run, 'CreatePromotionConfig').ProductionVariants).toEqual([
+      expect.objectContaining({ VariantName: 'primary', ModelName: req(run, 'CreateModel').ModelName }),
+    ]);
     expect(promote.DeploymentConfig).toEqual({
-      BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, TerminationWaitInSeconds: 600, MaximumExecutionTimeoutInSeconds: 2400 },
+      BlueGreenUpdatePolicy: {
+        TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 },
+        TerminationWaitInSeconds: 600,
+        MaximumExecutionTimeoutInSeconds: 2400,
+      },
       AutoRollbackConfiguration: { Alarms: [{ AlarmName: `${ENDPOINT}-primary-5xx` }, { AlarmName: `${ENDPOINT}-primary-p99-latency` }] },
     });
     expect(run.endpoint?.config).toBe(req(run, 'CreatePromotionConfig').EndpointConfigName);
@@ -140,18 +171,26 @@ describe('a shadow test that fails', () => {
       'RestoredScalingPolicy:putScalingPolicy',
       'RejectPackage:updateModelPackage',
     ]);
-    expect(req(run, 'CreateRestoreConfig').ProductionVariants).toEqual([expect.objectContaining({ VariantName: 'primary', ModelName: `${ENDPOINT}--m6-11111111` })]);
+    expect(req(run, 'CreateRestoreConfig').ProductionVariants).toEqual([
+      expect.objectContaining({ VariantName: 'primary', ModelName: `${ENDPOINT}--m6-11111111` }),
+    ]);
     expect(req(run, 'CreateRestoreConfig').ShadowProductionVariants).toBeUndefined();
-    expect(req(run, 'RejectPackage')).toMatchObject({ ModelApprovalStatus: 'Rejected', ApprovalDescription: expect.stringMatching(/^Rolled back by the deployment workflow: \["shadow error rate 9\.00%/) });
+    expect(req(run, 'RejectPackage')).toMatchObject({
+      ModelApprovalStatus: 'Rejected',
+      ApprovalDescription: expect.stringMatching(/^Rolled back by the deployment workflow: \["shadow error rate 9\.00%/),
+    });
     expect(run.packageStatus).toBe('Rejected');
     expect(run.notifications.map((n) => n.subject)).toEqual([`[mlops-dev] breast-cancer: model v7 rolled back on ${ENDPOINT}`]);
-    expect(run.notifications[0]!.body).toContain('- shadow error rate 9.00% exceeds production\'s 0.20%');
+    expect(run.notifications[0]!.body).toContain("- shadow error rate 9.00% exceeds production's 0.20%");
   });
 
   it('rolls back when the shadow is slower than allowed', async () => {
-    const run = await runDeploymentWorkflow(template, { endpoint: { model: `${ENDPOINT}--m6-11111111` }, metrics: { production: GOOD.production, shadow: { invocations: 1000, errors: 2, p99LatencyUs: 30_000 } } });
+    const run = await runDeploymentWorkflow(template, {
+      endpoint: { model: `${ENDPOINT}--m6-11111111` },
+      metrics: { production: GOOD.production, shadow: { invocations: 1000, errors: 2, p99LatencyUs: 30_000 } },
+    });
     expect(run.packageStatus).toBe('Rejected');
-    expect(run.notifications[0]!.body).toContain('shadow p99 latency 30.0 ms exceeds production\'s 20.0 ms by more than 20%');
+    expect(run.notifications[0]!.body).toContain("shadow p99 latency 30.0 ms exceeds production's 20.0 ms by more than 20%");
   });
 
   it('rolls back when the shadow saw no traffic (promotion.onInsufficientData defaults to rollback)', async () => {
@@ -176,7 +215,12 @@ describe('prediction agreement from data capture', () => {
     const def = stateMachines(template).find((m) => m.logicalId.startsWith('ModelDeploymentWorkflow'))!.definition;
     const { bucket, key } = parseS3Uri(def.States.CreateShadowConfig.Parameters.DataCaptureConfig.DestinationS3Uri);
     const hour = SHADOW_TIME.slice(0, 13).replace(/[-T]/g, '/');
-    const lines = (scores: number[]) => scores.map((p, i) => JSON.stringify({ captureData: { endpointInput: { data: `${i},1.5`, encoding: 'CSV' }, endpointOutput: { data: String(p), encoding: 'CSV' } } })).join('\n');
+    const lines = (scores: number[]) =>
+      scores
+        .map((p, i) =>
+          JSON.stringify({ captureData: { endpointInput: { data: `${i},1.5`, encoding: 'CSV' }, endpointOutput: { data: String(p), encoding: 'CSV' } } }),
+        )
+        .join('\n');
     const production = Array.from({ length: 40 }, (_, i) => (i % 2 ? 0.9 : 0.1));
     const shadow = production.map((p, i) => (i < 10 ? 1 - p : p));
     const run = await runDeploymentWorkflow(template, {
@@ -205,7 +249,13 @@ describe('a busy endpoint', () => {
     const run = await runDeploymentWorkflow(template, {
       endpoint: { model: `${ENDPOINT}--m6-11111111` },
       metrics: GOOD,
-      failures: { StartShadow: { error: 'SageMaker.AmazonSageMakerException', cause: 'Cannot update in-progress endpoint "mlops-dev-breast-cancer". (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)', times: 4 } },
+      failures: {
+        StartShadow: {
+          error: 'SageMaker.AmazonSageMakerException',
+          cause: 'Cannot update in-progress endpoint "mlops-dev-breast-cancer". (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)',
+          times: 4,
+        },
+      },
     });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.tasks.filter((t) => t === 'StartShadow')).toHaveLength(5);
@@ -214,7 +264,14 @@ describe('a busy endpoint', () => {
 
 describe('failures', () => {
   it('fails with a readable cause and a notification when the model cannot be created', async () => {
-    const run = await runDeploymentWorkflow(template, { failures: { CreateModel: { error: 'SageMaker.AmazonSageMakerException', cause: 'Could not access model data at s3://mlops-dev-artifacts/breast-cancer/runs/x/model.tar.gz' } } });
+    const run = await runDeploymentWorkflow(template, {
+      failures: {
+        CreateModel: {
+          error: 'SageMaker.AmazonSageMakerException',
+          cause: 'Could not access model data at s3://mlops-dev-artifacts/breast-cancer/runs/x/model.tar.gz',
+        },
+      },
+    });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('SageMaker.AmazonSageMakerException');
     expect(run.tasks.filter((t) => t === 'CreateModel')).toHaveLength(6);
@@ -230,8 +287,10 @@ describe('failures', () => {
     expect(run.tasks).not.toContain('CreateModel');
   });
 
-  it('fails with SageMaker\'s FailureReason when the new endpoint ends Failed', async () => {
-    const run = await runDeploymentWorkflow(template, { endpointFailure: 'The primary container for production variant primary did not pass the ping health check.' });
+  it("fails with SageMaker's FailureReason when the new endpoint ends Failed", async () => {
+    const run = await runDeploymentWorkflow(template, {
+      endpointFailure: 'The primary container for production variant primary did not pass the ping health check.',
+    });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('EndpointFailed');
     expect(run.tasks).not.toContain('CreatedRegisterScaling');
@@ -245,9 +304,16 @@ describe('a serverless endpoint', () => {
     const serverless = s.template(s.stages.get('dev')!.pipelines[0]!);
     const run = await runDeploymentWorkflow(serverless, { endpoint: { model: `${ENDPOINT}--m6-11111111`, serverless: true } });
     expect(run.status).toBe('SUCCEEDED');
-    expect(ops(run).filter((o) => !o.includes('describeEndpoint'))).toEqual(['CreateModel:createModel', 'CreatePromotionConfig:createEndpointConfig', 'Promote:updateEndpoint', 'TagPromoted:addTags']);
+    expect(ops(run).filter((o) => !o.includes('describeEndpoint'))).toEqual([
+      'CreateModel:createModel',
+      'CreatePromotionConfig:createEndpointConfig',
+      'Promote:updateEndpoint',
+      'TagPromoted:addTags',
+    ]);
     const config = req(run, 'CreatePromotionConfig');
-    expect(config.ProductionVariants).toEqual([{ VariantName: 'primary', ModelName: req(run, 'CreateModel').ModelName, ServerlessConfig: { MemorySizeInMB: 3072, MaxConcurrency: 10 } }]);
+    expect(config.ProductionVariants).toEqual([
+      { VariantName: 'primary', ModelName: req(run, 'CreateModel').ModelName, ServerlessConfig: { MemorySizeInMB: 3072, MaxConcurrency: 10 } },
+    ]);
     expect(config.DataCaptureConfig).toBeUndefined();
     expect(config.KmsKeyId).toBeUndefined();
     expect(run.notifications[0]!.subject).toContain('(replaced)');
@@ -255,7 +321,10 @@ describe('a serverless endpoint', () => {
 });
 
 describe('one deployment per endpoint', () => {
-  const other = { executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:mlops-dev-breast-cancer-deployment:v6-aaa', startDate: new Date('2026-11-22T09:00:00Z') };
+  const other = {
+    executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:mlops-dev-breast-cancer-deployment:v6-aaa',
+    startDate: new Date('2026-11-22T09:00:00Z'),
+  };
 
   it('waits while an earlier approval deploys, says so once, then goes', async () => {
     const run = await runDeploymentWorkflow(template, { running: (check) => (check < 3 ? [other] : []) });

@@ -15,7 +15,10 @@ const spec = pipelineSpec(loadConfig().pipelines[0]!);
 const [header, ...rows] = breastCancerCsv().trimEnd().split('\n');
 const features = (row: string) => row.split(',').slice(1);
 const baselineCsv = `${features(header!).join(',')}\n${rows.map((r) => features(r).join(',')).join('\n')}\n`;
-const capture = (cells: string[][]) => cells.map((c) => JSON.stringify({ captureData: { endpointInput: { data: c.join(','), encoding: 'CSV' }, endpointOutput: { data: '0.5', encoding: 'CSV' } } })).join('\n');
+const capture = (cells: string[][]) =>
+  cells
+    .map((c) => JSON.stringify({ captureData: { endpointInput: { data: c.join(','), encoding: 'CSV' }, endpointOutput: { data: '0.5', encoding: 'CSV' } } }))
+    .join('\n');
 const HOUR = 0; // the hour the check runs in
 
 let template: Template;
@@ -25,7 +28,7 @@ beforeAll(() => {
 });
 
 describeWithMlPython('the drift check', () => {
-  it('publishes 0 drifted features for traffic like the training data, from the live run\'s baseline and the last hour of capture', async () => {
+  it("publishes 0 drifted features for traffic like the training data, from the live run's baseline and the last hour of capture", async () => {
     const run = await runDriftCheck(template, { spec, baselineCsv, capture: { [HOUR]: capture(rows.slice(0, 250).map(features)) } });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.tasks).toEqual(['Prepare', 'RunDriftCheck', 'PublishDrift']);
@@ -68,7 +71,7 @@ describeWithMlPython('the drift check', () => {
     expect(run.metrics).toEqual([]);
   });
 
-  it('e-mails a failed check with the script\'s own reason', async () => {
+  it("e-mails a failed check with the script's own reason", async () => {
     const run = await runDriftCheck(template, { spec, baselineCsv: 'a,b\n1,2\n', capture: { [HOUR]: capture(rows.slice(0, 250).map(features)) } });
     expect(run.status).toBe('FAILED');
     expect(run.notifications[0]!.subject).toBe('[mlops-dev] breast-cancer: drift check failed (States.TaskFailed)');

@@ -25,7 +25,11 @@ const maxAttempts = (state: string, error: string) => definition.States[state].R
 
 describe('a training job that fails', () => {
   // What Step Functions reports when a `.sync` job ends Failed: States.TaskFailed with the job description.
-  const cause = JSON.stringify({ TrainingJobName: 'mlops-dev-breast-cancer--0123456789ab-train', TrainingJobStatus: 'Failed', FailureReason: 'AlgorithmError: label column has values outside [0, 1]' });
+  const cause = JSON.stringify({
+    TrainingJobName: 'mlops-dev-breast-cancer--0123456789ab-train',
+    TrainingJobStatus: 'Failed',
+    FailureReason: 'AlgorithmError: label column has values outside [0, 1]',
+  });
 
   it('is not retried; the run fails with the job failure reason, e-mailed once', async () => {
     const r = await run({ failures: { Train: { error: 'States.TaskFailed', cause } } });
@@ -72,7 +76,8 @@ describe('transient SageMaker errors', () => {
 
 describe('a quota of zero for the training instance type', () => {
   it('waits a few times, then fails with a hint to request a quota increase', async () => {
-    const cause = 'The account-level service limit \'ml.m5.xlarge for training job usage\' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instances.';
+    const cause =
+      "The account-level service limit 'ml.m5.xlarge for training job usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instances.";
     const r = await run({ failures: { Train: { error: 'SageMaker.ResourceLimitExceededException', cause } } });
     expect(r.status).toBe('FAILED');
     expect(count(r.tasks, 'Train')).toBe(1 + maxAttempts('Train', 'SageMaker.ResourceLimitExceededException'));
@@ -92,11 +97,22 @@ describe('a quota of zero for the training instance type', () => {
 });
 
 describe('bad execution input (someone started the workflow by hand)', () => {
-  const good = { pipeline: 'breast-cancer', bucket: 'mlops-dev-landing-111122223333-eu-west-1', datasetId: 'x', prefix: 'breast-cancer/x/', singleObject: false, reason: 'manual' };
+  const good = {
+    pipeline: 'breast-cancer',
+    bucket: 'mlops-dev-landing-111122223333-eu-west-1',
+    datasetId: 'x',
+    prefix: 'breast-cancer/x/',
+    singleObject: false,
+    reason: 'manual',
+  };
   it.each([
     ['an empty object', {}, /input\.pipeline: .*input\.bucket: /],
     ['a wrong pipeline', { ...good, pipeline: 'other', prefix: 'other/x/' }, /input\.pipeline: expected "breast-cancer", got "other"/],
-    ['another bucket', { ...good, bucket: 'someone-elses-bucket' }, /input\.bucket: expected the landing bucket "mlops-dev-landing-111122223333-eu-west-1", got "someone-elses-bucket"/],
+    [
+      'another bucket',
+      { ...good, bucket: 'someone-elses-bucket' },
+      /input\.bucket: expected the landing bucket "mlops-dev-landing-111122223333-eu-west-1", got "someone-elses-bucket"/,
+    ],
     ['a prefix outside the pipeline', { ...good, prefix: 'elsewhere/x/' }, /input\.prefix: expected "breast-cancer\/x\/" for dataset "x"/],
     ['a dataset id with a slash', { ...good, datasetId: 'x/../y', prefix: 'breast-cancer/x/../y/' }, /input\.datasetId: expected one path segment/],
   ])('%s fails fast with InvalidInputError naming the field, before any SageMaker call', async (_, input, cause) => {

@@ -40,18 +40,43 @@ describe('a good dataset of three files', () => {
 
   it('runs every step once, in order, and ends registered', () => {
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.tasks).toEqual(['ValidateDataset', 'RecordLatestDataset', 'Preprocess', 'Train', 'Evaluate', 'QualityGate', 'RegisterModel', 'NotifyModelRegistered']);
+    expect(run.tasks).toEqual([
+      'ValidateDataset',
+      'RecordLatestDataset',
+      'Preprocess',
+      'Train',
+      'Evaluate',
+      'QualityGate',
+      'RegisterModel',
+      'NotifyModelRegistered',
+    ]);
   });
 
-  it('makes every request under the synthesized policies of its callers: the workflow role, and the Lambdas\' own roles for S3', () => {
+  it("makes every request under the synthesized policies of its callers: the workflow role, and the Lambdas' own roles for S3", () => {
     const of = (role: RegExp) => run.authorized.filter((r) => role.test(r.principal)).map((r) => r.action);
-    expect(of(/TrainingWorkflowStateMach/)).toEqual(expect.arrayContaining(['lambda:InvokeFunction', 'sagemaker:CreateProcessingJob', 'sagemaker:CreateTrainingJob', 'events:PutRule', 'iam:PassRole', 'sagemaker:CreateModelPackage', 'ssm:PutParameter']));
+    expect(of(/TrainingWorkflowStateMach/)).toEqual(
+      expect.arrayContaining([
+        'lambda:InvokeFunction',
+        'sagemaker:CreateProcessingJob',
+        'sagemaker:CreateTrainingJob',
+        'events:PutRule',
+        'iam:PassRole',
+        'sagemaker:CreateModelPackage',
+        'ssm:PutParameter',
+      ]),
+    );
     expect(of(/ValidateFunctionRole/)).toEqual(expect.arrayContaining(['s3:ListBucketVersions', 's3:GetObjectVersion', 'kms:Decrypt', 's3:PutObject']));
   });
 
   it('records the accepted dataset for retraining, as the input a retraining run needs', () => {
     expect(Object.fromEntries(run.parameters)).toEqual({
-      '/mlops/dev/breast-cancer/latest-dataset': JSON.stringify({ pipeline: 'breast-cancer', bucket: LANDING, datasetId: '2026-11-22', prefix: 'breast-cancer/2026-11-22/', singleObject: false }),
+      '/mlops/dev/breast-cancer/latest-dataset': JSON.stringify({
+        pipeline: 'breast-cancer',
+        bucket: LANDING,
+        datasetId: '2026-11-22',
+        prefix: 'breast-cancer/2026-11-22/',
+        singleObject: false,
+      }),
     });
   });
 
@@ -106,7 +131,11 @@ describe('a good dataset of three files', () => {
     expect(p.InferenceSpecification.Containers[0].ModelDataUrl).toBe(run.output!.training.modelArtifacts);
     expect(p.InferenceSpecification.Containers[0].Image).toBe(request(run, 'Train').AlgorithmSpecification.TrainingImage);
     expect(p.ModelMetrics.ModelQuality.Statistics.S3Uri).toBe(run.output!.validation.paths.evaluationReport);
-    expect(p.CustomerMetadataProperties).toMatchObject({ 'metric:auc': '0.97', dataset: `s3://${LANDING}/breast-cancer/2026-11-22/`, 'training-job': request(run, 'Train').TrainingJobName });
+    expect(p.CustomerMetadataProperties).toMatchObject({
+      'metric:auc': '0.97',
+      dataset: `s3://${LANDING}/breast-cancer/2026-11-22/`,
+      'training-job': request(run, 'Train').TrainingJobName,
+    });
     expect(p.CustomerMetadataProperties['dataset-sha256']).toMatch(/^[0-9a-f]{64}$/);
     expect(p.MetadataProperties.GeneratedBy).toBe(p.CustomerMetadataProperties.execution);
     expect(p.ClientToken).toBe(JOB.exec(request(run, 'Train').TrainingJobName)![1]);
@@ -177,7 +206,10 @@ describe('datasets the validation rejects', () => {
 
 describe('recording the latest dataset', () => {
   it('does not stop the run when SSM refuses the write', async () => {
-    const run = await runTrainingWorkflow(template, { files: { 'breast-cancer/d1/data.csv': breastCancerCsv() }, failures: { RecordLatestDataset: { error: 'Ssm.ParameterMaxVersionLimitExceeded', cause: 'too many versions' } } });
+    const run = await runTrainingWorkflow(template, {
+      files: { 'breast-cancer/d1/data.csv': breastCancerCsv() },
+      failures: { RecordLatestDataset: { error: 'Ssm.ParameterMaxVersionLimitExceeded', cause: 'too many versions' } },
+    });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.tasks).toContain('RegisterModel');
     expect(run.parameters.size).toBe(0);

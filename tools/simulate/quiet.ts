@@ -4,6 +4,7 @@ process.env.CDK_VALIDATION ??= 'false';
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
 const emit = process.emitWarning.bind(process);
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  if (String((warning as Error).name ?? '').includes('NodeVersionSupportWarning') || /NodeVersionSupportWarning|require node >=22/.test(String(warning))) return;
+  if (String((warning as Error).name ?? '').includes('NodeVersionSupportWarning') || /NodeVersionSupportWarning|require node >=22/.test(String(warning)))
+    return;
   (emit as (...a: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;

@@ -36,7 +36,9 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   const config = options.configFile ? loadConfig({ file: options.configFile }) : loadConfig();
   const p = config.pipelines[0]!;
   if (JSON.stringify(p.schema.columns) !== JSON.stringify(BREAST_CANCER_COLUMNS)) {
-    throw new Error(`the story drops the breast-cancer data set; the first pipeline of ${options.configFile} ("${p.name}") has another schema (columns ${p.schema.columns.slice(0, 3).join(', ')}, …)`);
+    throw new Error(
+      `the story drops the breast-cancer data set; the first pipeline of ${options.configFile} ("${p.name}") has another schema (columns ${p.schema.columns.slice(0, 3).join(', ')}, …)`,
+    );
   }
   const stage = s.stages.values().next().value!;
   let resources = 0;
@@ -47,11 +49,15 @@ export async function playStory(options: { configFile?: string; print?: (line: s
       resources += r.checked;
     }
   }
-  log(`Synthesized ${[...s.stages.values()].reduce((n, st) => n + 1 + st.pipelines.length, 0)} stacks; all ${resources} resources match the CloudFormation registry schemas (custom resources have none).`);
+  log(
+    `Synthesized ${[...s.stages.values()].reduce((n, st) => n + 1 + st.pipelines.length, 0)} stacks; all ${resources} resources match the CloudFormation registry schemas (custom resources have none).`,
+  );
   const account = s.account(stage);
   const cloud = new LocalCloud(account, stage.pipelines[0]!.stackName, pipelineSpec(p), log);
   const deliveries = await cloud.checkConfiguredDeliveries();
-  log(`Authorized the ${deliveries} service deliveries the templates configure (rules, schedules, alarms, dead-letter queues): ${cloud.failedDeliveries.length} denied.`);
+  log(
+    `Authorized the ${deliveries} service deliveries the templates configure (rules, schedules, alarms, dead-letter queues): ${cloud.failedDeliveries.length} denied.`,
+  );
   const landing = cloud.env['dataset-trigger']!.LANDING_BUCKET!;
   const capture = { bucket: cloud.env.deployment!.CAPTURE_BUCKET!, prefix: cloud.env.deployment!.CAPTURE_PREFIX! };
   const endpoint = cloud.env.deployment!.ENDPOINT_NAME!;
@@ -63,13 +69,21 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   step(`A data scientist drops the breast-cancer data as 3 files under ${p.name}/2026-11-20/`);
   await cloud.dropFiles(landing, Object.fromEntries(breastCancerParts(3).map((csv, i) => [`${p.name}/2026-11-20/part-${i + 1}.csv`, csv])));
   await cloud.drain();
-  steps.firstTraining = { runs: cloud.executions.length, status: cloud.executions[0]?.status, package: pkgs()[0]?.ModelPackageArn, approval: pkgs()[0]?.ModelApprovalStatus };
+  steps.firstTraining = {
+    runs: cloud.executions.length,
+    status: cloud.executions[0]?.status,
+    package: pkgs()[0]?.ModelPackageArn,
+    approval: pkgs()[0]?.ModelApprovalStatus,
+  };
   log(`  model package v1: ${pkgs()[0]?.ModelApprovalStatus} (AUC ${pkgs()[0]?.CustomerMetadataProperties?.['metric:auc']})`);
 
   step('The operator approves v1 in the model registry');
   await cloud.sageMaker.setApproval(pkgs()[0]!.ModelPackageArn, 'Approved', 'first model', 'alice');
   await cloud.drain();
-  steps.firstDeployment = { endpoint: cloud.sageMaker.endpoints.get(endpoint)?.status, variants: cloud.sageMaker.endpoints.has(endpoint) ? cloud.sageMaker.variants(endpoint) : undefined };
+  steps.firstDeployment = {
+    endpoint: cloud.sageMaker.endpoints.get(endpoint)?.status,
+    variants: cloud.sageMaker.endpoints.has(endpoint) ? cloud.sageMaker.variants(endpoint) : undefined,
+  };
 
   step('Clients call the endpoint with 60 rows');
   const answers = await cloud.sageMaker.invoke(endpoint, rows.slice(0, 60).map(features), capture);
@@ -93,7 +107,9 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   const promoted = cloud.executions.filter((x) => x.machine.endsWith('-deployment')).pop();
   steps.promotion = { status: promoted?.status, comparison: promoted?.output?.comparison, live: cloud.sageMaker.variants(endpoint) };
   const c = promoted?.output?.comparison;
-  log(`  shadow comparison: ${c?.decision}: ${c?.shadow.invocations} mirrored requests, errors ${c?.production.errorRate} vs ${c?.shadow.errorRate}, agreement ${(100 * (c?.agreementRate ?? 0)).toFixed(1)} %`);
+  log(
+    `  shadow comparison: ${c?.decision}: ${c?.shadow.invocations} mirrored requests, errors ${c?.production.errorRate} vs ${c?.shadow.errorRate}, agreement ${(100 * (c?.agreementRate ?? 0)).toFixed(1)} %`,
+  );
 
   step('Two days later, traffic drifts: mean_area and area_error arrive 3× larger');
   cloud.offsetMs += 2 * 24 * 3_600_000;
@@ -109,7 +125,13 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   await cloud.fireSchedule(`${cloud.env['drift-check']!.RESOURCE_PREFIX}-drift-check`);
   await cloud.drain();
   const retrain = cloud.executions.slice(before).find((x) => x.machine.endsWith('-training'));
-  steps.drift = { metric: cloud.metrics.at(-1), retrainStarted: retrain?.name, retrainReason: retrain && JSON.parse(retrain.input).reason, retrainStatus: retrain?.status, packages: pkgs().length };
+  steps.drift = {
+    metric: cloud.metrics.at(-1),
+    retrainStarted: retrain?.name,
+    retrainReason: retrain && JSON.parse(retrain.input).reason,
+    retrainStatus: retrain?.status,
+    packages: pkgs().length,
+  };
 
   step(`A bad drop: ${p.name}/bad-header/data.csv with a misspelled column`);
   await cloud.dropFiles(landing, { [`${p.name}/bad-header/data.csv`]: breastCancerCsv().replace('mean_radius', 'radius_mean') });
@@ -119,7 +141,9 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   const a = cloud.authorizer;
   const unused = unexercisedGrants(account, a.decisions, UNEXERCISED_REASONS);
   const unexplained = unused.filter((g) => !g.reason);
-  log(`\n${a.decisions.length} requests authorized against the synthesized policies, ${a.denied().length} denied; ${unused.length} grants never exercised (${unused.length - unexplained.length} with their reason, ${unexplained.length} unexplained)${unexplained.length > 0 ? ':' : '.'}`);
+  log(
+    `\n${a.decisions.length} requests authorized against the synthesized policies, ${a.denied().length} denied; ${unused.length} grants never exercised (${unused.length - unexplained.length} with their reason, ${unexplained.length} unexplained)${unexplained.length > 0 ? ':' : '.'}`,
+  );
   for (const g of unexplained) log(`  unexplained: ${g.role} ${g.action} on ${g.resources.join(', ')}`);
   const seconds = (Date.now() - started) / 1000;
   log(`\nDone in ${seconds.toFixed(1)} s: ${cloud.executions.length} executions, ${pkgs().length} model packages, ${cloud.notifications.length} e-mails.`);
