@@ -2,7 +2,7 @@
 // The app command in cdk.json. Bundles bin/app.ts and lib/ into one file with esbuild (≈ 0.1 s,
 // dependencies stay external), then runs it: about 1 s faster per synth than a TypeScript loader
 // that hooks every require() of aws-cdk-lib (npm run bench). `npx tsx bin/app.ts` still works.
-'use strict';
+
 const { join } = require('node:path');
 const { buildSync } = require('esbuild');
 

@@ -148,7 +148,7 @@ export class SynthesizedAccount {
 
   /** The name CloudFormation would generate for a resource that names none. */
   private generatedName(stack: string, id: string, max = 64): string {
-    return `${stack}-${id}`.slice(0, max - 13) + `-${stableId(`${stack}/${id}`).slice(0, 12).toUpperCase()}`;
+    return `${`${stack}-${id}`.slice(0, max - 13)}-${stableId(`${stack}/${id}`).slice(0, 12).toUpperCase()}`;
   }
 
   /** What `Ref` returns, per resource type (CloudFormation's documented return values). */
@@ -198,7 +198,7 @@ export class SynthesizedAccount {
     const ref = this.ref(stack, id);
     const arns: Record<string, () => string> = {
       'AWS::S3::Bucket': () => `arn:aws:s3:::${ref}`,
-      'AWS::IAM::Role': () => `arn:aws:iam::${ACCOUNT}:role/${r.Properties?.Path ? String(r.Properties.Path).replace(/^\/|\/$/g, '') + '/' : ''}${ref}`,
+      'AWS::IAM::Role': () => `arn:aws:iam::${ACCOUNT}:role/${r.Properties?.Path ? `${String(r.Properties.Path).replace(/^\/|\/$/g, '')}/` : ''}${ref}`,
       'AWS::Lambda::Function': () => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ref}`,
       'AWS::SQS::Queue': () => `arn:aws:sqs:${REGION}:${ACCOUNT}:${ref.split('/').pop()}`,
       'AWS::KMS::Key': () => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${ref}`,

@@ -45,7 +45,10 @@ const otherApis: Record<string, ApiModel> = {
 
 /** Validates a request of a non-SageMaker service against its official API model (unknown members, types, required members). */
 export function validateAwsRequest(service: string, operation: string, params: unknown): void {
-  if (service === 'sagemaker') return validateSageMakerRequest(operation, params);
+  if (service === 'sagemaker') {
+    validateSageMakerRequest(operation, params);
+    return;
+  }
   const model = otherApis[service];
   if (!model) throw new Error(`no API model loaded for ${service}`);
   const op = model.operations[operation.charAt(0).toLowerCase() + operation.slice(1)];

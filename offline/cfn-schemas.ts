@@ -49,12 +49,12 @@ function check(value: unknown, type: Json, path: string, problems: string[]): vo
       if (!value || typeof value !== 'object' || !('Key' in value) || !('Value' in value)) fail('a tag {Key, Value}');
       return;
     case 'array':
-      if (!Array.isArray(value)) return fail('an array');
-      value.forEach((v, i) => check(v, type.element, `${path}[${i}]`, problems));
+      if (!Array.isArray(value)) fail('an array');
+      else for (const [i, v] of value.entries()) check(v, type.element, `${path}[${i}]`, problems);
       return;
     case 'map':
-      if (!value || typeof value !== 'object' || Array.isArray(value)) return fail('a map');
-      for (const [k, v] of Object.entries(value)) check(v, type.element, `${path}.${k}`, problems);
+      if (!value || typeof value !== 'object' || Array.isArray(value)) fail('a map');
+      else for (const [k, v] of Object.entries(value)) check(v, type.element, `${path}.${k}`, problems);
       return;
     case 'union': {
       const ok = (type.types as Json[]).some((t) => {

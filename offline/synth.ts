@@ -29,7 +29,10 @@ let defaultBuild: Synthesized | undefined;
 
 /** Builds the platform for a config (defaults, or defaults merged with an override), no cdk-nag. */
 export function synthPlatform(override?: unknown, options: { nag?: boolean; file?: string } = {}): Synthesized {
-  if (override === undefined && !options.file && !options.nag) return (defaultBuild ??= build(override, options));
+  if (override === undefined && !options.file && !options.nag) {
+    defaultBuild ??= build(override, options);
+    return defaultBuild;
+  }
   return build(override, options);
 }
 

@@ -81,7 +81,7 @@ export function cloudWatchMetrics(client: CloudWatchClient): MetricsReader {
 }
 
 export function deploymentEnv(env: NodeJS.ProcessEnv = process.env): DeploymentEnv {
-  let settings;
+  let settings: ReturnType<typeof settingsEnvSchema.parse>;
   try {
     settings = settingsEnvSchema.parse(JSON.parse(requireEnv('DEPLOYMENT_SETTINGS', env)));
   } catch (e) {

@@ -93,7 +93,7 @@ export async function compare(
     metrics.variantMetrics(env.endpointName, PRODUCTION_VARIANT, start, end),
     metrics.variantMetrics(env.endpointName, SHADOW_VARIANT, start, end),
   ]);
-  let agreement;
+  let agreement: ReturnType<typeof agreementOf> | undefined;
   if (env.rules.minAgreement !== undefined) {
     const [p, s] = await Promise.all([
       readCapture(store, env.capture, PRODUCTION_VARIANT, start, end, 50),

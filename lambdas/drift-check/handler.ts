@@ -6,6 +6,7 @@ import {
   DescribeModelCommand,
   DescribeModelPackageCommand,
   SageMakerClient,
+  type DescribeEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { requireEnv, requireNumberEnv } from '../shared/env';
 import { parseInput } from '../shared/errors';
@@ -19,7 +20,7 @@ import { driftTaskSchema } from './schema';
 export function sageMakerLiveModel(client: SageMakerClient): LiveModelReader {
   return {
     async liveModel(endpoint) {
-      let e;
+      let e: DescribeEndpointCommandOutput;
       try {
         e = await client.send(new DescribeEndpointCommand({ EndpointName: endpoint }));
       } catch (err) {

@@ -62,7 +62,10 @@ export async function prepare(
   log: Logger,
   maxFiles = 1000,
 ): Promise<Preparation> {
-  const skip = (reason: string): Preparation => (log.info('drift check skipped', { reason }), { skip: true, reason });
+  const skip = (reason: string): Preparation => {
+    log.info('drift check skipped', { reason });
+    return { skip: true, reason };
+  };
   const live = await sm.liveModel(env.endpointName);
   if ('none' in live) return skip(live.none);
   const pkg = await sm.modelPackageOf(live.modelName);

@@ -44,7 +44,6 @@ export function fitBytes(body: string, maxBytes: number, note: string): string {
 
 /** SNS subjects: printable ASCII on one line, fewer than 100 characters, cut with "...". */
 export function subjectLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
   const ascii = text
     .normalize('NFKD')
     .replace(/[^\x20-\x7e]/g, '')

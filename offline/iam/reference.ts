@@ -20,7 +20,7 @@ interface FoundPolicy {
   readonly resourceless?: boolean;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const serviceActions = new Map<string, Promise<string[]>>();
 const actionFacts = new Map<string, Promise<ActionFacts>>();
@@ -63,7 +63,7 @@ async function expand(pattern: string): Promise<ActionFacts[] | string> {
   if (!service || name === undefined || rest.length > 0) return `${pattern} is not a service:action pattern`;
   const names = await actionsOf(service);
   if (!names) return `${pattern}: ${service} is not a service of the authorization reference`;
-  const re = new RegExp(`^${escape(name).replace(/\\\*/g, '.*').replace(/\\\?/g, '.')}$`, 'i');
+  const re = new RegExp(`^${escapeRegExp(name).replace(/\\\*/g, '.*').replace(/\\\?/g, '.')}$`, 'i');
   const matched = names.filter((n) => re.test(n));
   if (matched.length === 0) return /[*?]/.test(name) ? `${pattern} matches no action of ${service}` : `${pattern} is not an action of ${service}`;
   return Promise.all(matched.map((n) => factsOf(service, n)));
@@ -125,11 +125,14 @@ export function arnMatchesTemplate(resource: string, template: string): boolean 
 /** A condition-key template (`kms:EncryptionContext:${EncryptionContextKey}`, `aws:RequestTag/tag-key`) as a regular expression. */
 function keyPattern(template: string): RegExp {
   const variable = /\$\{[^}]+\}|(?<=\/)tag-key$/g;
-  return new RegExp(`^${template.split(variable).map(escape).join('.+')}$`, 'i');
+  return new RegExp(`^${template.split(variable).map(escapeRegExp).join('.+')}$`, 'i');
 }
 
 let globalKeys: RegExp[] | undefined;
-const isGlobalKey = (key: string) => (globalKeys ??= getAllGlobalConditionKeys().map(keyPattern)).some((re) => re.test(key));
+const isGlobalKey = (key: string) => {
+  globalKeys ??= getAllGlobalConditionKeys().map(keyPattern);
+  return globalKeys.some((re) => re.test(key));
+};
 
 /** The condition keys a statement uses (operator `ForAnyValue:StringLikeIfExists` → its keys). */
 const conditionKeysOf = (statement: Json): string[] =>

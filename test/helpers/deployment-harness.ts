@@ -124,7 +124,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
       return { EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${p.EndpointName}` };
     },
     updateEndpoint: (p) => {
-      if (!endpoint || endpoint.status !== 'InService')
+      if (endpoint?.status !== 'InService')
         throw fail(
           'SageMaker.AmazonSageMakerException',
           `Cannot update in-progress endpoint "${p.EndpointName}". (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)`,
@@ -155,7 +155,10 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
         ...(endpoint.failureReason ? { FailureReason: endpoint.failureReason } : {}),
       };
     },
-    updateModelPackage: (p) => ((packageStatus = p.ModelApprovalStatus ?? packageStatus), { ModelPackageArn: p.ModelPackageArn }),
+    updateModelPackage: (p) => {
+      packageStatus = p.ModelApprovalStatus ?? packageStatus;
+      return { ModelPackageArn: p.ModelPackageArn };
+    },
     addTags: (p) => ({ Tags: p.Tags }),
     registerScalableTarget: () => ({}),
     putScalingPolicy: (p) => ({
@@ -195,7 +198,13 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     },
     deployEnv,
   );
-  const notify = notifyHandler(async (_t, m) => (notifications.push(m), 'id'), functionEnv(template, 'notify'));
+  const notify = notifyHandler(
+    async (_t, m) => {
+      notifications.push(m);
+      return 'id';
+    },
+    functionEnv(template, 'notify'),
+  );
 
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   const states = Object.entries(definition.States as Json);

@@ -61,22 +61,24 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
   }
 
   const pkg = `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${env.RESOURCE_PREFIX}/7`;
+  // The drift Lambda's SageMaker reads: validated against the API model, then authorized as its role.
+  const read = async (operation: string, params: Json) => {
+    validateSageMakerRequest(operation, params);
+    await offline.asFunction('drift-check', 'sagemaker', operation, params);
+  };
   const reader: LiveModelReader = {
-    liveModel: async (endpoint) => (
-      validateSageMakerRequest('DescribeEndpoint', { EndpointName: endpoint }),
-      await offline.asFunction('drift-check', 'sagemaker', 'DescribeEndpoint', { EndpointName: endpoint }),
-      scenario.live ?? { modelName: `${env.RESOURCE_PREFIX}--m7-0123abcd` }
-    ),
-    modelPackageOf: async (modelName) => (
-      validateSageMakerRequest('DescribeModel', { ModelName: modelName }),
-      await offline.asFunction('drift-check', 'sagemaker', 'DescribeModel', { ModelName: modelName }),
-      pkg
-    ),
-    lineageOf: async (arn) => (
-      validateSageMakerRequest('DescribeModelPackage', { ModelPackageName: arn }),
-      await offline.asFunction('drift-check', 'sagemaker', 'DescribeModelPackage', { ModelPackageName: arn }),
-      `s3://${env.ARTIFACTS_BUCKET}/${runBase}/input/lineage.json`
-    ),
+    liveModel: async (endpoint) => {
+      await read('DescribeEndpoint', { EndpointName: endpoint });
+      return scenario.live ?? { modelName: `${env.RESOURCE_PREFIX}--m7-0123abcd` };
+    },
+    modelPackageOf: async (modelName) => {
+      await read('DescribeModel', { ModelName: modelName });
+      return pkg;
+    },
+    lineageOf: async (arn) => {
+      await read('DescribeModelPackage', { ModelPackageName: arn });
+      return `s3://${env.ARTIFACTS_BUCKET}/${runBase}/input/lineage.json`;
+    },
   };
   const metrics: number[] = [];
   const notifications: FormattedMessage[] = [];
@@ -86,14 +88,29 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
     { sageMaker: reader, store: offline.storeOf('drift-check', store), publish: async (_p, v) => void metrics.push(v), log: memoryLogger() },
     env,
   );
-  const notify = notifyHandler(async (_t, m) => (notifications.push(m), 'id'), functionEnv(template, 'notify'));
+  const notify = notifyHandler(
+    async (_t, m) => {
+      notifications.push(m);
+      return 'id';
+    },
+    functionEnv(template, 'notify'),
+  );
 
   const sageMaker = new LocalSageMaker(store, scenario.spec, async () => {}, offline.asRole);
 
   const handlers: Record<string, (input: any) => Promise<any>> = {
-    Prepare: async (i) => (tasks.push('Prepare'), drift(i)),
-    PublishDrift: async (i) => (tasks.push('PublishDrift'), drift(i)),
-    NotifyCheckFailed: async (i) => (tasks.push('NotifyCheckFailed'), notify(i)),
+    Prepare: async (i) => {
+      tasks.push('Prepare');
+      return drift(i);
+    },
+    PublishDrift: async (i) => {
+      tasks.push('PublishDrift');
+      return drift(i);
+    },
+    NotifyCheckFailed: async (i) => {
+      tasks.push('NotifyCheckFailed');
+      return notify(i);
+    },
     RunDriftCheck: async (p) => {
       tasks.push('RunDriftCheck');
       validateSageMakerRequest('CreateProcessingJob', p);

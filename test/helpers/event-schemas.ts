@@ -34,7 +34,7 @@ function check(value: unknown, type: Json, path: string, problems: string[]): vo
     }
     case 'array':
       if (!Array.isArray(value)) return void problems.push(`${path}: expected an array`);
-      value.forEach((v, i) => check(v, type.element, `${path}[${i}]`, problems));
+      for (const [i, v] of value.entries()) check(v, type.element, `${path}[${i}]`, problems);
       return;
     case 'string':
       if (typeof value !== 'string') problems.push(`${path}: expected a string`);

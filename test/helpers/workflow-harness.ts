@@ -78,7 +78,10 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
     latestApproved: async () =>
       scenario.champion ? { modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/champion/1', ...scenario.champion } : undefined,
   };
-  const publish = async (_topic: string, m: FormattedMessage) => (notifications.push(m), `msg-${notifications.length}`);
+  const publish = async (_topic: string, m: FormattedMessage) => {
+    notifications.push(m);
+    return `msg-${notifications.length}`;
+  };
   const validate = validateHandler(offline.storeOf('validate-dataset', store), functionEnv(template, 'validate-dataset'));
   const gate = gateHandler(offline.storeOf('quality-gate', store), champions, functionEnv(template, 'quality-gate'));
   const notify = notifyHandler(publish, functionEnv(template, 'notify'));

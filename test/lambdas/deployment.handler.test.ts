@@ -74,11 +74,9 @@ describe('deployment Lambda adapters', () => {
   });
 
   it('lists only running executions of the workflow', async () => {
-    sfn
-      .on(ListExecutionsCommand)
-      .resolves({
-        executions: [{ executionArn: 'arn:x', stateMachineArn: 'arn:sm', name: 'x', status: 'RUNNING', startDate: new Date('2026-11-22T10:00:00Z') }],
-      });
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [{ executionArn: 'arn:x', stateMachineArn: 'arn:sm', name: 'x', status: 'RUNNING', startDate: new Date('2026-11-22T10:00:00Z') }],
+    });
     expect(await sfnRunning(new SFNClient({}))('arn:sm')).toEqual([{ executionArn: 'arn:x', startDate: new Date('2026-11-22T10:00:00Z') }]);
     expect(sfn.commandCalls(ListExecutionsCommand)[0]!.args[0].input).toMatchObject({ stateMachineArn: 'arn:sm', statusFilter: 'RUNNING' });
   });

@@ -72,7 +72,12 @@ describe('runGate', () => {
     const store = new MemoryObjectStore();
     store.put('artifacts', 'churn/runs/r1/evaluation/evaluation.json', JSON.stringify({ metrics: { auc: 0.93 } }));
     let lookups = 0;
-    const champions = { latestApproved: async () => (lookups++, champion(0.91)) };
+    const champions = {
+      latestApproved: async () => {
+        lookups++;
+        return champion(0.91);
+      },
+    };
     const a = await runGate('s3://artifacts/churn/runs/r1/evaluation/evaluation.json', { store, champions, rule: rule(), log: memoryLogger() });
     expect(a).toMatchObject({ passed: true, value: 0.93, valueText: '0.93' });
     expect(lookups).toBe(0);

@@ -115,13 +115,11 @@ describe('retrain handler', () => {
   it('skips a drift and a schedule in the same cooldown window once a run exists, with a log line saying why', async () => {
     idempotentStarts();
     await handler(alarm);
-    sfn
-      .on(ListExecutionsCommand)
-      .resolves({
-        executions: [
-          { executionArn: 'arn:x', stateMachineArn: env.STATE_MACHINE_ARN, name: 'x', status: 'SUCCEEDED', startDate: new Date(now.getTime() - HOUR) },
-        ],
-      });
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        { executionArn: 'arn:x', stateMachineArn: env.STATE_MACHINE_ARN, name: 'x', status: 'SUCCEEDED', startDate: new Date(now.getTime() - HOUR) },
+      ],
+    });
     expect(await handler({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' })).toMatchObject({
       action: 'skipped',
       reason: expect.stringMatching(/^cooldown: /),

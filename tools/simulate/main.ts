@@ -3,18 +3,9 @@
  * synthesized app and real data. See README "Try it offline".
  */
 import './quiet';
+import '../../offline/polyfills';
 import { ML_PYTHON_INSTALL, mlPythonProblem } from '../../offline/python';
 import { playStory } from './story';
-
-// aws-local-stepfunctions uses Promise.withResolvers (Node ≥ 22).
-if (!(Promise as any).withResolvers) {
-  (Promise as any).withResolvers = () => {
-    let resolve!: (v: unknown) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise((a, b) => ((resolve = a), (reject = b)));
-    return { promise, resolve, reject };
-  };
-}
 
 /** `--config path` or, as with the CDK CLI, `-c config=path`. */
 function configFile(argv: string[]): string | undefined {
