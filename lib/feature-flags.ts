@@ -1,8 +1,7 @@
-/**
- * CDK feature flags the platform relies on. Set in code (not only in cdk.json) so the app and
- * the tests synthesize the same templates.
- */
-export const FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
+import RECOMMENDED from 'aws-cdk-lib/recommended-feature-flags.json';
+
+/** The platform's own flags (applied over the recommended set). */
+export const OWN_FLAGS: Readonly<Record<string, unknown>> = {
   // Access-log delivery through a bucket policy instead of the legacy ACL.
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
   // Merge identical IAM statements.
@@ -15,3 +14,10 @@ export const FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
   // synth; make a finding fail the synth instead of printing a warning.
   '@aws-cdk/core:validateAgainstDefaultRules': true,
 };
+
+/**
+ * CDK feature flags: the ones `cdk init` writes for this aws-cdk-lib version (it ships the list),
+ * then the platform's own. Set in code, the one place the app (bin/app.ts), the tests
+ * (offline/synth.ts) and `npx cdk synth` all read; cdk.json sets none (a test holds it so).
+ */
+export const FEATURE_FLAGS: Readonly<Record<string, unknown>> = { ...RECOMMENDED, ...OWN_FLAGS };

@@ -1,4 +1,5 @@
-import { Aws, CfnMapping, DefaultStackSynthesizer, CfnOutput, CfnRule, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, CfnMapping, CfnOutput, CfnRule, DefaultStackSynthesizer, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -6,7 +7,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { BUILT_IN_IMAGE_ACCOUNTS, imageUri, SKLEARN_REPOSITORY, SKLEARN_TAG, SUPPORTED_REGIONS, XGBOOST_REPOSITORY, XGBOOST_TAG } from '../config/images';
-import { bucketName, keyArnExportName, latestDatasetParameterName, QUARANTINE_PREFIX, resourcePrefix, topicName } from '../config/naming';
+import { bucketName, keyArnExportName, lambdaLogGroup, latestDatasetParameterName, QUARANTINE_PREFIX, resourcePrefix, topicName } from '../config/naming';
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
 import { evaluationRule } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
@@ -66,6 +67,13 @@ export class PipelineStack extends Stack {
       prune: false,
       retainOnDelete: true,
       memoryLimit: 256,
+      // CDK's copy function logs where every platform function does: the stage key, the stage's retention.
+      logGroup: new logs.LogGroup(this, 'MlCodeLogs', {
+        logGroupName: lambdaLogGroup(prefix, 'ml-code-deployment'),
+        retention: stage.logRetentionDays as logs.RetentionDays,
+        encryptionKey: key,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
     });
 
     new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { ConfigError, deepMerge, loadConfig, parseConfig } from '../../lib/config/load';
 import { evaluationRule, trainingHyperparameters } from '../../lib/config/schema';
 import { synthPlatform } from '../../offline/synth';
+import { FEATURE_FLAGS, OWN_FLAGS } from '../../lib/feature-flags';
 
 const withPipeline = (patch: Record<string, unknown>) => deepMerge(DEFAULT_CONFIG, { pipelines: [deepMerge(DEFAULT_CONFIG.pipelines[0], patch)] });
 
@@ -183,5 +184,15 @@ describe('configuration', () => {
     expect(problemsOf(withPipeline({ deployment: { instanceCount: 6 } }))).toEqual([
       'pipelines[0].deployment.autoScaling.maxInstances: expected at least instanceCount (6) (not set, so its default applies)',
     ]);
+  });
+});
+
+describe('CDK feature flags', () => {
+  it("come from one place: the recommended set of this aws-cdk-lib and the platform's own, none from cdk.json", () => {
+    const recommended = JSON.parse(readFileSync(require.resolve('aws-cdk-lib/recommended-feature-flags.json'), 'utf8')) as Record<string, unknown>;
+    for (const [flag, value] of Object.entries(recommended)) if (!(flag in OWN_FLAGS)) expect(FEATURE_FLAGS[flag]).toEqual(value);
+    expect(FEATURE_FLAGS['@aws-cdk/core:validateAgainstDefaultRules']).toBe(true);
+    const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+    expect(Object.keys(cdkJson.context ?? {}).filter((k) => k.startsWith('@aws-cdk/'))).toEqual([]);
   });
 });

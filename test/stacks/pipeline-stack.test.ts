@@ -75,7 +75,9 @@ describe('pipeline stack: functions and roles', () => {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', TracingConfig: { Mode: 'Active' }, Architectures: ['arm64'] });
     }
     const groups = Object.values(pipeline().findResources('AWS::Logs::LogGroup')) as any[];
-    expect(groups).toHaveLength(12);
+    // 9 functions, 3 state machines, and CDK's ml-code copy function (its log group is the platform's too).
+    expect(groups).toHaveLength(13);
+    expect(groups.map((g) => g.Properties.LogGroupName)).toContain('/aws/lambda/mlops-dev-breast-cancer-ml-code-deployment');
     for (const g of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 90, KmsKeyId: { 'Fn::ImportValue': 'mlops-dev-DataKeyArn' } });
   });
 
@@ -208,7 +210,7 @@ describe('pipeline stack: training workflow', () => {
       'AWS::IAM::Role': 15,
       'AWS::IAM::Policy': 15,
       'AWS::Lambda::Function': 10,
-      'AWS::Logs::LogGroup': 12,
+      'AWS::Logs::LogGroup': 13,
       'AWS::Lambda::LayerVersion': 1,
       'Custom::CDKBucketDeployment': 1,
       'Custom::RuntimeResources': 1,
