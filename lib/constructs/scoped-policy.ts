@@ -28,7 +28,11 @@ export function allow(principal: iam.IPrincipal & IConstruct, ...statements: Sco
         .map((r) => `Resource::${r}`),
     ];
     if (findings.length === 0) continue;
-    if (!s.wildcardReason) throw new Error(`${principal.node.path}: wildcard in ${findings.join(', ')} needs a wildcardReason`);
+    if (!s.wildcardReason) {
+      // Attached to the construct, so the synth error names its path.
+      principal.node.addValidation({ validate: () => [`wildcard in ${findings.join(', ')} needs a wildcardReason`] });
+      continue;
+    }
     Validations.of(principal).acknowledge(...findings.map((f) => ({ id: `AwsSolutions-IAM5[${f}]`, reason: s.wildcardReason! })));
   }
 }

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { FEATURE_FLAGS } from '../../lib/feature-flags';
 import { describe, expect, it } from 'vitest';
 import { synthPlatform } from '../../offline/synth';
+import { allow } from '../../lib/constructs/scoped-policy';
 
 // The built-in CloudFormation validation is the subject here too (setup.ts turns it off elsewhere).
 process.env.CDK_VALIDATION = 'true';
@@ -56,5 +57,15 @@ describe("aws-cdk-lib's CloudFormation validation (schemas and rules), with find
     const stack = new Stack(app, 'Broken');
     new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue', properties: { VisibilityTimeoutSecs: 30 } });
     expect(() => app.synth()).toThrow(/VisibilityTimeoutSecs/);
+  });
+});
+
+describe('least-privilege statements', () => {
+  it('fail the synth, naming the construct, when a wildcard carries no reason', () => {
+    const app = new App({ context: FEATURE_FLAGS });
+    const stack = new Stack(app, 'Scratch');
+    const role = new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    allow(role, { actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/*'] });
+    expect(() => app.synth()).toThrow(/Scratch\/Worker.*\n?.*wildcard in Resource::arn:aws:s3:::bucket\/\* needs a wildcardReason/);
   });
 });
