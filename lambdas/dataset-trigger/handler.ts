@@ -1,12 +1,15 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { requireEnv } from '../shared/env';
+import { envReader } from '../shared/env';
 import { parseInput } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { startOnce } from '../shared/sfn';
 import { onObjectCreated, type TriggerOutcome, type WorkflowStarter } from './logic';
+import { triggerEnv } from './contract';
 import { objectCreatedEventSchema } from './schema';
+
+const readEnv = envReader(triggerEnv);
 
 const log = createLogger('dataset-trigger');
 
@@ -20,11 +23,12 @@ export function handlerWith(c: { s3: S3Client; sfn: SFNClient }, env: NodeJS.Pro
   const store = new S3ObjectStore(c.s3);
   return async (event: unknown): Promise<TriggerOutcome> => {
     const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
+    const e = readEnv(env);
     return onObjectCreated(bucket.name, object.key, {
-      pipeline: requireEnv('PIPELINE_NAME', env),
-      landingBucket: requireEnv('LANDING_BUCKET', env),
+      pipeline: e.PIPELINE_NAME,
+      landingBucket: e.LANDING_BUCKET,
       store,
-      starter: sfnStarter(c.sfn, requireEnv('STATE_MACHINE_ARN', env)),
+      starter: sfnStarter(c.sfn, e.STATE_MACHINE_ARN),
       log,
     });
   };

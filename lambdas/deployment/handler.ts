@@ -2,16 +2,16 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { requireEnv, requireNumberEnv } from '../shared/env';
-import { MisconfiguredError, parseInput } from '../shared/errors';
+import { envReader } from '../shared/env';
+import { deploymentEnvSchema } from './contract';
+import { parseInput } from '../shared/errors';
 import { isEndpointNotFound } from '../shared/sagemaker';
 import { createLogger, type Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
-import type { ProblemType } from './capture';
 import { compare, type DeploymentEnv, type MetricsReader, plan, type RunningExecution, type SageMakerReader, takeTurn } from './logic';
 import type { Variant } from './plan';
-import { deploymentTaskSchema, settingsEnvSchema } from './schema';
+import { deploymentTaskSchema } from './schema';
 
 /** SageMaker's Describe* calls; a missing endpoint is `undefined`, not an error. */
 export function sageMakerReader(client: SageMakerClient): SageMakerReader {
@@ -80,22 +80,20 @@ export function cloudWatchMetrics(client: CloudWatchClient): MetricsReader {
   };
 }
 
+const readEnv = envReader(deploymentEnvSchema);
+
 export function deploymentEnv(env: NodeJS.ProcessEnv = process.env): DeploymentEnv {
-  let settings: ReturnType<typeof settingsEnvSchema.parse>;
-  try {
-    settings = settingsEnvSchema.parse(JSON.parse(requireEnv('DEPLOYMENT_SETTINGS', env)));
-  } catch (e) {
-    throw new MisconfiguredError(`environment variable DEPLOYMENT_SETTINGS is not valid: ${(e as Error).message}`);
-  }
+  const e = readEnv(env);
+  const settings = e.DEPLOYMENT_SETTINGS;
   return {
-    prefix: requireEnv('RESOURCE_PREFIX', env),
-    endpointName: requireEnv('ENDPOINT_NAME', env),
-    modelPackageGroup: requireEnv('MODEL_PACKAGE_GROUP', env),
+    prefix: e.RESOURCE_PREFIX,
+    endpointName: e.ENDPOINT_NAME,
+    modelPackageGroup: e.MODEL_PACKAGE_GROUP,
     settings: settings.variant,
     rules: settings.rules,
-    problemType: requireEnv('PROBLEM_TYPE', env) as ProblemType,
+    problemType: e.PROBLEM_TYPE,
     agreementTolerance: settings.agreementTolerance,
-    capture: { bucket: requireEnv('CAPTURE_BUCKET', env), prefix: requireEnv('CAPTURE_PREFIX', env), endpoint: requireEnv('ENDPOINT_NAME', env) },
+    capture: { bucket: e.CAPTURE_BUCKET, prefix: e.CAPTURE_PREFIX, endpoint: e.ENDPOINT_NAME },
   };
 }
 
@@ -125,7 +123,7 @@ export function createHandler(deps: DeploymentDeps, env: NodeJS.ProcessEnv = pro
           { executionArn: task.executionArn, startDate: new Date(task.startTime) },
           running,
           task.attempt,
-          requireNumberEnv('MAX_TURN_ATTEMPTS', env),
+          readEnv(env).MAX_TURN_ATTEMPTS,
         );
         deps.log.info('turn checked', { ...result, running: running.length });
         return result;

@@ -4,7 +4,8 @@ import type { ObjectStore } from '../shared/object-store';
 import type { CaptureLocation } from '../shared/capture-layout';
 import { agreementOf, type ProblemType, readCapture } from './capture';
 import { type Comparison, compareVariants, type PromotionRules, type VariantMetrics } from './compare';
-import { type DeploymentPlan, type EndpointState, planDeployment, PRODUCTION_VARIANT, SHADOW_VARIANT, type Variant, type VariantSettings } from './plan';
+import { PRODUCTION_VARIANT, SHADOW_VARIANT } from '../shared/names';
+import { type DeploymentPlan, type EndpointState, planDeployment, type Variant, type VariantSettings } from './plan';
 
 /** The model package is not (or no longer) Approved, or belongs to another group: nothing is deployed. */
 export class PackageNotDeployableError extends PlatformError {}

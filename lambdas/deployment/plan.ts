@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { PlatformError } from '../shared/errors';
+import { PRODUCTION_VARIANT, SHADOW_VARIANT } from '../shared/names';
 
 /**
  * What one deployment will do, decided from the endpoint as it is now and the pipeline's
  * deployment config. Pure: the handler feeds it SageMaker's Describe* answers.
  */
-export const PRODUCTION_VARIANT = 'primary';
-export const SHADOW_VARIANT = 'shadow';
 
 export interface VariantSettings {
   readonly instanceType: string;

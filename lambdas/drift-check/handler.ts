@@ -8,7 +8,9 @@ import {
   SageMakerClient,
   type DescribeEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker';
-import { requireEnv, requireNumberEnv } from '../shared/env';
+import { envReader } from '../shared/env';
+import { DRIFT_METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION, PRODUCTION_VARIANT } from '../shared/names';
+import { driftCheckEnv } from './contract';
 import { parseInput } from '../shared/errors';
 import { isEndpointNotFound } from '../shared/sagemaker';
 import { createLogger, type Logger } from '../shared/logger';
@@ -29,7 +31,7 @@ export function sageMakerLiveModel(client: SageMakerClient): LiveModelReader {
       }
       if (e.EndpointStatus !== 'InService') return { none: `endpoint ${endpoint} is ${e.EndpointStatus}` };
       const c = await client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: e.EndpointConfigName! }));
-      const primary = c.ProductionVariants?.find((v) => v.VariantName === 'primary');
+      const primary = c.ProductionVariants?.find((v) => v.VariantName === PRODUCTION_VARIANT);
       return primary?.ModelName ? { modelName: primary.ModelName } : { none: `endpoint ${endpoint} has no "primary" variant` };
     },
     async modelPackageOf(modelName) {
@@ -50,22 +52,25 @@ export function cloudWatchPublisher(client: CloudWatchClient): MetricPublisher {
   return async (prefix, value) => {
     await client.send(
       new PutMetricDataCommand({
-        Namespace: 'MLOps',
-        MetricData: [{ MetricName: 'DriftedFeatures', Dimensions: [{ Name: 'Pipeline', Value: prefix }], Value: value, Unit: 'Count' }],
+        Namespace: METRICS_NAMESPACE,
+        MetricData: [{ MetricName: DRIFT_METRIC, Dimensions: [{ Name: PIPELINE_DIMENSION, Value: prefix }], Value: value, Unit: 'Count' }],
       }),
     );
   };
 }
 
+const readEnv = envReader(driftCheckEnv);
+
 export function driftEnv(env: NodeJS.ProcessEnv = process.env): DriftEnv {
+  const e = readEnv(env);
   return {
-    prefix: requireEnv('RESOURCE_PREFIX', env),
-    pipeline: requireEnv('PIPELINE_NAME', env),
-    endpointName: requireEnv('ENDPOINT_NAME', env),
-    artifactsBucket: requireEnv('ARTIFACTS_BUCKET', env),
-    captureBucket: requireEnv('CAPTURE_BUCKET', env),
-    capturePrefix: requireEnv('CAPTURE_PREFIX', env),
-    windowHours: requireNumberEnv('WINDOW_HOURS', env),
+    prefix: e.RESOURCE_PREFIX,
+    pipeline: e.PIPELINE_NAME,
+    endpointName: e.ENDPOINT_NAME,
+    artifactsBucket: e.ARTIFACTS_BUCKET,
+    captureBucket: e.CAPTURE_BUCKET,
+    capturePrefix: e.CAPTURE_PREFIX,
+    windowHours: e.WINDOW_HOURS,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from '../shared/logger';
 import { type ObjectStore, parseS3Uri, s3Uri } from '../shared/object-store';
 import { runId } from '../shared/run';
 import { driftReportSchema } from './schema';
+import { monitoringRoot, PRODUCTION_VARIANT } from '../shared/names';
 
 /** The drift report is missing or not what ml/drift.py writes. */
 export class DriftReportError extends PlatformError {}
@@ -78,11 +79,18 @@ export async function prepare(
 
   const end = new Date(input.startTime);
   const start = new Date(end.getTime() - env.windowHours * 3_600_000);
-  const keys = await captureKeys(store, { bucket: env.captureBucket, prefix: env.capturePrefix, endpoint: env.endpointName }, 'primary', start, end, maxFiles);
+  const keys = await captureKeys(
+    store,
+    { bucket: env.captureBucket, prefix: env.capturePrefix, endpoint: env.endpointName },
+    PRODUCTION_VARIANT,
+    start,
+    end,
+    maxFiles,
+  );
   if (keys.length === 0) return skip(`no captured traffic on ${env.endpointName} in the last ${env.windowHours} h`);
 
   const checkId = runId(input.executionArn, input.startTime);
-  const base = `${env.pipeline}/monitoring/${checkId}`;
+  const base = `${monitoringRoot(env.pipeline)}/${checkId}`;
   const manifest = [{ prefix: `s3://${env.captureBucket}/` }, ...keys];
   await store.putText({ bucket: env.artifactsBucket, key: `${base}/capture.manifest` }, JSON.stringify(manifest), 'application/json');
   log.info('drift check prepared', { checkId, modelPackageArn: pkg, captureFiles: keys.length });

@@ -2,7 +2,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
 import { formatNotification } from '../notify/logic';
-import { requireEnv } from '../shared/env';
+import { envReader } from '../shared/env';
+import { approvalEnv } from './contract';
 import { parseInput } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/logger';
 import { startOnce } from '../shared/sfn';
@@ -14,19 +15,21 @@ export function sfnDeploymentStarter(client: SFNClient, stateMachineArn: string)
   return { start: async (name, input) => (await startOnce(client, stateMachineArn, name, input)).status };
 }
 
+const readEnv = envReader(approvalEnv);
+
 export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: Logger }, env: NodeJS.ProcessEnv = process.env) {
   return async (event: unknown): Promise<ApprovalOutcome> => {
     const parsed = parseInput(modelPackageEventSchema, event, 'not a "SageMaker Model Package State Change" event');
     return onModelPackageEvent(parsed, {
-      group: requireEnv('MODEL_PACKAGE_GROUP', env),
-      starter: sfnDeploymentStarter(deps.sfn, requireEnv('STATE_MACHINE_ARN', env)),
+      group: readEnv(env).MODEL_PACKAGE_GROUP,
+      starter: sfnDeploymentStarter(deps.sfn, readEnv(env).STATE_MACHINE_ARN),
       notifier: {
         async rejected(modelPackageArn, by, reason) {
           const msg = formatNotification(
             { kind: 'model-rejected', modelPackageArn, ...(by ? { by } : {}), ...(reason ? { reason } : {}) },
             contextFromEnv(env),
           );
-          await deps.publish(requireEnv('TOPIC_ARN', env), msg);
+          await deps.publish(readEnv(env).TOPIC_ARN, msg);
         },
       },
       log: deps.log,

@@ -1,5 +1,6 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { requireEnv } from '../shared/env';
+import { envReader, requireEnv } from '../shared/env';
+import { notifyEnv } from './contract';
 import { parseInput } from '../shared/errors';
 import { type FormattedMessage, formatNotification, type NotifyContext } from './logic';
 import { notificationSchema } from './schema';
@@ -21,21 +22,27 @@ export function snsPublisher(sns: SNSClient): Publisher {
   };
 }
 
-export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyContext {
+const readEnv = envReader(notifyEnv);
+
+/** The names a message shows, and the topic, from the environment every e-mailing function has (notifyEnvShape). */
+export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyContext & { topicArn: string } {
+  const e = readEnv(env);
   return {
-    project: requireEnv('PROJECT', env),
-    stage: requireEnv('STAGE', env),
-    pipeline: requireEnv('PIPELINE_NAME', env),
+    project: e.PROJECT,
+    stage: e.STAGE,
+    pipeline: e.PIPELINE_NAME,
     region: requireEnv('AWS_REGION', env),
-    modelPackageGroup: requireEnv('MODEL_PACKAGE_GROUP', env),
+    modelPackageGroup: e.MODEL_PACKAGE_GROUP,
+    topicArn: e.TOPIC_ARN,
   };
 }
 
 /** The handler over any publisher and environment. */
 export function createHandler(publish: Publisher, env: NodeJS.ProcessEnv = process.env) {
   return async (event: unknown): Promise<{ messageId: string; subject: string }> => {
-    const msg = formatNotification(parseInput(notificationSchema, event, 'bad notification'), contextFromEnv(env));
-    return { messageId: await publish(requireEnv('TOPIC_ARN', env), msg), subject: msg.subject };
+    const ctx = contextFromEnv(env);
+    const msg = formatNotification(parseInput(notificationSchema, event, 'bad notification'), ctx);
+    return { messageId: await publish(ctx.topicArn, msg), subject: msg.subject };
   };
 }
 

@@ -1,7 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { requireEnv, requireNumberEnv } from '../shared/env';
-import { MisconfiguredError, parseInput } from '../shared/errors';
+import { envReader } from '../shared/env';
+import { gateEnv } from './contract';
+import { parseInput } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
@@ -33,16 +34,11 @@ export function sageMakerChampions(client: SageMakerClient): ChampionSource {
   };
 }
 
+const readEnv = envReader(gateEnv);
+
 export function ruleFromEnv(env: NodeJS.ProcessEnv = process.env): GateRule {
-  const direction = requireEnv('DIRECTION', env);
-  if (direction !== 'maximize' && direction !== 'minimize') throw new MisconfiguredError('DIRECTION must be maximize or minimize');
-  return {
-    metric: requireEnv('METRIC', env),
-    threshold: requireNumberEnv('THRESHOLD', env),
-    direction,
-    mustBeatChampion: requireEnv('MUST_BEAT_CHAMPION', env) === 'true',
-    modelPackageGroup: requireEnv('MODEL_PACKAGE_GROUP', env),
-  };
+  const e = readEnv(env);
+  return { metric: e.METRIC, threshold: e.THRESHOLD, direction: e.DIRECTION, mustBeatChampion: e.MUST_BEAT_CHAMPION, modelPackageGroup: e.MODEL_PACKAGE_GROUP };
 }
 
 /** The handler over any object store, model registry and environment. */

@@ -3,7 +3,8 @@ import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
 import { formatNotification } from '../notify/logic';
-import { requireEnv, requireNumberEnv } from '../shared/env';
+import { envReader } from '../shared/env';
+import { retrainEnv } from './contract';
 import { parseInput } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/logger';
 import { startOnce } from '../shared/sfn';
@@ -26,20 +27,22 @@ export type RetrainOutcome =
  * Drift alarm (ALARM) or schedule → at most one retraining run of the pipeline, from the latest
  * accepted dataset. Runs with a reserved concurrency of 1, so decisions never overlap.
  */
+const readEnv = envReader(retrainEnv);
+
 export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = process.env) {
   return async (event: unknown): Promise<RetrainOutcome> => {
     const e = parseInput(retrainEventSchema, event, 'not a drift alarm change or a retraining schedule');
-    const pipeline = requireEnv('PIPELINE_NAME', env);
+    const env_ = readEnv(env);
+    const pipeline = env_.PIPELINE_NAME;
     let reason: RetrainReason;
     if ('kind' in e) {
       reason = 'schedule';
     } else {
-      if (e.detail.alarmName !== requireEnv('DRIFT_ALARM_NAME', env))
-        return { action: 'ignored', reason: `alarm ${e.detail.alarmName} is not this pipeline's drift alarm` };
+      if (e.detail.alarmName !== env_.DRIFT_ALARM_NAME) return { action: 'ignored', reason: `alarm ${e.detail.alarmName} is not this pipeline's drift alarm` };
       if (e.detail.state.value !== 'ALARM') return { action: 'ignored', reason: `drift alarm went to ${e.detail.state.value}` };
       reason = 'drift';
     }
-    const stateMachineArn = requireEnv('STATE_MACHINE_ARN', env);
+    const stateMachineArn = env_.STATE_MACHINE_ARN;
     const listed = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 20 }));
     const runs: TrainingRun[] = (listed.executions ?? []).map((x) => ({
       executionArn: x.executionArn!,
@@ -48,7 +51,7 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
     }));
     let latestValue: string | undefined;
     try {
-      latestValue = (await deps.ssm.send(new GetParameterCommand({ Name: requireEnv('LATEST_DATASET_PARAMETER', env) }))).Parameter?.Value;
+      latestValue = (await deps.ssm.send(new GetParameterCommand({ Name: env_.LATEST_DATASET_PARAMETER }))).Parameter?.Value;
     } catch (err) {
       if ((err as Error).name !== 'ParameterNotFound') throw err;
     }
@@ -56,7 +59,7 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
       pipeline,
       reason,
       now: (deps.now ?? (() => new Date()))(),
-      cooldownMs: requireNumberEnv('COOLDOWN_HOURS', env) * 3_600_000,
+      cooldownMs: env_.COOLDOWN_HOURS * 3_600_000,
       runs,
       latest: parseLatestDataset(latestValue),
     });
@@ -64,7 +67,7 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
       deps.log.info('retraining skipped', { reason: decision.reason, trigger: reason });
       if (decision.notify) {
         const msg = formatNotification({ kind: 'retraining-skipped', trigger: reason, reason: decision.reason }, contextFromEnv(env));
-        await deps.publish(requireEnv('TOPIC_ARN', env), msg);
+        await deps.publish(env_.TOPIC_ARN, msg);
       }
       return { action: 'skipped', reason: decision.reason };
     }

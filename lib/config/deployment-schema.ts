@@ -92,7 +92,3 @@ export const deploymentSchema = z
   });
 
 export type DeploymentConfig = z.output<typeof deploymentSchema>;
-
-/** Variant names: blue/green guardrails need the production variant's name to stay the same. */
-export const PRODUCTION_VARIANT = 'primary';
-export const SHADOW_VARIANT = 'shadow';

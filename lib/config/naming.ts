@@ -6,9 +6,6 @@
 
 export type BucketPurpose = 'landing' | 'artifacts' | 'capture' | 'logs';
 
-/** Prefix under which rejected datasets are copied in the landing bucket. */
-export const QUARANTINE_PREFIX = 'quarantine';
-
 export const dataStackName = (project: string, stage: string): string => `${project}-${stage}-Data`;
 
 export const pipelineStackName = (project: string, stage: string, pipeline: string): string => `${project}-${stage}-${pipeline}`;

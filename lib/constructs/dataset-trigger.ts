@@ -11,6 +11,8 @@ import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
 import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
+import { triggerEnv } from '../../lambdas/dataset-trigger/contract';
+import { environmentFor } from './function-environment';
 
 export interface DatasetTriggerProps {
   readonly pipeline: string;
@@ -48,7 +50,11 @@ export class DatasetTrigger extends Construct {
       handler: 'dataset-trigger',
       resourcePrefix: props.resourcePrefix,
       description: `Starts one training run per dataset dropped under ${props.pipeline}/`,
-      environment: { PIPELINE_NAME: props.pipeline, LANDING_BUCKET: props.landingBucket, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      environment: environmentFor(this, triggerEnv, {
+        PIPELINE_NAME: props.pipeline,
+        LANDING_BUCKET: props.landingBucket,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+      }),
       logRetentionDays: props.logRetentionDays,
       logKey: props.logKey,
       timeout: Duration.seconds(30),

@@ -1,5 +1,5 @@
 import type { DeploymentConfig } from '../config/deployment-schema';
-import { PRODUCTION_VARIANT } from '../config/deployment-schema';
+import { PRODUCTION_VARIANT } from '../../lambdas/shared/names';
 import { hasInstanceStorage } from '../config/images';
 
 /**

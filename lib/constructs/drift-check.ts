@@ -14,6 +14,9 @@ import { driftCheckJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
 import { allow } from './scoped-policy';
 import { addSageMakerRetries } from './training-workflow';
+import { captureRoot, METRICS_NAMESPACE, monitoringRoot } from '../../lambdas/shared/names';
+import { driftCheckEnv } from '../../lambdas/drift-check/contract';
+import { environmentFor } from './function-environment';
 
 export interface DriftCheckProps {
   readonly jobs: JobContext;
@@ -48,15 +51,15 @@ export class DriftCheck extends Construct {
       description: `Drift check of ${props.endpointName}: finds the live model's baseline and captured traffic, publishes the result`,
       logRetentionDays: props.logRetentionDays,
       logKey: props.key,
-      environment: {
+      environment: environmentFor(this, driftCheckEnv, {
         RESOURCE_PREFIX: prefix,
         PIPELINE_NAME: p.name,
         ENDPOINT_NAME: props.endpointName,
         ARTIFACTS_BUCKET: props.artifactsBucket,
         CAPTURE_BUCKET: props.captureBucket,
-        CAPTURE_PREFIX: `${p.name}/datacapture`,
+        CAPTURE_PREFIX: captureRoot(p.name),
         WINDOW_HOURS: String(m.windowHours),
-      },
+      }),
     });
     this.grantFunction(props);
 
@@ -146,7 +149,7 @@ export class DriftCheck extends Construct {
       {
         actions: ['s3:ListBucketVersions'],
         resources: [arns.bucket(props.captureBucket)],
-        conditions: { StringLike: { 's3:prefix': [`${pipeline}/datacapture/*`] } },
+        conditions: { StringLike: { 's3:prefix': [`${captureRoot(pipeline)}/*`] } },
       },
       {
         actions: ['s3:GetObject'],
@@ -155,14 +158,14 @@ export class DriftCheck extends Construct {
       },
       {
         actions: ['s3:PutObject'],
-        resources: [arns.objects(props.artifactsBucket, `${pipeline}/monitoring/*`)],
+        resources: [arns.objects(props.artifactsBucket, `${monitoringRoot(pipeline)}/*`)],
         wildcardReason: 'Writes the capture manifest of checks whose ids are made at run time.',
       },
       { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.key.keyArn] },
       {
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': 'MLOps' } },
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
         wildcardReason: "PutMetricData has no resource-level permissions; the namespace condition limits it to the platform's metrics.",
       },
     );

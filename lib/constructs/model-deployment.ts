@@ -8,13 +8,18 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { PRODUCTION_VARIANT } from '../config/deployment-schema';
+import { captureRoot, PRODUCTION_VARIANT } from '../../lambdas/shared/names';
 import type { PipelineConfig } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
 import { DeploymentWorkflow } from './deployment-workflow';
 import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
+import { deploymentEnvSchema } from '../../lambdas/deployment/contract';
+import { approvalEnv } from '../../lambdas/model-approval/contract';
+import type { notifyEnv } from '../../lambdas/notify/contract';
+import type { EnvValues } from '../../lambdas/shared/env';
+import { environmentFor } from './function-environment';
 
 export interface ModelDeploymentProps {
   readonly pipeline: PipelineConfig;
@@ -25,7 +30,8 @@ export interface ModelDeploymentProps {
   readonly modelRole: iam.IRole;
   readonly notifyFunction: lambda.IFunction;
   /** Environment the notify formatter needs (PROJECT, STAGE, …, TOPIC_ARN). */
-  readonly notifyEnvironment: Record<string, string>;
+  /** The notification variables every e-mailing function has (the notify contract). */
+  readonly notifyEnvironment: EnvValues<typeof notifyEnv>;
   readonly topicArn: string;
   readonly captureBucket: string;
   readonly logRetentionDays: number;
@@ -54,7 +60,7 @@ export class ModelDeployment extends Construct {
     this.endpointName = prefix;
     const arns = arnsOf(this);
     const common = { resourcePrefix: prefix, logRetentionDays: props.logRetentionDays, logKey: props.key };
-    const captureUri = `s3://${props.captureBucket}/${props.pipeline.name}/datacapture`;
+    const captureUri = `s3://${props.captureBucket}/${captureRoot(props.pipeline.name)}`;
 
     this.alarms = this.productionAlarms(prefix, d);
     const deployFn = new PlatformFunction(this, 'DeploymentFunction', {
@@ -62,13 +68,13 @@ export class ModelDeployment extends Construct {
       handler: 'deployment',
       description: `Deployment decisions of ${prefix}: turn, plan, shadow comparison`,
       timeout: Duration.minutes(2),
-      environment: {
+      environment: environmentFor(this, deploymentEnvSchema, {
         RESOURCE_PREFIX: prefix,
         ENDPOINT_NAME: prefix,
         MODEL_PACKAGE_GROUP: props.modelPackageGroupName,
         PROBLEM_TYPE: props.pipeline.schema.problemType,
         CAPTURE_BUCKET: props.captureBucket,
-        CAPTURE_PREFIX: `${props.pipeline.name}/datacapture`,
+        CAPTURE_PREFIX: captureRoot(props.pipeline.name),
         MAX_TURN_ATTEMPTS: String(MAX_TURN_ATTEMPTS),
         DEPLOYMENT_SETTINGS: JSON.stringify({
           variant: {
@@ -80,7 +86,7 @@ export class ModelDeployment extends Construct {
           rules: { ...d.promotion, minAgreement: d.promotion.minAgreement ?? undefined, minAgreementPairs: 30 },
           agreementTolerance: d.promotion.agreementTolerance,
         }),
-      },
+      }),
     });
     const stateMachineName = `${prefix}-deployment`;
     allow(
@@ -102,11 +108,11 @@ export class ModelDeployment extends Construct {
       {
         actions: ['s3:ListBucketVersions'],
         resources: [arns.bucket(props.captureBucket)],
-        conditions: { StringLike: { 's3:prefix': [`${props.pipeline.name}/datacapture/*`] } },
+        conditions: { StringLike: { 's3:prefix': [`${captureRoot(props.pipeline.name)}/*`] } },
       },
       {
         actions: ['s3:GetObject'],
-        resources: [arns.objects(props.captureBucket, `${props.pipeline.name}/datacapture/*`)],
+        resources: [arns.objects(props.captureBucket, `${captureRoot(props.pipeline.name)}/*`)],
         wildcardReason: "Data capture files are written by SageMaker at run time under the pipeline's capture prefix.",
       },
       { actions: ['kms:Decrypt'], resources: [props.key.keyArn] },
@@ -255,7 +261,7 @@ export class ModelDeployment extends Construct {
       handler: 'model-approval',
       description: `Approval gate of ${props.modelPackageGroupName}: Approved → deployment, Rejected → notification`,
       timeout: Duration.seconds(30),
-      environment: { ...props.notifyEnvironment, STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
+      environment: environmentFor(this, approvalEnv, { ...props.notifyEnvironment, STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn }),
     });
     fn.function.configureAsyncInvoke({
       retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,

@@ -4,10 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-
-/** Namespace and metric the pipeline's drift check publishes (features whose drift exceeds their threshold). */
-export const DRIFT_NAMESPACE = 'MLOps';
-export const DRIFT_METRIC = 'DriftedFeatures';
+import { DRIFT_METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION } from '../../lambdas/shared/names';
 
 export interface PipelineAlarmsProps {
   readonly resourcePrefix: string;
@@ -52,11 +49,11 @@ export class PipelineAlarms extends Construct {
     this.deploymentFailed = failed('DeploymentFailedAlarm', 'deployment-failed', props.deploymentStateMachine, 'deployment workflow');
     this.drift = new cloudwatch.Alarm(this, 'DriftAlarm', {
       alarmName: `${p}-drift`,
-      alarmDescription: `${p}: at least one feature of the captured traffic drifted beyond its threshold (metric ${DRIFT_NAMESPACE}/${DRIFT_METRIC}); starts retraining when retraining.onDrift is on`,
+      alarmDescription: `${p}: at least one feature of the captured traffic drifted beyond its threshold (metric ${METRICS_NAMESPACE}/${DRIFT_METRIC}); starts retraining when retraining.onDrift is on`,
       metric: new cloudwatch.Metric({
-        namespace: DRIFT_NAMESPACE,
+        namespace: METRICS_NAMESPACE,
         metricName: DRIFT_METRIC,
-        dimensionsMap: { Pipeline: p },
+        dimensionsMap: { [PIPELINE_DIMENSION]: p },
         statistic: 'Maximum',
         period: Duration.hours(1),
       }),

@@ -2,8 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { PRODUCTION_VARIANT, SHADOW_VARIANT } from '../config/deployment-schema';
-import { DRIFT_METRIC, DRIFT_NAMESPACE } from './pipeline-alarms';
+import { DRIFT_METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION, PRODUCTION_VARIANT, SHADOW_VARIANT } from '../../lambdas/shared/names';
 
 export interface PipelineDashboardProps {
   readonly resourcePrefix: string;
@@ -98,9 +97,9 @@ export class PipelineDashboard extends Construct {
             width: 12,
             left: [
               new cloudwatch.Metric({
-                namespace: DRIFT_NAMESPACE,
+                namespace: METRICS_NAMESPACE,
                 metricName: DRIFT_METRIC,
-                dimensionsMap: { Pipeline: props.resourcePrefix },
+                dimensionsMap: { [PIPELINE_DIMENSION]: props.resourcePrefix },
                 statistic: 'Maximum',
                 period: Duration.hours(1),
                 label: 'features beyond threshold',

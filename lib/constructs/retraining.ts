@@ -14,6 +14,10 @@ import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
 import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
+import type { notifyEnv } from '../../lambdas/notify/contract';
+import { retrainEnv } from '../../lambdas/retrain/contract';
+import type { EnvValues } from '../../lambdas/shared/env';
+import { environmentFor } from './function-environment';
 
 export interface RetrainingProps {
   readonly pipeline: string;
@@ -22,7 +26,8 @@ export interface RetrainingProps {
   readonly trainingStateMachine: sfn.IStateMachine;
   readonly latestDatasetParameter: string;
   readonly driftAlarm: cloudwatch.IAlarm;
-  readonly notifyEnvironment: Record<string, string>;
+  /** The notification variables every e-mailing function has (the notify contract). */
+  readonly notifyEnvironment: EnvValues<typeof notifyEnv>;
   readonly topicArn: string;
   readonly key: kms.IKey;
   readonly logRetentionDays: number;
@@ -61,13 +66,13 @@ export class Retraining extends Construct {
       reservedConcurrency: 1,
       logRetentionDays: props.logRetentionDays,
       logKey: props.key,
-      environment: {
+      environment: environmentFor(this, retrainEnv, {
         ...props.notifyEnvironment,
         STATE_MACHINE_ARN: props.trainingStateMachine.stateMachineArn,
         LATEST_DATASET_PARAMETER: props.latestDatasetParameter,
         COOLDOWN_HOURS: String(r.cooldownHours),
         DRIFT_ALARM_NAME: props.driftAlarm.alarmName,
-      },
+      }),
     });
     const fn = this.function.function;
     fn.configureAsyncInvoke({

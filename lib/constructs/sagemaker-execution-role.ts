@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { arnsOf } from './arns';
 import { allow } from './scoped-policy';
+import { captureRoot } from '../../lambdas/shared/names';
 
 export interface SageMakerExecutionRoleProps {
   readonly pipeline: string;
@@ -47,8 +48,8 @@ export class SageMakerExecutionRole extends Construct {
       },
       {
         actions: ['s3:PutObject', 's3:GetObject'],
-        resources: [arns.objects(props.captureBucket, `${props.pipeline}/datacapture/*`)],
-        wildcardReason: `Endpoints write data capture files at run time under the pipeline's capture prefix "${props.pipeline}/datacapture/"; the drift check reads them.`,
+        resources: [arns.objects(props.captureBucket, `${captureRoot(props.pipeline)}/*`)],
+        wildcardReason: `Endpoints write data capture files at run time under the pipeline's capture prefix "${captureRoot(props.pipeline)}/"; the drift check reads them.`,
       },
       {
         actions: ['s3:ListBucket'],

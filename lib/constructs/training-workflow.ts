@@ -10,6 +10,7 @@ import { evaluationRule } from '../config/schema';
 import { arnsOf } from './arns';
 import { evaluationJob, preprocessingJob, trainingJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
+import { trainingFunctions } from './training-functions';
 import { acknowledgeWildcardResource, allow } from './scoped-policy';
 
 export interface TrainingWorkflowProps {
@@ -25,8 +26,9 @@ export interface TrainingWorkflowProps {
   /** Built-in XGBoost 1.7-1 image: the evaluation step runs `ml/evaluate.py` in it. */
   readonly xgboostImage: string;
   readonly trainingImage: string;
-  readonly validateFunction: lambda.IFunction;
-  readonly gateFunction: lambda.IFunction;
+  /** The landing bucket (datasets) and the artifacts bucket (runs), by name. */
+  readonly landingBucket: string;
+  readonly artifactsBucket: string;
   readonly notifyFunction: lambda.IFunction;
   readonly tags: readonly { Key: string; Value: string }[];
   /** SSM parameter that holds the latest accepted dataset (JSON workflow input, without the reason): retraining starts from it. */
@@ -52,10 +54,23 @@ export const SAGEMAKER_QUOTA_ERRORS = ['SageMaker.ResourceLimitExceededException
  */
 export class TrainingWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
+  /** Dataset validation and the quality gate, the workflow's own functions. */
+  public readonly validateFunction: lambda.IFunction;
+  public readonly gateFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: TrainingWorkflowProps) {
     super(scope, id);
     const p = props.pipeline;
+    const fns = trainingFunctions(this, {
+      pipeline: p,
+      resourcePrefix: props.resourcePrefix,
+      landingBucket: props.landingBucket,
+      artifactsBucket: props.artifactsBucket,
+      key: props.key,
+      logRetentionDays: props.stage.logRetentionDays,
+    });
+    this.validateFunction = fns.validate.function;
+    this.gateFunction = fns.gate.function;
     const ctx: JobContext = {
       pipeline: p,
       roleArn: props.sageMakerRole.roleArn,
@@ -91,7 +106,7 @@ export class TrainingWorkflow extends Construct {
     });
     const validate = onError(
       new tasks.LambdaInvoke(this, 'ValidateDataset', {
-        lambdaFunction: props.validateFunction,
+        lambdaFunction: this.validateFunction,
         payload: sfn.TaskInput.fromObject({
           input: sfn.JsonPath.entirePayload,
           executionArn: execution,
@@ -130,7 +145,7 @@ export class TrainingWorkflow extends Construct {
     const evaluate = onError(this.sageMakerJob('Evaluate', 'createProcessingJob', evaluationJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' }, 'evaluation'));
     const gate = onError(
       new tasks.LambdaInvoke(this, 'QualityGate', {
-        lambdaFunction: props.gateFunction,
+        lambdaFunction: this.gateFunction,
         payload: sfn.TaskInput.fromObject({ evaluationReport: sfn.JsonPath.stringAt('$.validation.paths.evaluationReport') }),
         payloadResponseOnly: true,
         resultPath: '$.gate',
@@ -203,7 +218,7 @@ export class TrainingWorkflow extends Construct {
       timeout: Duration.seconds(budget + 3600),
       key: props.key,
       logRetentionDays: props.stage.logRetentionDays,
-      invokes: [props.validateFunction, props.gateFunction, props.notifyFunction],
+      invokes: [this.validateFunction, this.gateFunction, props.notifyFunction],
     });
     this.grantSageMakerJobs(props);
   }

@@ -7,10 +7,8 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { BUILT_IN_IMAGE_ACCOUNTS, imageUri, SKLEARN_REPOSITORY, SKLEARN_TAG, SUPPORTED_REGIONS, XGBOOST_REPOSITORY, XGBOOST_TAG } from '../config/images';
-import { bucketName, keyArnExportName, lambdaLogGroup, latestDatasetParameterName, QUARANTINE_PREFIX, resourcePrefix, topicName } from '../config/naming';
+import { bucketName, keyArnExportName, lambdaLogGroup, latestDatasetParameterName, resourcePrefix, topicName } from '../config/naming';
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
-import { evaluationRule } from '../config/schema';
-import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
 import { DriftCheck } from '../constructs/drift-check';
@@ -23,6 +21,8 @@ import { PlatformFunction } from '../constructs/platform-function';
 import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
 import { acknowledgeWildcardResource, allow } from '../constructs/scoped-policy';
 import { TrainingWorkflow } from '../constructs/training-workflow';
+import { notifyEnv } from '../../lambdas/notify/contract';
+import { environmentFor } from '../constructs/function-environment';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -92,15 +92,13 @@ export class PipelineStack extends Stack {
     }).role;
 
     const common = { resourcePrefix: prefix, logRetentionDays: stage.logRetentionDays, logKey: key };
-    const validate = this.validateFunction(p, common, landing, artifacts, prefix, key);
-    const gate = this.gateFunction(p, common, artifacts, prefix, key);
     const topicArn = arns.topic(topicName(config.project, stage.name));
     const notifyEnvironment = { PROJECT: config.project, STAGE: stage.name, PIPELINE_NAME: p.name, MODEL_PACKAGE_GROUP: prefix, TOPIC_ARN: topicArn };
     const notify = new PlatformFunction(this, 'NotifyFunction', {
       ...common,
       handler: 'notify',
       description: `Formats and publishes notifications of pipeline ${p.name}`,
-      environment: notifyEnvironment,
+      environment: environmentFor(this, notifyEnv, notifyEnvironment),
     });
     allow(notify.role, { actions: ['sns:Publish'], resources: [topicArn] }, { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] });
 
@@ -126,8 +124,8 @@ export class PipelineStack extends Stack {
       sklearnImage: images.sklearn,
       xgboostImage: images.xgboost,
       trainingImage: images.training,
-      validateFunction: validate.function,
-      gateFunction: gate.function,
+      landingBucket: landing,
+      artifactsBucket: artifacts,
       notifyFunction: notify.function,
       tags,
       latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
@@ -243,99 +241,6 @@ export class PipelineStack extends Stack {
     return { ...images, training: p.training.image, repositories };
   }
 
-  private validateFunction(
-    p: PipelineConfig,
-    common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey },
-    landing: string,
-    artifacts: string,
-    prefix: string,
-    key: kms.IKey,
-  ) {
-    const fn = new PlatformFunction(this, 'ValidateFunction', {
-      ...common,
-      handler: 'validate-dataset',
-      description: `Checks datasets of pipeline ${p.name} (ranged reads) and quarantines rejects`,
-      environment: {
-        COLUMNS: JSON.stringify(p.schema.columns),
-        LABEL: p.schema.label,
-        MIN_ROWS: String(p.dataset.minRows),
-        MAX_BYTES: String(p.dataset.maxBytes),
-        MAX_OBJECTS: String(p.dataset.maxObjects),
-        HEAD_BYTES: String(SECURE_DEFAULTS.validationHeadBytes),
-        PIPELINE_NAME: p.name,
-        LANDING_BUCKET: landing,
-        ARTIFACTS_BUCKET: artifacts,
-        RESOURCE_PREFIX: prefix,
-        QUARANTINE_PREFIX,
-      },
-    });
-    const arns = arnsOf(this);
-    const why = (what: string) => `${what}; keys are chosen by data scientists at run time under the pipeline's own prefix.`;
-    allow(
-      fn.role,
-      // The dataset is listed with ListObjectVersions (s3:ListBucketVersions); nothing lists with ListObjects.
-      { actions: ['s3:ListBucketVersions'], resources: [arns.bucket(landing)], conditions: { StringLike: { 's3:prefix': [`${p.name}/*`] } } },
-      // Every read names the version it listed (the landing bucket is versioned), which S3 authorizes as s3:GetObjectVersion.
-      {
-        actions: ['s3:GetObjectVersion'],
-        resources: [arns.objects(landing, `${p.name}/*`)],
-        wildcardReason: why('Reads the first bytes of each file of a dataset'),
-      },
-      {
-        actions: ['s3:PutObject'],
-        resources: [arns.objects(landing, `${QUARANTINE_PREFIX}/${p.name}/*`)],
-        wildcardReason: why('Copies rejected datasets to quarantine'),
-      },
-      {
-        actions: ['s3:PutObject'],
-        resources: [arns.objects(artifacts, `${p.name}/runs/*`)],
-        wildcardReason: 'Writes the manifest and lineage of runs whose ids are made at run time.',
-      },
-      { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] },
-    );
-    return fn;
-  }
-
-  private gateFunction(
-    p: PipelineConfig,
-    common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey },
-    artifacts: string,
-    prefix: string,
-    key: kms.IKey,
-  ) {
-    const rule = evaluationRule(p);
-    const fn = new PlatformFunction(this, 'GateFunction', {
-      ...common,
-      handler: 'quality-gate',
-      description: `Quality gate of pipeline ${p.name}: ${rule.metric} vs ${rule.threshold}`,
-      environment: {
-        METRIC: rule.metric,
-        THRESHOLD: String(rule.threshold),
-        DIRECTION: rule.direction,
-        MUST_BEAT_CHAMPION: String(rule.mustBeatChampion),
-        MODEL_PACKAGE_GROUP: prefix,
-      },
-    });
-    const arns = arnsOf(this);
-    allow(
-      fn.role,
-      {
-        actions: ['s3:GetObject'],
-        resources: [arns.objects(artifacts, `${p.name}/runs/*`)],
-        wildcardReason: 'Reads evaluation reports of runs whose ids are made at run time.',
-      },
-      { actions: ['kms:Decrypt'], resources: [key.keyArn] },
-      { actions: ['sagemaker:ListModelPackages'], resources: ['*'], wildcardReason: 'sagemaker:ListModelPackages has no resource-level permissions.' },
-      {
-        actions: ['sagemaker:DescribeModelPackage'],
-        resources: [arns.sageMaker('model-package', `${prefix}/*`)],
-        wildcardReason: "Reads the metric of the latest approved version in this pipeline's group; versions are numbered by SageMaker.",
-      },
-    );
-    return fn;
-  }
-
-  /** CDK's BucketDeployment helper grants itself read/write on the destination bucket. */
   private acknowledgeCodeDeployment(artifacts: string): void {
     const handler = this.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
     if (!handler) {

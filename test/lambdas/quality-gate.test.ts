@@ -150,7 +150,7 @@ describe('quality-gate handler', () => {
 
   it('refuses a DIRECTION other than maximize or minimize', () => {
     expect(() => ruleFromEnv({ METRIC: 'auc', THRESHOLD: '1', DIRECTION: 'up', MUST_BEAT_CHAMPION: 'false', MODEL_PACKAGE_GROUP: 'g' })).toThrow(
-      'DIRECTION must be maximize or minimize',
+      'environment variable DIRECTION is not valid: Invalid option: expected one of "maximize"|"minimize"',
     );
   });
 });

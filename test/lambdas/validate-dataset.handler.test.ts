@@ -92,6 +92,8 @@ describe('validate-dataset handler', () => {
   });
 
   it('refuses a COLUMNS variable that is not a list of names', () => {
-    expect(() => rulesFromEnv({ ...process.env, COLUMNS: '{"a":1}' })).toThrow('COLUMNS must be a JSON array of strings');
+    expect(() => rulesFromEnv({ ...process.env, COLUMNS: '{"a":1}' })).toThrow(
+      'environment variable COLUMNS is not valid: Invalid input: expected array, received object',
+    );
   });
 });

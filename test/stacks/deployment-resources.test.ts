@@ -1,8 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as lambdaPlan from '../../lambdas/deployment/plan';
 import { ROLLBACK_MARK } from '../../lambdas/model-approval/logic';
-import * as configNames from '../../lib/config/deployment-schema';
+import { PRODUCTION_VARIANT } from '../../lambdas/shared/names';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { rejectPackage } from '../../lib/constructs/deployment-requests';
 import { stateMachines } from '../../offline/cfn';
@@ -145,8 +144,11 @@ describe('auto-rollback alarms and clean-up', () => {
 });
 
 describe('contracts between the stack and the Lambdas', () => {
-  it('names the variants the same on both sides (blue/green needs the production name to stay)', () => {
-    expect([lambdaPlan.PRODUCTION_VARIANT, lambdaPlan.SHADOW_VARIANT]).toEqual([configNames.PRODUCTION_VARIANT, configNames.SHADOW_VARIANT]);
+  it('names the production variant in the rollback alarms with the literal the Lambdas use (blue/green needs it to stay)', () => {
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[];
+    const variants = alarms.flatMap((a) => (a.Properties.Dimensions ?? []).filter((d: any) => d.Name === 'VariantName').map((d: any) => d.Value));
+    expect(variants.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(variants)).toEqual(new Set([PRODUCTION_VARIANT]));
   });
 
   it("marks the workflow's own rejections the way the approval Lambda recognizes them", () => {

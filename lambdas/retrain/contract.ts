@@ -1,0 +1,12 @@
+import * as z from 'zod';
+import { notifyEnvShape } from '../notify/contract';
+import { envNumber, envText } from '../shared/env';
+
+/** The retrain function's environment, set by its construct from these keys. */
+export const retrainEnv = z.object({
+  ...notifyEnvShape,
+  STATE_MACHINE_ARN: envText(),
+  LATEST_DATASET_PARAMETER: envText(),
+  COOLDOWN_HOURS: envNumber(),
+  DRIFT_ALARM_NAME: envText(),
+});

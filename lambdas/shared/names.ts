@@ -1,0 +1,23 @@
+/**
+ * Names a function shares with the construct that deploys it: one literal each, imported by both
+ * sides (lib/ may import this module; lambdas/ never import lib/).
+ */
+
+/** The endpoint's variants: production, and the model under a shadow test. */
+export const PRODUCTION_VARIANT = 'primary';
+export const SHADOW_VARIANT = 'shadow';
+
+/** The platform's own CloudWatch metrics. */
+export const METRICS_NAMESPACE = 'MLOps';
+export const DRIFT_METRIC = 'DriftedFeatures';
+/** The dimension of the platform's metrics: the pipeline's resource prefix. */
+export const PIPELINE_DIMENSION = 'Pipeline';
+
+/** Rejected datasets are copied under `quarantine/<pipeline>/<dataset>/` in the landing bucket. */
+export const QUARANTINE_PREFIX = 'quarantine';
+
+/** Data capture of a pipeline's endpoint: `<pipeline>/datacapture/<endpoint>/<variant>/yyyy/mm/dd/hh/`. */
+export const captureRoot = (pipeline: string): string => `${pipeline}/datacapture`;
+
+/** Drift-check inputs and reports: `<pipeline>/monitoring/<check>/`. */
+export const monitoringRoot = (pipeline: string): string => `${pipeline}/monitoring`;

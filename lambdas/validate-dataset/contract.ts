@@ -1,0 +1,17 @@
+import * as z from 'zod';
+import { envJson, envNumber, envText } from '../shared/env';
+
+/** The validation function's environment, set by its construct from these keys. */
+export const validateEnv = z.object({
+  COLUMNS: envJson(z.array(z.string().min(1)).min(1)),
+  LABEL: envText(),
+  MIN_ROWS: envNumber(),
+  MAX_BYTES: envNumber(),
+  MAX_OBJECTS: envNumber(),
+  HEAD_BYTES: envNumber(),
+  PIPELINE_NAME: envText(),
+  LANDING_BUCKET: envText(),
+  ARTIFACTS_BUCKET: envText(),
+  RESOURCE_PREFIX: envText(),
+  QUARANTINE_PREFIX: envText(),
+});
