@@ -2,7 +2,7 @@
 
 Reads every CSV of the dataset, checks it against the pipeline's schema, cleans it and splits it
 into train / validation / test sets written as headerless, label-first CSV (the built-in XGBoost
-format). Also writes a feature-only baseline CSV with header for Model Monitor.
+format). Also writes a feature-only baseline CSV with header, the reference ml/drift.py compares captured traffic with.
 
 Exit status 1 with a one-line reason on stderr when the data cannot be used.
 """

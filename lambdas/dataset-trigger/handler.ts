@@ -1,13 +1,15 @@
+import { traced } from '../shared/tracing';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { envReader } from '../shared/env';
 import { parseInput } from '../shared/errors';
-import { createLogger } from '../shared/logger';
+import { createLogger, logInvocation } from '../shared/logger';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { startOnce } from '../shared/sfn';
 import { onObjectCreated, type TriggerOutcome, type WorkflowStarter } from './logic';
 import { triggerEnv } from './contract';
 import { objectCreatedEventSchema } from './schema';
+import type { Context } from 'aws-lambda';
 
 const readEnv = envReader(triggerEnv);
 
@@ -21,7 +23,8 @@ export function sfnStarter(client: SFNClient, stateMachineArn: string): Workflow
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
 export function handlerWith(c: { s3: S3Client; sfn: SFNClient }, env: NodeJS.ProcessEnv = process.env) {
   const store = new S3ObjectStore(c.s3);
-  return async (event: unknown): Promise<TriggerOutcome> => {
+  return async (event: unknown, context?: Context): Promise<TriggerOutcome> => {
+    logInvocation(log, context);
     const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
     const e = readEnv(env);
     return onObjectCreated(bucket.name, object.key, {
@@ -34,4 +37,4 @@ export function handlerWith(c: { s3: S3Client; sfn: SFNClient }, env: NodeJS.Pro
   };
 }
 
-export const handler = handlerWith({ s3: new S3Client({}), sfn: new SFNClient({}) });
+export const handler = handlerWith({ s3: traced(new S3Client({})), sfn: traced(new SFNClient({})) });

@@ -1,3 +1,4 @@
+import { traced } from '../shared/tracing';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -6,12 +7,13 @@ import { envReader } from '../shared/env';
 import { deploymentEnvSchema } from './contract';
 import { parseInput } from '../shared/errors';
 import { isEndpointNotFound } from '../shared/sagemaker';
-import { createLogger, type Logger } from '../shared/logger';
+import { createLogger, type Logger, logInvocation } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { compare, type DeploymentEnv, type MetricsReader, plan, type RunningExecution, type SageMakerReader, takeTurn } from './logic';
 import type { Variant } from './plan';
 import { deploymentTaskSchema } from './schema';
+import type { Context } from 'aws-lambda';
 
 /** SageMaker's Describe* calls; a missing endpoint is `undefined`, not an error. */
 export function sageMakerReader(client: SageMakerClient): SageMakerReader {
@@ -114,7 +116,8 @@ export function sfnRunning(client: SFNClient): DeploymentDeps['running'] {
 
 /** One Lambda for the deployment workflow's three decisions: whose turn, what to do, promote or not. */
 export function createHandler(deps: DeploymentDeps, env: NodeJS.ProcessEnv = process.env) {
-  return async (event: unknown) => {
+  return async (event: unknown, context?: Context) => {
+    logInvocation(deps.log, context);
     const task = parseInput(deploymentTaskSchema, event, 'bad deployment task');
     switch (task.action) {
       case 'turn': {
@@ -152,4 +155,9 @@ export const handlerWith = (
     env,
   );
 
-export const handler = handlerWith({ sageMaker: new SageMakerClient({}), cloudWatch: new CloudWatchClient({}), s3: new S3Client({}), sfn: new SFNClient({}) });
+export const handler = handlerWith({
+  sageMaker: traced(new SageMakerClient({})),
+  cloudWatch: traced(new CloudWatchClient({})),
+  s3: traced(new S3Client({})),
+  sfn: traced(new SFNClient({})),
+});

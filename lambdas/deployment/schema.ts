@@ -33,5 +33,5 @@ const rulesSchema = z.object({
   minAgreement: z.number().optional(),
   minAgreementPairs: z.number(),
 });
-/** The JSON the stack puts in the environment (parsed once, at cold start). */
+/** The JSON the stack puts in DEPLOYMENT_SETTINGS (parsed by the contract, once while the environment stays the same). */
 export const settingsEnvSchema = z.object({ variant: variantSettingsSchema, rules: rulesSchema, agreementTolerance: z.number() });

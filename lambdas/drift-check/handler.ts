@@ -1,5 +1,7 @@
+import { traced } from '../shared/tracing';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
 import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
@@ -13,7 +15,7 @@ import { DRIFT_METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION, PRODUCTION_VARIANT
 import { driftCheckEnv } from './contract';
 import { parseInput } from '../shared/errors';
 import { isEndpointNotFound } from '../shared/sagemaker';
-import { createLogger, type Logger } from '../shared/logger';
+import { createLogger, type Logger, logInvocation } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { type DriftEnv, type LiveModelReader, prepare, readReport } from './logic';
@@ -79,7 +81,8 @@ export function createHandler(
   deps: { sageMaker: LiveModelReader; store: ObjectStore; publish: MetricPublisher; log: Logger },
   env: NodeJS.ProcessEnv = process.env,
 ) {
-  return async (event: unknown) => {
+  return async (event: unknown, context?: Context) => {
+    logInvocation(deps.log, context);
     const task = parseInput(driftTaskSchema, event, 'bad drift-check task');
     const e = driftEnv(env);
     if (task.action === 'prepare') return prepare(deps.sageMaker, deps.store, e, task, deps.log);
@@ -108,4 +111,4 @@ export const handlerWith = (c: { sageMaker: SageMakerClient; s3: S3Client; cloud
     env,
   );
 
-export const handler = handlerWith({ sageMaker: new SageMakerClient({}), s3: new S3Client({}), cloudWatch: new CloudWatchClient({}) });
+export const handler = handlerWith({ sageMaker: traced(new SageMakerClient({})), s3: traced(new S3Client({})), cloudWatch: traced(new CloudWatchClient({})) });

@@ -1,3 +1,5 @@
+import { traced } from '../shared/tracing';
+import type { Context } from 'aws-lambda';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
@@ -9,7 +11,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { parseInput } from '../shared/errors';
 import { isEndpointNotFound } from '../shared/sagemaker';
-import { createLogger, type Logger } from '../shared/logger';
+import { createLogger, type Logger, logInvocation } from '../shared/logger';
 import { cleanUp, type SageMakerJanitor } from './logic';
 import { type CustomResourceEvent, customResourceEventSchema } from './schema';
 
@@ -51,7 +53,8 @@ export const httpResponder: Responder = async (url, body) => {
  * deployment workflow created (unless Retain is "true"). Create and Update do nothing.
  */
 export function createHandler(deps: { janitor: SageMakerJanitor; respond: Responder; log: Logger; sleep?: (ms: number) => Promise<void> }) {
-  return async (raw: unknown): Promise<void> => {
+  return async (raw: unknown, context?: Context): Promise<void> => {
+    logInvocation(deps.log, context);
     let event: CustomResourceEvent;
     try {
       event = parseInput(customResourceEventSchema, raw, 'not a CloudFormation custom resource request');
@@ -108,4 +111,4 @@ export function createHandler(deps: { janitor: SageMakerJanitor; respond: Respon
 export const handlerWith = (c: { sageMaker: SageMakerClient }, respond: Responder = httpResponder) =>
   createHandler({ janitor: sageMakerJanitor(c.sageMaker), respond, log: createLogger('endpoint-cleanup') });
 
-export const handler = handlerWith({ sageMaker: new SageMakerClient({}) });
+export const handler = handlerWith({ sageMaker: traced(new SageMakerClient({})) });

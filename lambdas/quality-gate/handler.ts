@@ -1,13 +1,15 @@
+import { traced } from '../shared/tracing';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { envReader } from '../shared/env';
 import { gateEnv } from './contract';
 import { parseInput } from '../shared/errors';
-import { createLogger } from '../shared/logger';
+import { createLogger, logInvocation } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { metricMetadataKey, runGate, type ChampionSource, type GateDecision } from './logic';
 import { gateTaskSchema, type GateRule } from './schema';
+import type { Context } from 'aws-lambda';
 
 const log = createLogger('quality-gate');
 
@@ -43,7 +45,8 @@ export function ruleFromEnv(env: NodeJS.ProcessEnv = process.env): GateRule {
 
 /** The handler over any object store, model registry and environment. */
 export function createHandler(store: ObjectStore, champions: ChampionSource, env: NodeJS.ProcessEnv = process.env) {
-  return async (event: unknown): Promise<GateDecision> => {
+  return async (event: unknown, context?: Context): Promise<GateDecision> => {
+    logInvocation(log, context);
     const task = parseInput(gateTaskSchema, event, 'bad gate input');
     return runGate(task.evaluationReport, { store, champions, rule: ruleFromEnv(env), log });
   };
@@ -53,4 +56,4 @@ export function createHandler(store: ObjectStore, champions: ChampionSource, env
 export const handlerWith = (c: { s3: S3Client; sageMaker: SageMakerClient }, env: NodeJS.ProcessEnv = process.env) =>
   createHandler(new S3ObjectStore(c.s3), sageMakerChampions(c.sageMaker), env);
 
-export const handler = handlerWith({ s3: new S3Client({}), sageMaker: new SageMakerClient({}) });
+export const handler = handlerWith({ s3: traced(new S3Client({})), sageMaker: traced(new SageMakerClient({})) });

@@ -1,3 +1,4 @@
+import { traced } from '../shared/tracing';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -6,10 +7,11 @@ import { formatNotification } from '../notify/logic';
 import { envReader } from '../shared/env';
 import { retrainEnv } from './contract';
 import { parseInput } from '../shared/errors';
-import { createLogger, type Logger } from '../shared/logger';
+import { createLogger, type Logger, logInvocation } from '../shared/logger';
 import { startOnce } from '../shared/sfn';
 import { decideRetraining, parseLatestDataset, type RetrainReason, type TrainingRun } from './logic';
 import { retrainEventSchema } from './schema';
+import type { Context } from 'aws-lambda';
 
 export interface RetrainDeps {
   readonly sfn: SFNClient;
@@ -30,7 +32,8 @@ export type RetrainOutcome =
 const readEnv = envReader(retrainEnv);
 
 export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = process.env) {
-  return async (event: unknown): Promise<RetrainOutcome> => {
+  return async (event: unknown, context?: Context): Promise<RetrainOutcome> => {
+    logInvocation(deps.log, context);
     const e = parseInput(retrainEventSchema, event, 'not a drift alarm change or a retraining schedule');
     const env_ = readEnv(env);
     const pipeline = env_.PIPELINE_NAME;
@@ -85,4 +88,4 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
 export const handlerWith = (c: { sfn: SFNClient; ssm: SSMClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env, now?: () => Date) =>
   createHandler({ sfn: c.sfn, ssm: c.ssm, publish: snsPublisher(c.sns), log: createLogger('retrain'), ...(now ? { now } : {}) }, env);
 
-export const handler = handlerWith({ sfn: new SFNClient({}), ssm: new SSMClient({}), sns: new SNSClient({}) });
+export const handler = handlerWith({ sfn: traced(new SFNClient({})), ssm: traced(new SSMClient({})), sns: traced(new SNSClient({})) });

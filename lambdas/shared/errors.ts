@@ -20,9 +20,6 @@ export class MisconfiguredError extends PlatformError {}
 /** The evaluation report is missing or lacks the configured metric. */
 export class EvaluationReportError extends PlatformError {}
 
-/** A dependency answered with a transient failure (throttling, 5xx); safe to retry. */
-export class TransientError extends PlatformError {}
-
 /** Parses `input` with `schema`, or throws InvalidInputError naming every bad field: `<what>: path: message; …`. */
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const parsed = schema.safeParse(input);

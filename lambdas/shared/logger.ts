@@ -1,4 +1,7 @@
-/** Minimal structured JSON logger (one line per entry, CloudWatch Logs Insights friendly). */
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+
+/** What the platform's code logs through: structured entries, one JSON line each. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 export interface Logger {
@@ -6,24 +9,22 @@ export interface Logger {
   info(message: string, data?: Record<string, unknown>): void;
   warn(message: string, data?: Record<string, unknown>): void;
   error(message: string, data?: Record<string, unknown>): void;
+  /** Adds the invocation's request id, function and cold start to every later entry (a handler calls it first). */
+  addContext?(context: Context): void;
 }
 
-const ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
-
-export function createLogger(
-  service: string,
-  sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-  minLevel: LogLevel = (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'INFO',
-): Logger {
-  const write = (level: LogLevel, message: string, data?: Record<string, unknown>) => {
-    if (ORDER[level] < (ORDER[minLevel] ?? 20)) return;
-    sink(JSON.stringify({ level, service, message, timestamp: new Date().toISOString(), ...data }));
-  };
+/**
+ * The Lambdas' logger: Powertools for AWS Lambda's Logger (≈ 24 KB bundled) behind the port, so
+ * entries carry the service, the request id, cold start and the X-Ray trace id, at LOG_LEVEL.
+ */
+export function createLogger(service: string): Logger {
+  const log = new PowertoolsLogger({ serviceName: service, logLevel: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'INFO' });
   return {
-    debug: (m, d) => write('DEBUG', m, d),
-    info: (m, d) => write('INFO', m, d),
-    warn: (m, d) => write('WARN', m, d),
-    error: (m, d) => write('ERROR', m, d),
+    debug: (m, d) => log.debug(m, d ?? {}),
+    info: (m, d) => log.info(m, d ?? {}),
+    warn: (m, d) => log.warn(m, d ?? {}),
+    error: (m, d) => log.error(m, d ?? {}),
+    addContext: (context) => log.addContext(context),
   };
 }
 
@@ -32,4 +33,9 @@ export function memoryLogger(): Logger & { entries: { level: LogLevel; message: 
   const entries: { level: LogLevel; message: string; data?: Record<string, unknown> }[] = [];
   const push = (level: LogLevel) => (message: string, data?: Record<string, unknown>) => entries.push({ level, message, data });
   return { entries, debug: push('DEBUG'), info: push('INFO'), warn: push('WARN'), error: push('ERROR') };
+}
+
+/** A handler's first step: later entries carry the invocation's request id and cold start. */
+export function logInvocation(log: Logger, context: Context | undefined): void {
+  if (context) log.addContext?.(context);
 }

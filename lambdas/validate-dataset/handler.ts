@@ -1,13 +1,15 @@
+import { traced } from '../shared/tracing';
 import { S3Client } from '@aws-sdk/client-s3';
 import { envReader } from '../shared/env';
 import { InvalidInputError, parseInput } from '../shared/errors';
-import { createLogger } from '../shared/logger';
+import { createLogger, logInvocation } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { workflowInputProblems } from '../shared/run';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { validateEnv } from './contract';
 import { validateDataset, type ValidationResult } from './logic';
 import { validateTaskSchema, type DatasetRules } from './schema';
+import type { Context } from 'aws-lambda';
 
 const log = createLogger('validate-dataset');
 
@@ -21,7 +23,8 @@ export function rulesFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetRules
 
 /** The handler over any object store and environment (the offline workflow runs use this). */
 export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = process.env) {
-  return async (event: unknown): Promise<ValidationResult> => {
+  return async (event: unknown, context?: Context): Promise<ValidationResult> => {
+    logInvocation(log, context);
     const task = parseInput(validateTaskSchema, event, 'bad workflow input');
     const e = readEnv(env);
     const problems = workflowInputProblems(task.input, { pipeline: e.PIPELINE_NAME, bucket: e.LANDING_BUCKET });
@@ -40,4 +43,4 @@ export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = proce
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
 export const handlerWith = (c: { s3: S3Client }, env: NodeJS.ProcessEnv = process.env) => createHandler(new S3ObjectStore(c.s3), env);
 
-export const handler = handlerWith({ s3: new S3Client({}) });
+export const handler = handlerWith({ s3: traced(new S3Client({})) });
