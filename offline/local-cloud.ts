@@ -215,7 +215,7 @@ export class LocalCloud {
       via: `schedule ${name}`,
     });
     await this.authorizeAll(target.RoleArn, needsOf(this.account, 'sfn', 'StartExecution', { stateMachineArn: target.Arn }), `schedule ${name}`);
-    this.startExecution(target.Arn, `scheduled-${name.slice(-20)}-${this.executions.length + 1}`, target.Input ?? '{}');
+    this.startExecution(target.Arn, `scheduled-${this.executions.length + 1}`, target.Input ?? '{}');
   }
 
   /** StartExecution: idempotent on (name, input); queued, run by drain(). */
