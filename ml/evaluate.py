@@ -11,7 +11,7 @@ import glob
 import json
 import math
 import os
-import pickle  # nosec: reads only the model this run's training job wrote
+import pickle  # reads only the model this run's training job wrote
 import tarfile
 import tempfile
 

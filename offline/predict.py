@@ -4,7 +4,7 @@ model.tar.gz and prints one prediction per CSV feature row read from stdin.
 usage: predict.py MODEL_TAR_GZ < rows.csv
 """
 import io
-import pickle  # nosec: the simulator's own models only
+import pickle  # the simulator's own models only
 import sys
 import tarfile
 import tempfile

@@ -12,11 +12,12 @@ import runpy
 import sys
 import threading
 
-import numpy  # noqa: F401  (preloaded for the children)
-import pandas  # noqa: F401
-import sklearn.metrics  # noqa: F401
-import sklearn.model_selection  # noqa: F401
-import xgboost  # noqa: F401
+# Imported here only so that every forked child finds them loaded.
+import numpy
+import pandas
+import sklearn.metrics
+import sklearn.model_selection
+import xgboost
 
 lock = threading.Lock()
 pending = {}
@@ -42,7 +43,7 @@ def run_child(req):
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         if not isinstance(e.code, int) and e.code is not None:
             print(e.code, file=sys.stderr)
-    except BaseException:  # noqa: B036  (a script's crash is its exit status 1, as python3 reports it)
+    except BaseException:  # a script's crash is its exit status 1, as python3 reports it
         import traceback
 
         traceback.print_exc()

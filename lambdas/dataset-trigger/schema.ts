@@ -18,4 +18,3 @@ export const objectCreatedEventSchema = z.object({
     reason: z.string().optional(),
   }),
 });
-export type ObjectCreatedEvent = z.infer<typeof objectCreatedEventSchema>;

@@ -17,7 +17,6 @@ export const deploymentTaskSchema = z.discriminatedUnion('action', [
   }),
   z.object({ action: z.literal('compare'), start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }),
 ]);
-export type DeploymentTask = z.infer<typeof deploymentTaskSchema>;
 
 const variantSettingsSchema = z.object({
   instanceType: z.string(),

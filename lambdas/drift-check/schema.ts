@@ -6,7 +6,6 @@ export const driftTaskSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('prepare'), executionArn: z.string().min(1), startTime: z.iso.datetime({ offset: true }) }),
   z.object({ action: z.literal('publish'), outputUri: z.string().regex(/^s3:\/\/[^/]+\/.+\/$/, 'expected an s3:// prefix ending in "/"') }),
 ]);
-export type DriftTask = z.infer<typeof driftTaskSchema>;
 
 /** What ml/drift.py writes (the fields the publisher reads). */
 export const driftReportSchema = z.object({

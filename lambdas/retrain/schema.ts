@@ -18,4 +18,3 @@ export const retrainEventSchema = z.union([
   }),
   z.strictObject({ kind: z.literal('scheduled-retraining'), pipeline: z.string().min(1) }),
 ]);
-export type RetrainEvent = z.infer<typeof retrainEventSchema>;

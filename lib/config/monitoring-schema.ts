@@ -23,5 +23,3 @@ export const monitoringSchema = z.strictObject({
     .default('ml.m5.large'),
   maxRuntimeSeconds: z.number().int().min(60).max(86400).default(1800),
 });
-
-export type MonitoringConfig = z.output<typeof monitoringSchema>;
