@@ -196,6 +196,16 @@ export class LocalSageMaker {
         return { EndpointName: p.EndpointName, EndpointArn: arn('endpoint', p.EndpointName), EndpointStatus: e.status, EndpointConfigName: e.config };
       }
       case 'addTags':
+      case 'deleteTags': {
+        const pkg = this.packages.get(p.ResourceArn);
+        if (pkg) {
+          const tags = new Map<string, string>((pkg.Tags ?? []).map((t: Json) => [t.Key, t.Value]));
+          if (operation === 'addTags') for (const t of p.Tags) tags.set(t.Key, t.Value);
+          else for (const k of p.TagKeys) tags.delete(k);
+          pkg.Tags = [...tags].map(([Key, Value]) => ({ Key, Value }));
+        }
+        return {};
+      }
       case 'registerScalableTarget':
       case 'deregisterScalableTarget':
         return {};

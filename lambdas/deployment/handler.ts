@@ -1,7 +1,13 @@
 import { traced } from '../shared/tracing';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  DescribeModelPackageCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { envReader } from '../shared/env';
 import { deploymentEnvSchema } from './contract';
@@ -38,6 +44,10 @@ export function sageMakerReader(client: SageMakerClient): SageMakerReader {
     async describeEndpointConfig(name) {
       const c = await client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
       return { productionVariants: (c.ProductionVariants ?? []) as Variant[] };
+    },
+    async describeModel(name) {
+      const m = await client.send(new DescribeModelCommand({ ModelName: name }));
+      return m.PrimaryContainer?.ModelPackageName ? { modelPackageName: m.PrimaryContainer.ModelPackageName } : {};
     },
   };
 }

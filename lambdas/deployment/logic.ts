@@ -5,7 +5,7 @@ import type { CaptureLocation } from '../shared/capture-layout';
 import { agreementOf, type ProblemType, readCapture } from './capture';
 import { type Comparison, compareVariants, type PromotionRules, type VariantMetrics } from './compare';
 import { PRODUCTION_VARIANT, SHADOW_VARIANT } from '../shared/names';
-import { type DeploymentPlan, type EndpointState, planDeployment, type Variant, type VariantSettings } from './plan';
+import { type DeploymentPlan, type EndpointState, type LivePackage, planDeployment, type Variant, type VariantSettings } from './plan';
 
 /** The model package is not (or no longer) Approved, or belongs to another group: nothing is deployed. */
 export class PackageNotDeployableError extends PlatformError {}
@@ -15,6 +15,8 @@ export interface SageMakerReader {
   describeModelPackage(arn: string): Promise<{ group?: string; version?: number; approvalStatus?: string; status?: string }>;
   describeEndpoint(name: string): Promise<{ status: string; endpointConfigName: string; failureReason?: string } | undefined>;
   describeEndpointConfig(name: string): Promise<{ productionVariants: Variant[] }>;
+  /** The package a model was created from (undefined for a model made otherwise). */
+  describeModel(name: string): Promise<{ modelPackageName?: string }>;
 }
 
 /** CloudWatch numbers of one variant over a window (AWS/SageMaker, EndpointName + VariantName). */
@@ -36,6 +38,15 @@ export interface DeploymentEnv {
   readonly problemType: ProblemType;
   readonly agreementTolerance: number;
   readonly capture: CaptureLocation;
+}
+
+/** The package the production variant serves now, read from its model: the truth, whatever the event said. */
+async function livePackage(sm: SageMakerReader, endpoint: EndpointState): Promise<LivePackage | null> {
+  if (!endpoint.exists) return null;
+  const current = endpoint.productionVariants.find((v) => v.VariantName === PRODUCTION_VARIANT);
+  if (!current) return null;
+  const arn = (await sm.describeModel(current.ModelName)).modelPackageName;
+  return arn ? { modelPackageArn: arn, version: arn.split('/').pop() ?? '' } : null;
 }
 
 /** Checks the package and reads the endpoint, then plans (throws EndpointBusyError while it is updating). */
@@ -75,8 +86,15 @@ export async function plan(
     executionName: input.executionName,
     settings: env.settings,
     endpoint,
+    live: await livePackage(sm, endpoint),
+    modelPackageArn: input.modelPackageArn,
   });
-  log.info('deployment planned', { mode: result.mode, modelName: result.modelName, currentConfig: result.currentConfigName });
+  log.info('deployment planned', {
+    mode: result.mode,
+    modelName: result.modelName,
+    currentConfig: result.currentConfigName,
+    live: result.live?.modelPackageArn,
+  });
   return result;
 }
 

@@ -34,9 +34,19 @@ export type EndpointState =
       readonly failureReason?: string;
     };
 
+/** The model package production serves now, found from the endpoint's production variant. */
+export interface LivePackage {
+  readonly modelPackageArn: string;
+  readonly version: string;
+}
+
 export interface DeploymentPlan {
-  /** `create`: no endpoint yet; `shadow`: test the new model beside production first; `replace`: blue/green straight to the new model (serverless). */
-  readonly mode: 'create' | 'shadow' | 'replace';
+  /**
+   * `create`: no endpoint yet; `shadow`: test the new model beside production first; `replace`:
+   * blue/green straight to the new model (serverless); `already-live`: production serves this
+   * very package, so there is nothing to deploy (an event for an edit, or an approval sent again).
+   */
+  readonly mode: 'create' | 'shadow' | 'replace' | 'already-live';
   /** How the model goes live, for the notification. */
   readonly how: 'created' | 'promoted' | 'replaced';
   readonly endpointName: string;
@@ -45,6 +55,10 @@ export interface DeploymentPlan {
   readonly instanceBased: boolean;
   readonly currentConfigName: string | null;
   readonly currentModelName: string | null;
+  /** The package production serves before this deployment (null: no endpoint, or a model not made from a package). */
+  readonly live: LivePackage | null;
+  /** The version this deployment replaces, and whether it goes back to an earlier one (null when nothing is replaced). */
+  readonly replaces: { readonly version: string; readonly earlier: boolean } | null;
   /** Endpoint configs this deployment may create; names are unique per deployment. */
   readonly configs: {
     readonly shadow: { readonly name: string; readonly productionVariants: readonly Variant[]; readonly shadowVariants: readonly Variant[] };
@@ -80,8 +94,12 @@ export function planDeployment(args: {
   readonly executionName: string;
   readonly settings: VariantSettings;
   readonly endpoint: EndpointState;
+  /** What production serves now, from its variant's model (DescribeModel). */
+  readonly live?: LivePackage | null;
+  readonly modelPackageArn?: string;
 }): DeploymentPlan {
   const { prefix, endpointName, packageVersion: v, executionName, settings, endpoint } = args;
+  const live = args.live ?? null;
   const modelName = resourceName(prefix, 'm', v, executionName);
   const config = (suffix: string) => resourceName(prefix, 'c', v, executionName, suffix);
   const target = variantFor(modelName, settings);
@@ -102,20 +120,23 @@ export function planDeployment(args: {
     }
   }
   const restoreVariant = current ? stripToRequest(current) : target;
-  const mode = !endpoint.exists ? 'create' : settings.serverless || current?.ServerlessConfig ? 'replace' : 'shadow';
+  const alreadyLive = live !== null && args.modelPackageArn !== undefined && live.modelPackageArn === args.modelPackageArn;
+  const mode = alreadyLive ? 'already-live' : !endpoint.exists ? 'create' : settings.serverless || current?.ServerlessConfig ? 'replace' : 'shadow';
   const shadowVariant: Variant = {
     ...variantFor(modelName, { ...settings, serverless: undefined }, SHADOW_VARIANT),
     InitialVariantWeight: settings.shadowSamplingPercent / 100,
   };
   return {
     mode,
-    how: mode === 'create' ? 'created' : mode === 'shadow' ? 'promoted' : 'replaced',
+    how: mode === 'create' ? 'created' : mode === 'shadow' || mode === 'already-live' ? 'promoted' : 'replaced',
     endpointName,
     modelName,
     packageVersion: v,
     instanceBased: !settings.serverless,
     currentConfigName: endpoint.exists ? endpoint.endpointConfigName : null,
     currentModelName: current?.ModelName ?? null,
+    live,
+    replaces: live && !alreadyLive ? { version: live.version, earlier: Number(v) < Number(live.version) } : null,
     configs: {
       shadow: { name: config('-s'), productionVariants: [restoreVariant], shadowVariants: [shadowVariant] },
       promote: { name: config('-p'), productionVariants: [target] },

@@ -55,17 +55,20 @@ export function formatDeployment(n: DeploymentNotification, tag: string, region:
       };
     case 'deployed':
       return {
-        subject: `${tag}: ${model} is live on ${n.endpointName} (${n.how})`,
+        subject: `${tag}: ${model} is live on ${n.endpointName} (${n.how}${n.replaces?.earlier ? `, back from v${n.replaces.version}` : ''})`,
         lines: [
+          ...(n.replaces
+            ? [`v${version} replaces v${n.replaces.version}${n.replaces.earlier ? ' (an earlier version: production goes back to it)' : ''}.`]
+            : []),
           n.how === 'created'
             ? 'The endpoint was created with the approved model.'
             : n.how === 'promoted'
-              ? 'The shadow test passed: the new model now serves all traffic (blue/green, guarded by the auto-rollback alarms).'
+              ? `The shadow test passed: v${version} now serves all traffic (blue/green, guarded by the auto-rollback alarms).`
               : 'The model was replaced with blue/green (serverless endpoints have no shadow variants).',
           ...(n.comparison && 'decision' in n.comparison ? ['', ...comparisonLines(n.comparison), ...listLines(n.comparison.reasons, 'Note: ')] : []),
           '',
           `Endpoint: ${endpointLink(region, n.endpointName)}`,
-          `Model package: ${n.modelPackageArn}`,
+          `Model package: ${n.modelPackageArn} (tagged mlops:live in the registry)`,
         ],
       };
     case 'rolled-back':

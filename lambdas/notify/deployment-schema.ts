@@ -33,6 +33,8 @@ export const deploymentNotificationSchemas = [
     endpointName: z.string().min(1),
     how: z.enum(['created', 'promoted', 'replaced']),
     comparison: comparisonOrSkipped,
+    /** The version production served before, and whether this deployment went back to an earlier one. */
+    replaces: z.object({ version: z.string(), earlier: z.boolean() }).nullable().optional(),
   }),
   z.object({ kind: z.literal('rolled-back'), ...pkg, endpointName: z.string().min(1), reasons: z.array(z.string()), comparison: comparisonOrSkipped }),
   z.object({

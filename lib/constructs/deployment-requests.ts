@@ -101,9 +101,17 @@ export const rejectPackage = () => ({
   'ApprovalDescription.$': "States.Format('Rolled back by the deployment workflow: {}', States.JsonToString($.rollback.reasons))",
 });
 
-export const tagPromoted = () => ({
+/** The tag that marks, in the registry, the package version production serves. */
+export const LIVE_TAG = 'mlops:live';
+
+export const tagLive = (ctx: DeploymentRequestContext) => ({
   'ResourceArn.$': '$.modelPackageArn',
-  Tags: [{ Key: 'mlops:deployment', Value: 'promoted' }],
+  Tags: [{ Key: LIVE_TAG, Value: ctx.endpointName }],
+});
+
+export const untagReplaced = () => ({
+  'ResourceArn.$': '$.plan.live.modelPackageArn',
+  TagKeys: [LIVE_TAG],
 });
 
 /** Application Auto Scaling: the production variant's instance count. */

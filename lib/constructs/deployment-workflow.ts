@@ -137,12 +137,7 @@ export class DeploymentWorkflow extends Construct {
     // Promote: blue/green to the new model alone, guarded by the alarms; check it held.
     const promoted = this.notifyDeployed('NotifyPromoted');
     const held = new sfn.Choice(this, 'PromotionHeld?')
-      .when(
-        sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'),
-        this.scaling('Promoted')
-          .next(this.sdk('TagPromoted', 'sagemaker', 'addTags', req.tagPromoted()))
-          .next(promoted),
-      )
+      .when(sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'), this.scaling('Promoted').next(promoted))
       .otherwise(alarmsRolledBack);
     const promote = this.sdk('CreatePromotionConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
       .next(this.descale())
@@ -189,14 +184,22 @@ export class DeploymentWorkflow extends Construct {
           .when(sfn.Condition.numberEquals('$.turn.attempt', 1), notifyWaiting)
           .otherwise(waitTurn),
       );
-    plan
-      .next(createModel)
-      .next(
-        new sfn.Choice(this, 'EndpointExists?')
-          .when(sfn.Condition.stringEquals('$.plan.mode', 'create'), createPath)
-          .when(sfn.Condition.stringEquals('$.plan.mode', 'shadow'), shadowPath)
-          .otherwise(replacePath),
-      );
+    plan.next(
+      new sfn.Choice(this, 'AlreadyLive?')
+        .when(
+          sfn.Condition.stringEquals('$.plan.mode', 'already-live'),
+          new sfn.Succeed(this, 'AlreadyLive', {
+            comment: "Production already serves this package (an edit's event, or an approval sent again): nothing to deploy",
+          }),
+        )
+        .otherwise(createModel),
+    );
+    createModel.next(
+      new sfn.Choice(this, 'EndpointExists?')
+        .when(sfn.Condition.stringEquals('$.plan.mode', 'create'), createPath)
+        .when(sfn.Condition.stringEquals('$.plan.mode', 'shadow'), shadowPath)
+        .otherwise(replacePath),
+    );
 
     const budget = 15 * 60 + props.maxTurnAttempts * 5 * 60 + d.shadow.windowMinutes * 60 + 4 * 3600;
     this.stateMachine = platformStateMachine(this, 'StateMachine', {
@@ -220,6 +223,10 @@ export class DeploymentWorkflow extends Construct {
     });
   }
 
+  /**
+   * The model is live: the registry marks it (tag mlops:live, moved from the version it replaces),
+   * then the e-mail. A tagging failure does not undo the deployment: it is noted and the e-mail goes out.
+   */
   private notifyDeployed(id: string): sfn.IChainable {
     const n = this.notify(id, {
       kind: 'deployed',
@@ -227,11 +234,23 @@ export class DeploymentWorkflow extends Construct {
       modelPackageArn: sfn.JsonPath.stringAt('$.modelPackageArn'),
       endpointName: this.props.requests.endpointName,
       how: sfn.JsonPath.stringAt('$.plan.how'),
+      replaces: sfn.JsonPath.objectAt('$.plan.replaces'),
       ...(id === 'NotifyPromoted' ? { comparison: sfn.JsonPath.objectAt('$.comparison') } : {}),
     });
     const done = new sfn.Succeed(this, id.replace('Notify', ''));
     n.addCatch(done, { resultPath: '$.notifyError' });
-    return n.next(done);
+    const which = id.replace('Notify', '');
+    const markLive = this.sdk(`MarkLive${which}`, 'sagemaker', 'addTags', req.tagLive(this.props.requests), false, null, false);
+    const unmark = this.sdk(`UnmarkReplaced${which}`, 'sagemaker', 'deleteTags', req.untagReplaced(), false, null, false);
+    markLive.addCatch(n, { resultPath: '$.tagError' });
+    unmark.addCatch(n, { resultPath: '$.tagError' });
+    markLive.next(
+      new sfn.Choice(this, `Replaced${which}?`)
+        .when(sfn.Condition.and(sfn.Condition.isPresent('$.plan.live.modelPackageArn'), sfn.Condition.isString('$.plan.live.modelPackageArn')), unmark.next(n))
+        .otherwise(n),
+    );
+    n.next(done);
+    return markLive;
   }
 
   private task(id: string, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
@@ -259,6 +278,8 @@ export class DeploymentWorkflow extends Construct {
     parameters: object,
     changesEndpoint = false,
     resultPath: string | null = null,
+    /** Catch failures into the failure notification (false: the caller catches them itself). */
+    caught = true,
   ): sfn.CustomState {
     const state = new sfn.CustomState(this, id, {
       stateJson: {
@@ -278,7 +299,7 @@ export class DeploymentWorkflow extends Construct {
       });
     }
     addSageMakerRetries(state);
-    return this.catching(state);
+    return caught ? this.catching(state) : state;
   }
 
   /** DescribeEndpoint every 30 s until InService (→ `next`) or Failed (→ notified failure). */

@@ -98,6 +98,12 @@ export class ModelDeployment extends Construct {
         wildcardReason: "Versions of this pipeline's model package group are numbered by SageMaker.",
       },
       { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.sageMaker('endpoint', prefix)] },
+      // Which package production serves: its variant's model says (the plan skips a package that is already live).
+      {
+        actions: ['sagemaker:DescribeModel'],
+        resources: [arns.sageMaker('model', `${prefix}--*`)],
+        wildcardReason: `Models are named per deployment; "${prefix}--*" matches only this pipeline's.`,
+      },
       {
         actions: ['sagemaker:DescribeEndpointConfig'],
         resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)],
@@ -203,6 +209,12 @@ export class ModelDeployment extends Construct {
         actions: ['sagemaker:AddTags'],
         resources: [model, configs, endpoint, packages],
         wildcardReason: `${perDeployment} Package versions are numbered by SageMaker.`,
+      },
+      // The live version carries the tag mlops:live; the version it replaces loses it.
+      {
+        actions: ['sagemaker:DeleteTags'],
+        resources: [packages],
+        wildcardReason: "Package versions are numbered by SageMaker; only this pipeline's group.",
       },
       {
         actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],

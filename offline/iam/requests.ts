@@ -128,6 +128,7 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
     case 'sagemaker:ListModelPackages':
       return one('*');
     case 'sagemaker:AddTags':
+    case 'sagemaker:DeleteTags':
       return one(p.ResourceArn);
     case 'sagemaker:CreateModelPackage': {
       if (!nextPackage) throw new Error('CreateModelPackage needs the ARN it will create');

@@ -24,8 +24,8 @@ export interface Injected {
 }
 
 export interface DeploymentScenario {
-  /** The endpoint before the run: absent, or serving `model` (with `status`, default InService). */
-  readonly endpoint?: { readonly model: string; readonly status?: string; readonly serverless?: boolean };
+  /** The endpoint before the run: absent, or serving `model`, made from `modelPackageArn` (default version 6), with `status` (default InService). */
+  readonly endpoint?: { readonly model: string; readonly modelPackageArn?: string; readonly status?: string; readonly serverless?: boolean };
   /** DescribeEndpoint answers `Creating`/`Updating` this many times after each change. @default 1 */
   readonly pollsUntilInService?: number;
   /** The package's approval status when the workflow reads it. @default Approved */
@@ -56,6 +56,8 @@ export interface DeploymentOutcome {
   /** The endpoint after the run. */
   readonly endpoint?: { status: string; config: string };
   readonly configs: Map<string, Json>;
+  /** Model package versions tagged mlops:live after the run. */
+  readonly live: string[];
   readonly packageStatus: string;
 }
 
@@ -82,12 +84,17 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   const polls = scenario.pollsUntilInService ?? 1;
 
   // The in-memory SageMaker.
-  const models = new Set<string>();
+  /** Tags of resources: `<arn>|<key>` → value (the live marker of model packages). */
+  const tags = new Map<string, string>(
+    scenario.endpoint ? [[`${scenario.endpoint.modelPackageArn ?? PACKAGE_ARN.replace(/\/7$/, '/6')}|mlops:live`, endpointName]] : [],
+  );
+  /** Model name → the package it was created from. */
+  const models = new Map<string, string | undefined>();
   const configs = new Map<string, Json>();
   let packageStatus = scenario.approvalStatus ?? 'Approved';
   let endpoint: { status: string; config: string; pending?: string; pollsLeft: number; rollback?: boolean; failureReason?: string } | undefined;
   if (scenario.endpoint) {
-    models.add(scenario.endpoint.model);
+    models.set(scenario.endpoint.model, scenario.endpoint.modelPackageArn ?? PACKAGE_ARN.replace(/\/7$/, '/6'));
     const variant = scenario.endpoint.serverless
       ? { VariantName: 'primary', ModelName: scenario.endpoint.model, ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } }
       : { VariantName: 'primary', ModelName: scenario.endpoint.model, InstanceType: 'ml.m5.large', InitialInstanceCount: 1, InitialVariantWeight: 1 };
@@ -108,7 +115,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   const sdk: Record<string, (p: Json) => Json> = {
     createModel: (p) => {
       if (models.has(p.ModelName)) throw fail('SageMaker.AmazonSageMakerException', `Cannot create already existing model "${p.ModelName}"`);
-      models.add(p.ModelName);
+      models.set(p.ModelName, p.PrimaryContainer?.ModelPackageName);
       return { ModelArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model/${p.ModelName}` };
     },
     createEndpointConfig: (p) => {
@@ -159,7 +166,14 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
       packageStatus = p.ModelApprovalStatus ?? packageStatus;
       return { ModelPackageArn: p.ModelPackageArn };
     },
-    addTags: (p) => ({ Tags: p.Tags }),
+    addTags: (p) => {
+      for (const t of p.Tags) tags.set(`${p.ResourceArn}|${t.Key}`, t.Value);
+      return {};
+    },
+    deleteTags: (p) => {
+      for (const k of p.TagKeys) tags.delete(`${p.ResourceArn}|${k}`);
+      return {};
+    },
     registerScalableTarget: () => ({}),
     putScalingPolicy: (p) => ({
       PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:x:resource/sagemaker/${p.ResourceId}:policyName/${p.PolicyName}`,
@@ -181,6 +195,11 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     async describeEndpoint(name) {
       await read('DescribeEndpoint', { EndpointName: name });
       return endpoint ? { status: endpoint.status, endpointConfigName: endpoint.config } : undefined;
+    },
+    async describeModel(name) {
+      await read('DescribeModel', { ModelName: name });
+      const pkg = models.get(name);
+      return pkg ? { modelPackageName: pkg } : {};
     },
     async describeEndpointConfig(name) {
       await read('DescribeEndpointConfig', { EndpointConfigName: name });
@@ -253,7 +272,15 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
       },
     } as any,
   );
-  const base = { tasks, requests, notifications, configs };
+  const base = {
+    tasks,
+    requests,
+    notifications,
+    configs,
+    get live() {
+      return [...tags].filter(([k]) => k.endsWith('|mlops:live')).map(([k]) => k.split('|')[0]!);
+    },
+  };
   try {
     const output = (await execution.result) as Json;
     offline.assertNoDenials();

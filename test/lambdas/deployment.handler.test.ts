@@ -5,6 +5,7 @@ import {
   DeleteModelCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
+  DescribeModelCommand,
   ListEndpointConfigsCommand,
   ListModelsCommand,
   SageMakerClient,
@@ -96,6 +97,12 @@ describe('deployment Lambda adapters', () => {
       CreationTime: new Date(),
       ProductionVariants: [{ VariantName: 'primary', ModelName: 'mlops-dev-churn--m1-aaaaaaaa', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
     });
+    sm.on(DescribeModelCommand, { ModelName: 'mlops-dev-churn--m1-aaaaaaaa' }).resolves({
+      ModelName: 'mlops-dev-churn--m1-aaaaaaaa',
+      ModelArn: 'a',
+      CreationTime: new Date(),
+      PrimaryContainer: { ModelPackageName: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/1' },
+    });
     const handler = createHandler(
       {
         sageMaker: {
@@ -127,7 +134,12 @@ describe('deployment Lambda adapters', () => {
       modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/2',
       executionName: 'v2-x',
     })) as { mode: string; currentModelName: string };
-    expect(plan).toMatchObject({ mode: 'shadow', currentModelName: 'mlops-dev-churn--m1-aaaaaaaa' });
+    expect(plan).toMatchObject({
+      mode: 'shadow',
+      currentModelName: 'mlops-dev-churn--m1-aaaaaaaa',
+      live: { modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/1', version: '1' },
+      replaces: { version: '1', earlier: false },
+    });
     await expect(handler({ action: 'compare', start: 'yesterday', end: 'today' })).rejects.toThrow(/bad deployment task: start: /);
   });
 });

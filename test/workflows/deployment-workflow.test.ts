@@ -43,6 +43,7 @@ describe('the first deployment (no endpoint yet)', () => {
       'DescribeCreated:describeEndpoint',
       'CreatedRegisterScaling:registerScalableTarget',
       'CreatedScalingPolicy:putScalingPolicy',
+      'MarkLiveCreated:addTags',
     ]);
     expect(run.endpoint).toEqual({ status: 'InService', config: expect.stringMatching(/^mlops-dev-breast-cancer--c7-[0-9a-f]{8}-p$/) });
   });
@@ -113,7 +114,8 @@ describe('a shadow test that passes', () => {
       'Promote:updateEndpoint',
       'PromotedRegisterScaling:registerScalableTarget',
       'PromotedScalingPolicy:putScalingPolicy',
-      'TagPromoted:addTags',
+      'MarkLivePromoted:addTags',
+      'UnmarkReplacedPromoted:deleteTags',
     ]);
     const shadow = req(run, 'CreateShadowConfig');
     expect(shadow.ProductionVariants).toEqual([
@@ -308,7 +310,8 @@ describe('a serverless endpoint', () => {
       'CreateModel:createModel',
       'CreatePromotionConfig:createEndpointConfig',
       'Promote:updateEndpoint',
-      'TagPromoted:addTags',
+      'MarkLivePromoted:addTags',
+      'UnmarkReplacedPromoted:deleteTags',
     ]);
     const config = req(run, 'CreatePromotionConfig');
     expect(config.ProductionVariants).toEqual([
