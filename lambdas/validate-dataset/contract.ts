@@ -9,6 +9,7 @@ export const validateEnv = z.object({
   MAX_BYTES: envNumber(),
   MAX_OBJECTS: envNumber(),
   HEAD_BYTES: envNumber(),
+  IGNORE: envJson(z.array(z.string().min(1))),
   PIPELINE_NAME: envText(),
   LANDING_BUCKET: envText(),
   ARTIFACTS_BUCKET: envText(),

@@ -43,7 +43,38 @@ export function headerProblems(header: readonly string[], columns: readonly stri
   if (missingFeatures.length > 0) problems.push(`missing columns: ${missingFeatures.join(', ')}`);
   if (unexpected.length > 0) problems.push(`unexpected columns: ${unexpected.join(', ')}`);
   if (problems.length === 0 && header.join('\u0000') !== columns.join('\u0000')) {
-    problems.push(`columns are not in the configured order (expected ${columns.join(', ')})`);
+    const at = columns.findIndex((c, i) => header[i] !== c);
+    problems.push(
+      `columns are not in the configured order: column ${at + 1} is "${header[at]}", expected "${columns[at]}" (expected order: ${columns.join(', ')})`,
+    );
   }
   return problems;
+}
+
+/**
+ * Why the start of a file named .csv cannot be CSV text, in one line (never its bytes), or
+ * undefined: gzip-compressed (it starts with gzip's magic bytes 1f 8b), or not UTF-8 text (NUL
+ * bytes, or bytes that do not decode). `complete` says the chunk is the whole file: a partial
+ * read may end inside a multi-byte character, which is not a fault.
+ */
+export function contentProblem(chunk: string, complete: boolean): string | undefined {
+  if (chunk.charCodeAt(0) === 0x1f && chunk.charCodeAt(1) === 0xfffd) return 'is gzip-compressed: upload the uncompressed .csv';
+  const body = complete ? chunk : chunk.slice(0, -3);
+  if (body.includes('\u0000') || body.includes('\ufffd')) return 'is not UTF-8 text (binary content or another encoding): save it as UTF-8 CSV';
+  return undefined;
+}
+
+/** A file-name pattern (`*` any characters, `?` one) as a regular expression. */
+const globRe = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+
+/** Whether a key under the dataset is a tool's by-product (a path segment matches an ignore pattern). */
+export function isIgnored(relativeKey: string, patterns: readonly string[]): boolean {
+  const res = patterns.map(globRe);
+  return relativeKey.split('/').some((segment) => res.some((re) => re.test(segment)));
 }

@@ -18,7 +18,15 @@ const readEnv = envReader(validateEnv);
 /** Dataset rules from the environment the construct sets from config. */
 export function rulesFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetRules {
   const e = readEnv(env);
-  return { columns: e.COLUMNS, label: e.LABEL, minRows: e.MIN_ROWS, maxBytes: e.MAX_BYTES, maxObjects: e.MAX_OBJECTS, headBytes: e.HEAD_BYTES };
+  return {
+    columns: e.COLUMNS,
+    label: e.LABEL,
+    minRows: e.MIN_ROWS,
+    maxBytes: e.MAX_BYTES,
+    maxObjects: e.MAX_OBJECTS,
+    headBytes: e.HEAD_BYTES,
+    ignore: e.IGNORE,
+  };
 }
 
 /** The handler over any object store and environment (the offline workflow runs use this). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../shared/logger';
 import { parseS3Uri, s3Uri, type ObjectStore, type StoredObject } from '../shared/object-store';
 import { jobName, runId, runLayout, type RunLayout } from '../shared/run';
-import { headerProblems, inspectCsvHead } from './csv';
+import { contentProblem, headerProblems, inspectCsvHead, isIgnored } from './csv';
 import type { DatasetRules, ValidateTask } from './schema';
 
 /** S3 CopyObject copies at most 5 GiB in one request. */
@@ -34,6 +34,8 @@ export interface AcceptedDataset {
   readonly dataset: {
     readonly uri: string;
     readonly objectCount: number;
+    /** Tools' by-products left out (named in lineage.json). */
+    readonly ignoredObjects: number;
     readonly totalBytes: number;
     readonly estimatedRows: number;
     /** SHA-256 over every key, version id and ETag: the dataset's identity for lineage. */
@@ -59,12 +61,15 @@ export type ValidationResult = AcceptedDataset | RejectedDataset;
 export async function validateDataset(task: ValidateTask, deps: ValidateDeps): Promise<ValidationResult> {
   const { input } = task;
   const { objects, truncated } = await deps.store.list(input.bucket, input.prefix, deps.rules.maxObjects);
-  const files = objects.filter((o) => !(o.key.endsWith('/') && o.size === 0) && (!input.singleObject || o.key === input.prefix));
+  const listed = objects.filter((o) => !(o.key.endsWith('/') && o.size === 0) && (!input.singleObject || o.key === input.prefix));
+  const relative = (key: string) => (input.singleObject ? key.slice(key.lastIndexOf('/') + 1) : key.slice(input.prefix.length));
+  const ignored = listed.filter((o) => isIgnored(relative(o.key), deps.rules.ignore)).map((o) => o.key);
+  const files = listed.filter((o) => !ignored.includes(o.key));
   const reasons = await checkFiles(files, truncated, input.bucket, deps.rules, deps.store);
   const datasetUri = s3Uri(input.bucket, input.prefix);
 
   if (reasons.problems.length > 0) {
-    const quarantineUri = await quarantine(task, files, reasons.problems, deps);
+    const quarantineUri = await quarantine(task, files, reasons.problems, ignored, deps);
     const returned = returnedReasons(reasons.problems, `${quarantineUri}reason.json`);
     deps.log.warn('dataset rejected', { datasetUri, reasonCount: reasons.problems.length, reasons: returned, quarantineUri });
     return { accepted: false, reasons: returned, datasetUri, quarantineUri };
@@ -74,14 +79,15 @@ export async function validateDataset(task: ValidateTask, deps: ValidateDeps): P
   const paths = runLayout(deps.artifactsBucket, input.pipeline, run);
   const sha256 = datasetHash(files);
   await writeManifest(paths, input.bucket, input.prefix, input.singleObject, files, deps.store);
-  await writeLineage(paths, task, files, sha256, deps);
-  deps.log.info('dataset accepted', { datasetUri, objects: files.length, estimatedRows: reasons.estimatedRows, runId: run });
+  await writeLineage(paths, task, files, ignored, sha256, deps);
+  deps.log.info('dataset accepted', { datasetUri, objects: files.length, ignored: ignored.length, estimatedRows: reasons.estimatedRows, runId: run });
   return {
     accepted: true,
     runId: run,
     dataset: {
       uri: datasetUri,
       objectCount: files.length,
+      ignoredObjects: ignored.length,
       totalBytes: files.reduce((n, f) => n + f.size, 0),
       estimatedRows: reasons.estimatedRows,
       sha256,
@@ -104,7 +110,7 @@ async function checkFiles(
   store: ObjectStore,
 ): Promise<{ problems: string[]; estimatedRows: number }> {
   const problems: string[] = [];
-  if (files.length === 0) return { problems: ['no data files found'], estimatedRows: 0 };
+  if (files.length === 0) return { problems: ["no data files found (tools' by-products such as _SUCCESS are ignored: dataset.ignore)"], estimatedRows: 0 };
   if (truncated) problems.push(`more than ${rules.maxObjects} objects (dataset.maxObjects)`);
   const total = files.reduce((n, f) => n + f.size, 0);
   if (total > rules.maxBytes) problems.push(`${total} bytes in all, more than the limit of ${rules.maxBytes} (dataset.maxBytes)`);
@@ -112,6 +118,10 @@ async function checkFiles(
   let estimatedRows = 0;
   for (const file of files) {
     const name = file.key;
+    if (/\.(gz|gzip|zip|bz2|zst)$/i.test(name)) {
+      problems.push(`${name}: compressed files are not accepted: upload the uncompressed .csv`);
+      continue;
+    }
     if (!/\.csv$/i.test(name)) {
       problems.push(`${name}: only .csv files are accepted`);
       continue;
@@ -122,6 +132,11 @@ async function checkFiles(
     }
     const complete = file.size <= rules.headBytes;
     const head = await store.readHead({ bucket, key: file.key, versionId: file.versionId }, rules.headBytes);
+    const unreadable = contentProblem(head, complete);
+    if (unreadable) {
+      problems.push(`${name}: ${unreadable}`);
+      continue;
+    }
     const { header, dataLines } = inspectCsvHead(head, complete);
     for (const p of headerProblems(header, rules.columns, rules.label)) problems.push(`${name}: ${p}`);
     estimatedRows += complete || dataLines === 0 ? dataLines : Math.round((dataLines * file.size) / Buffer.byteLength(head, 'utf8'));
@@ -133,7 +148,13 @@ async function checkFiles(
 }
 
 /** Copies the files under `quarantine/<pipeline>/<dataset-id>/` with a `reason.json`; originals stay. */
-async function quarantine(task: ValidateTask, files: readonly StoredObject[], reasons: readonly string[], deps: ValidateDeps): Promise<string> {
+async function quarantine(
+  task: ValidateTask,
+  files: readonly StoredObject[],
+  reasons: readonly string[],
+  ignored: readonly string[],
+  deps: ValidateDeps,
+): Promise<string> {
   const { input } = task;
   const base = `${deps.quarantinePrefix}/${input.pipeline}/${input.datasetId}/`;
   const notCopied: string[] = [];
@@ -151,6 +172,7 @@ async function quarantine(task: ValidateTask, files: readonly StoredObject[], re
     source: s3Uri(input.bucket, input.prefix),
     reasons,
     objects: files.map((f) => ({ key: f.key, versionId: f.versionId, size: f.size })),
+    ignored,
     notCopied,
     execution: task.executionArn,
     rejectedAt: (deps.now?.() ?? new Date()).toISOString(),
@@ -170,11 +192,20 @@ async function writeManifest(paths: RunLayout, bucket: string, prefix: string, s
   await store.putText(target, processingManifest(bucket, prefix, single, files), 'application/json');
 }
 
-async function writeLineage(paths: RunLayout, task: ValidateTask, files: readonly StoredObject[], sha256: string, deps: ValidateDeps) {
+async function writeLineage(
+  paths: RunLayout,
+  task: ValidateTask,
+  files: readonly StoredObject[],
+  ignored: readonly string[],
+  sha256: string,
+  deps: ValidateDeps,
+) {
   const lineage = {
     dataset: s3Uri(task.input.bucket, task.input.prefix),
     sha256,
     objects: files.map((f) => ({ key: f.key, versionId: f.versionId, etag: f.etag, size: f.size })),
+    /** Tools' by-products in the dataset folder, left out by dataset.ignore. */
+    ignored,
     execution: task.executionArn,
     reason: task.input.reason,
   };

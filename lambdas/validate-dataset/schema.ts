@@ -18,4 +18,6 @@ export interface DatasetRules {
   readonly maxObjects: number;
   /** Bytes read from the start of each file. */
   readonly headBytes: number;
+  /** File-name patterns of tools' by-products (`_SUCCESS`, `*.crc`, …): left out of the dataset, named in its lineage. */
+  readonly ignore: readonly string[];
 }

@@ -14,6 +14,19 @@ const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
+/** By-products of Spark, Glue, Hadoop and laptops in a dataset folder (their documented marker and checksum files). */
+export const DEFAULT_IGNORE = [
+  '_SUCCESS',
+  '_committed_*',
+  '_started_*',
+  '_temporary',
+  '_metadata',
+  '_common_metadata',
+  '*.crc',
+  '.DS_Store',
+  'Thumbs.db',
+] as const;
+
 export const PROBLEM_TYPES = ['binary_classification', 'multiclass_classification', 'regression'] as const;
 export type ProblemType = (typeof PROBLEM_TYPES)[number];
 
@@ -89,6 +102,21 @@ const pipelineSchema = z
         maxObjects: z.number().int().min(1).max(10000).default(1000),
         validationFraction: z.number().gt(0).lt(0.5).default(0.15),
         testFraction: z.number().gt(0).lt(0.5).default(0.15),
+        /**
+         * File names (`*` and `?` wildcards) that data tools leave in a dataset folder and that are
+         * not data: left out of the dataset and named in its lineage. A path segment that matches
+         * (a `_temporary/` folder) leaves out everything below it.
+         */
+        ignore: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(100)
+              .regex(/^[^/]+$/, 'expected a file name pattern without "/"'),
+          )
+          .max(50)
+          .default([...DEFAULT_IGNORE]),
       })
       .prefault({}),
     preprocessing: computeSchema({ instanceType: 'ml.m5.large', maxRuntimeSeconds: 3600 }).prefault({}),

@@ -51,6 +51,7 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
       MAX_BYTES: String(p.dataset.maxBytes),
       MAX_OBJECTS: String(p.dataset.maxObjects),
       HEAD_BYTES: String(SECURE_DEFAULTS.validationHeadBytes),
+      IGNORE: JSON.stringify(p.dataset.ignore),
       PIPELINE_NAME: p.name,
       LANDING_BUCKET: landing,
       ARTIFACTS_BUCKET: artifacts,

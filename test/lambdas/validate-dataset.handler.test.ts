@@ -20,6 +20,7 @@ beforeEach(() => {
     MAX_BYTES: '1000000',
     MAX_OBJECTS: '100',
     HEAD_BYTES: '65536',
+    IGNORE: '["_SUCCESS"]',
     PIPELINE_NAME: 'churn',
     LANDING_BUCKET: 'landing',
     ARTIFACTS_BUCKET: 'artifacts',

@@ -1,8 +1,10 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { headerProblems, inspectCsvHead, parseCsvLine } from '../../lambdas/validate-dataset/csv';
 import { fitMetadata, MAX_RETURNED_REASONS, processingManifest, validateDataset } from '../../lambdas/validate-dataset/logic';
 import type { ValidateTask } from '../../lambdas/validate-dataset/schema';
+import { DEFAULT_IGNORE } from '../../lib/config/schema';
 import { checkStateData, SFN_MAX_PAYLOAD_BYTES } from '../../offline/limits';
 import { MemoryObjectStore } from '../../offline/memory-store';
 
@@ -33,7 +35,7 @@ function setup(rules: Partial<{ minRows: number; maxBytes: number; maxObjects: n
   const deps = {
     store,
     log,
-    rules: { columns: COLUMNS, label: 'label', minRows: 20, maxBytes: 1_000_000, maxObjects: 10, headBytes: 4096, ...rules },
+    rules: { columns: COLUMNS, label: 'label', minRows: 20, maxBytes: 1_000_000, maxObjects: 10, headBytes: 4096, ignore: [...DEFAULT_IGNORE], ...rules },
     artifactsBucket: ARTIFACTS,
     resourcePrefix: 'mlops-dev-churn',
     quarantinePrefix: 'quarantine',
@@ -57,7 +59,9 @@ describe('csv helpers', () => {
 
   it('explains how a header differs from the configured columns', () => {
     expect(headerProblems(['f1', 'x', 'f2'], COLUMNS, 'label')).toEqual(['label column "label" is missing', 'unexpected columns: x']);
-    expect(headerProblems(['f1', 'label', 'f2'], COLUMNS, 'label')).toEqual(['columns are not in the configured order (expected label, f1, f2)']);
+    expect(headerProblems(['f1', 'label', 'f2'], COLUMNS, 'label')).toEqual([
+      'columns are not in the configured order: column 1 is "f1", expected "label" (expected order: label, f1, f2)',
+    ]);
     expect(headerProblems(COLUMNS, COLUMNS, 'label')).toEqual([]);
   });
 });
@@ -137,7 +141,31 @@ describe('validateDataset: rejected', () => {
     ['a non-CSV file', { 'churn/d1/a.csv': csv(30), 'churn/d1/b.parquet': 'PAR1' }, 'churn/d1/b.parquet: only .csv files are accepted'],
     ['an empty file', { 'churn/d1/a.csv': csv(30), 'churn/d1/b.csv': '' }, 'churn/d1/b.csv: the file is empty'],
     ['too few rows', { 'churn/d1/a.csv': csv(5) }, 'about 5 data rows, fewer than the required 20 (dataset.minRows)'],
-    ['columns out of order', { 'churn/d1/a.csv': csv(30, 'f1,label,f2') }, 'churn/d1/a.csv: columns are not in the configured order (expected label, f1, f2)'],
+    [
+      'columns out of order, naming the first one out of place',
+      { 'churn/d1/a.csv': csv(30, 'label,f2,f1') },
+      'churn/d1/a.csv: columns are not in the configured order: column 2 is "f2", expected "f1" (expected order: label, f1, f2)',
+    ],
+    [
+      'a gzip file',
+      { 'churn/d1/a.csv': csv(30), 'churn/d1/b.csv.gz': gzipSync(csv(30)) },
+      'churn/d1/b.csv.gz: compressed files are not accepted: upload the uncompressed .csv',
+    ],
+    [
+      'gzip content named .csv',
+      { 'churn/d1/a.csv': csv(30), 'churn/d1/b.csv': gzipSync(csv(30)) },
+      'churn/d1/b.csv: is gzip-compressed: upload the uncompressed .csv',
+    ],
+    [
+      'binary content named .csv',
+      { 'churn/d1/a.csv': csv(30), 'churn/d1/b.csv': Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0xff, 0xfe, 0x00]) },
+      'churn/d1/b.csv: is not UTF-8 text (binary content or another encoding): save it as UTF-8 CSV',
+    ],
+    [
+      'Latin-1 text named .csv',
+      { 'churn/d1/a.csv': Buffer.from(`${csv(30)}caf\xe9`, 'latin1') },
+      'churn/d1/a.csv: is not UTF-8 text (binary content or another encoding): save it as UTF-8 CSV',
+    ],
     ['a missing label', { 'churn/d1/a.csv': csv(30, 'f1,f2') }, 'churn/d1/a.csv: label column "label" is missing'],
   ])('rejects %s with a reason naming the file and the rule', async (_, files, reason) => {
     const { store, deps } = setup();
@@ -145,6 +173,21 @@ describe('validateDataset: rejected', () => {
     const out = await validateDataset(task(), deps);
     expect(out.accepted).toBe(false);
     expect(!out.accepted && out.reasons).toContain(reason);
+    // One line per reason, printable: never the file's bytes.
+    for (const r of out.accepted ? [] : out.reasons) expect(r).toMatch(/^[\x20-\x7e…]+$/);
+  });
+
+  it("leaves out tools' by-products (Spark, Glue, Hadoop, laptops) and names them in the lineage", async () => {
+    const { store, deps } = setup();
+    const data = { 'churn/d1/part-0000.csv': csv(15), 'churn/d1/part-0001.csv': csv(15) };
+    const junk = ['churn/d1/_SUCCESS', 'churn/d1/.part-0000.csv.crc', 'churn/d1/_committed_123', 'churn/d1/.DS_Store', 'churn/d1/_temporary/0/part-9.csv'];
+    for (const [k, v] of Object.entries(data)) store.put(LANDING, k, v);
+    for (const k of junk) store.put(LANDING, k, k.endsWith('.csv') ? 'garbage' : '');
+    const out = await validateDataset(task(), deps);
+    if (!out.accepted) throw new Error(`rejected: ${out.reasons.join('; ')}`);
+    expect(out.dataset).toMatchObject({ objectCount: 2, ignoredObjects: 5 });
+    expect(JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/lineage.json`)!).ignored.sort()).toEqual([...junk].sort());
+    expect(JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/dataset.manifest`)!).slice(1)).toEqual(['part-0000.csv', 'part-0001.csv']);
   });
 
   it('rejects a dataset with more objects than allowed, and one larger than allowed', async () => {
@@ -184,7 +227,7 @@ describe('validateDataset: rejected', () => {
   it('rejects a dataset whose files are gone, saying so', async () => {
     const { deps } = setup();
     const out = await validateDataset(task(), deps);
-    expect(!out.accepted && out.reasons).toEqual(['no data files found']);
+    expect(!out.accepted && out.reasons).toEqual(["no data files found (tools' by-products such as _SUCCESS are ignored: dataset.ignore)"]);
   });
 });
 
