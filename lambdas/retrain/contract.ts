@@ -8,5 +8,6 @@ export const retrainEnv = z.object({
   STATE_MACHINE_ARN: envText(),
   LATEST_DATASET_PARAMETER: envText(),
   COOLDOWN_HOURS: envNumber(),
-  DRIFT_ALARM_NAME: envText(),
+  /** The drift alarm by ARN: names repeat across accounts and regions, ARNs do not. */
+  DRIFT_ALARM_ARN: envText(),
 });

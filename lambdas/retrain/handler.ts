@@ -41,7 +41,8 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
     if ('kind' in e) {
       reason = 'schedule';
     } else {
-      if (e.detail.alarmName !== env_.DRIFT_ALARM_NAME) return { action: 'ignored', reason: `alarm ${e.detail.alarmName} is not this pipeline's drift alarm` };
+      if (!e.resources.includes(env_.DRIFT_ALARM_ARN))
+        return { action: 'ignored', reason: `alarm ${e.resources.join(', ')} is not this pipeline's drift alarm ${env_.DRIFT_ALARM_ARN}` };
       if (e.detail.state.value !== 'ALARM') return { action: 'ignored', reason: `drift alarm went to ${e.detail.state.value}` };
       reason = 'drift';
     }

@@ -14,6 +14,8 @@ export const retrainEventSchema = z.union([
     source: z.literal('aws.cloudwatch'),
     id: z.string(),
     time: z.string().optional(),
+    /** The alarm's ARN (the documented event carries it in resources). */
+    resources: z.array(z.string()).min(1),
     detail: z.object({ alarmName: z.string().min(1), state: alarmState, previousState: alarmState.optional() }),
   }),
   z.strictObject({ kind: z.literal('scheduled-retraining'), pipeline: z.string().min(1) }),

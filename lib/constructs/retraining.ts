@@ -71,7 +71,7 @@ export class Retraining extends Construct {
         STATE_MACHINE_ARN: props.trainingStateMachine.stateMachineArn,
         LATEST_DATASET_PARAMETER: props.latestDatasetParameter,
         COOLDOWN_HOURS: String(r.cooldownHours),
-        DRIFT_ALARM_NAME: props.driftAlarm.alarmName,
+        DRIFT_ALARM_ARN: props.driftAlarm.alarmArn,
       }),
     });
     const fn = this.function.function;

@@ -65,7 +65,7 @@ const env = {
   STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:mlops-dev-breast-cancer-training',
   LATEST_DATASET_PARAMETER: '/mlops/dev/breast-cancer/latest-dataset',
   COOLDOWN_HOURS: '24',
-  DRIFT_ALARM_NAME: 'mlops-dev-breast-cancer-drift',
+  DRIFT_ALARM_ARN: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:mlops-dev-breast-cancer-drift',
   TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
   PROJECT: 'mlops',
   STAGE: 'dev',
@@ -137,7 +137,17 @@ describe('retrain handler', () => {
 
   it('ignores the alarm going back to OK, and another alarm', async () => {
     expect(await handler({ ...alarm, detail: { ...alarm.detail, state: { ...alarm.detail.state, value: 'OK' } } })).toMatchObject({ action: 'ignored' });
-    expect(await handler({ ...alarm, detail: { ...alarm.detail, alarmName: 'other' } })).toMatchObject({ action: 'ignored' });
+    expect(
+      await handler({ ...alarm, detail: { ...alarm.detail, alarmName: 'other' }, resources: ['arn:aws:cloudwatch:eu-west-1:111122223333:alarm:other'] }),
+    ).toMatchObject({
+      action: 'ignored',
+    });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it("ignores an alarm of the same name in another account or region: it checks the alarm's full ARN", async () => {
+    const elsewhere = { ...alarm, resources: ['arn:aws:cloudwatch:us-east-1:444455556666:alarm:mlops-dev-breast-cancer-drift'] };
+    expect(await handler(elsewhere)).toMatchObject({ action: 'ignored', reason: expect.stringContaining("is not this pipeline's drift alarm") });
     expect(sfn.calls()).toHaveLength(0);
   });
 
