@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config/deployment-schema';
 import * as req from './deployment-requests';
 import { platformStateMachine } from './platform-state-machine';
-import { addSageMakerRetries } from './training-workflow';
+import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries } from './training-workflow';
 
 export interface DeploymentWorkflowProps {
   readonly resourcePrefix: string;
@@ -298,6 +298,7 @@ export class DeploymentWorkflow extends Construct {
         maxDelay: Duration.minutes(5),
       });
     }
+    if (service === 'applicationautoscaling') addAutoScalingRetries(state);
     addSageMakerRetries(state);
     return caught ? this.catching(state) : state;
   }
@@ -343,10 +344,23 @@ export class DeploymentWorkflow extends Construct {
         ResultPath: sfn.JsonPath.DISCARD,
       },
     });
+    addAutoScalingRetries(state);
     addSageMakerRetries(state);
     const next = new sfn.Pass(this, 'ScalingPaused');
     state.addCatch(next, { errors: ['ApplicationAutoScaling.ObjectNotFoundException'], resultPath: sfn.JsonPath.DISCARD });
     this.catching(state);
     return state.next(next);
   }
+}
+
+/** Application Auto Scaling calls retry its own throttling and transient errors (a pending scaling change). */
+function addAutoScalingRetries(state: sfn.CustomState): void {
+  state.addRetry({
+    errors: AUTOSCALING_TRANSIENT_ERRORS,
+    interval: Duration.seconds(10),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.minutes(2),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
 }

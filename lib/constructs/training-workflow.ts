@@ -384,6 +384,19 @@ export class TrainingWorkflow extends Construct {
 }
 
 /** Transient errors: short backoff with jitter; quota waits: long intervals, few attempts. */
+/**
+ * Application Auto Scaling's own throttling and transient errors, as Step Functions names AWS SDK
+ * integration errors (`<Service>.<Exception>`; the exception names are the API reference's: a
+ * ConcurrentUpdateException while another scaling change is pending, InternalServiceException).
+ */
+export const AUTOSCALING_TRANSIENT_ERRORS = [
+  'ApplicationAutoScaling.ConcurrentUpdateException',
+  'ApplicationAutoScaling.InternalServiceException',
+  'ApplicationAutoScaling.ThrottlingException',
+  'ApplicationAutoScaling.ApplicationAutoScalingException',
+  'ThrottlingException',
+];
+
 export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unknown }>(state: T): T {
   state.addRetry({
     errors: SAGEMAKER_TRANSIENT_ERRORS,

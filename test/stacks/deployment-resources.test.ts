@@ -98,6 +98,14 @@ describe('deployment workflow permissions', () => {
         name,
       ).toBe(true);
     }
+    const scaling = sdk.filter(([, s]) => String(s.Resource).includes(':applicationautoscaling:'));
+    expect(scaling.length).toBeGreaterThanOrEqual(3);
+    for (const [name, s] of scaling) {
+      expect(
+        s.Retry.flatMap((r: any) => r.ErrorEquals),
+        name,
+      ).toEqual(expect.arrayContaining(['ApplicationAutoScaling.ConcurrentUpdateException', 'ApplicationAutoScaling.InternalServiceException']));
+    }
     expect(def.States.Plan.Retry).toContainEqual({ ErrorEquals: ['EndpointBusyError'], IntervalSeconds: 60, MaxAttempts: 60, BackoffRate: 1 });
   });
 });

@@ -77,3 +77,19 @@ describe('the plan', () => {
     expect(planDeployment({ ...base, live: null, modelPackageArn: PACKAGE_ARN })).toMatchObject({ mode: 'shadow', replaces: null });
   });
 });
+
+describe('Application Auto Scaling errors', () => {
+  it('retries its own transient errors (a pending scaling change) and ends live', async () => {
+    const run = await runDeploymentWorkflow(template, {
+      failures: {
+        CreatedRegisterScaling: {
+          error: 'ApplicationAutoScaling.ConcurrentUpdateException',
+          cause: 'You already have a pending update to an Auto Scaling resource.',
+          times: 2,
+        },
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks.filter((t) => t === 'CreatedRegisterScaling')).toHaveLength(3);
+  });
+});
