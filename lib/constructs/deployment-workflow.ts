@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config/deployment-schema';
 import * as req from './deployment-requests';
 import { platformStateMachine } from './platform-state-machine';
-import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries } from './training-workflow';
+import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries } from './retries';
 
 export interface DeploymentWorkflowProps {
   readonly resourcePrefix: string;

@@ -13,7 +13,7 @@ import { PlatformFunction } from './platform-function';
 import { driftCheckJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
 import { allow } from './scoped-policy';
-import { addSageMakerRetries } from './training-workflow';
+import { addSageMakerRetries } from './retries';
 import { captureRoot, METRICS_NAMESPACE, monitoringRoot } from '../../lambdas/shared/names';
 import { driftCheckEnv } from '../../lambdas/drift-check/contract';
 import { environmentFor } from './function-environment';

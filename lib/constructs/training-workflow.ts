@@ -10,6 +10,7 @@ import { evaluationRule } from '../config/schema';
 import { arnsOf } from './arns';
 import { evaluationJob, preprocessingJob, trainingJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
+import { addSageMakerRetries } from './retries';
 import { trainingFunctions } from './training-functions';
 import { acknowledgeWildcardResource, allow } from './scoped-policy';
 
@@ -34,18 +35,6 @@ export interface TrainingWorkflowProps {
   /** SSM parameter that holds the latest accepted dataset (JSON workflow input, without the reason): retraining starts from it. */
   readonly latestDatasetParameter: string;
 }
-
-/** Errors SageMaker raises for throttling and transient faults (optimized and SDK integrations). */
-export const SAGEMAKER_TRANSIENT_ERRORS = [
-  'SageMaker.AmazonSageMakerException',
-  'SageMaker.SageMakerException',
-  'SageMaker.ThrottlingException',
-  'ThrottlingException',
-  'SageMaker.InternalFailure',
-  'SageMaker.ServiceUnavailable',
-];
-/** A quota wait: another job may free capacity; a quota of 0 will not, and is caught after. */
-export const SAGEMAKER_QUOTA_ERRORS = ['SageMaker.ResourceLimitExceededException', 'SageMaker.ResourceLimitExceeded'];
 
 /**
  * The data-triggered training workflow: settle → validate → preprocess → train → evaluate →
@@ -384,28 +373,3 @@ export class TrainingWorkflow extends Construct {
 }
 
 /** Transient errors: short backoff with jitter; quota waits: long intervals, few attempts. */
-/**
- * Application Auto Scaling's own throttling and transient errors, as Step Functions names AWS SDK
- * integration errors (`<Service>.<Exception>`; the exception names are the API reference's: a
- * ConcurrentUpdateException while another scaling change is pending, InternalServiceException).
- */
-export const AUTOSCALING_TRANSIENT_ERRORS = [
-  'ApplicationAutoScaling.ConcurrentUpdateException',
-  'ApplicationAutoScaling.InternalServiceException',
-  'ApplicationAutoScaling.ThrottlingException',
-  'ApplicationAutoScaling.ApplicationAutoScalingException',
-  'ThrottlingException',
-];
-
-export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unknown }>(state: T): T {
-  state.addRetry({
-    errors: SAGEMAKER_TRANSIENT_ERRORS,
-    interval: Duration.seconds(10),
-    backoffRate: 2,
-    maxAttempts: 5,
-    maxDelay: Duration.minutes(5),
-    jitterStrategy: sfn.JitterType.FULL,
-  });
-  state.addRetry({ errors: SAGEMAKER_QUOTA_ERRORS, interval: Duration.minutes(5), backoffRate: 1.5, maxAttempts: 3 });
-  return state;
-}

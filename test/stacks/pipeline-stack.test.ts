@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SAGEMAKER_TRANSIENT_ERRORS } from '../../lib/constructs/training-workflow';
+import { SAGEMAKER_TRANSIENT_ERRORS } from '../../lib/constructs/retries';
 import { stateMachines } from '../../offline/cfn';
 import { normalizeTemplate } from '../helpers/normalize';
 import { synthPlatform, type Synthesized } from '../../offline/synth';

@@ -1,0 +1,40 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+
+/** Errors SageMaker raises for throttling and transient faults (optimized and SDK integrations). */
+export const SAGEMAKER_TRANSIENT_ERRORS = [
+  'SageMaker.AmazonSageMakerException',
+  'SageMaker.SageMakerException',
+  'SageMaker.ThrottlingException',
+  'ThrottlingException',
+  'SageMaker.InternalFailure',
+  'SageMaker.ServiceUnavailable',
+];
+/** A quota wait: another job may free capacity; a quota of 0 will not, and is caught after. */
+export const SAGEMAKER_QUOTA_ERRORS = ['SageMaker.ResourceLimitExceededException', 'SageMaker.ResourceLimitExceeded'];
+
+/**
+ * Application Auto Scaling's own throttling and transient errors, as Step Functions names AWS SDK
+ * integration errors (`<Service>.<Exception>`; the exception names are the API reference's: a
+ * ConcurrentUpdateException while another scaling change is pending, InternalServiceException).
+ */
+export const AUTOSCALING_TRANSIENT_ERRORS = [
+  'ApplicationAutoScaling.ConcurrentUpdateException',
+  'ApplicationAutoScaling.InternalServiceException',
+  'ApplicationAutoScaling.ThrottlingException',
+  'ApplicationAutoScaling.ApplicationAutoScalingException',
+  'ThrottlingException',
+];
+
+export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unknown }>(state: T): T {
+  state.addRetry({
+    errors: SAGEMAKER_TRANSIENT_ERRORS,
+    interval: Duration.seconds(10),
+    backoffRate: 2,
+    maxAttempts: 5,
+    maxDelay: Duration.minutes(5),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  state.addRetry({ errors: SAGEMAKER_QUOTA_ERRORS, interval: Duration.minutes(5), backoffRate: 1.5, maxAttempts: 3 });
+  return state;
+}
