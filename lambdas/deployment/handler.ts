@@ -16,7 +16,7 @@ import { isEndpointNotFound } from '../shared/sagemaker';
 import { createLogger, type Logger, logInvocation } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
-import { compare, type DeploymentEnv, type MetricsReader, plan, type RunningExecution, type SageMakerReader, takeTurn } from './logic';
+import { checkRecovery, compare, type DeploymentEnv, type MetricsReader, plan, type RunningExecution, type SageMakerReader, takeTurn } from './logic';
 import type { Variant } from './plan';
 import { deploymentTaskSchema } from './schema';
 import type { Context } from 'aws-lambda';
@@ -43,7 +43,7 @@ export function sageMakerReader(client: SageMakerClient): SageMakerReader {
     },
     async describeEndpointConfig(name) {
       const c = await client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
-      return { productionVariants: (c.ProductionVariants ?? []) as Variant[] };
+      return { productionVariants: (c.ProductionVariants ?? []) as Variant[], shadowVariants: (c.ShadowProductionVariants ?? []) as Variant[] };
     },
     async describeModel(name) {
       const m = await client.send(new DescribeModelCommand({ ModelName: name }));
@@ -145,6 +145,8 @@ export function createHandler(deps: DeploymentDeps, env: NodeJS.ProcessEnv = pro
         return plan(deps.sageMaker, deploymentEnv(env), task, deps.log);
       case 'compare':
         return compare(deps.metrics, deps.store, deploymentEnv(env), task, deps.log);
+      case 'recover':
+        return checkRecovery(deps.sageMaker, deploymentEnv(env), task, deps.log);
     }
   };
 }

@@ -5,7 +5,7 @@ import type { CaptureLocation } from '../shared/capture-layout';
 import { agreementOf, type ProblemType, readCapture } from './capture';
 import { type Comparison, compareVariants, type PromotionRules, type VariantMetrics } from './compare';
 import { PRODUCTION_VARIANT, SHADOW_VARIANT } from '../shared/names';
-import { type DeploymentPlan, type EndpointState, type LivePackage, planDeployment, type Variant, type VariantSettings } from './plan';
+import { type DeploymentPlan, EndpointBusyError, type EndpointState, type LivePackage, planDeployment, type Variant, type VariantSettings } from './plan';
 
 /** The model package is not (or no longer) Approved, or belongs to another group: nothing is deployed. */
 export class PackageNotDeployableError extends PlatformError {}
@@ -14,7 +14,7 @@ export class PackageNotDeployableError extends PlatformError {}
 export interface SageMakerReader {
   describeModelPackage(arn: string): Promise<{ group?: string; version?: number; approvalStatus?: string; status?: string }>;
   describeEndpoint(name: string): Promise<{ status: string; endpointConfigName: string; failureReason?: string } | undefined>;
-  describeEndpointConfig(name: string): Promise<{ productionVariants: Variant[] }>;
+  describeEndpointConfig(name: string): Promise<{ productionVariants: Variant[]; shadowVariants?: Variant[] }>;
   /** The package a model was created from (undefined for a model made otherwise). */
   describeModel(name: string): Promise<{ modelPackageName?: string }>;
 }
@@ -139,4 +139,38 @@ export function takeTurn(self: RunningExecution, running: readonly RunningExecut
   const first = firstInLine(self, running);
   const proceed = first.executionArn === self.executionArn;
   return { proceed, attempt: attempt + 1, blockedBy: proceed ? null : first.executionArn, exhausted: !proceed && attempt + 1 >= maxAttempts };
+}
+
+/** What a failed deployment must do to leave production as it was. */
+export interface RecoveryCheck {
+  /** Production does not serve the previous model alone: put the production-only config back. */
+  readonly restore: boolean;
+  /** The endpoint's config is no longer the one the deployment began with. */
+  readonly changed: boolean;
+  /** The models the endpoint serves now (production, then shadow), for the e-mail. */
+  readonly serving: string[];
+}
+
+/**
+ * After a failure: reads the endpoint as it is now (waits while it is updating, like the plan)
+ * and says whether production must be restored to the model it served before the deployment.
+ */
+export async function checkRecovery(
+  sm: SageMakerReader,
+  env: DeploymentEnv,
+  before: { currentModelName: string; currentConfigName: string },
+  log: Logger,
+): Promise<RecoveryCheck> {
+  const described = await sm.describeEndpoint(env.endpointName);
+  if (!described) throw new PlatformError(`endpoint ${env.endpointName} is gone: production cannot be restored`);
+  if (['Creating', 'Updating', 'SystemUpdating', 'RollingBack'].includes(described.status)) {
+    throw new EndpointBusyError(`endpoint ${env.endpointName} is ${described.status}; the recovery waits for it`);
+  }
+  const config = await sm.describeEndpointConfig(described.endpointConfigName);
+  const serving = [...config.productionVariants, ...(config.shadowVariants ?? [])].map((v) => v.ModelName);
+  const productionOnly = config.productionVariants.length === 1 && (config.shadowVariants ?? []).length === 0;
+  const restore = described.status !== 'InService' || !productionOnly || config.productionVariants[0]!.ModelName !== before.currentModelName;
+  const result = { restore, changed: described.endpointConfigName !== before.currentConfigName, serving };
+  log.warn('recovery checked', { ...result, status: described.status });
+  return result;
 }

@@ -64,6 +64,8 @@ export interface DeploymentPlan {
     readonly shadow: { readonly name: string; readonly productionVariants: readonly Variant[]; readonly shadowVariants: readonly Variant[] };
     readonly promote: { readonly name: string; readonly productionVariants: readonly Variant[] };
     readonly restore: { readonly name: string; readonly productionVariants: readonly Variant[] };
+    /** The same production as `restore`, under a name of its own: what a failed deployment goes back to. */
+    readonly recover: { readonly name: string; readonly productionVariants: readonly Variant[] };
   };
 }
 
@@ -141,6 +143,7 @@ export function planDeployment(args: {
       shadow: { name: config('-s'), productionVariants: [restoreVariant], shadowVariants: [shadowVariant] },
       promote: { name: config('-p'), productionVariants: [target] },
       restore: { name: config('-r'), productionVariants: [restoreVariant] },
+      recover: { name: config('-x'), productionVariants: [restoreVariant] },
     },
   };
 }

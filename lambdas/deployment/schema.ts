@@ -16,6 +16,12 @@ export const deploymentTaskSchema = z.discriminatedUnion('action', [
     executionName: z.string().min(1),
   }),
   z.object({ action: z.literal('compare'), start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }),
+  z.object({
+    action: z.literal('recover'),
+    /** What production served, and with which config, when the deployment began. */
+    currentModelName: z.string().min(1),
+    currentConfigName: z.string().min(1),
+  }),
 ]);
 
 const variantSettingsSchema = z.object({

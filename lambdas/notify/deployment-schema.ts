@@ -50,5 +50,20 @@ export const deploymentNotificationSchemas = [
     modelPackageArn: z.string().optional(),
     error: z.string().default('Unknown'),
     cause: z.string().default(''),
+    /** What a failure after the first endpoint change left: production restored, checked, or the recovery failed too. Absent: it failed before. */
+    recovery: z
+      .object({
+        outcome: z.enum(['restored', 'checked', 'failed']),
+        endpoint: z.string(),
+        previousModel: z.string(),
+        /** The production-only config the deployment began with (it exists: a manual restore can use it). */
+        previousConfig: z.string(),
+        restoreConfig: z.string(),
+        changed: z.boolean().optional(),
+        serving: z.array(z.string()).optional(),
+        error: z.string().optional(),
+        cause: z.string().optional(),
+      })
+      .optional(),
   }),
 ] as const;

@@ -108,11 +108,7 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
         n.kind === 'failed' ? `${tag}: ${n.workflow} failed (${n.error})` : `${tag}: deployment of model${version ? ` v${version}` : ''} failed (${n.error})`;
       lines.push(`Error: ${clip(n.error, 200)}`, `Cause: ${clip(summary)}`, ...(hint ? ['', hint] : []));
       if (n.kind === 'deployment-failed')
-        lines.push(
-          '',
-          'Production is unchanged unless the cause says otherwise: see "Rolling back by hand" in the README.',
-          ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []),
-        );
+        lines.push('', ...whatIsLeft(n.recovery, ctx.pipeline), ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []));
       break;
     }
     default: {
@@ -134,3 +130,28 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
 const reasonJson = (quarantineUri: string) => `${quarantineUri.endsWith('/') ? quarantineUri : `${quarantineUri}/`}reason.json`;
 
 const round = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(3));
+
+type Recovery = Extract<Notification, { kind: 'deployment-failed' }>['recovery'];
+
+/** The state a failed deployment left production in, as the recovery found and made it. */
+function whatIsLeft(r: Recovery, pipeline: string): string[] {
+  if (!r) return ['Production is unchanged: the deployment failed before it changed the endpoint.'];
+  if (r.outcome === 'restored') {
+    return [
+      `The deployment changed the endpoint, then failed. Production was restored: ${r.previousModel} serves alone again (endpoint config ${r.restoreConfig}), auto-scaling is registered, no shadow variant remains.`,
+      'The package stays Approved: approve it again to retry.',
+    ];
+  }
+  if (r.outcome === 'checked') {
+    return [
+      `${r.changed ? 'Production serves the previous model alone again' : 'Production is unchanged'}: ${r.previousModel}; auto-scaling is registered.`,
+      'The package stays Approved: approve it again to retry.',
+    ];
+  }
+  return [
+    `The deployment changed the endpoint and failed, and restoring production failed too (${clip(r.error ?? 'Unknown', 200)}: ${clip(r.cause ?? '')}).`,
+    'The endpoint may still serve the new model or a shadow variant, or run without auto-scaling. Restore production by hand:',
+    `  aws sagemaker update-endpoint --endpoint-name ${r.endpoint} --endpoint-config-name ${r.previousConfig} --retain-all-variant-properties`,
+    `then register auto-scaling again (README, "Roll back by hand"; pipeline ${pipeline}).`,
+  ];
+}

@@ -50,8 +50,8 @@ export const createModel = (ctx: DeploymentRequestContext) => ({
   Tags: ctx.tags,
 });
 
-/** CreateEndpointConfig for one of the plan's configs (`shadow`, `promote` or `restore`). */
-export function createEndpointConfig(ctx: DeploymentRequestContext, which: 'shadow' | 'promote' | 'restore') {
+/** CreateEndpointConfig for one of the plan's configs (`shadow`, `promote`, `restore` or `recover`). */
+export function createEndpointConfig(ctx: DeploymentRequestContext, which: 'shadow' | 'promote' | 'restore' | 'recover') {
   return {
     'EndpointConfigName.$': `$.plan.configs.${which}.name`,
     'ProductionVariants.$': `$.plan.configs.${which}.productionVariants`,
@@ -86,7 +86,7 @@ export function blueGreen(ctx: DeploymentRequestContext) {
  * restore updates keep the production variant's current instance count (auto-scaling may
  * have changed it) with RetainAllVariantProperties.
  */
-export function updateEndpoint(ctx: DeploymentRequestContext, which: 'shadow' | 'promote' | 'restore') {
+export function updateEndpoint(ctx: DeploymentRequestContext, which: 'shadow' | 'promote' | 'restore' | 'recover') {
   return {
     EndpointName: ctx.endpointName,
     'EndpointConfigName.$': `$.plan.configs.${which}.name`,

@@ -6,6 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config/deployment-schema';
 import * as req from './deployment-requests';
+import { recoveryChain } from './deployment-recovery';
 import { platformStateMachine } from './platform-state-machine';
 import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries } from './retries';
 
@@ -32,8 +33,10 @@ const POLL_SECONDS = 30;
  */
 export class DeploymentWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
-  private readonly props: DeploymentWorkflowProps;
-  private readonly onError: sfn.IChainable;
+  readonly props: DeploymentWorkflowProps;
+  /** Where a failure goes, and where its error is put: switched while the states after the first endpoint change are built. */
+  private onError: sfn.IChainable;
+  private errorPath = '$.error';
 
   constructor(scope: Construct, id: string, props: DeploymentWorkflowProps) {
     super(scope, id);
@@ -100,6 +103,10 @@ export class DeploymentWorkflow extends Construct {
     const createPath = this.sdk('CreateEndpointConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
       .next(this.sdk('CreateEndpoint', 'sagemaker', 'createEndpoint', req.createEndpoint(props.requests), true))
       .next(this.waitInService('Created', this.scaling('Created').next(created)));
+
+    // From here on the workflow changes an endpoint that serves production: a failure goes
+    // through the recovery (production back to the previous model, scaling registered), then fails.
+    this.onError = recoveryChain(this, failed);
 
     // Roll back: production-only config, package Rejected with the reasons, notification.
     const rolledBack = this.notify('NotifyRolledBack', {
@@ -173,6 +180,7 @@ export class DeploymentWorkflow extends Construct {
       result: sfn.Result.fromObject({ skipped: 'serverless endpoints have no shadow variants' }),
       resultPath: '$.comparison',
     }).next(promote);
+    this.onError = notifyFailed;
 
     const definition = init
       .next(settle)
@@ -214,7 +222,7 @@ export class DeploymentWorkflow extends Construct {
     });
   }
 
-  private notify(id: string, payload: Record<string, unknown>): tasks.LambdaInvoke {
+  notify(id: string, payload: Record<string, unknown>): tasks.LambdaInvoke {
     return new tasks.LambdaInvoke(this, id, {
       lambdaFunction: this.props.notifyFunction,
       payload: sfn.TaskInput.fromObject(payload),
@@ -253,7 +261,7 @@ export class DeploymentWorkflow extends Construct {
     return markLive;
   }
 
-  private task(id: string, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
+  task(id: string, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
     return new tasks.LambdaInvoke(this, id, {
       lambdaFunction: this.props.deploymentFunction,
       payload: sfn.TaskInput.fromObject(payload),
@@ -263,15 +271,27 @@ export class DeploymentWorkflow extends Construct {
   }
 
   private catching<T extends { addCatch(h: sfn.IChainable, p?: sfn.CatchProps): unknown }>(state: T): T {
-    state.addCatch(this.onError, { resultPath: '$.error' });
+    state.addCatch(this.onError, { resultPath: this.errorPath });
     return state;
+  }
+
+  /** Builds states whose failures go to `target`, with the error at `errorPath`. */
+  routeFailures<T>(target: sfn.IChainable, errorPath: string, build: () => T): T {
+    const saved = [this.onError, this.errorPath] as const;
+    this.onError = target;
+    this.errorPath = errorPath;
+    try {
+      return build();
+    } finally {
+      [this.onError, this.errorPath] = saved;
+    }
   }
 
   /**
    * An AWS SDK integration in the API's request shape, with the SageMaker retries; calls that
    * change the endpoint also retry "endpoint busy" (an unmodeled ValidationException) for a while.
    */
-  private sdk(
+  sdk(
     id: string,
     service: 'sagemaker' | 'applicationautoscaling',
     action: string,
@@ -304,12 +324,12 @@ export class DeploymentWorkflow extends Construct {
   }
 
   /** DescribeEndpoint every 30 s until InService (→ `next`) or Failed (→ notified failure). */
-  private waitInService(id: string, next: sfn.IChainable): sfn.IChainable {
+  waitInService(id: string, next: sfn.IChainable): sfn.IChainable {
     const describe = this.sdk(`Describe${id}`, 'sagemaker', 'describeEndpoint', { EndpointName: this.props.requests.endpointName }, false, '$.endpoint');
     const wait = new sfn.Wait(this, `Wait${id}`, { time: sfn.WaitTime.duration(Duration.seconds(POLL_SECONDS)) });
     const endpointFailed = new sfn.Pass(this, `${id}EndpointFailed`, {
       parameters: { Error: 'EndpointFailed', 'Cause.$': 'States.JsonToString($.endpoint)' },
-      resultPath: '$.error',
+      resultPath: this.errorPath,
     }).next(this.onError);
     wait.next(describe);
     describe.next(
@@ -322,7 +342,7 @@ export class DeploymentWorkflow extends Construct {
   }
 
   /** Target tracking on invocations per instance, for instance-based variants when enabled. */
-  private scaling(id: string): sfn.Chain {
+  scaling(id: string): sfn.Chain {
     const d = this.props.deployment;
     if (d.serverless || !d.autoScaling.enabled) return sfn.Chain.start(new sfn.Pass(this, `${id}NoScaling`));
     return sfn.Chain.start(

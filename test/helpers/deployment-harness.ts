@@ -58,6 +58,10 @@ export interface DeploymentOutcome {
   readonly configs: Map<string, Json>;
   /** Model package versions tagged mlops:live after the run. */
   readonly live: string[];
+  /** The endpoint configs the endpoint went InService with during the run, in order. */
+  readonly served: string[];
+  /** Whether the production variant is registered with Application Auto Scaling after the run. */
+  readonly scalingRegistered: boolean;
   readonly packageStatus: string;
 }
 
@@ -84,6 +88,10 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   const polls = scenario.pollsUntilInService ?? 1;
 
   // The in-memory SageMaker.
+  /** Every endpoint config the endpoint went InService with, in order. */
+  const served: string[] = [];
+  /** Whether the production variant is registered with Application Auto Scaling (it is, when an endpoint exists). */
+  let scalingRegistered = Boolean(scenario.endpoint);
   /** Tags of resources: `<arn>|<key>` → value (the live marker of model packages). */
   const tags = new Map<string, string>(
     scenario.endpoint ? [[`${scenario.endpoint.modelPackageArn ?? PACKAGE_ARN.replace(/\/7$/, '/6')}|mlops:live`, endpointName]] : [],
@@ -105,6 +113,14 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   for (const [key, text] of Object.entries(scenario.capture ?? {})) store.put(scenario.captureBucket ?? deployEnv.CAPTURE_BUCKET!, key, text);
 
   const fail = (name: string, message: string) => Object.assign(new Error(message), { name });
+  /** Time passes between two looks at the endpoint: an update in progress ends after `polls` looks, whoever looks. */
+  const tick = () => {
+    if (!endpoint?.pending || endpoint.pollsLeft-- > 0) return;
+    endpoint = scenario.endpointFailure
+      ? { status: 'Failed', config: endpoint.config || endpoint.pending, pollsLeft: 0, failureReason: scenario.endpointFailure }
+      : { status: 'InService', config: endpoint.rollback ? endpoint.config : endpoint.pending, pollsLeft: 0 };
+    if (endpoint.status === 'InService') served.push(endpoint.config);
+  };
   const injected = (state: string) => {
     const left = failuresLeft.get(state) ?? 0;
     if (left <= 0) return;
@@ -149,11 +165,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     },
     describeEndpoint: (p) => {
       if (!endpoint) throw fail('SageMaker.AmazonSageMakerException', `Could not find endpoint "${p.EndpointName}".`);
-      if (endpoint.pending && endpoint.pollsLeft-- <= 0) {
-        endpoint = scenario.endpointFailure
-          ? { status: 'Failed', config: endpoint.config || endpoint.pending, pollsLeft: 0, failureReason: scenario.endpointFailure }
-          : { status: 'InService', config: endpoint.rollback ? endpoint.config : endpoint.pending, pollsLeft: 0 };
-      }
+      tick();
       return {
         EndpointName: p.EndpointName,
         EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${p.EndpointName}`,
@@ -174,11 +186,17 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
       for (const k of p.TagKeys) tags.delete(`${p.ResourceArn}|${k}`);
       return {};
     },
-    registerScalableTarget: () => ({}),
+    registerScalableTarget: () => {
+      scalingRegistered = true;
+      return {};
+    },
     putScalingPolicy: (p) => ({
       PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:x:resource/sagemaker/${p.ResourceId}:policyName/${p.PolicyName}`,
     }),
-    deregisterScalableTarget: () => ({}),
+    deregisterScalableTarget: () => {
+      scalingRegistered = false;
+      return {};
+    },
   };
 
   // The deployment Lambda's reads, through the same world (and the same API validation).
@@ -194,6 +212,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     },
     async describeEndpoint(name) {
       await read('DescribeEndpoint', { EndpointName: name });
+      tick();
       return endpoint ? { status: endpoint.status, endpointConfigName: endpoint.config } : undefined;
     },
     async describeModel(name) {
@@ -203,7 +222,8 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     },
     async describeEndpointConfig(name) {
       await read('DescribeEndpointConfig', { EndpointConfigName: name });
-      return { productionVariants: configs.get(name)!.ProductionVariants as Variant[] };
+      const c = configs.get(name)!;
+      return { productionVariants: c.ProductionVariants as Variant[], shadowVariants: (c.ShadowProductionVariants ?? []) as Variant[] };
     },
   };
   let turnChecks = 0;
@@ -277,6 +297,10 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     requests,
     notifications,
     configs,
+    served,
+    get scalingRegistered() {
+      return scalingRegistered;
+    },
     get live() {
       return [...tags].filter(([k]) => k.endsWith('|mlops:live')).map(([k]) => k.split('|')[0]!);
     },

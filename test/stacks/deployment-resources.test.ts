@@ -91,12 +91,17 @@ describe('deployment workflow permissions', () => {
         s.Retry.flatMap((r: any) => r.ErrorEquals),
         name,
       ).toEqual(expect.arrayContaining(['SageMaker.ThrottlingException', 'ThrottlingException']));
-      // Marking the live version happens after the model is live: its failure goes on to the success e-mail, never to "deployment failed".
-      const next = /^(MarkLive|UnmarkReplaced)(\w+)$/.exec(name);
-      expect(
-        s.Catch.some((c: any) => c.ErrorEquals.includes('States.ALL') && c.Next === (next ? `Notify${next[2]}` : 'NotifyDeploymentFailed')),
-        name,
-      ).toBe(true);
+      // Before the first endpoint change a failure is notified; after it, production is recovered first; a failed
+      // recovery is notified as such; marking the live version comes after the model is live, so its failure goes on to the success e-mail.
+      const mark = /^(MarkLive|UnmarkReplaced)(\w+)$/.exec(name);
+      const expected = mark
+        ? `Notify${mark[2]}`
+        : BEFORE_ENDPOINT_CHANGE.includes(name)
+          ? 'NotifyDeploymentFailed'
+          : /^(CreateRecoverConfig|RecoverProduction|DescribeRecovered|Recovered|Checked)/.test(name)
+            ? 'NotifyRecoveryFailed'
+            : 'RecoverCheck';
+      expect(s.Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'))?.Next, name).toBe(expected);
     }
     const scaling = sdk.filter(([, s]) => String(s.Resource).includes(':applicationautoscaling:'));
     expect(scaling.length).toBeGreaterThanOrEqual(3);
@@ -152,6 +157,9 @@ describe('auto-rollback alarms and clean-up', () => {
     expect(flat(put[0].Resource)).toContain('/breast-cancer/datacapture/*');
   });
 });
+
+/** The states that run before the workflow first changes an endpoint that serves production. */
+const BEFORE_ENDPOINT_CHANGE = ['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DescribeCreated', 'CreatedRegisterScaling', 'CreatedScalingPolicy'];
 
 describe('contracts between the stack and the Lambdas', () => {
   it('names the production variant in the rollback alarms with the literal the Lambdas use (blue/green needs it to stay)', () => {

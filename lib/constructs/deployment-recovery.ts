@@ -1,0 +1,67 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as req from './deployment-requests';
+import type { DeploymentWorkflow } from './deployment-workflow';
+
+/**
+ * Where every failure after the workflow first changes the endpoint goes: production back to the
+ * model it served before, alone, with auto-scaling registered, then the e-mail that says what is
+ * left. The recovery reads the endpoint as it is (waiting while it updates), restores the
+ * production-only config only when production does not serve the previous model alone, and
+ * registers scaling again in every case. If the recovery fails too, the e-mail says so and gives
+ * the command that restores production by hand. Either way the execution fails with the original error.
+ */
+export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): sfn.IChainable {
+  const base = {
+    kind: 'deployment-failed',
+    executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+    modelPackageArn: sfn.JsonPath.stringAt('$.modelPackageArn'),
+    error: sfn.JsonPath.stringAt('$.error.Error'),
+    cause: sfn.JsonPath.stringAt('$.error.Cause'),
+  };
+  const before = {
+    endpoint: wf.props.requests.endpointName,
+    previousModel: sfn.JsonPath.stringAt('$.plan.currentModelName'),
+    previousConfig: sfn.JsonPath.stringAt('$.plan.currentConfigName'),
+    restoreConfig: sfn.JsonPath.stringAt('$.plan.configs.recover.name'),
+  };
+  const notified = (id: string, recovery: Record<string, unknown>) => {
+    const n = wf.notify(id, { ...base, recovery: { ...before, ...recovery } });
+    n.addCatch(failed, { resultPath: '$.notifyError' });
+    return n.next(failed);
+  };
+  const recoveryFailed = notified('NotifyRecoveryFailed', {
+    outcome: 'failed',
+    error: sfn.JsonPath.stringAt('$.recoveryError.Error'),
+    cause: sfn.JsonPath.stringAt('$.recoveryError.Cause'),
+  });
+  const recovered = (outcome: 'restored' | 'checked') =>
+    notified(outcome === 'restored' ? 'NotifyRecovered' : 'NotifyChecked', {
+      outcome,
+      changed: sfn.JsonPath.objectAt('$.recovery.changed'),
+      serving: sfn.JsonPath.listAt('$.recovery.serving'),
+    });
+
+  return wf.routeFailures(recoveryFailed, '$.recoveryError', () => {
+    const check = wf.task(
+      'RecoverCheck',
+      {
+        action: 'recover',
+        currentModelName: sfn.JsonPath.stringAt('$.plan.currentModelName'),
+        currentConfigName: sfn.JsonPath.stringAt('$.plan.currentConfigName'),
+      },
+      '$.recovery',
+    );
+    check.addRetry({ errors: ['EndpointBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 90 });
+    check.addCatch(recoveryFailed, { resultPath: '$.recoveryError' });
+    const restore = wf
+      .sdk('CreateRecoverConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(wf.props.requests, 'recover'))
+      .next(wf.sdk('RecoverProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(wf.props.requests, 'recover'), true))
+      .next(wf.waitInService('Recovered', wf.scaling('Recovered').next(recovered('restored'))));
+    return check.next(
+      new sfn.Choice(wf, 'RestoreNeeded?')
+        .when(sfn.Condition.booleanEquals('$.recovery.restore', true), restore)
+        .otherwise(wf.scaling('Checked').next(recovered('checked'))),
+    );
+  });
+}

@@ -1,0 +1,116 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { synthPlatform } from '../../offline/synth';
+import { type DeploymentOutcome, runDeploymentWorkflow } from '../helpers/deployment-harness';
+
+/**
+ * A deployment that fails at any state after it first changes the endpoint leaves production
+ * serving the previous model alone, with auto-scaling registered, and its e-mail says so: a
+ * failure injected at every such state, in turn, through the synthesized workflow.
+ */
+const ENDPOINT = 'mlops-dev-breast-cancer';
+const PREVIOUS = `${ENDPOINT}--m6-11111111`;
+const GOOD = { production: { invocations: 1000, errors: 2, p99LatencyUs: 20_000 }, shadow: { invocations: 1000, errors: 2, p99LatencyUs: 21_000 } };
+const WORSE = { production: GOOD.production, shadow: { invocations: 1000, errors: 90, p99LatencyUs: 21_000 } };
+
+let template: Template;
+beforeAll(() => {
+  const s = synthPlatform();
+  template = s.template(s.stages.get('dev')!.pipelines[0]!);
+});
+
+const errorOf = (state: string) =>
+  /Scaling|ScalingPolicy/.test(state)
+    ? 'ApplicationAutoScaling.ValidationException'
+    : state === 'CompareShadow'
+      ? 'Lambda.Unknown'
+      : 'SageMaker.AmazonSageMakerException';
+
+async function failAt(state: string, metrics: typeof GOOD): Promise<DeploymentOutcome> {
+  return runDeploymentWorkflow(template, {
+    endpoint: { model: PREVIOUS },
+    metrics,
+    failures: { [state]: { error: errorOf(state), cause: `injected failure at ${state}` } },
+  });
+}
+
+function expectProductionAsBefore(run: DeploymentOutcome, state: string): void {
+  expect(run.status, state).toBe('FAILED');
+  expect(run.error, state).toBe(errorOf(state));
+  const serving = run.configs.get(run.endpoint!.config)!;
+  expect(
+    serving.ProductionVariants.map((v: { ModelName: string }) => v.ModelName),
+    state,
+  ).toEqual([PREVIOUS]);
+  expect(serving.ShadowProductionVariants ?? [], state).toEqual([]);
+  expect(run.endpoint!.status, state).toBe('InService');
+  expect(run.scalingRegistered, state).toBe(true);
+  const mail = run.notifications.at(-1)!;
+  expect(mail.subject, state).toMatch(/^\[mlops-dev\] breast-cancer: deployment of model v7 failed \(/);
+  expect(mail.body, state).toContain(`Cause: injected failure at ${state}`);
+  // Whether the deployment really changed the endpoint (a config other than the first, and other than the recovery's).
+  const changed = run.served.some((c) => !c.endsWith('-x'));
+  if (changed) {
+    expect(mail.body, state).not.toContain('Production is unchanged');
+    expect(mail.body, state).toMatch(
+      /Production was restored: mlops-dev-breast-cancer--m6-11111111 serves alone again|Production serves the previous model alone again/,
+    );
+  }
+  expect(mail.body, state).toContain('auto-scaling is registered');
+}
+
+describe('a failure after the first endpoint change, on the way to a promotion', () => {
+  it.each([
+    'CreateShadowConfig',
+    'StartShadow',
+    'DescribeShadow',
+    'CompareShadow',
+    'CreatePromotionConfig',
+    'PauseScaling',
+    'Promote',
+    'DescribePromoted',
+    'PromotedRegisterScaling',
+    'PromotedScalingPolicy',
+  ])('at %s leaves the previous model serving alone, scaled, and says so', async (state) => {
+    expectProductionAsBefore(await failAt(state, GOOD), state);
+  });
+});
+
+describe('a failure after the first endpoint change, on the way back from a failed shadow test', () => {
+  it.each(['CreateRestoreConfig', 'RestoreProduction', 'DescribeRestored', 'RestoredRegisterScaling', 'RestoredScalingPolicy', 'RejectPackage'])(
+    'at %s leaves the previous model serving alone, scaled, and says so',
+    async (state) => {
+      expectProductionAsBefore(await failAt(state, WORSE), state);
+    },
+  );
+});
+
+describe('a failure before the endpoint changes', () => {
+  it('says production is unchanged, and it is', async () => {
+    const run = await failAt('CreateModel', GOOD);
+    expect(run.status).toBe('FAILED');
+    expect(run.notifications.at(-1)!.body).toContain('Production is unchanged: the deployment failed before it changed the endpoint.');
+    expect(run.requests.some((r) => r.operation === 'updateEndpoint')).toBe(false);
+  });
+});
+
+describe('a recovery that fails too', () => {
+  it('says so, and gives the command that restores production by hand with the config it began with', async () => {
+    const run = await runDeploymentWorkflow(template, {
+      endpoint: { model: PREVIOUS },
+      metrics: GOOD,
+      failures: {
+        Promote: { error: 'SageMaker.AmazonSageMakerException', cause: 'injected failure at Promote' },
+        RecoverProduction: { error: 'SageMaker.AmazonSageMakerException', cause: 'the recovery failed too' },
+        RecoverCheck: { error: 'Lambda.Unknown', cause: 'the check failed', times: 0 },
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('SageMaker.AmazonSageMakerException');
+    const body = run.notifications.at(-1)!.body;
+    expect(body).toContain('restoring production failed too (SageMaker.AmazonSageMakerException: the recovery failed too)');
+    expect(body).toContain(
+      `aws sagemaker update-endpoint --endpoint-name ${ENDPOINT} --endpoint-config-name ${ENDPOINT}--c1-00000000-p --retain-all-variant-properties`,
+    );
+  });
+});
