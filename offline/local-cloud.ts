@@ -175,6 +175,11 @@ export class LocalCloud {
 
   private async sfnApi(op: string, p: Json): Promise<Json> {
     if (op === 'StartExecution') return this.startExecution(p.stateMachineArn, p.name, p.input);
+    if (op === 'DescribeExecution') {
+      const x = this.executions.find((e) => e.arn === p.executionArn);
+      if (!x) throw Object.assign(new Error(`Execution Does Not Exist: '${p.executionArn}'`), { name: 'ExecutionDoesNotExist' });
+      return { executionArn: x.arn, stateMachineArn: x.machine, name: x.name, status: x.status, startDate: x.startDate };
+    }
     if (op === 'ListExecutions') {
       const list = this.executions.filter((e) => e.machine === p.stateMachineArn && (!p.statusFilter || e.status === p.statusFilter));
       return { executions: list.map((e) => ({ executionArn: e.arn, name: e.name, status: e.status, startDate: e.startDate, stateMachineArn: e.machine })) };

@@ -28,6 +28,8 @@ export function localS3(store: MemoryObjectStore): LocalService {
         return { Body: { transformToString: async () => part.toString('utf8') }, ContentLength: part.length };
       }
       case 'PutObject':
+        if (p.IfNoneMatch === '*' && (await store.exists(p.Bucket, p.Key)))
+          throw sdkError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
         store.put(p.Bucket, p.Key, typeof p.Body === 'string' ? p.Body : Buffer.from(p.Body), p.ContentType);
         return {};
       case 'CopyObject': {

@@ -58,6 +58,12 @@ export class MemoryObjectStore implements ObjectStore {
     this.put(ref.bucket, ref.key, body, contentType);
   }
 
+  async putIfAbsent(ref: ObjectRef, body: string, contentType: string): Promise<boolean> {
+    if (this.objects.has(`${ref.bucket}/${ref.key}`)) return false;
+    this.put(ref.bucket, ref.key, body, contentType);
+    return true;
+  }
+
   private require(ref: ObjectRef) {
     const o = this.objects.get(`${ref.bucket}/${ref.key}`);
     if (!o) throw Object.assign(new Error(`NoSuchKey: ${ref.bucket}/${ref.key}`), { name: 'NoSuchKey' });

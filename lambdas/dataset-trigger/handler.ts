@@ -5,7 +5,10 @@ import { envReader } from '../shared/env';
 import { parseInput } from '../shared/errors';
 import { createLogger, logInvocation } from '../shared/logger';
 import { S3ObjectStore } from '../shared/s3-object-store';
-import { startOnce } from '../shared/sfn';
+import { executionState, startOnce } from '../shared/sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { contextFromEnv, snsPublisher } from '../notify/handler';
+import { formatNotification } from '../notify/logic';
 import { onObjectCreated, type TriggerOutcome, type WorkflowStarter } from './logic';
 import { triggerEnv } from './contract';
 import { objectCreatedEventSchema } from './schema';
@@ -17,12 +20,13 @@ const log = createLogger('dataset-trigger');
 
 /** Step Functions starter: `exists` means the dataset already has its run. */
 export function sfnStarter(client: SFNClient, stateMachineArn: string): WorkflowStarter {
-  return { start: (name, input) => startOnce(client, stateMachineArn, name, input) };
+  return { start: (name, input) => startOnce(client, stateMachineArn, name, input), state: (arn) => executionState(client, arn) };
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export function handlerWith(c: { s3: S3Client; sfn: SFNClient }, env: NodeJS.ProcessEnv = process.env) {
+export function handlerWith(c: { s3: S3Client; sfn: SFNClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env) {
   const store = new S3ObjectStore(c.s3);
+  const publish = snsPublisher(c.sns);
   return async (event: unknown, context?: Context): Promise<TriggerOutcome> => {
     logInvocation(log, context);
     const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
@@ -30,11 +34,16 @@ export function handlerWith(c: { s3: S3Client; sfn: SFNClient }, env: NodeJS.Pro
     return onObjectCreated(bucket.name, object.key, {
       pipeline: e.PIPELINE_NAME,
       landingBucket: e.LANDING_BUCKET,
+      artifactsBucket: e.ARTIFACTS_BUCKET,
       store,
       starter: sfnStarter(c.sfn, e.STATE_MACHINE_ARN),
+      notifyReupload: async (n) => {
+        const ctx = contextFromEnv(env);
+        await publish(ctx.topicArn, formatNotification({ kind: 'dataset-already-trained', ...n }, ctx));
+      },
       log,
     });
   };
 }
 
-export const handler = handlerWith({ s3: traced(new S3Client({})), sfn: traced(new SFNClient({})) });
+export const handler = handlerWith({ s3: traced(new S3Client({})), sfn: traced(new SFNClient({})), sns: traced(new SNSClient({})) });

@@ -1,5 +1,6 @@
 import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
+import { datasetLedger } from '../shared/names';
 import { CONTROL_CHARACTERS, executionName, isPathSegment, type WorkflowInput } from '../shared/run';
 
 /** What a key means to one pipeline. */
@@ -43,19 +44,33 @@ export function candidateKeys(eventKey: string): string[] {
 
 /** Starts the training workflow; `exists` when an execution of that name already ran or runs. */
 export interface WorkflowStarter {
-  start(name: string, input: WorkflowInput): Promise<{ status: 'started' | 'exists'; executionArn?: string }>;
+  start(name: string, input: WorkflowInput): Promise<{ status: 'started' | 'exists'; executionArn: string }>;
+  /** `running`; `closed` (succeeded, failed, timed out, aborted); `missing` (Step Functions forgets closed executions after 90 days). */
+  state(executionArn: string): Promise<'running' | 'closed' | 'missing'>;
+}
+
+/** Files arrived in a dataset that already had its run: nothing starts, and the data scientist is told (once a day). */
+export interface ReuploadNotice {
+  readonly datasetId: string;
+  readonly datasetUri: string;
+  readonly key: string;
+  readonly executionArn: string;
 }
 
 export interface TriggerDeps {
   readonly pipeline: string;
   readonly landingBucket: string;
+  /** Where the dataset ledger lives (artifacts bucket). */
+  readonly artifactsBucket: string;
   readonly store: ObjectStore;
   readonly starter: WorkflowStarter;
+  readonly notifyReupload: (n: ReuploadNotice) => Promise<void>;
   readonly log: Logger;
+  readonly now?: () => Date;
 }
 
 export type TriggerOutcome =
-  | { readonly action: 'started' | 'already-started'; readonly executionName: string; readonly datasetId: string }
+  | { readonly action: 'started' | 'already-started' | 'already-trained'; readonly executionName: string; readonly datasetId: string }
   | { readonly action: 'ignored'; readonly reason: string };
 
 /** Handles one "Object Created" notification: at most one start per dataset, ever. */
@@ -70,16 +85,51 @@ export async function onObjectCreated(bucket: string, eventKey: string, deps: Tr
   }
   const decision = datasetForKey(key, deps.pipeline, bucket);
   if (decision.kind === 'ignored') return ignore(deps, decision.reason, key);
-  const name = executionName(deps.pipeline, decision.input.datasetId);
+  const { datasetId } = decision.input;
+  const name = executionName(deps.pipeline, datasetId);
+  const ledger = { bucket: deps.artifactsBucket, key: `${datasetLedger(deps.pipeline, datasetId)}/run.json` };
+  const now = (deps.now ?? (() => new Date()))();
+  // The ledger, not Step Functions (which forgets a closed execution after 90 days), says whether the dataset already had its run.
+  if (await deps.store.exists(ledger.bucket, ledger.key)) {
+    const { executionArn } = JSON.parse(await deps.store.readText(ledger)) as { executionArn: string };
+    if ((await deps.starter.state(executionArn)) === 'running') return already(deps, 'already-started', key, datasetId, name, executionArn);
+    return reuploaded(deps, decision.input, key, name, executionArn, now);
+  }
   const started = await deps.starter.start(name, decision.input);
-  const action = started.status === 'started' ? 'started' : 'already-started';
+  await deps.store.putIfAbsent(
+    ledger,
+    `${JSON.stringify({ executionArn: started.executionArn, startedAt: now.toISOString(), firstKey: key })}\n`,
+    'application/json',
+  );
+  if (started.status === 'exists' && (await deps.starter.state(started.executionArn)) !== 'running') {
+    return reuploaded(deps, decision.input, key, name, started.executionArn, now);
+  }
+  return already(deps, started.status === 'started' ? 'started' : 'already-started', key, datasetId, name, started.executionArn);
+}
+
+function already(deps: TriggerDeps, action: 'started' | 'already-started', key: string, datasetId: string, name: string, executionArn: string): TriggerOutcome {
   deps.log.info(action === 'started' ? 'training workflow started' : 'dataset already has a run; nothing started', {
     key,
-    datasetId: decision.input.datasetId,
+    datasetId,
     executionName: name,
-    executionArn: started.executionArn,
+    executionArn,
   });
-  return { action, executionName: name, datasetId: decision.input.datasetId };
+  return { action, executionName: name, datasetId };
+}
+
+/** The dataset's run has ended: new files start nothing, and one e-mail a day says so. */
+async function reuploaded(deps: TriggerDeps, input: WorkflowInput, key: string, name: string, executionArn: string, now: Date): Promise<TriggerOutcome> {
+  const mark = { bucket: deps.artifactsBucket, key: `${datasetLedger(deps.pipeline, input.datasetId)}/reupload-${now.toISOString().slice(0, 10)}` };
+  const first = await deps.store.putIfAbsent(mark, `${JSON.stringify({ key, at: now.toISOString() })}\n`, 'application/json');
+  if (first) await deps.notifyReupload({ datasetId: input.datasetId, datasetUri: `s3://${input.bucket}/${input.prefix}`, key, executionArn });
+  deps.log.warn('files arrived in a dataset that already had its run; nothing started', {
+    key,
+    datasetId: input.datasetId,
+    executionName: name,
+    executionArn,
+    notified: first,
+  });
+  return { action: 'already-trained', executionName: name, datasetId: input.datasetId };
 }
 
 async function firstExisting(keys: string[], bucket: string, store: ObjectStore): Promise<string | undefined> {

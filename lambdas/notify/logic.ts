@@ -100,6 +100,15 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
         `Quarantine: ${s3Link(ctx.region, n.quarantineUri)}`,
       );
       break;
+    case 'dataset-already-trained':
+      subject = `${tag}: dataset ${n.datasetId} was already trained, nothing started`;
+      lines.push(
+        `Files arrived under ${n.datasetUri} (${clip(n.key, 300)} among them), but dataset ${n.datasetId} already had its training run: re-uploading to a dataset id starts nothing, now or later.`,
+        'Upload to a new dataset id (a date, for example) to train again. Your files are untouched.',
+        '',
+        `Earlier run: ${executionLink(ctx.region, n.executionArn)}`,
+      );
+      break;
     case 'failed':
     case 'deployment-failed': {
       const { summary, hint } = explainFailure(n.error, n.cause);

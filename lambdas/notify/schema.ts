@@ -33,6 +33,15 @@ export const notificationSchema = z.discriminatedUnion('kind', [
     quarantineUri: z.string(),
   }),
   z.object({
+    kind: z.literal('dataset-already-trained'),
+    /** The earlier run of the dataset. */
+    executionArn: z.string().min(1),
+    datasetUri: z.string(),
+    datasetId: z.string(),
+    /** A file that arrived after the run. */
+    key: z.string(),
+  }),
+  z.object({
     kind: z.literal('failed'),
     ...common,
     /** What failed, for the subject. */

@@ -21,3 +21,7 @@ export const captureRoot = (pipeline: string): string => `${pipeline}/datacaptur
 
 /** Drift-check inputs and reports: `<pipeline>/monitoring/<check>/`. */
 export const monitoringRoot = (pipeline: string): string => `${pipeline}/monitoring`;
+
+/** A dataset's ledger in the artifacts bucket: the run it started (run.json), and one mark per day a re-upload was reported. */
+export const datasetLedgerRoot = (pipeline: string): string => `${pipeline}/datasets`;
+export const datasetLedger = (pipeline: string, datasetId: string): string => `${datasetLedgerRoot(pipeline)}/${datasetId}`;

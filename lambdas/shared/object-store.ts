@@ -23,6 +23,8 @@ export interface ObjectStore {
   readText(ref: ObjectRef): Promise<string>;
   copy(from: ObjectRef, to: ObjectRef): Promise<void>;
   putText(ref: ObjectRef, body: string, contentType: string): Promise<void>;
+  /** Writes only when no object has the key yet (S3 conditional write, If-None-Match: *); false when one had. */
+  putIfAbsent(ref: ObjectRef, body: string, contentType: string): Promise<boolean>;
 }
 
 export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;

@@ -52,4 +52,15 @@ export class S3ObjectStore implements ObjectStore {
   async putText(ref: ObjectRef, body: string, contentType: string): Promise<void> {
     await this.s3.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType }));
   }
+
+  async putIfAbsent(ref: ObjectRef, body: string, contentType: string): Promise<boolean> {
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType, IfNoneMatch: '*' }));
+      return true;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || (e as Error).name === 'PreconditionFailed') return false;
+      throw e;
+    }
+  }
 }

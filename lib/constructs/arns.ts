@@ -18,6 +18,8 @@ export function arnsOf(scope: IConstruct) {
     /** `name` starts with "/" (SSM hierarchy). */
     ssmParameter: (name: string) => `arn:${p}:ssm:${r}:${a}:parameter${name}`,
     stateMachine: (name: string) => `arn:${p}:states:${r}:${a}:stateMachine:${name}`,
+    /** Every execution of a state machine (their names are made at run time). */
+    executions: (stateMachineName: string) => `arn:${p}:states:${r}:${a}:execution:${stateMachineName}:*`,
     /** A service-linked role (IAM ARNs have no region). */
     serviceLinkedRole: (service: string, name: string) => `arn:${p}:iam::${a}:role/aws-service-role/${service}/${name}`,
     alarm: (name: string) => `arn:${p}:cloudwatch:${r}:${a}:alarm:${name}`,

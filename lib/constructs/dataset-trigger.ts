@@ -13,11 +13,20 @@ import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
 import { triggerEnv } from '../../lambdas/dataset-trigger/contract';
 import { environmentFor } from './function-environment';
+import type { notifyEnv } from '../../lambdas/notify/contract';
+import { datasetLedgerRoot } from '../../lambdas/shared/names';
+import type { EnvValues } from '../../lambdas/shared/env';
 
 export interface DatasetTriggerProps {
   readonly pipeline: string;
   readonly resourcePrefix: string;
   readonly landingBucket: string;
+  /** The artifacts bucket: the dataset ledger (which run each dataset started) lives under `<pipeline>/datasets/`. */
+  readonly artifactsBucket: string;
+  /** The stage key (artifacts bucket and topic). */
+  readonly key: kms.IKey;
+  /** The notification variables (a re-upload to a trained dataset id is e-mailed). */
+  readonly notifyEnvironment: EnvValues<typeof notifyEnv>;
   readonly stateMachine: sfn.IStateMachine;
   readonly logRetentionDays: number;
   readonly logKey: kms.IKey;
@@ -51,8 +60,9 @@ export class DatasetTrigger extends Construct {
       resourcePrefix: props.resourcePrefix,
       description: `Starts one training run per dataset dropped under ${props.pipeline}/`,
       environment: environmentFor(this, triggerEnv, {
-        PIPELINE_NAME: props.pipeline,
+        ...props.notifyEnvironment,
         LANDING_BUCKET: props.landingBucket,
+        ARTIFACTS_BUCKET: props.artifactsBucket,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
       }),
       logRetentionDays: props.logRetentionDays,
@@ -66,11 +76,29 @@ export class DatasetTrigger extends Construct {
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
     props.stateMachine.grantStartExecution(fn);
-    allow(this.function.role, {
-      actions: ['s3:GetObject'],
-      resources: [arnsOf(this).objects(props.landingBucket, `${props.pipeline}/*`)],
-      wildcardReason: `HeadObject on keys dropped at run time under the pipeline's prefix "${props.pipeline}/" (to tell URL-encoded from raw keys).`,
-    });
+    const arns = arnsOf(this);
+    const ledger = datasetLedgerRoot(props.pipeline);
+    allow(
+      this.function.role,
+      {
+        actions: ['s3:GetObject'],
+        resources: [arns.objects(props.landingBucket, `${props.pipeline}/*`)],
+        wildcardReason: `HeadObject on keys dropped at run time under the pipeline's prefix "${props.pipeline}/" (to tell URL-encoded from raw keys).`,
+      },
+      // The dataset ledger: which run a dataset started (it outlives Step Functions' 90-day memory of closed runs).
+      {
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [arns.objects(props.artifactsBucket, `${ledger}/*`)],
+        wildcardReason: `One ledger entry per dataset id, named at run time under "${ledger}/".`,
+      },
+      { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.key.keyArn] },
+      {
+        actions: ['states:DescribeExecution'],
+        resources: [arns.executions(`${props.resourcePrefix}-training`)],
+        wildcardReason: "Whether a dataset's run still runs; executions are named per dataset at run time.",
+      },
+      { actions: ['sns:Publish'], resources: [props.notifyEnvironment.TOPIC_ARN] },
+    );
 
     this.rule = new events.Rule(this, 'ObjectCreatedRule', {
       description: `Data drops under ${props.pipeline}/ in the landing bucket`,

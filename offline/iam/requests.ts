@@ -106,6 +106,8 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
     case 'states:StartExecution':
     case 'states:ListExecutions':
       return one(p.stateMachineArn);
+    case 'states:DescribeExecution':
+      return one(p.executionArn);
     case 'ssm:GetParameter':
     case 'ssm:PutParameter':
       return one(`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${String(p.Name).replace(/^\//, '')}`);

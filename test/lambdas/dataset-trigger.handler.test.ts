@@ -1,5 +1,6 @@
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../lambdas/dataset-trigger/handler';
@@ -7,16 +8,30 @@ import event from '../fixtures/events/s3-object-created.json';
 
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
+const sns = mockClient(SNSClient);
+const LEDGER = 'breast-cancer/datasets/2026-11-01/run.json';
+const notFound = () => Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
 const ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:mlops-dev-breast-cancer-training';
 
 beforeEach(() => {
   process.env.PIPELINE_NAME = 'breast-cancer';
   process.env.LANDING_BUCKET = 'mlops-dev-landing-111122223333-eu-west-1';
   process.env.STATE_MACHINE_ARN = ARN;
+  Object.assign(process.env, {
+    ARTIFACTS_BUCKET: 'mlops-dev-artifacts-111122223333-eu-west-1',
+    PROJECT: 'mlops',
+    STAGE: 'dev',
+    MODEL_PACKAGE_GROUP: 'mlops-dev-breast-cancer',
+    TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
+    AWS_REGION: 'eu-west-1',
+  });
+  s3.on(HeadObjectCommand).rejects(notFound());
+  s3.on(PutObjectCommand).resolves({});
 });
 afterEach(() => {
   sfn.reset();
   s3.reset();
+  sns.reset();
 });
 
 describe('dataset-trigger handler', () => {
@@ -35,12 +50,32 @@ describe('dataset-trigger handler', () => {
       singleObject: false,
       reason: 'data-drop',
     });
-    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key)).toEqual([LEDGER]);
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Key: LEDGER, IfNoneMatch: '*' });
   });
 
-  it('treats ExecutionAlreadyExists as success: the dataset already has its run', async () => {
+  it('treats ExecutionAlreadyExists of a running execution as success: the dataset already has its run', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', executionArn: 'x', stateMachineArn: ARN, startDate: new Date() });
     await expect(handler(event)).resolves.toMatchObject({ action: 'already-started' });
+    expect(sns.calls()).toHaveLength(0);
+  });
+
+  it("starts nothing for files that arrive after the dataset's run ended, and e-mails why once a day (a conditional write marks it)", async () => {
+    s3.on(HeadObjectCommand, { Key: LEDGER }).resolves({});
+    s3.on(GetObjectCommand, { Key: LEDGER }).resolves({
+      Body: { transformToString: async () => JSON.stringify({ executionArn: `${ARN.replace(':stateMachine:', ':execution:')}:old` }) } as never,
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', executionArn: 'x', stateMachineArn: ARN, startDate: new Date() });
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    await expect(handler(event)).resolves.toMatchObject({ action: 'already-trained', datasetId: '2026-11-01' });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe(
+      '[mlops-dev] breast-cancer: dataset 2026-11-01 was already trained, nothing started',
+    );
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } }));
+    await expect(handler(event)).resolves.toMatchObject({ action: 'already-trained' });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
   });
 
   it('rethrows other Step Functions errors so the event is retried and then dead-lettered', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candidateKeys, datasetForKey, onObjectCreated } from '../../lambdas/dataset-trigger/logic';
+import { candidateKeys, datasetForKey, onObjectCreated, type ReuploadNotice } from '../../lambdas/dataset-trigger/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { executionName, workflowInputProblems } from '../../lambdas/shared/run';
 import { FakeStepFunctions } from '../helpers/fake-sfn';
@@ -8,12 +8,25 @@ import { MemoryObjectStore } from '../../offline/memory-store';
 const BUCKET = 'landing';
 const PIPE = 'churn';
 
+const ARTIFACTS = 'artifacts';
+
 function setup() {
   const store = new MemoryObjectStore();
   const sfn = new FakeStepFunctions();
   const log = memoryLogger();
-  const deps = { pipeline: PIPE, landingBucket: BUCKET, store, starter: sfn, log };
-  return { store, sfn, log, deps };
+  const notices: ReuploadNotice[] = [];
+  let today = new Date('2026-11-22T10:00:00Z');
+  const deps = {
+    pipeline: PIPE,
+    landingBucket: BUCKET,
+    artifactsBucket: ARTIFACTS,
+    store,
+    starter: sfn,
+    log,
+    notifyReupload: async (n: ReuploadNotice) => void notices.push(n),
+    now: () => today,
+  };
+  return { store, sfn, log, deps, notices, later: (days: number) => (today = new Date(today.getTime() + days * 86_400_000)) };
 }
 
 describe('datasetForKey', () => {
@@ -80,17 +93,54 @@ describe('onObjectCreated', () => {
     const first = await onObjectCreated(BUCKET, 'churn/d1/part-1.csv', deps);
     const second = await onObjectCreated(BUCKET, 'churn/d1/part-1.csv', deps);
     expect(first).toMatchObject({ action: 'started', datasetId: 'd1' });
-    expect(second.action).toBe('started');
+    expect(second.action).toBe('already-started');
     expect(sfn.executions.size).toBe(1);
   });
 
-  it('starts one run for all files of one upload, and none once that run has finished', async () => {
-    const { sfn, deps } = setup();
+  it('starts one run for all files of one upload, and records it in the dataset ledger', async () => {
+    const { sfn, store, deps, notices } = setup();
     for (let i = 0; i < 5; i++) await onObjectCreated(BUCKET, `churn/d1/part-${i}.csv`, deps);
     expect(sfn.executions.size).toBe(1);
+    expect(JSON.parse(store.get(ARTIFACTS, 'churn/datasets/d1/run.json')!)).toMatchObject({
+      executionArn: expect.stringMatching(/:execution:training:churn-d1-/),
+      firstKey: 'churn/d1/part-0.csv',
+    });
+    expect(notices).toEqual([]);
+  });
+
+  it('starts nothing for a re-upload after the run, and tells the data scientist once a day, not once a file', async () => {
+    const { sfn, deps, notices, later } = setup();
+    await onObjectCreated(BUCKET, 'churn/d1/part-0.csv', deps);
     sfn.executions.get(executionName(PIPE, 'd1'))!.status = 'SUCCEEDED';
-    expect(await onObjectCreated(BUCKET, 'churn/d1/late-file.csv', deps)).toMatchObject({ action: 'already-started' });
+    for (let i = 0; i < 3; i++)
+      expect(await onObjectCreated(BUCKET, `churn/d1/again-${i}.csv`, deps)).toMatchObject({ action: 'already-trained', datasetId: 'd1' });
     expect(sfn.executions.size).toBe(1);
+    expect(notices).toEqual([
+      { datasetId: 'd1', datasetUri: 's3://landing/churn/d1/', key: 'churn/d1/again-0.csv', executionArn: expect.stringMatching(/churn-d1-/) },
+    ]);
+    later(1);
+    await onObjectCreated(BUCKET, 'churn/d1/next-day.csv', deps);
+    expect(notices).toHaveLength(2);
+  });
+
+  it('behaves the same after Step Functions forgets the run (90 days after it closed): still nothing starts', async () => {
+    const { sfn, deps, notices, later } = setup();
+    await onObjectCreated(BUCKET, 'churn/d1/part-0.csv', deps);
+    const name = executionName(PIPE, 'd1');
+    sfn.executions.get(name)!.status = 'SUCCEEDED';
+    sfn.purged.add(name);
+    later(91);
+    expect(await onObjectCreated(BUCKET, 'churn/d1/much-later.csv', deps)).toMatchObject({ action: 'already-trained' });
+    expect(sfn.calls).toEqual([name]);
+    expect(notices).toHaveLength(1);
+  });
+
+  it('keeps starting nothing new while the run still runs: late files of the same upload are not a re-upload', async () => {
+    const { sfn, deps, notices } = setup();
+    await onObjectCreated(BUCKET, 'churn/d1/part-0.csv', deps);
+    expect(await onObjectCreated(BUCKET, 'churn/d1/part-9.csv', deps)).toMatchObject({ action: 'already-started' });
+    expect(sfn.executions.size).toBe(1);
+    expect(notices).toEqual([]);
   });
 
   it('ignores a key outside the pipeline and logs why', async () => {

@@ -106,13 +106,17 @@ describeWithMlPython('npm run simulate', () => {
     });
   });
 
+  it('starts nothing when a trained dataset id gets a new file, and says why in one e-mail', () => {
+    expect(story.steps.reupload).toEqual({ started: 0, lastEmail: '[mlops-dev] breast-cancer: dataset 2026-11-20 was already trained, nothing started' });
+  });
+
   it('first checks every synthesized resource against the CloudFormation registry schemas', () => {
     expect(story.timeline[0]).toMatch(/^Synthesized 2 stacks; all \d{2,} resources match the CloudFormation registry schemas/);
   });
 
   it('prints a readable timeline and ends by itself', () => {
-    expect(story.timeline.filter((l) => l.startsWith('\n['))).toHaveLength(7);
-    expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 7 e-mails\.$/);
+    expect(story.timeline.filter((l) => l.startsWith('\n['))).toHaveLength(8);
+    expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 8 e-mails\.$/);
     expect(story.cloud.executions.every((x) => x.status === 'SUCCEEDED')).toBe(true);
   });
 });

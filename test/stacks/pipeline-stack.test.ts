@@ -110,7 +110,8 @@ describe('pipeline stack: functions and roles', () => {
     const own = s3.filter((st) => !JSON.stringify(st.policy.Properties.Roles).includes('CDKBucketDeployment'));
     expect(own.length).toBeGreaterThan(4);
     for (const st of own) {
-      for (const r of [st.Resource].flat()) expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/|datacapture\/|monitoring\/)?\*"/);
+      for (const r of [st.Resource].flat())
+        expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/|datacapture\/|monitoring\/|datasets\/)?\*"/);
     }
   });
 

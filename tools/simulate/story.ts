@@ -138,6 +138,13 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   await cloud.drain();
   steps.badDrop = { quarantine: cloud.store.keys(landing, 'quarantine/'), lastEmail: cloud.notifications.at(-1)?.subject };
 
+  step(`A week later, a file is uploaded again to ${p.name}/2026-11-20/: that dataset was trained already`);
+  cloud.offsetMs += 7 * 24 * 3_600_000;
+  const runsBefore = cloud.executions.length;
+  await cloud.dropFiles(landing, { [`${p.name}/2026-11-20/part-4.csv`]: breastCancerParts(3)[0]! });
+  await cloud.drain();
+  steps.reupload = { started: cloud.executions.length - runsBefore, lastEmail: cloud.notifications.at(-1)?.subject };
+
   const a = cloud.authorizer;
   const unused = unexercisedGrants(account, a.decisions, UNEXERCISED_REASONS);
   const unexplained = unused.filter((g) => !g.reason);
