@@ -38,7 +38,12 @@ export function localClients(aws: LocalAws, principal: string, via: string) {
         for (const need of needsOf(aws.account, service, operation, command.input, aws.nextPackage)) {
           await aws.authorizer.authorize({ principal, via: `${via} ${service}:${operation}`, ...need }, DENIED[service]);
         }
-        return { $metadata: { httpStatusCode: 200 }, ...(await aws.services[service](operation, command.input)) };
+        try {
+          return { $metadata: { httpStatusCode: 200 }, ...(await aws.services[service](operation, command.input)) };
+        } catch (e) {
+          if (service === 's3' && isMissingKey(e)) await missingKeyAnswer(aws, principal, `${via} s3:${operation}`, command.input);
+          throw e;
+        }
       },
     });
     return client;
@@ -55,3 +60,24 @@ export function localClients(aws: LocalAws, principal: string, via: string) {
 
 /** An SDK-shaped error (`name`, and the HTTP status the SDK's callers test). */
 export const sdkError = (name: string, message: string, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+
+const isMissingKey = (e: unknown) => ['NotFound', 'NoSuchKey'].includes((e as Error).name);
+
+/**
+ * S3 tells a caller that a key does not exist (404) only when it may list the bucket
+ * (s3:ListBucket); otherwise it answers 403, so that keys cannot be probed ("GetObject",
+ * "HeadObject" in the S3 API reference). A denied ListBucket makes the missing key an AccessDenied.
+ */
+async function missingKeyAnswer(aws: LocalAws, principal: string, via: string, input: Json): Promise<void> {
+  try {
+    await aws.authorizer.authorize({
+      principal,
+      via: `${via} (missing key: may it list?)`,
+      action: 's3:ListBucket',
+      resource: `arn:aws:s3:::${input.Bucket}`,
+      context: { 's3:prefix': input.Key },
+    });
+  } catch {
+    throw sdkError('AccessDenied', `Access Denied (${input.Key} does not exist, and without s3:ListBucket S3 answers 403)`, 403);
+  }
+}

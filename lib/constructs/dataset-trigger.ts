@@ -85,6 +85,9 @@ export class DatasetTrigger extends Construct {
         resources: [arns.objects(props.landingBucket, `${props.pipeline}/*`)],
         wildcardReason: `HeadObject on keys dropped at run time under the pipeline's prefix "${props.pipeline}/" (to tell URL-encoded from raw keys).`,
       },
+      // A missing key is a 404 only for a caller that may list the bucket (a 403 otherwise): the trigger asks for keys that may not exist.
+      { actions: ['s3:ListBucket'], resources: [arns.bucket(props.landingBucket)], conditions: { StringLike: { 's3:prefix': [`${props.pipeline}/*`] } } },
+      { actions: ['s3:ListBucket'], resources: [arns.bucket(props.artifactsBucket)], conditions: { StringLike: { 's3:prefix': [`${ledger}/*`] } } },
       // The dataset ledger: which run a dataset started (it outlives Step Functions' 90-day memory of closed runs).
       {
         actions: ['s3:GetObject', 's3:PutObject'],

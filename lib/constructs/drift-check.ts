@@ -145,6 +145,8 @@ export class DriftCheck extends Construct {
         resources: [arns.sageMaker('model-package', `${prefix}/*`)],
         wildcardReason: "Versions of this pipeline's model package group are numbered by SageMaker.",
       },
+      // The baseline may be missing: S3 says so (404) only to a caller that may list the bucket.
+      { actions: ['s3:ListBucket'], resources: [arns.bucket(props.artifactsBucket)], conditions: { StringLike: { 's3:prefix': [`${pipeline}/*`] } } },
       // Capture is listed with ListObjectVersions, which S3 authorizes as s3:ListBucketVersions.
       {
         actions: ['s3:ListBucketVersions'],

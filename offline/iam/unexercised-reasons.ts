@@ -5,6 +5,10 @@
  */
 export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
   [
+    /(DatasetTriggerHandlerRole|DriftCheckFunctionRole)[0-9A-F]*\|s3:ListBucket$/,
+    'Lets S3 answer 404 rather than 403 for a key that does not exist: a URL-decoded key that is not there (trigger), a run without a baseline (drift check); the story has neither.',
+  ],
+  [
     /Function(Role)?[0-9A-F]*\|logs:(CreateLogStream|PutLogEvents)$|HandlerRole[0-9A-F]*\|logs:(CreateLogStream|PutLogEvents)$/,
     "Lambda writes the function's own log stream; the offline cloud does not model CloudWatch Logs.",
   ],
