@@ -192,17 +192,19 @@ export class LocalCloud {
     checkPutEventsEntry({ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources });
     for (const [id, rule] of Object.entries(this.template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Events::Rule')) {
       if (!matchesPattern(this.account.resolve(rule.Properties.EventPattern, this.stack), event)) continue;
-      const target = this.account.resolve(rule.Properties.Targets[0].Arn, this.stack) as string;
       const ruleArn = this.account.getAtt(this.stack, id, 'Arn');
-      await this.authorizer.authorize({
-        principal: 'events.amazonaws.com',
-        action: 'lambda:InvokeFunction',
-        resource: target,
-        context: { 'aws:SourceArn': ruleArn },
-        via: `rule ${ruleArn.split('/').pop()} → Lambda`,
-      });
-      checkLambdaPayload('async', JSON.stringify(event));
-      await this.handlers[handlerOf(target.split(':').pop())!]!(event);
+      for (const t of rule.Properties.Targets as Json[]) {
+        const target = this.account.resolve(t.Arn, this.stack) as string;
+        await this.authorizer.authorize({
+          principal: 'events.amazonaws.com',
+          action: 'lambda:InvokeFunction',
+          resource: target,
+          context: { 'aws:SourceArn': ruleArn },
+          via: `rule ${ruleArn.split('/').pop()} → Lambda`,
+        });
+        checkLambdaPayload('async', JSON.stringify(event));
+        await this.handlers[handlerOf(target.split(':').pop())!]!(event);
+      }
     }
   }
 

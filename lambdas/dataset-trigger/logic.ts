@@ -120,8 +120,12 @@ function already(deps: TriggerDeps, action: 'started' | 'already-started', key: 
 /** The dataset's run has ended: new files start nothing, and one e-mail a day says so. */
 async function reuploaded(deps: TriggerDeps, input: WorkflowInput, key: string, name: string, executionArn: string, now: Date): Promise<TriggerOutcome> {
   const mark = { bucket: deps.artifactsBucket, key: `${datasetLedger(deps.pipeline, input.datasetId)}/reupload-${now.toISOString().slice(0, 10)}` };
-  const first = await deps.store.putIfAbsent(mark, `${JSON.stringify({ key, at: now.toISOString() })}\n`, 'application/json');
-  if (first) await deps.notifyReupload({ datasetId: input.datasetId, datasetUri: `s3://${input.bucket}/${input.prefix}`, key, executionArn });
+  // E-mail first, then mark the day: a failed publish is retried with the event (a rare duplicate beats a lost e-mail).
+  const first = !(await deps.store.exists(mark.bucket, mark.key));
+  if (first) {
+    await deps.notifyReupload({ datasetId: input.datasetId, datasetUri: `s3://${input.bucket}/${input.prefix}`, key, executionArn });
+    await deps.store.putIfAbsent(mark, `${JSON.stringify({ key, at: now.toISOString() })}\n`, 'application/json');
+  }
   deps.log.warn('files arrived in a dataset that already had its run; nothing started', {
     key,
     datasetId: input.datasetId,

@@ -59,6 +59,7 @@ export const deploymentNotificationSchemas = [
         /** The production-only config the deployment began with (it exists: a manual restore can use it). */
         previousConfig: z.string(),
         restoreConfig: z.string(),
+        scaled: z.boolean().default(true),
         changed: z.boolean().optional(),
         serving: z.array(z.string()).optional(),
         error: z.string().optional(),

@@ -147,13 +147,13 @@ function whatIsLeft(r: Recovery, pipeline: string): string[] {
   if (!r) return ['Production is unchanged: the deployment failed before it changed the endpoint.'];
   if (r.outcome === 'restored') {
     return [
-      `The deployment changed the endpoint, then failed. Production was restored: ${r.previousModel} serves alone again (endpoint config ${r.restoreConfig}), auto-scaling is registered, no shadow variant remains.`,
+      `The deployment changed the endpoint, then failed. Production was restored: ${r.previousModel} serves alone again (endpoint config ${r.restoreConfig})${r.scaled ? ', auto-scaling is registered' : ''}, no shadow variant remains.`,
       'The package stays Approved: approve it again to retry.',
     ];
   }
   if (r.outcome === 'checked') {
     return [
-      `${r.changed ? 'Production serves the previous model alone again' : 'Production is unchanged'}: ${r.previousModel}; auto-scaling is registered.`,
+      `${r.changed ? 'Production serves the previous model alone again' : 'Production is unchanged'}: ${r.previousModel}${r.scaled ? '; auto-scaling is registered' : ''}.`,
       'The package stays Approved: approve it again to retry.',
     ];
   }

@@ -15,8 +15,8 @@ export const envNumber = () =>
   z
     .string()
     .min(1, 'is empty')
-    .transform(Number)
-    .pipe(z.number({ message: 'is not a number' }).refine(Number.isFinite, 'is not a finite number'));
+    .regex(/^-?\d+(\.\d+)?$/, 'is not a decimal number')
+    .transform(Number);
 export const envBoolean = () => z.enum(['true', 'false']).transform((v) => v === 'true');
 export const envJson = <T extends z.ZodType>(inner: T) =>
   z

@@ -42,6 +42,8 @@ export function headerProblems(header: readonly string[], columns: readonly stri
   const missingFeatures = missing.filter((c) => c !== label);
   if (missingFeatures.length > 0) problems.push(`missing columns: ${missingFeatures.join(', ')}`);
   if (unexpected.length > 0) problems.push(`unexpected columns: ${unexpected.join(', ')}`);
+  const duplicates = [...new Set(header.filter((h, i) => header.indexOf(h) !== i))];
+  if (duplicates.length > 0) problems.push(`duplicate columns: ${duplicates.join(', ')}`);
   if (problems.length === 0 && header.join('\u0000') !== columns.join('\u0000')) {
     const at = columns.findIndex((c, i) => header[i] !== c);
     problems.push(

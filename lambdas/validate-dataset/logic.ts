@@ -60,11 +60,15 @@ export type ValidationResult = AcceptedDataset | RejectedDataset;
 /** Lists the dataset, checks it cheaply, and either plans the run or quarantines the data. */
 export async function validateDataset(task: ValidateTask, deps: ValidateDeps): Promise<ValidationResult> {
   const { input } = task;
-  const { objects, truncated } = await deps.store.list(input.bucket, input.prefix, deps.rules.maxObjects);
+  // Tools' by-products do not count toward maxObjects (Spark writes a .crc beside each part): list room for them too.
+  const listed_ = await deps.store.list(input.bucket, input.prefix, 2 * deps.rules.maxObjects + 10);
+  const objects = listed_.objects;
   const listed = objects.filter((o) => !(o.key.endsWith('/') && o.size === 0) && (!input.singleObject || o.key === input.prefix));
   const relative = (key: string) => (input.singleObject ? key.slice(key.lastIndexOf('/') + 1) : key.slice(input.prefix.length));
   const ignored = listed.filter((o) => isIgnored(relative(o.key), deps.rules.ignore)).map((o) => o.key);
-  const files = listed.filter((o) => !ignored.includes(o.key));
+  const dataFiles = listed.filter((o) => !ignored.includes(o.key));
+  const truncated = listed_.truncated || dataFiles.length > deps.rules.maxObjects;
+  const files = dataFiles.slice(0, deps.rules.maxObjects);
   const reasons = await checkFiles(files, truncated, input.bucket, deps.rules, deps.store);
   const datasetUri = s3Uri(input.bucket, input.prefix);
 

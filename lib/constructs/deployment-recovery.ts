@@ -24,6 +24,8 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
     previousModel: sfn.JsonPath.stringAt('$.plan.currentModelName'),
     previousConfig: sfn.JsonPath.stringAt('$.plan.currentConfigName'),
     restoreConfig: sfn.JsonPath.stringAt('$.plan.configs.recover.name'),
+    /** Whether the variant is auto-scaled at all (not serverless, auto-scaling on). */
+    scaled: !wf.props.deployment.serverless && wf.props.deployment.autoScaling.enabled,
   };
   const notified = (id: string, recovery: Record<string, unknown>) => {
     const n = wf.notify(id, { ...base, recovery: { ...before, ...recovery } });
@@ -57,7 +59,7 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
     const restore = wf
       .sdk('CreateRecoverConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(wf.props.requests, 'recover'))
       .next(wf.sdk('RecoverProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(wf.props.requests, 'recover'), true))
-      .next(wf.waitInService('Recovered', wf.scaling('Recovered').next(recovered('restored'))));
+      .next(wf.waitInService('Recovered', wf.scaling('Recovered').next(recovered('restored')), '$.plan.configs.recover.name'));
     return check.next(
       new sfn.Choice(wf, 'RestoreNeeded?')
         .when(sfn.Condition.booleanEquals('$.recovery.restore', true), restore)

@@ -102,7 +102,7 @@ export class DeploymentWorkflow extends Construct {
     const created = this.notifyDeployed('NotifyCreated');
     const createPath = this.sdk('CreateEndpointConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
       .next(this.sdk('CreateEndpoint', 'sagemaker', 'createEndpoint', req.createEndpoint(props.requests), true))
-      .next(this.waitInService('Created', this.scaling('Created').next(created)));
+      .next(this.waitInService('Created', this.scaling('Created').next(created), '$.plan.configs.promote.name'));
 
     // From here on the workflow changes an endpoint that serves production: a failure goes
     // through the recovery (production back to the previous model, scaling registered), then fails.
@@ -127,6 +127,7 @@ export class DeploymentWorkflow extends Construct {
           this.scaling('Restored')
             .next(this.sdk('RejectPackage', 'sagemaker', 'updateModelPackage', req.rejectPackage()))
             .next(rolledBack),
+          '$.plan.configs.restore.name',
         ),
       );
     const shadowRejected = new sfn.Pass(this, 'ShadowRejected', { parameters: { 'reasons.$': '$.comparison.reasons' }, resultPath: '$.rollback' }).next(
@@ -173,6 +174,7 @@ export class DeploymentWorkflow extends Construct {
               }),
             )
             .next(compare),
+          '$.plan.configs.shadow.name',
         ),
       );
     const replacePath = new sfn.Pass(this, 'NoShadowTest', {
@@ -324,20 +326,38 @@ export class DeploymentWorkflow extends Construct {
   }
 
   /** DescribeEndpoint every 30 s until InService (→ `next`) or Failed (→ notified failure). */
-  waitInService(id: string, next: sfn.IChainable): sfn.IChainable {
+  /**
+   * Polls the endpoint until InService. With `expectedConfig` (a path to the config the update
+   * applied), InService on another config means SageMaker failed the update and went back: that
+   * is a failure (its FailureReason in the cause), not a success. Failed, OutOfService,
+   * UpdateRollbackFailed and Deleting never end by waiting: they are failures too.
+   */
+  waitInService(id: string, next: sfn.IChainable, expectedConfig?: string): sfn.IChainable {
     const describe = this.sdk(`Describe${id}`, 'sagemaker', 'describeEndpoint', { EndpointName: this.props.requests.endpointName }, false, '$.endpoint');
     const wait = new sfn.Wait(this, `Wait${id}`, { time: sfn.WaitTime.duration(Duration.seconds(POLL_SECONDS)) });
-    const endpointFailed = new sfn.Pass(this, `${id}EndpointFailed`, {
-      parameters: { Error: 'EndpointFailed', 'Cause.$': 'States.JsonToString($.endpoint)' },
-      resultPath: this.errorPath,
-    }).next(this.onError);
+    const failedAs = (suffix: string, error: string) =>
+      new sfn.Pass(this, `${id}${suffix}`, { parameters: { Error: error, 'Cause.$': 'States.JsonToString($.endpoint)' }, resultPath: this.errorPath }).next(
+        this.onError,
+      );
+    const inService = sfn.Condition.stringEquals('$.endpoint.EndpointStatus', 'InService');
+    const choice = new sfn.Choice(this, `${id}InService?`);
+    if (expectedConfig) {
+      choice
+        .when(sfn.Condition.and(inService, sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', expectedConfig)), next)
+        .when(inService, failedAs('UpdateFailed', 'EndpointUpdateFailed'));
+    } else {
+      choice.when(inService, next);
+    }
+    choice
+      .when(
+        sfn.Condition.or(
+          ...['Failed', 'OutOfService', 'UpdateRollbackFailed', 'Deleting'].map((v) => sfn.Condition.stringEquals('$.endpoint.EndpointStatus', v)),
+        ),
+        failedAs('EndpointFailed', 'EndpointFailed'),
+      )
+      .otherwise(wait);
     wait.next(describe);
-    describe.next(
-      new sfn.Choice(this, `${id}InService?`)
-        .when(sfn.Condition.stringEquals('$.endpoint.EndpointStatus', 'InService'), next)
-        .when(sfn.Condition.stringEquals('$.endpoint.EndpointStatus', 'Failed'), endpointFailed)
-        .otherwise(wait),
-    );
+    describe.next(choice);
     return describe;
   }
 

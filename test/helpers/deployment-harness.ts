@@ -41,6 +41,8 @@ export interface DeploymentScenario {
   readonly endpointFailure?: string;
   /** SageMaker rolls the blue/green promotion back (an auto-rollback alarm fired). */
   readonly autoRollback?: boolean;
+  /** UpdateEndpoint calls (by state) that SageMaker accepts and then fails: the endpoint goes back InService on its old config, with this FailureReason. */
+  readonly failedUpdates?: Readonly<Record<string, string>>;
   readonly failures?: Record<string, Injected>;
 }
 
@@ -113,12 +115,19 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   for (const [key, text] of Object.entries(scenario.capture ?? {})) store.put(scenario.captureBucket ?? deployEnv.CAPTURE_BUCKET!, key, text);
 
   const fail = (name: string, message: string) => Object.assign(new Error(message), { name });
+  /** The task state whose request the in-memory SageMaker is answering. */
+  let currentState = '';
   /** Time passes between two looks at the endpoint: an update in progress ends after `polls` looks, whoever looks. */
   const tick = () => {
     if (!endpoint?.pending || endpoint.pollsLeft-- > 0) return;
     endpoint = scenario.endpointFailure
       ? { status: 'Failed', config: endpoint.config || endpoint.pending, pollsLeft: 0, failureReason: scenario.endpointFailure }
-      : { status: 'InService', config: endpoint.rollback ? endpoint.config : endpoint.pending, pollsLeft: 0 };
+      : {
+          status: 'InService',
+          config: endpoint.rollback ? endpoint.config : endpoint.pending,
+          pollsLeft: 0,
+          ...(endpoint.rollback && endpoint.failureReason ? { failureReason: endpoint.failureReason } : {}),
+        };
     if (endpoint.status === 'InService') served.push(endpoint.config);
   };
   const injected = (state: string) => {
@@ -159,7 +168,8 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
         status: 'Updating',
         pending: p.EndpointConfigName,
         pollsLeft: polls,
-        rollback: Boolean(scenario.autoRollback && p.DeploymentConfig),
+        rollback: Boolean((scenario.autoRollback && p.DeploymentConfig) || scenario.failedUpdates?.[currentState]),
+        ...(scenario.failedUpdates?.[currentState] ? { failureReason: scenario.failedUpdates[currentState] } : {}),
       };
       return { EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${p.EndpointName}` };
     },
@@ -255,6 +265,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
         validateAwsRequest(service, operation, params);
         requests.push({ state: name, service, operation, params });
         injected(name);
+        currentState = name;
         const answer = sdk[operation];
         if (!answer) throw new Error(`no stand-in for ${service}:${operation}`);
         return answer(params);

@@ -73,7 +73,9 @@ describe('dataset-trigger handler', () => {
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe(
       '[mlops-dev] breast-cancer: dataset 2026-11-01 was already trained, nothing started',
     );
-    s3.on(PutObjectCommand).rejects(Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } }));
+    const mark = s3.commandCalls(PutObjectCommand).at(-1)!.args[0].input;
+    expect(mark).toMatchObject({ Key: expect.stringMatching(/^breast-cancer\/datasets\/2026-11-01\/reupload-\d{4}-\d{2}-\d{2}$/), IfNoneMatch: '*' });
+    s3.on(HeadObjectCommand, { Key: mark.Key }).resolves({});
     await expect(handler(event)).resolves.toMatchObject({ action: 'already-trained' });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
   });

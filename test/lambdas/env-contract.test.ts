@@ -19,8 +19,14 @@ describe('a function environment contract', () => {
     const read = envReader(contract);
     expect(() => read({ COUNT: 'many', ON: 'yes', LIST: '[' })).toThrow(MisconfiguredError);
     expect(() => read({ COUNT: 'many', ON: 'yes', LIST: '[' })).toThrow(
-      /environment variable NAME is not set; environment variable COUNT is not valid: is not a number; environment variable ON is not valid: .*; environment variable LIST is not valid: is not JSON/,
+      /environment variable NAME is not set; environment variable COUNT is not valid: is not a decimal number; environment variable ON is not valid: .*; environment variable LIST is not valid: is not JSON/,
     );
+  });
+
+  it('takes numbers only as plain decimals (no blank, no hex)', () => {
+    const read = envReader(contract);
+    for (const bad of [' ', '0x10', '1e3', '12abc']) expect(() => read({ ...good, COUNT: bad }), bad).toThrow('environment variable COUNT is not valid');
+    expect(read({ ...good, COUNT: '-2.5' }).COUNT).toBe(-2.5);
   });
 
   it('parses once while the variables stay the same, and again when one changes', () => {
@@ -44,6 +50,6 @@ describe('a function environment contract', () => {
     const app = new App();
     const stack = new Stack(app, 'Scratch');
     environmentFor(stack, contract, { NAME: 'x', COUNT: 'three', ON: 'true', LIST: '["a"]' });
-    expect(() => app.synth()).toThrow(/Scratch.*environment variable COUNT \("three"\) is not valid: is not a number/s);
+    expect(() => app.synth()).toThrow(/Scratch.*environment variable COUNT \("three"\) is not valid: is not a decimal number/s);
   });
 });

@@ -63,6 +63,7 @@ describe('csv helpers', () => {
       'columns are not in the configured order: column 1 is "f1", expected "label" (expected order: label, f1, f2)',
     ]);
     expect(headerProblems(COLUMNS, COLUMNS, 'label')).toEqual([]);
+    expect(headerProblems([...COLUMNS, 'f1'], COLUMNS, 'label')).toEqual(['duplicate columns: f1']);
   });
 });
 
@@ -175,6 +176,16 @@ describe('validateDataset: rejected', () => {
     expect(!out.accepted && out.reasons).toContain(reason);
     // One line per reason, printable: never the file's bytes.
     for (const r of out.accepted ? [] : out.reasons) expect(r).toMatch(/^[\x20-\x7e…]+$/);
+  });
+
+  it("does not count tools' by-products toward dataset.maxObjects (Spark writes a .crc beside each part)", async () => {
+    const { store, deps } = setup({ maxObjects: 3 });
+    for (let i = 0; i < 3; i++) {
+      store.put(LANDING, `churn/d1/part-${i}.csv`, csv(10));
+      store.put(LANDING, `churn/d1/.part-${i}.csv.crc`, '');
+    }
+    const out = await validateDataset(task(), deps);
+    expect(out.accepted ? out.dataset : out.reasons).toMatchObject({ objectCount: 3, ignoredObjects: 3 });
   });
 
   it("leaves out tools' by-products (Spark, Glue, Hadoop, laptops) and names them in the lineage", async () => {

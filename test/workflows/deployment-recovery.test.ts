@@ -1,5 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { synthPlatform } from '../../offline/synth';
 import { type DeploymentOutcome, runDeploymentWorkflow } from '../helpers/deployment-harness';
 
@@ -112,5 +113,63 @@ describe('a recovery that fails too', () => {
     expect(body).toContain(
       `aws sagemaker update-endpoint --endpoint-name ${ENDPOINT} --endpoint-config-name ${ENDPOINT}--c1-00000000-p --retain-all-variant-properties`,
     );
+  });
+});
+
+describe('an endpoint update that SageMaker accepts and then fails (the endpoint goes back InService on its old config)', () => {
+  it('is a failure, not a success: a shadow that never started is not tested, let alone promoted', async () => {
+    const run = await runDeploymentWorkflow(template, {
+      endpoint: { model: PREVIOUS },
+      metrics: GOOD,
+      failedUpdates: { StartShadow: 'Insufficient capacity for ml.m5.large' },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('EndpointUpdateFailed');
+    expect(run.tasks).not.toContain('CompareShadow');
+    expect(run.tasks).not.toContain('Promote');
+    expect(run.notifications.at(-1)!.body).toContain('Insufficient capacity for ml.m5.large');
+    expect(run.notifications.at(-1)!.body).toContain(`Production is unchanged: ${PREVIOUS}; auto-scaling is registered.`);
+  });
+
+  it('during a rollback, goes on to the recovery, which puts production back', async () => {
+    const run = await runDeploymentWorkflow(template, {
+      endpoint: { model: PREVIOUS },
+      metrics: WORSE,
+      failedUpdates: { RestoreProduction: 'Internal failure' },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('EndpointUpdateFailed');
+    const serving = run.configs.get(run.endpoint!.config)!;
+    expect(serving.ProductionVariants.map((v: { ModelName: string }) => v.ModelName)).toEqual([PREVIOUS]);
+    expect(serving.ShadowProductionVariants ?? []).toEqual([]);
+    expect(run.scalingRegistered).toBe(true);
+    expect(run.notifications.at(-1)!.body).toContain(`Production was restored: ${PREVIOUS} serves alone again`);
+  });
+
+  it('during the recovery, says that restoring production failed, never that it was restored', async () => {
+    const run = await runDeploymentWorkflow(template, {
+      endpoint: { model: PREVIOUS },
+      metrics: GOOD,
+      failures: { Promote: { error: 'SageMaker.AmazonSageMakerException', cause: 'injected failure at Promote' } },
+      failedUpdates: { RecoverProduction: 'Internal failure' },
+    });
+    expect(run.status).toBe('FAILED');
+    const body = run.notifications.at(-1)!.body;
+    expect(body).toContain('restoring production failed too (EndpointUpdateFailed:');
+    expect(body).not.toContain('Production was restored');
+  });
+});
+
+describe('a serverless endpoint (no auto-scaling)', () => {
+  it('is restored without claiming auto-scaling, which it does not have', async () => {
+    const s = synthPlatform({ pipelines: [{ ...DEFAULT_CONFIG.pipelines[0], deployment: { serverless: { memorySizeMb: 3072, maxConcurrency: 10 } } }] });
+    const run = await runDeploymentWorkflow(s.template(s.stages.get('dev')!.pipelines[0]!), {
+      endpoint: { model: PREVIOUS, serverless: true },
+      failures: { DescribePromoted: { error: 'SageMaker.AmazonSageMakerException', cause: 'injected failure at DescribePromoted' } },
+    });
+    expect(run.status).toBe('FAILED');
+    const body = run.notifications.at(-1)!.body;
+    expect(body).toContain(`Production was restored: ${PREVIOUS} serves alone again`);
+    expect(body).not.toContain('auto-scaling');
   });
 });
