@@ -1,14 +1,5 @@
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { handlerWith as triggerHandler } from '../lambdas/dataset-trigger/handler';
-import { handlerWith as deploymentHandler } from '../lambdas/deployment/handler';
-import { handlerWith as driftHandler } from '../lambdas/drift-check/handler';
-import { handlerWith as cleanupHandler } from '../lambdas/endpoint-cleanup/handler';
-import { handlerWith as approvalHandler } from '../lambdas/model-approval/handler';
-import { handlerWith as notifyHandler } from '../lambdas/notify/handler';
 import type { FormattedMessage } from '../lambdas/notify/logic';
-import { handlerWith as gateHandler } from '../lambdas/quality-gate/handler';
-import { handlerWith as retrainHandler } from '../lambdas/retrain/handler';
-import { handlerWith as validateHandler } from '../lambdas/validate-dataset/handler';
 import { FUNCTION_NAMES, type FunctionName } from '../lib/constructs/lambda-bundles';
 import { ACCOUNT, REGION, type SynthesizedAccount } from './account';
 import { sdkIntegration, validateAwsRequest, validateSageMakerRequest } from './api-models';
@@ -19,6 +10,7 @@ import { checkLambdaPayload, checkPutEventsEntry, checkStartExecution, checkStat
 import { needsOf, type Need, roleUseNeeds } from './iam/requests';
 import { taskNeeds } from './iam/tasks';
 import { type LocalAws, localClients } from './local-aws';
+import { deployedHandler } from './local-lambdas';
 import { failure, LocalSageMaker } from './local-sagemaker';
 import { localCloudWatch, localS3, localSageMakerApi, localSns, localSsm } from './local-services';
 import { MemoryObjectStore } from './memory-store';
@@ -106,31 +98,7 @@ export class LocalCloud {
       const env = { ...account.resolve(r.Properties.Environment?.Variables ?? {}, stack), AWS_REGION: REGION };
       this.env[handler] = env;
       const clients = localClients(aws, account.roleOf('function', name!), `lambda ${handler}`);
-      this.handlers[handler] = this.wire(handler, clients, env);
-    }
-  }
-
-  /** The handler module as deployed, over the local clients. */
-  private wire(handler: FunctionName, c: ReturnType<typeof localClients>, env: NodeJS.ProcessEnv): (event: any) => Promise<any> {
-    switch (handler) {
-      case 'dataset-trigger':
-        return triggerHandler(c, env);
-      case 'validate-dataset':
-        return validateHandler(c, env);
-      case 'quality-gate':
-        return gateHandler(c, env);
-      case 'notify':
-        return notifyHandler(c, env);
-      case 'model-approval':
-        return approvalHandler(c, env);
-      case 'retrain':
-        return retrainHandler(c, env, () => this.now());
-      case 'deployment':
-        return deploymentHandler(c, env);
-      case 'drift-check':
-        return driftHandler(c, env);
-      case 'endpoint-cleanup':
-        return cleanupHandler(c);
+      this.handlers[handler] = deployedHandler(handler, clients, env, () => this.now());
     }
   }
 

@@ -1,3 +1,5 @@
+import { globToRegExp } from '../shared/glob';
+
 /** Splits one CSV record (RFC 4180 quoting) into fields. */
 export function parseCsvLine(line: string): string[] {
   const fields: string[] = [];
@@ -66,17 +68,8 @@ export function contentProblem(chunk: string, complete: boolean): string | undef
   return undefined;
 }
 
-/** A file-name pattern (`*` any characters, `?` one) as a regular expression. */
-const globRe = (pattern: string) =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-
 /** Whether a key under the dataset is a tool's by-product (a path segment matches an ignore pattern). */
 export function isIgnored(relativeKey: string, patterns: readonly string[]): boolean {
-  const res = patterns.map(globRe);
+  const res = patterns.map((p) => globToRegExp(p));
   return relativeKey.split('/').some((segment) => res.some((re) => re.test(segment)));
 }

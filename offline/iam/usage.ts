@@ -1,3 +1,4 @@
+import { globToRegExp } from '../../lambdas/shared/glob';
 import { asArray, type SynthesizedAccount } from '../account';
 import type { Decision } from './authorizer';
 
@@ -18,14 +19,7 @@ export interface UnexercisedGrant extends Grant {
 /** Roles that run only while CloudFormation deploys (CDK's own helpers): nothing offline runs as them. */
 const DEPLOY_TIME_ROLES = /BucketNotificationsHandler|CustomCDKBucketDeployment|LogRetention/;
 
-const pattern = (p: string) =>
-  new RegExp(
-    `^${p
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    'i',
-  );
+const pattern = (p: string) => globToRegExp(p, 'i');
 
 /**
  * Every (role, statement, action) Allow of the platform's own roles that no recorded decision

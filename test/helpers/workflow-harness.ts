@@ -177,33 +177,15 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
       },
     } as any,
   );
+  const seen = () => ({ tasks, sageMakerRequests, notifications, store, parameters, authorized: offline.authorizer.decisions.map((d) => d.request) });
   try {
     const output = (await execution.result) as Json;
     offline.assertNoDenials();
-    return {
-      status: 'SUCCEEDED',
-      output,
-      tasks,
-      sageMakerRequests,
-      notifications,
-      store,
-      parameters,
-      authorized: offline.authorizer.decisions.map((d) => d.request),
-    };
+    return { status: 'SUCCEEDED', output, ...seen() };
   } catch (e) {
     if (!(e instanceof ExecutionError)) throw e;
     offline.assertNoDenials();
     const caught = e.cause as Error;
-    return {
-      status: 'FAILED',
-      error: caught.name,
-      cause: caught.message,
-      tasks,
-      sageMakerRequests,
-      notifications,
-      store,
-      parameters,
-      authorized: offline.authorizer.decisions.map((d) => d.request),
-    };
+    return { status: 'FAILED', error: caught.name, cause: caught.message, ...seen() };
   }
 }
