@@ -57,7 +57,7 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
     check.addRetry({ errors: ['EndpointBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 90 });
     check.addCatch(recoveryFailed, { resultPath: '$.recoveryError' });
     const restore = wf
-      .sdk('CreateRecoverConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(wf.props.requests, 'recover'))
+      .create('CreateRecoverConfig', 'createEndpointConfig', req.createEndpointConfig(wf.props.requests, 'recover'))
       .next(wf.sdk('RecoverProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(wf.props.requests, 'recover'), true))
       .next(wf.waitInService('Recovered', wf.scaling('Recovered').next(recovered('restored')), '$.plan.configs.recover.name'));
     return check.next(

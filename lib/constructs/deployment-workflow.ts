@@ -96,12 +96,12 @@ export class DeploymentWorkflow extends Construct {
     const plan = this.task('Plan', { action: 'plan', modelPackageArn: pkg, executionName: sfn.JsonPath.stringAt('$$.Execution.Name') }, '$.plan');
     plan.addRetry({ errors: ['EndpointBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 60 });
     this.catching(plan);
-    const createModel = this.sdk('CreateModel', 'sagemaker', 'createModel', req.createModel(props.requests));
+    const createModel = this.create('CreateModel', 'createModel', req.createModel(props.requests));
 
     // First deployment: create the endpoint.
     const created = this.notifyDeployed('NotifyCreated');
-    const createPath = this.sdk('CreateEndpointConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
-      .next(this.sdk('CreateEndpoint', 'sagemaker', 'createEndpoint', req.createEndpoint(props.requests), true))
+    const createPath = this.create('CreateEndpointConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
+      .next(this.create('CreateEndpoint', 'createEndpoint', req.createEndpoint(props.requests)))
       .next(this.waitInService('Created', this.scaling('Created').next(created), '$.plan.configs.promote.name'));
 
     // From here on the workflow changes an endpoint that serves production: a failure goes
@@ -118,7 +118,7 @@ export class DeploymentWorkflow extends Construct {
       comparison: sfn.JsonPath.objectAt('$.comparison'),
     });
     rolledBack.addCatch(new sfn.Succeed(this, 'RolledBackUnnotified'), { resultPath: '$.notifyError' }).next(new sfn.Succeed(this, 'RolledBack'));
-    const restore = this.sdk('CreateRestoreConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'restore'))
+    const restore = this.create('CreateRestoreConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'restore'))
       .next(this.sdk('RestoreProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'restore'), true))
       // Scaling again: an alarm rollback happens after the promotion paused it.
       .next(
@@ -147,7 +147,7 @@ export class DeploymentWorkflow extends Construct {
     const held = new sfn.Choice(this, 'PromotionHeld?')
       .when(sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'), this.scaling('Promoted').next(promoted))
       .otherwise(alarmsRolledBack);
-    const promote = this.sdk('CreatePromotionConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
+    const promote = this.create('CreatePromotionConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
       .next(this.descale())
       .next(this.sdk('Promote', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'promote'), true))
       .next(this.waitInService('Promoted', held));
@@ -161,7 +161,7 @@ export class DeploymentWorkflow extends Construct {
       ),
     );
     compare.next(new sfn.Choice(this, 'ShadowPassed?').when(sfn.Condition.stringEquals('$.comparison.decision', 'promote'), promote).otherwise(shadowRejected));
-    const shadowPath = this.sdk('CreateShadowConfig', 'sagemaker', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'shadow'))
+    const shadowPath = this.create('CreateShadowConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'shadow'))
       .next(this.sdk('StartShadow', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'shadow'), true))
       .next(
         this.waitInService(
@@ -325,7 +325,30 @@ export class DeploymentWorkflow extends Construct {
     return caught ? this.catching(state) : state;
   }
 
-  /** DescribeEndpoint every 30 s until InService (→ `next`) or Failed (→ notified failure). */
+  /**
+   * A create call made idempotent by its unique name: its retries cover SageMaker's generic
+   * exception (throttling and 5xx look alike to Step Functions), so a retry may find that the
+   * first, seemingly failed, call created the resource after all. "Cannot create already
+   * existing …" then means done, not failed; any other error fails as usual.
+   */
+  create(id: string, action: 'createModel' | 'createEndpointConfig' | 'createEndpoint', parameters: object): sfn.Chain {
+    const state = this.sdk(id, 'sagemaker', action, parameters, false, null, false);
+    const done = new sfn.Pass(this, `${id}Done`);
+    const existed = new sfn.Pass(this, `${id}Existed`, {
+      comment: 'An earlier attempt created it',
+      result: sfn.Result.fromObject({}),
+      resultPath: this.errorPath,
+    }).next(done);
+    state.addCatch(
+      new sfn.Choice(this, `${id}AlreadyExists?`)
+        .when(sfn.Condition.stringMatches(`${this.errorPath}.Cause`, '*Cannot create already existing*'), existed)
+        .otherwise(this.onError),
+      { resultPath: this.errorPath },
+    );
+    state.next(done);
+    return sfn.Chain.custom(state, [done], done);
+  }
+
   /**
    * Polls the endpoint until InService. With `expectedConfig` (a path to the config the update
    * applied), InService on another config means SageMaker failed the update and went back: that

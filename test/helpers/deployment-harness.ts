@@ -41,6 +41,8 @@ export interface DeploymentScenario {
   readonly endpointFailure?: string;
   /** SageMaker rolls the blue/green promotion back (an auto-rollback alarm fired). */
   readonly autoRollback?: boolean;
+  /** States whose first call takes effect but whose answer is lost (a 5xx after the work was done): Step Functions sees an error and retries. */
+  readonly lostResponses?: readonly string[];
   /** UpdateEndpoint calls (by state) that SageMaker accepts and then fails: the endpoint goes back InService on its old config, with this FailureReason. */
   readonly failedUpdates?: Readonly<Record<string, string>>;
   readonly failures?: Record<string, Injected>;
@@ -115,6 +117,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   for (const [key, text] of Object.entries(scenario.capture ?? {})) store.put(scenario.captureBucket ?? deployEnv.CAPTURE_BUCKET!, key, text);
 
   const fail = (name: string, message: string) => Object.assign(new Error(message), { name });
+  const lost = new Set<string>();
   /** The task state whose request the in-memory SageMaker is answering. */
   let currentState = '';
   /** Time passes between two looks at the endpoint: an update in progress ends after `polls` looks, whoever looks. */
@@ -268,7 +271,12 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
         currentState = name;
         const answer = sdk[operation];
         if (!answer) throw new Error(`no stand-in for ${service}:${operation}`);
-        return answer(params);
+        const result = answer(params);
+        if (scenario.lostResponses?.includes(name) && !lost.has(name)) {
+          lost.add(name);
+          throw fail('SageMaker.AmazonSageMakerException', 'We encountered an internal error. Please try again. (Status Code: 500)');
+        }
+        return result;
       };
     } else {
       const fn = String(state.Resource).endsWith('-deployment') ? deploy : notify;

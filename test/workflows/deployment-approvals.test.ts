@@ -93,3 +93,32 @@ describe('Application Auto Scaling errors', () => {
     expect(run.tasks.filter((t) => t === 'CreatedRegisterScaling')).toHaveLength(3);
   });
 });
+
+describe('SageMaker create calls, by the class of their error', () => {
+  it('a transient error after the resource was made: the retry finds it "already existing", and that is done, not a failure', async () => {
+    const run = await runDeploymentWorkflow(template, {
+      endpoint: { model: `${ENDPOINT}--m6-11111111` },
+      metrics: GOOD,
+      lostResponses: ['CreateModel', 'CreateShadowConfig', 'CreatePromotionConfig'],
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    // Retried (SageMaker's generic exception is retried) until the catch sees "already existing".
+    expect(run.tasks.filter((t) => t === 'CreateModel').length).toBeGreaterThanOrEqual(2);
+    expect(run.notifications.at(-1)!.subject).toContain('is live');
+  });
+
+  it('a transient error on the first endpoint: the retry finds the endpoint, which goes on to InService', async () => {
+    const run = await runDeploymentWorkflow(template, { lostResponses: ['CreateEndpoint'] });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks.filter((t) => t === 'CreateEndpoint').length).toBeGreaterThanOrEqual(2);
+    expect(run.endpoint?.status).toBe('InService');
+  });
+
+  it('any other error fails with its cause, after the retries, never by an "already existing" name clash it caused itself', async () => {
+    const run = await runDeploymentWorkflow(template, {
+      failures: { CreateModel: { error: 'SageMaker.AmazonSageMakerException', cause: 'Could not access model data at s3://x/model.tar.gz' } },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.cause).toBe('Could not access model data at s3://x/model.tar.gz');
+  });
+});
