@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as req from './deployment-requests';
+import { createStep, waitInService } from './deployment-steps';
 import type { DeploymentWorkflow } from './deployment-workflow';
 
 /**
@@ -56,10 +57,9 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
     );
     check.addRetry({ errors: ['EndpointBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 90 });
     check.addCatch(recoveryFailed, { resultPath: '$.recoveryError' });
-    const restore = wf
-      .create('CreateRecoverConfig', 'createEndpointConfig', req.createEndpointConfig(wf.props.requests, 'recover'))
+    const restore = createStep(wf, 'CreateRecoverConfig', 'createEndpointConfig', req.createEndpointConfig(wf.props.requests, 'recover'))
       .next(wf.sdk('RecoverProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(wf.props.requests, 'recover'), true))
-      .next(wf.waitInService('Recovered', wf.scaling('Recovered').next(recovered('restored')), '$.plan.configs.recover.name'));
+      .next(waitInService(wf, 'Recovered', wf.scaling('Recovered').next(recovered('restored')), '$.plan.configs.recover.name'));
     return check.next(
       new sfn.Choice(wf, 'RestoreNeeded?')
         .when(sfn.Condition.booleanEquals('$.recovery.restore', true), restore)

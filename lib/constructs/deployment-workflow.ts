@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config/deployment-schema';
 import * as req from './deployment-requests';
 import { recoveryChain } from './deployment-recovery';
+import { createStep, waitInService } from './deployment-steps';
 import { platformStateMachine } from './platform-state-machine';
 import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries } from './retries';
 
@@ -22,9 +23,6 @@ export interface DeploymentWorkflowProps {
   readonly maxTurnAttempts: number;
 }
 
-/** Seconds between DescribeEndpoint polls while an endpoint is creating or updating. */
-const POLL_SECONDS = 30;
-
 /**
  * Approval → one deployment at a time → model → endpoint (create, or shadow test → promote
  * blue/green or restore production) → notification. Every SageMaker call retries throttling
@@ -35,8 +33,8 @@ export class DeploymentWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   readonly props: DeploymentWorkflowProps;
   /** Where a failure goes, and where its error is put: switched while the states after the first endpoint change are built. */
-  private onError: sfn.IChainable;
-  private errorPath = '$.error';
+  onError: sfn.IChainable;
+  errorPath = '$.error';
 
   constructor(scope: Construct, id: string, props: DeploymentWorkflowProps) {
     super(scope, id);
@@ -96,13 +94,13 @@ export class DeploymentWorkflow extends Construct {
     const plan = this.task('Plan', { action: 'plan', modelPackageArn: pkg, executionName: sfn.JsonPath.stringAt('$$.Execution.Name') }, '$.plan');
     plan.addRetry({ errors: ['EndpointBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 60 });
     this.catching(plan);
-    const createModel = this.create('CreateModel', 'createModel', req.createModel(props.requests));
+    const createModel = createStep(this, 'CreateModel', 'createModel', req.createModel(props.requests));
 
     // First deployment: create the endpoint.
     const created = this.notifyDeployed('NotifyCreated');
-    const createPath = this.create('CreateEndpointConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
-      .next(this.create('CreateEndpoint', 'createEndpoint', req.createEndpoint(props.requests)))
-      .next(this.waitInService('Created', this.scaling('Created').next(created), '$.plan.configs.promote.name'));
+    const createPath = createStep(this, 'CreateEndpointConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
+      .next(createStep(this, 'CreateEndpoint', 'createEndpoint', req.createEndpoint(props.requests)))
+      .next(waitInService(this, 'Created', this.scaling('Created').next(created), '$.plan.configs.promote.name'));
 
     // From here on the workflow changes an endpoint that serves production: a failure goes
     // through the recovery (production back to the previous model, scaling registered), then fails.
@@ -118,11 +116,12 @@ export class DeploymentWorkflow extends Construct {
       comparison: sfn.JsonPath.objectAt('$.comparison'),
     });
     rolledBack.addCatch(new sfn.Succeed(this, 'RolledBackUnnotified'), { resultPath: '$.notifyError' }).next(new sfn.Succeed(this, 'RolledBack'));
-    const restore = this.create('CreateRestoreConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'restore'))
+    const restore = createStep(this, 'CreateRestoreConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'restore'))
       .next(this.sdk('RestoreProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'restore'), true))
       // Scaling again: an alarm rollback happens after the promotion paused it.
       .next(
-        this.waitInService(
+        waitInService(
+          this,
           'Restored',
           this.scaling('Restored')
             .next(this.sdk('RejectPackage', 'sagemaker', 'updateModelPackage', req.rejectPackage()))
@@ -147,10 +146,10 @@ export class DeploymentWorkflow extends Construct {
     const held = new sfn.Choice(this, 'PromotionHeld?')
       .when(sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'), this.scaling('Promoted').next(promoted))
       .otherwise(alarmsRolledBack);
-    const promote = this.create('CreatePromotionConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
+    const promote = createStep(this, 'CreatePromotionConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
       .next(this.descale())
       .next(this.sdk('Promote', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'promote'), true))
-      .next(this.waitInService('Promoted', held));
+      .next(waitInService(this, 'Promoted', held));
 
     // Shadow test: production + shadow, the window, the comparison.
     const compare = this.catching(
@@ -161,10 +160,11 @@ export class DeploymentWorkflow extends Construct {
       ),
     );
     compare.next(new sfn.Choice(this, 'ShadowPassed?').when(sfn.Condition.stringEquals('$.comparison.decision', 'promote'), promote).otherwise(shadowRejected));
-    const shadowPath = this.create('CreateShadowConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'shadow'))
+    const shadowPath = createStep(this, 'CreateShadowConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'shadow'))
       .next(this.sdk('StartShadow', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'shadow'), true))
       .next(
-        this.waitInService(
+        waitInService(
+          this,
           'Shadow',
           new sfn.Pass(this, 'ShadowStarted', { parameters: { 'start.$': '$$.State.EnteredTime' }, resultPath: '$.shadowWindow' })
             .next(
@@ -323,65 +323,6 @@ export class DeploymentWorkflow extends Construct {
     if (service === 'applicationautoscaling') addAutoScalingRetries(state);
     addSageMakerRetries(state);
     return caught ? this.catching(state) : state;
-  }
-
-  /**
-   * A create call made idempotent by its unique name: its retries cover SageMaker's generic
-   * exception (throttling and 5xx look alike to Step Functions), so a retry may find that the
-   * first, seemingly failed, call created the resource after all. "Cannot create already
-   * existing …" then means done, not failed; any other error fails as usual.
-   */
-  create(id: string, action: 'createModel' | 'createEndpointConfig' | 'createEndpoint', parameters: object): sfn.Chain {
-    const state = this.sdk(id, 'sagemaker', action, parameters, false, null, false);
-    const done = new sfn.Pass(this, `${id}Done`);
-    const existed = new sfn.Pass(this, `${id}Existed`, {
-      comment: 'An earlier attempt created it',
-      result: sfn.Result.fromObject({}),
-      resultPath: this.errorPath,
-    }).next(done);
-    state.addCatch(
-      new sfn.Choice(this, `${id}AlreadyExists?`)
-        .when(sfn.Condition.stringMatches(`${this.errorPath}.Cause`, '*Cannot create already existing*'), existed)
-        .otherwise(this.onError),
-      { resultPath: this.errorPath },
-    );
-    state.next(done);
-    return sfn.Chain.custom(state, [done], done);
-  }
-
-  /**
-   * Polls the endpoint until InService. With `expectedConfig` (a path to the config the update
-   * applied), InService on another config means SageMaker failed the update and went back: that
-   * is a failure (its FailureReason in the cause), not a success. Failed, OutOfService,
-   * UpdateRollbackFailed and Deleting never end by waiting: they are failures too.
-   */
-  waitInService(id: string, next: sfn.IChainable, expectedConfig?: string): sfn.IChainable {
-    const describe = this.sdk(`Describe${id}`, 'sagemaker', 'describeEndpoint', { EndpointName: this.props.requests.endpointName }, false, '$.endpoint');
-    const wait = new sfn.Wait(this, `Wait${id}`, { time: sfn.WaitTime.duration(Duration.seconds(POLL_SECONDS)) });
-    const failedAs = (suffix: string, error: string) =>
-      new sfn.Pass(this, `${id}${suffix}`, { parameters: { Error: error, 'Cause.$': 'States.JsonToString($.endpoint)' }, resultPath: this.errorPath }).next(
-        this.onError,
-      );
-    const inService = sfn.Condition.stringEquals('$.endpoint.EndpointStatus', 'InService');
-    const choice = new sfn.Choice(this, `${id}InService?`);
-    if (expectedConfig) {
-      choice
-        .when(sfn.Condition.and(inService, sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', expectedConfig)), next)
-        .when(inService, failedAs('UpdateFailed', 'EndpointUpdateFailed'));
-    } else {
-      choice.when(inService, next);
-    }
-    choice
-      .when(
-        sfn.Condition.or(
-          ...['Failed', 'OutOfService', 'UpdateRollbackFailed', 'Deleting'].map((v) => sfn.Condition.stringEquals('$.endpoint.EndpointStatus', v)),
-        ),
-        failedAs('EndpointFailed', 'EndpointFailed'),
-      )
-      .otherwise(wait);
-    wait.next(describe);
-    describe.next(choice);
-    return describe;
   }
 
   /** Target tracking on invocations per instance, for instance-based variants when enabled. */
