@@ -10,8 +10,13 @@ import type { EnvSchema, EnvValues } from '../../lambdas/shared/env';
 export function environmentFor<S extends EnvSchema>(scope: IConstruct, contract: S, values: EnvValues<S>): Record<string, string> {
   const problems: string[] = [];
   for (const [name, value] of Object.entries(values) as [string, string][]) {
+    const variable = contract.shape[name];
+    if (!variable) {
+      problems.push(`environment variable ${name} is not in the function's contract (its handler would never read it)`);
+      continue;
+    }
     if (Token.isUnresolved(value)) continue;
-    const parsed = contract.shape[name]!.safeParse(value);
+    const parsed = variable.safeParse(value);
     if (!parsed.success)
       problems.push(`environment variable ${name} ("${value.slice(0, 80)}") is not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }

@@ -46,6 +46,13 @@ describe('a function environment contract', () => {
     expect(vars.sort()).toEqual(Object.keys(validateEnv.shape).sort());
   });
 
+  it('fails the synth, naming the variable, when a construct sets one the contract does not have', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Scratch');
+    environmentFor(stack, contract, { ...good, EXTRA: 'x' } as typeof good);
+    expect(() => app.synth()).toThrow(/environment variable EXTRA is not in the function's contract/);
+  });
+
   it('fails the synth, naming the construct, when a value known at synth breaks the contract', () => {
     const app = new App();
     const stack = new Stack(app, 'Scratch');
