@@ -5,6 +5,7 @@ import { parseS3Uri } from '../lambdas/shared/object-store';
 import type { RoleUse } from './iam/requests';
 import type { MemoryObjectStore } from './memory-store';
 import { ML, python } from './python';
+import { SageMakerJobs } from './sagemaker-jobs';
 
 type Json = Record<string, any>;
 const REGION = 'eu-west-1';
@@ -38,6 +39,7 @@ export class LocalSageMaker {
   readonly models = new Map<string, Json>();
   readonly configs = new Map<string, Json>();
   readonly endpoints = new Map<string, EndpointState>();
+  readonly jobs = new SageMakerJobs();
   private captureSeq = 0;
 
   constructor(
@@ -95,6 +97,7 @@ export class LocalSageMaker {
 
   /** createProcessingJob.sync: runs the job's script with inputs and outputs under a local processing root. */
   async processing(p: Json): Promise<Json> {
+    this.jobs.claim('ProcessingJob', p.ProcessingJobName);
     const root = join(mkdtempSync(join(tmpdir(), 'sim-processing-')), 'opt', 'ml', 'processing');
     await this.startJob(
       p.RoleArn,
@@ -120,49 +123,49 @@ export class LocalSageMaker {
       try {
         exit = readFileSync(message, 'utf8');
       } catch {}
-      throw failure(
-        'States.TaskFailed',
-        JSON.stringify({
-          ProcessingJobName: p.ProcessingJobName,
-          ProcessingJobStatus: 'Failed',
-          ExitMessage: exit,
-          FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}`,
-        }),
-      );
+      const failed = {
+        ProcessingJobName: p.ProcessingJobName,
+        ProcessingJobStatus: 'Failed',
+        ExitMessage: exit,
+        FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}`,
+      };
+      this.jobs.record('ProcessingJob', failed);
+      throw failure('States.TaskFailed', JSON.stringify(failed));
     }
     for (const out of p.ProcessingOutputConfig.Outputs) {
       const local = join(root, relative('/opt/ml/processing', out.S3Output.LocalPath));
       mkdirSync(local, { recursive: true });
       await this.upload(p.RoleArn, p.ProcessingJobName, local, out.S3Output.S3Uri);
     }
-    return { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: arn('processing-job', p.ProcessingJobName), ProcessingJobStatus: 'Completed' };
+    const done = { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: arn('processing-job', p.ProcessingJobName), ProcessingJobStatus: 'Completed' };
+    this.jobs.record('ProcessingJob', done);
+    return done;
   }
 
   /** createTrainingJob.sync: XGBoost 1.7 trained as the built-in algorithm does, model.tar.gz where SageMaker puts it. */
   async training(p: Json): Promise<Json> {
+    this.jobs.claim('TrainingJob', p.TrainingJobName);
     const dir = mkdtempSync(join(tmpdir(), 'sim-training-'));
     await this.startJob(p.RoleArn, p.TrainingJobName, p.AlgorithmSpecification.TrainingImage, '/aws/sagemaker/TrainingJobs', p.ResourceConfig.VolumeKmsKeyId);
     for (const c of p.InputDataConfig)
       await this.materialize(p.RoleArn, p.TrainingJobName, c.DataSource.S3DataSource.S3Uri, 'S3Prefix', join(dir, 'data', c.ChannelName));
     const r = await python([join(__dirname, 'train_like_builtin.py'), join(dir, 'data'), JSON.stringify(p.HyperParameters), join(dir, 'model')]);
-    if (r.status !== 0)
-      throw failure(
-        'States.TaskFailed',
-        JSON.stringify({
-          TrainingJobName: p.TrainingJobName,
-          TrainingJobStatus: 'Failed',
-          FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}`,
-        }),
-      );
+    if (r.status !== 0) {
+      const failed = { TrainingJobName: p.TrainingJobName, TrainingJobStatus: 'Failed', FailureReason: `AlgorithmError: ${r.stderr.trim().split('\n').pop()}` };
+      this.jobs.record('TrainingJob', failed);
+      throw failure('States.TaskFailed', JSON.stringify(failed));
+    }
     const out = `${String(p.OutputDataConfig.S3OutputPath).replace(/\/?$/, '/')}${p.TrainingJobName}/output/model.tar.gz`;
     const { bucket, key } = parseS3Uri(out);
     await this.putAs(p.RoleArn, p.TrainingJobName, bucket, key, readFileSync(join(dir, 'model', 'model.tar.gz')));
-    return {
+    const done = {
       TrainingJobName: p.TrainingJobName,
       TrainingJobArn: arn('training-job', p.TrainingJobName),
       TrainingJobStatus: 'Completed',
       ModelArtifacts: { S3ModelArtifacts: out },
     };
+    this.jobs.record('TrainingJob', done);
+    return done;
   }
 
   /** AWS SDK integrations the workflows call (already validated against the API model). */
@@ -190,6 +193,10 @@ export class LocalSageMaker {
         await this.hostModels(p.EndpointName, this.configs.get(p.EndpointConfigName));
         this.endpoints.set(p.EndpointName, { status: 'InService', config: p.EndpointConfigName, counters: new Map() });
         return { EndpointArn: arn('endpoint', p.EndpointName) };
+      case 'describeTrainingJob':
+        return this.jobs.describe('TrainingJob', p.TrainingJobName);
+      case 'describeProcessingJob':
+        return this.jobs.describe('ProcessingJob', p.ProcessingJobName);
       case 'describeEndpoint': {
         const e = this.endpoints.get(p.EndpointName);
         if (!e) throw failure('SageMaker.AmazonSageMakerException', `Could not find endpoint "${p.EndpointName}".`);

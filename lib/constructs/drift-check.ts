@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,7 +13,7 @@ import { PlatformFunction } from './platform-function';
 import { driftCheckJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
 import { allow } from './scoped-policy';
-import { addSageMakerRetries } from './retries';
+import { syncJob } from './sagemaker-sync-job';
 import { captureRoot, METRICS_NAMESPACE, monitoringRoot } from '../../lambdas/shared/names';
 import { driftCheckEnv } from '../../lambdas/drift-check/contract';
 import { environmentFor } from './function-environment';
@@ -92,16 +92,15 @@ export class DriftCheck extends Construct {
       { action: 'prepare', executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'), startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime') },
       '$.prepared',
     );
-    const job = new sfn.CustomState(this, 'RunDriftCheck', {
-      stateJson: {
-        Type: 'Task',
-        Resource: `arn:${Stack.of(this).partition}:states:::sagemaker:createProcessingJob.sync`,
-        Parameters: driftCheckJob(props.jobs),
-        ResultSelector: { 'jobArn.$': '$.ProcessingJobArn' },
-        ResultPath: '$.job',
-      },
+    const job = syncJob(this, 'RunDriftCheck', {
+      kind: 'processing',
+      parameters: driftCheckJob(props.jobs),
+      namePath: '$.prepared.jobName',
+      resultSelector: { 'jobArn.$': '$.ProcessingJobArn' },
+      resultPath: '$.job',
+      onError: notify,
+      errorPath: '$.error',
     });
-    addSageMakerRetries(job).addCatch(notify, { resultPath: '$.error' });
     const publish = lambdaTask('PublishDrift', { action: 'publish', outputUri: sfn.JsonPath.stringAt('$.prepared.outputUri') }, '$.drift');
 
     const definition = prepare.next(

@@ -10,6 +10,8 @@ export const SAGEMAKER_TRANSIENT_ERRORS = [
   'SageMaker.InternalFailure',
   'SageMaker.ServiceUnavailable',
 ];
+/** Errors that prove a call was refused before it did anything: a create call may be sent again under the same name. */
+export const SAGEMAKER_THROTTLING_ERRORS = ['SageMaker.ThrottlingException', 'ThrottlingException'];
 /** A quota wait: another job may free capacity; a quota of 0 will not, and is caught after. */
 export const SAGEMAKER_QUOTA_ERRORS = ['SageMaker.ResourceLimitExceededException', 'SageMaker.ResourceLimitExceeded'];
 

@@ -10,6 +10,7 @@ import { evaluationRule } from '../config/schema';
 import { arnsOf } from './arns';
 import { evaluationJob, preprocessingJob, trainingJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
+import { syncJob } from './sagemaker-sync-job';
 import { addSageMakerRetries } from './retries';
 import { trainingFunctions } from './training-functions';
 import { acknowledgeWildcardResource, allow } from './scoped-policy';
@@ -119,19 +120,31 @@ export class TrainingWorkflow extends Construct {
     );
     rejected.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'DatasetRejected'));
 
-    const preprocess = onError(
-      this.sageMakerJob('Preprocess', 'createProcessingJob', preprocessingJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' }, 'preprocess'),
+    const job = (
+      id: string,
+      kind: 'training' | 'processing',
+      parameters: object,
+      namePath: string,
+      resultSelector: Record<string, string>,
+      resultKey: string,
+    ) => syncJob(this, id, { kind, parameters, namePath, resultSelector, resultPath: `$.${resultKey}`, onError: notifyRunFailed, errorPath: '$.error' });
+    const preprocess = job(
+      'Preprocess',
+      'processing',
+      preprocessingJob(ctx),
+      '$.validation.jobs.preprocess',
+      { 'jobArn.$': '$.ProcessingJobArn' },
+      'preprocess',
     );
-    const train = onError(
-      this.sageMakerJob(
-        'Train',
-        'createTrainingJob',
-        trainingJob(ctx),
-        { 'jobArn.$': '$.TrainingJobArn', 'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts' },
-        'training',
-      ),
+    const train = job(
+      'Train',
+      'training',
+      trainingJob(ctx),
+      '$.validation.jobs.training',
+      { 'jobArn.$': '$.TrainingJobArn', 'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts' },
+      'training',
     );
-    const evaluate = onError(this.sageMakerJob('Evaluate', 'createProcessingJob', evaluationJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' }, 'evaluation'));
+    const evaluate = job('Evaluate', 'processing', evaluationJob(ctx), '$.validation.jobs.evaluation', { 'jobArn.$': '$.ProcessingJobArn' }, 'evaluation');
     const gate = onError(
       new tasks.LambdaInvoke(this, 'QualityGate', {
         lambdaFunction: this.gateFunction,
@@ -253,26 +266,6 @@ export class TrainingWorkflow extends Construct {
       payloadResponseOnly: true,
       resultPath: sfn.JsonPath.DISCARD,
     });
-  }
-
-  /** An optimized `.sync` SageMaker integration in the API's own request shape. */
-  private sageMakerJob(
-    id: string,
-    action: 'createProcessingJob' | 'createTrainingJob',
-    parameters: object,
-    selector: Record<string, string>,
-    resultKey: string,
-  ): sfn.CustomState {
-    const state = new sfn.CustomState(this, id, {
-      stateJson: {
-        Type: 'Task',
-        Resource: `arn:${Stack.of(this).partition}:states:::sagemaker:${action}.sync`,
-        Parameters: parameters,
-        ResultSelector: selector,
-        ResultPath: `$.${resultKey}`,
-      },
-    });
-    return addSageMakerRetries(state);
   }
 
   private registerModel(props: TrainingWorkflowProps, approval: string): tasks.CallAwsService {

@@ -121,6 +121,10 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
     case 'sagemaker:DescribeEndpointConfig':
     case 'sagemaker:DeleteEndpointConfig':
       return one(sm('endpoint-config', p.EndpointConfigName));
+    case 'sagemaker:DescribeTrainingJob':
+      return one(sm('training-job', p.TrainingJobName));
+    case 'sagemaker:DescribeProcessingJob':
+      return one(sm('processing-job', p.ProcessingJobName));
     case 'sagemaker:DescribeModel':
     case 'sagemaker:DeleteModel':
       return one(sm('model', p.ModelName));

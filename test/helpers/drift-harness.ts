@@ -27,6 +27,8 @@ export interface DriftScenario {
   readonly capture?: Record<number, string>;
   /** pipeline.json as the stack ships it. */
   readonly spec: unknown;
+  /** The job's create call makes the job, then its answer is lost (a 500): the workflow must find the job, not make another. */
+  readonly lostAnswer?: boolean;
 }
 
 export interface DriftOutcome {
@@ -115,14 +117,29 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
       tasks.push('RunDriftCheck');
       validateSageMakerRequest('CreateProcessingJob', p);
       jobRequest = p;
-      return sageMaker.processing(p);
+      const done = await sageMaker.processing(p);
+      if (scenario.lostAnswer && tasks.filter((t) => t === 'RunDriftCheck').length === 1)
+        throw Object.assign(
+          new Error('We encountered an internal error. Please try again. (Service: AmazonSageMaker; Status Code: 500; Error Code: InternalFailure)'),
+          {
+            name: 'SageMaker.AmazonSageMakerException',
+          },
+        );
+      return done;
+    },
+    RunDriftCheckDescribe: async (p) => {
+      tasks.push('RunDriftCheckDescribe');
+      validateSageMakerRequest('DescribeProcessingJob', p);
+      return sageMaker.sdk('describeProcessingJob', p);
     },
   };
+  const states = Object.entries(definition.States as Record<string, Json>);
   const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
   const execution = machine.run({}, {
     overrides: {
       taskResourceLocalHandlers: offline.authorized(handlers),
-      retryIntervalOverrides: { RunDriftCheck: 0, Prepare: 0, PublishDrift: 0, NotifyCheckFailed: 0 },
+      waitTimeOverrides: Object.fromEntries(states.filter(([, st]) => st.Type === 'Wait').map(([n]) => [n, 0])),
+      retryIntervalOverrides: Object.fromEntries(states.filter(([, st]) => st.Type === 'Task').map(([n]) => [n, 0])),
     },
     context: { Execution: { Id: `arn:aws:states:eu-west-1:111122223333:execution:${env.RESOURCE_PREFIX}-drift-check:sched-1`, Name: 'sched-1', Input: {} } },
   } as any);

@@ -12,6 +12,7 @@ import { functionEnv } from '../../offline/cfn';
 import { offlineMachine } from '../../offline/iam/tasks';
 import { MemoryObjectStore } from '../../offline/memory-store';
 import { operationFor, validateAwsRequest, validateSageMakerRequest } from '../../offline/api-models';
+import { type JobKind, SageMakerJobs } from '../../offline/sagemaker-jobs';
 
 type Json = Record<string, any>;
 export type SageMakerState = 'Preprocess' | 'Train' | 'Evaluate' | 'RegisterModel' | 'RecordLatestDataset';
@@ -21,6 +22,12 @@ export interface InjectedFailure {
   readonly error: string;
   readonly cause: string;
   readonly times?: number;
+  /**
+   * For a job: the create call made the job before the error came back (a lost answer), and the
+   * job then ends Completed (its outputs written), Failed (the cause as its FailureReason), or
+   * Completed after one InProgress answer. @default - the job was not made
+   */
+  readonly made?: 'Completed' | 'Failed' | 'InProgress';
 }
 
 export interface Scenario {
@@ -86,18 +93,32 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   const gate = gateHandler(offline.storeOf('quality-gate', store), champions, functionEnv(template, 'quality-gate'));
   const notify = notifyHandler(publish, functionEnv(template, 'notify'));
 
+  const jobs = new SageMakerJobs();
+  const jobKind = (p: Json): JobKind | undefined => (p.TrainingJobName ? 'TrainingJob' : p.ProcessingJobName ? 'ProcessingJob' : undefined);
   const sageMaker = (state: SageMakerState, answer: (params: Json) => Json) => async (params: any) => {
     tasks.push(state);
     const operation = operationFor(definition.States[state].Resource);
     validateSageMakerRequest(operation, params);
     sageMakerRequests.push({ state, operation, params });
+    const kind = jobKind(params);
+    if (kind) jobs.claim(kind, params[`${kind}Name`]);
     const left = failuresLeft.get(state) ?? 0;
     if (left > 0) {
       failuresLeft.set(state, left - 1);
       const f = scenario.failures![state]!;
+      if (kind && f.made === 'Failed') jobs.record(kind, { [`${kind}Name`]: params[`${kind}Name`], [`${kind}Status`]: 'Failed', FailureReason: f.cause });
+      else if (kind && f.made) jobs.record(kind, answer(params), f.made === 'InProgress' ? 1 : 0);
       throw Object.assign(new Error(f.cause), { name: f.error });
     }
-    return answer(params);
+    const done = answer(params);
+    if (kind) jobs.record(kind, done);
+    return done;
+  };
+  const describeJob = (state: string) => async (params: any) => {
+    tasks.push(state);
+    const operation = operationFor(definition.States[state].Resource);
+    validateSageMakerRequest(operation, params);
+    return jobs.describe(params.TrainingJobName ? 'TrainingJob' : 'ProcessingJob', params.TrainingJobName ?? params.ProcessingJobName);
   };
   const lambda = (state: string, fn: (input: unknown) => Promise<unknown>) => async (input: any) => {
     tasks.push(state);
@@ -146,6 +167,9 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
         ProcessingJobStatus: 'Completed',
       };
     }),
+    PreprocessDescribe: describeJob('PreprocessDescribe'),
+    TrainDescribe: describeJob('TrainDescribe'),
+    EvaluateDescribe: describeJob('EvaluateDescribe'),
     RegisterModel: sageMaker('RegisterModel', (p) => {
       packages.push(p);
       return { ModelPackageArn: `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${p.ModelPackageGroupName}/${packages.length}` };
@@ -153,6 +177,9 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   };
   const taskStates = Object.entries(definition.States as Json)
     .filter(([, s]) => s.Type === 'Task')
+    .map(([n]) => n);
+  const waitStates = Object.entries(definition.States as Json)
+    .filter(([, s]) => s.Type === 'Wait')
     .map(([n]) => n);
   const unanswered = taskStates.filter((n) => !handlers[n]);
   if (unanswered.length > 0) throw new Error(`no local handler for task states: ${unanswered.join(', ')}`);
@@ -169,7 +196,7 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
           handlers,
           (group) => `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${group}/${packages.length + 1}`,
         ),
-        waitTimeOverrides: { Settle: 0 },
+        waitTimeOverrides: Object.fromEntries(waitStates.map((n) => [n, 0])),
         retryIntervalOverrides: Object.fromEntries(taskStates.map((n) => [n, 0])),
       },
       context: {

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SAGEMAKER_TRANSIENT_ERRORS } from '../../lib/constructs/retries';
+import { SAGEMAKER_THROTTLING_ERRORS, SAGEMAKER_TRANSIENT_ERRORS } from '../../lib/constructs/retries';
 import { stateMachines } from '../../offline/cfn';
 import { normalizeTemplate } from '../helpers/normalize';
 import { synthPlatform, type Synthesized } from '../../offline/synth';
@@ -154,12 +154,29 @@ describe('pipeline stack: training workflow', () => {
   });
 
   it('retries transient errors and catches failures on every SageMaker task', () => {
-    const sageMakerStates = Object.entries(asl().States as Record<string, any>).filter(([, st]) => /sagemaker:/.test(st.Resource ?? ''));
-    expect(sageMakerStates.map(([n]) => n).sort()).toEqual(['Evaluate', 'Preprocess', 'RegisterModel', 'Train']);
-    for (const [, st] of sageMakerStates) {
-      expect(st.Retry[0]).toMatchObject({ ErrorEquals: SAGEMAKER_TRANSIENT_ERRORS, BackoffRate: 2, MaxAttempts: 5, JitterStrategy: 'FULL' });
-      expect(st.Retry[1].ErrorEquals).toContain('SageMaker.ResourceLimitExceededException');
-      expect(st.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyRunFailed' }]);
+    const states = asl().States as Record<string, any>;
+    const sageMakerStates = Object.entries(states).filter(([, st]) => /sagemaker:/.test(st.Resource ?? ''));
+    expect(sageMakerStates.map(([n]) => n).sort()).toEqual([
+      'Evaluate',
+      'EvaluateDescribe',
+      'Preprocess',
+      'PreprocessDescribe',
+      'RegisterModel',
+      'Train',
+      'TrainDescribe',
+    ]);
+    expect(states.RegisterModel.Retry[0]).toMatchObject({ ErrorEquals: SAGEMAKER_TRANSIENT_ERRORS, BackoffRate: 2, MaxAttempts: 5, JitterStrategy: 'FULL' });
+    expect(states.RegisterModel.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyRunFailed' }]);
+    for (const job of ['Preprocess', 'Train', 'Evaluate']) {
+      // A job's create call retries in place only errors that prove nothing was made; the rest are checked by name first.
+      expect(states[job].Retry.flatMap((r: any) => r.ErrorEquals)).not.toContain('SageMaker.AmazonSageMakerException');
+      expect(states[job].Retry[0].ErrorEquals).toEqual(SAGEMAKER_THROTTLING_ERRORS);
+      expect(states[job].Retry[1].ErrorEquals).toContain('SageMaker.ResourceLimitExceededException');
+      expect(states[job].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${job}RanAndFailed?` }]);
+      expect(states[`${job}Describe`].Parameters).toEqual({
+        [`${job === 'Train' ? 'TrainingJobName' : 'ProcessingJobName'}.$`]:
+          states[job].Parameters[`${job === 'Train' ? 'TrainingJobName' : 'ProcessingJobName'}.$`],
+      });
     }
   });
 

@@ -42,6 +42,13 @@ describeWithMlPython('the drift check', () => {
     expect(run.jobRequest!.ProcessingInputs[1].S3Input.S3Uri).toBe(`s3://mlops-dev-artifacts-111122223333-eu-west-1/breast-cancer/runs/${RUN}/data/baseline/`);
   });
 
+  it('finds and uses a check job whose create answer was lost, instead of failing on its name', async () => {
+    const run = await runDriftCheck(template, { spec, baselineCsv, capture: { [HOUR]: capture(rows.slice(0, 250).map(features)) }, lostAnswer: true });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks).toEqual(['Prepare', 'RunDriftCheck', 'RunDriftCheckDescribe', 'PublishDrift']);
+    expect(run.metrics).toEqual([0]);
+  });
+
   it('publishes the count of drifted features when traffic shifts (the drift alarm fires on ≥ 1)', async () => {
     const shifted = rows.slice(0, 250).map((r) => {
       const f = features(r);

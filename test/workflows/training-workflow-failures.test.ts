@@ -4,6 +4,7 @@ import { breastCancerCsv } from '../helpers/fixtures';
 import { stateMachines } from '../../offline/cfn';
 import { synthPlatform } from '../../offline/synth';
 import { runTrainingWorkflow, type Scenario } from '../helpers/workflow-harness';
+import { ADOPTED_JOB_POLL_SECONDS, JOB_CREATE_ATTEMPTS } from '../../lib/constructs/sagemaker-sync-job';
 
 /**
  * Failure, retry and bad-input paths of the synthesized training workflow: every SageMaker
@@ -58,10 +59,10 @@ describe('transient SageMaker errors', () => {
     expect(r.tasks.at(-1)).toBe('NotifyModelRegistered');
   });
 
-  it('gives up after the bounded number of retries and reports the last error', async () => {
+  it('gives up after a bounded number of attempts and reports the last error', async () => {
     const r = await run({ failures: { Preprocess: { error: 'SageMaker.AmazonSageMakerException', cause: 'Rate exceeded' } } });
     expect(r.status).toBe('FAILED');
-    expect(count(r.tasks, 'Preprocess')).toBe(1 + maxAttempts('Preprocess', 'SageMaker.AmazonSageMakerException'));
+    expect(count(r.tasks, 'Preprocess')).toBe(1 + JOB_CREATE_ATTEMPTS);
     expect(r.error).toBe('SageMaker.AmazonSageMakerException');
     expect(r.notifications).toHaveLength(1);
   });
@@ -71,6 +72,73 @@ describe('transient SageMaker errors', () => {
     const tokens = r.sageMakerRequests.filter((q) => q.state === 'RegisterModel').map((q) => q.params.ClientToken);
     expect(tokens).toHaveLength(2);
     expect(tokens[0]).toBe(tokens[1]);
+  });
+});
+
+describe('a create call that fails: classified, never re-sending a job name SageMaker already holds (#12 item 5)', () => {
+  const lost = (made: 'Completed' | 'Failed' | 'InProgress', cause = SERVER_ERROR) => ({ error: 'SageMaker.AmazonSageMakerException', cause, times: 1, made });
+  const SERVER_ERROR = 'We encountered an internal error. Please try again. (Service: AmazonSageMaker; Status Code: 500; Error Code: InternalFailure)';
+
+  it.each(['Preprocess', 'Train', 'Evaluate'] as const)(
+    '%s: an answer lost after the job was made is not sent again; the job is found, waited for and its result used',
+    async (state) => {
+      const r = await run({ failures: { [state]: lost('Completed') } });
+      expect(r.status).toBe('SUCCEEDED');
+      expect(count(r.tasks, state)).toBe(1);
+      expect(count(r.tasks, `${state}Describe`)).toBe(1);
+      expect(r.tasks.at(-1)).toBe('NotifyModelRegistered');
+    },
+  );
+
+  it('the adopted training job gives the registered model its artifacts, as `.sync` would have', async () => {
+    const r = await run({ failures: { Train: lost('InProgress') } });
+    expect(r.status).toBe('SUCCEEDED');
+    expect(count(r.tasks, 'TrainDescribe')).toBe(2);
+    const train = r.sageMakerRequests.find((q) => q.state === 'Train')!.params;
+    const registered = r.sageMakerRequests.find((q) => q.state === 'RegisterModel')!.params;
+    expect(registered.InferenceSpecification.Containers[0].ModelDataUrl).toBe(
+      `${train.OutputDataConfig.S3OutputPath}${train.TrainingJobName}/output/model.tar.gz`,
+    );
+  });
+
+  it('a made job that then fails ends the run with its description, once, without a second create call', async () => {
+    const r = await run({ failures: { Train: lost('Failed', 'AlgorithmError: label column has values outside [0, 1]') } });
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toBe('States.TaskFailed');
+    expect(JSON.parse(r.cause!)).toMatchObject({ TrainingJobStatus: 'Failed', FailureReason: 'AlgorithmError: label column has values outside [0, 1]' });
+    expect(count(r.tasks, 'Train')).toBe(1);
+    expect(r.notifications).toHaveLength(1);
+    expect(r.notifications[0]!.body).toContain('AlgorithmError: label column has values outside [0, 1]');
+  });
+
+  it('a request SageMaker refuses (ValidationException) fails at once: no second attempt', async () => {
+    const cause =
+      "1 validation error detected: Value 'ml.m5.larg' at 'resourceConfig.instanceType' failed to satisfy constraint (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)";
+    const r = await run({ failures: { Train: { error: 'SageMaker.AmazonSageMakerException', cause } } });
+    expect(r.status).toBe('FAILED');
+    expect(r.cause).toBe(cause);
+    expect(count(r.tasks, 'Train')).toBe(1);
+    expect(r.notifications).toHaveLength(1);
+  });
+
+  it.each([
+    ['a 5xx', SERVER_ERROR],
+    ['throttling', 'Rate exceeded (Service: AmazonSageMaker; Status Code: 400; Error Code: ThrottlingException)'],
+  ])('%s before the job was made: sent again under the same name, which SageMaker does not hold', async (_, cause) => {
+    const r = await run({ failures: { Train: { error: 'SageMaker.AmazonSageMakerException', cause, times: 2 } } });
+    expect(r.status).toBe('SUCCEEDED');
+    const names = r.sageMakerRequests.filter((q) => q.state === 'Train').map((q) => q.params.TrainingJobName);
+    expect(names).toHaveLength(3);
+    expect(new Set(names).size).toBe(1);
+  });
+
+  it('waits longer before each new attempt, and polls a found job every few minutes', () => {
+    const backoff = definition.States.TrainBackoff.Parameters['wait.$'] as string;
+    const waits = /States\.Array\(([^)]*)\)/.exec(backoff)![1]!.split(',').map(Number);
+    expect(waits).toHaveLength(JOB_CREATE_ATTEMPTS);
+    expect(waits).toEqual([...waits].sort((a, b) => a - b));
+    expect(definition.States.TrainWaitForJob.Seconds).toBe(ADOPTED_JOB_POLL_SECONDS);
+    expect(ADOPTED_JOB_POLL_SECONDS).toBeGreaterThanOrEqual(60);
   });
 });
 
