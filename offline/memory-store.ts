@@ -1,14 +1,20 @@
 import type { ObjectRef, ObjectStore, StoredObject } from '../lambdas/shared/object-store';
 
+type Version = { body: Buffer; versionId: string; contentType?: string };
+
 /** An in-memory, versioned {@link ObjectStore} for logic tests and offline workflow runs. */
 export class MemoryObjectStore implements ObjectStore {
-  private readonly objects = new Map<string, { body: Buffer; versionId: string; contentType?: string }>();
+  private readonly objects = new Map<string, Version>();
+  /** Noncurrent versions, by `bucket/key`, until {@link expireNoncurrent} (a lifecycle rule) removes them. */
+  private readonly noncurrent = new Map<string, Version[]>();
   private version = 0;
   readonly copies: { from: ObjectRef; to: ObjectRef }[] = [];
   readonly headReads: { key: string; bytes: number }[] = [];
 
   put(bucket: string, key: string, body: string | Buffer, contentType?: string): string {
     const versionId = `v${++this.version}`;
+    const current = this.objects.get(`${bucket}/${key}`);
+    if (current) this.noncurrent.set(`${bucket}/${key}`, [...(this.noncurrent.get(`${bucket}/${key}`) ?? []), current]);
     this.objects.set(`${bucket}/${key}`, { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), versionId, contentType });
     return versionId;
   }
@@ -64,9 +70,18 @@ export class MemoryObjectStore implements ObjectStore {
     return true;
   }
 
+  /** What a noncurrent-version expiration rule does in the end: every earlier version of the keys under `prefix` is gone. */
+  expireNoncurrent(bucket: string, prefix = ''): void {
+    for (const k of [...this.noncurrent.keys()]) if (k.startsWith(`${bucket}/${prefix}`)) this.noncurrent.delete(k);
+  }
+
+  /** The current version, or with `versionId` that version (current or noncurrent), as S3 answers a GET. */
   private require(ref: ObjectRef) {
     const o = this.objects.get(`${ref.bucket}/${ref.key}`);
     if (!o) throw Object.assign(new Error(`NoSuchKey: ${ref.bucket}/${ref.key}`), { name: 'NoSuchKey' });
-    return o;
+    if (ref.versionId === undefined || ref.versionId === o.versionId) return o;
+    const old = this.noncurrent.get(`${ref.bucket}/${ref.key}`)?.find((v) => v.versionId === ref.versionId);
+    if (!old) throw Object.assign(new Error(`NoSuchVersion: ${ref.bucket}/${ref.key}?versionId=${ref.versionId}`), { name: 'NoSuchVersion' });
+    return old;
   }
 }

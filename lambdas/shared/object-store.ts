@@ -21,7 +21,8 @@ export interface ObjectStore {
   /** The first `bytes` bytes of an object as UTF-8 text (a ranged GET). */
   readHead(ref: ObjectRef, bytes: number): Promise<string>;
   readText(ref: ObjectRef): Promise<string>;
-  copy(from: ObjectRef, to: ObjectRef): Promise<void>;
+  /** A server-side copy; `size` (bytes) lets a store copy objects over 5 GiB in parts. */
+  copy(from: ObjectRef, to: ObjectRef, size?: number): Promise<void>;
   putText(ref: ObjectRef, body: string, contentType: string): Promise<void>;
   /** Writes only when no object has the key yet (S3 conditional write, If-None-Match: *); false when one had. */
   putIfAbsent(ref: ObjectRef, body: string, contentType: string): Promise<boolean>;

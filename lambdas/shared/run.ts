@@ -13,8 +13,16 @@ export const workflowInputSchema = z.strictObject({
   /** `<pipeline>/<dataset-id>/` for a folder, or the object's key for a single file. */
   prefix: z.string().min(1),
   singleObject: z.boolean(),
-  /** Why the run started: `data-drop` from the trigger; later issues add `drift` and `schedule`. */
+  /** Why the run started: `data-drop` from the trigger; `drift` or `schedule` from retraining. */
   reason: z.string().min(1),
+  /**
+   * Retraining only: the run whose snapshot of the accepted data (`runs/<id>/data/input/`) to
+   * train on, so a retrain uses the dataset as it was accepted, not what its folder holds today.
+   */
+  snapshotRun: z
+    .string()
+    .regex(/^[0-9a-f]{12}$/, 'expected a run id (12 hexadecimal digits)')
+    .optional(),
 });
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;
 
@@ -57,6 +65,8 @@ export function runLayout(artifactsBucket: string, pipeline: string, run: string
   return {
     base,
     manifest: `${base}/input/dataset.manifest`,
+    /** The accepted files, copied from the landing bucket at the versions validated: what the run trains on, kept as long as the run. */
+    snapshot: `${base}/data/input/`,
     lineage: `${base}/input/lineage.json`,
     train: `${base}/data/train/`,
     validation: `${base}/data/validation/`,

@@ -1,5 +1,23 @@
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { mapLimit } from './concurrency';
 import type { ObjectRef, ObjectStore, StoredObject } from './object-store';
+
+/** CopyObject copies at most 5 GiB; larger objects are copied in parts (UploadPartCopy, at most 10,000 parts of ≤ 5 GiB). */
+export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
+const PART_BYTES = 512 * 1024 ** 2;
+const MAX_PARTS = 10_000;
+const PARTS_IN_FLIGHT = 8;
 
 /** {@link ObjectStore} over the S3 API. Lists with ListObjectVersions to learn version ids. */
 export class S3ObjectStore implements ObjectStore {
@@ -44,9 +62,29 @@ export class S3ObjectStore implements ObjectStore {
     return (await out.Body?.transformToString('utf-8')) ?? '';
   }
 
-  async copy(from: ObjectRef, to: ObjectRef): Promise<void> {
+  async copy(from: ObjectRef, to: ObjectRef, size?: number): Promise<void> {
     const source = `${from.bucket}/${encodeURIComponent(from.key)}${from.versionId && from.versionId !== 'null' ? `?versionId=${encodeURIComponent(from.versionId)}` : ''}`;
-    await this.s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source }));
+    if (size === undefined || size <= MAX_SINGLE_COPY_BYTES) {
+      await this.s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source }));
+      return;
+    }
+    const partBytes = Math.max(PART_BYTES, Math.ceil(size / MAX_PARTS));
+    const ranges = Array.from({ length: Math.ceil(size / partBytes) }, (_, i) => [i * partBytes, Math.min(size, (i + 1) * partBytes) - 1] as const);
+    const target = { Bucket: to.bucket, Key: to.key };
+    const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand(target));
+    try {
+      const parts = await mapLimit(ranges, PARTS_IN_FLIGHT, async ([first, last], i) => {
+        const out = await this.s3.send(
+          new UploadPartCopyCommand({ ...target, UploadId, PartNumber: i + 1, CopySource: source, CopySourceRange: `bytes=${first}-${last}` }),
+        );
+        return { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
+      });
+      await this.s3.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }));
+    } catch (e) {
+      // Parts already copied would be billed until the bucket's abort-incomplete-uploads rule; abort now.
+      await this.s3.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
+      throw e;
+    }
   }
 
   async putText(ref: ObjectRef, body: string, contentType: string): Promise<void> {

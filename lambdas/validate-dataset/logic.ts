@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../shared/logger';
 import { parseS3Uri, s3Uri, type ObjectStore, type StoredObject } from '../shared/object-store';
+import { mapLimit } from '../shared/concurrency';
 import { jobName, runId, runLayout, type RunLayout } from '../shared/run';
+import { MAX_SINGLE_COPY_BYTES } from '../shared/s3-object-store';
 import { contentProblem, headerProblems, inspectCsvHead, isIgnored } from './csv';
 import type { DatasetRules, ValidateTask } from './schema';
 
-/** S3 CopyObject copies at most 5 GiB in one request. */
-const MAX_COPY_BYTES = 5 * 1024 ** 3;
+/** Server-side copies in flight at once (snapshot and quarantine): S3 takes thousands of requests a second per prefix. */
+export const COPIES_IN_FLIGHT = 16;
 /** CustomerMetadataProperties values hold at most 256 characters. */
 const MAX_METADATA_VALUE = 256;
 /**
@@ -42,6 +44,10 @@ export interface AcceptedDataset {
     readonly sha256: string;
     /** Fits a CustomerMetadataProperties value. */
     readonly uriForMetadata: string;
+    /** Where the run reads the accepted files: its own copy, or (a retraining) the snapshot of the run that accepted them. */
+    readonly snapshotUri: string;
+    /** The run whose snapshot this is: what retraining starts from. */
+    readonly snapshotRun: string;
   };
   readonly jobs: { readonly preprocess: string; readonly training: string; readonly evaluation: string };
   readonly paths: RunLayout;
@@ -57,23 +63,52 @@ export interface RejectedDataset {
 
 export type ValidationResult = AcceptedDataset | RejectedDataset;
 
-/** Lists the dataset, checks it cheaply, and either plans the run or quarantines the data. */
+/** Where a run's files are listed: the landing folder, or for a retraining the snapshot of the run that accepted them. */
+function sourceOf(task: ValidateTask, deps: ValidateDeps): { bucket: string; prefix: string; singleObject: boolean; snapshotRun?: string } {
+  const { input } = task;
+  if (input.snapshotRun === undefined) return { bucket: input.bucket, prefix: input.prefix, singleObject: input.singleObject };
+  const { bucket, key } = parseS3Uri(runLayout(deps.artifactsBucket, input.pipeline, input.snapshotRun).snapshot);
+  return { bucket, prefix: key, singleObject: false, snapshotRun: input.snapshotRun };
+}
+
+/**
+ * Lists the dataset, checks it cheaply, and either plans the run or quarantines the data. An
+ * accepted dataset is first copied, at the versions just checked, into the run's snapshot, which
+ * the run trains on and which stays as long as the run's model: overwriting the dataset id or
+ * expiring noncurrent versions in the landing bucket changes neither.
+ */
 export async function validateDataset(task: ValidateTask, deps: ValidateDeps): Promise<ValidationResult> {
   const { input } = task;
+  const source = sourceOf(task, deps);
   // Tools' by-products do not count toward maxObjects (Spark writes a .crc beside each part): list room for them too.
-  const listed_ = await deps.store.list(input.bucket, input.prefix, 2 * deps.rules.maxObjects + 10);
+  const listed_ = await deps.store.list(source.bucket, source.prefix, 2 * deps.rules.maxObjects + 10);
   const objects = listed_.objects;
-  const listed = objects.filter((o) => !(o.key.endsWith('/') && o.size === 0) && (!input.singleObject || o.key === input.prefix));
-  const relative = (key: string) => (input.singleObject ? key.slice(key.lastIndexOf('/') + 1) : key.slice(input.prefix.length));
+  const listed = objects.filter((o) => !(o.key.endsWith('/') && o.size === 0) && (!source.singleObject || o.key === source.prefix));
+  const relative = (key: string) => (source.singleObject ? key.slice(key.lastIndexOf('/') + 1) : key.slice(source.prefix.length));
   const ignored = listed.filter((o) => isIgnored(relative(o.key), deps.rules.ignore)).map((o) => o.key);
   const dataFiles = listed.filter((o) => !ignored.includes(o.key));
   const truncated = listed_.truncated || dataFiles.length > deps.rules.maxObjects;
   const files = dataFiles.slice(0, deps.rules.maxObjects);
-  const reasons = await checkFiles(files, truncated, input.bucket, deps.rules, deps.store);
+  const reasons =
+    source.snapshotRun !== undefined && files.length === 0
+      ? {
+          problems: [
+            `the snapshot ${s3Uri(source.bucket, source.prefix)} of run ${source.snapshotRun} holds no data files: drop the dataset again to train on it`,
+          ],
+          estimatedRows: 0,
+        }
+      : await checkFiles(files, truncated, source.bucket, deps.rules, deps.store);
   const datasetUri = s3Uri(input.bucket, input.prefix);
 
   if (reasons.problems.length > 0) {
-    const quarantineUri = await quarantine(task, files, reasons.problems, ignored, deps);
+    const quarantineUri = await quarantine(
+      task,
+      source,
+      files.map((f) => ({ ...f, relative: relative(f.key) })),
+      reasons.problems,
+      ignored,
+      deps,
+    );
     const returned = returnedReasons(reasons.problems, `${quarantineUri}reason.json`);
     deps.log.warn('dataset rejected', { datasetUri, reasonCount: reasons.problems.length, reasons: returned, quarantineUri });
     return { accepted: false, reasons: returned, datasetUri, quarantineUri };
@@ -81,10 +116,31 @@ export async function validateDataset(task: ValidateTask, deps: ValidateDeps): P
 
   const run = runId(task.executionArn, task.startTime);
   const paths = runLayout(deps.artifactsBucket, input.pipeline, run);
+  const snapshotUri = source.snapshotRun === undefined ? paths.snapshot : s3Uri(source.bucket, source.prefix);
+  if (source.snapshotRun === undefined) {
+    const to = parseS3Uri(paths.snapshot);
+    await mapLimit(files, COPIES_IN_FLIGHT, (f) =>
+      deps.store.copy({ bucket: source.bucket, key: f.key, versionId: f.versionId }, { bucket: to.bucket, key: `${to.key}${relative(f.key)}` }, f.size),
+    );
+  }
   const sha256 = datasetHash(files);
-  await writeManifest(paths, input.bucket, input.prefix, input.singleObject, files, deps.store);
-  await writeLineage(paths, task, files, ignored, sha256, deps);
-  deps.log.info('dataset accepted', { datasetUri, objects: files.length, ignored: ignored.length, estimatedRows: reasons.estimatedRows, runId: run });
+  await deps.store.putText(
+    parseS3Uri(paths.manifest),
+    processingManifest(
+      snapshotUri,
+      files.map((f) => relative(f.key)),
+    ),
+    'application/json',
+  );
+  await writeLineage(paths, task, { files, ignored, sha256, snapshotUri, snapshotRun: source.snapshotRun }, deps);
+  deps.log.info('dataset accepted', {
+    datasetUri,
+    snapshotUri,
+    objects: files.length,
+    ignored: ignored.length,
+    estimatedRows: reasons.estimatedRows,
+    runId: run,
+  });
   return {
     accepted: true,
     runId: run,
@@ -96,6 +152,8 @@ export async function validateDataset(task: ValidateTask, deps: ValidateDeps): P
       estimatedRows: reasons.estimatedRows,
       sha256,
       uriForMetadata: fitMetadata(datasetUri),
+      snapshotUri,
+      snapshotRun: source.snapshotRun ?? run,
     },
     jobs: {
       preprocess: jobName(deps.resourcePrefix, run, 'prep'),
@@ -154,26 +212,24 @@ async function checkFiles(
 /** Copies the files under `quarantine/<pipeline>/<dataset-id>/` with a `reason.json`; originals stay. */
 async function quarantine(
   task: ValidateTask,
-  files: readonly StoredObject[],
+  source: { bucket: string; prefix: string },
+  files: readonly (StoredObject & { relative: string })[],
   reasons: readonly string[],
   ignored: readonly string[],
   deps: ValidateDeps,
 ): Promise<string> {
   const { input } = task;
   const base = `${deps.quarantinePrefix}/${input.pipeline}/${input.datasetId}/`;
-  const notCopied: string[] = [];
-  for (const f of files) {
-    const relative = input.singleObject ? f.key.slice(f.key.lastIndexOf('/') + 1) : f.key.slice(input.prefix.length);
-    if (f.size > MAX_COPY_BYTES) {
-      notCopied.push(f.key);
-      continue;
-    }
-    await deps.store.copy({ bucket: input.bucket, key: f.key, versionId: f.versionId }, { bucket: input.bucket, key: `${base}${relative}` });
-  }
+  const notCopied = files.filter((f) => f.size > MAX_SINGLE_COPY_BYTES).map((f) => f.key);
+  await mapLimit(
+    files.filter((f) => f.size <= MAX_SINGLE_COPY_BYTES),
+    COPIES_IN_FLIGHT,
+    (f) => deps.store.copy({ bucket: source.bucket, key: f.key, versionId: f.versionId }, { bucket: input.bucket, key: `${base}${f.relative}` }, f.size),
+  );
   const reason = {
     pipeline: input.pipeline,
     datasetId: input.datasetId,
-    source: s3Uri(input.bucket, input.prefix),
+    source: s3Uri(source.bucket, source.prefix),
     reasons,
     objects: files.map((f) => ({ key: f.key, versionId: f.versionId, size: f.size })),
     ignored,
@@ -186,30 +242,26 @@ async function quarantine(
 }
 
 /** A SageMaker Processing manifest: the common prefix, then each file relative to it. */
-export function processingManifest(bucket: string, prefix: string, singleObject: boolean, files: readonly StoredObject[]): string {
-  const base = singleObject ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : prefix;
-  return JSON.stringify([{ prefix: s3Uri(bucket, base) }, ...files.map((f) => f.key.slice(base.length))]);
-}
-
-async function writeManifest(paths: RunLayout, bucket: string, prefix: string, single: boolean, files: readonly StoredObject[], store: ObjectStore) {
-  const target = parseS3Uri(paths.manifest);
-  await store.putText(target, processingManifest(bucket, prefix, single, files), 'application/json');
+export function processingManifest(prefixUri: string, relativeKeys: readonly string[]): string {
+  return JSON.stringify([{ prefix: prefixUri }, ...relativeKeys]);
 }
 
 async function writeLineage(
   paths: RunLayout,
   task: ValidateTask,
-  files: readonly StoredObject[],
-  ignored: readonly string[],
-  sha256: string,
+  data: { files: readonly StoredObject[]; ignored: readonly string[]; sha256: string; snapshotUri: string; snapshotRun?: string },
   deps: ValidateDeps,
 ) {
   const lineage = {
     dataset: s3Uri(task.input.bucket, task.input.prefix),
-    sha256,
-    objects: files.map((f) => ({ key: f.key, versionId: f.versionId, etag: f.etag, size: f.size })),
+    sha256: data.sha256,
+    /** What the run trains on, byte for byte: a copy of the objects below, kept as long as the run. */
+    snapshot: data.snapshotUri,
+    /** For a retraining: the run whose accepted data this is (its lineage.json names the landing versions). */
+    ...(data.snapshotRun ? { snapshotOf: data.snapshotRun } : {}),
+    objects: data.files.map((f) => ({ key: f.key, versionId: f.versionId, etag: f.etag, size: f.size })),
     /** Tools' by-products in the dataset folder, left out by dataset.ignore. */
-    ignored,
+    ignored: data.ignored,
     execution: task.executionArn,
     reason: task.input.reason,
   };

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { QUARANTINE_PREFIX } from '../../lambdas/shared/names';
@@ -43,7 +43,9 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
   const fn = new PlatformFunction(scope, 'ValidateFunction', {
     ...common,
     handler: 'validate-dataset',
-    description: `Checks datasets of pipeline ${p.name} (ranged reads) and quarantines rejects`,
+    description: `Checks datasets of pipeline ${p.name} (ranged reads), snapshots accepted ones into the run, quarantines rejects`,
+    // Copies up to dataset.maxBytes server-side into the run's snapshot (16 at a time; parts above 5 GiB).
+    timeout: Duration.minutes(5),
     environment: environmentFor(scope, validateEnv, {
       COLUMNS: JSON.stringify(p.schema.columns),
       LABEL: p.schema.label,
@@ -77,9 +79,21 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
       wildcardReason: why('Copies rejected datasets to quarantine'),
     },
     {
-      actions: ['s3:PutObject'],
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
       resources: [arns.objects(artifacts, `${p.name}/runs/*`)],
-      wildcardReason: 'Writes the manifest and lineage of runs whose ids are made at run time.',
+      wildcardReason:
+        'Writes the snapshot of the accepted data (files over 5 GiB in parts), the manifest and the lineage of runs whose ids are made at run time.',
+    },
+    // A retraining lists and reads the snapshot of the run that accepted its data.
+    {
+      actions: ['s3:ListBucketVersions'],
+      resources: [arns.bucket(artifacts)],
+      conditions: { StringLike: { 's3:prefix': [`${p.name}/runs/*/data/input/*`] } },
+    },
+    {
+      actions: ['s3:GetObjectVersion'],
+      resources: [arns.objects(artifacts, `${p.name}/runs/*/data/input/*`)],
+      wildcardReason: 'Reads the first bytes of each file of the snapshot a retraining trains on; run ids are made at run time.',
     },
     { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.key.keyArn] },
   );

@@ -234,6 +234,8 @@ export class TrainingWorkflow extends Construct {
         'datasetId.$': '$.datasetId',
         'prefix.$': '$.prefix',
         'singleObject.$': '$.singleObject',
+        // Retraining trains on this run's snapshot of the data as accepted, not on the folder as it is later.
+        'snapshotRun.$': '$.validation.dataset.snapshotRun',
       },
       resultPath: '$.latest',
     });
@@ -300,6 +302,7 @@ export class TrainingWorkflow extends Construct {
           [`metric:${metric}`]: sfn.JsonPath.stringAt('$.gate.valueText'),
           dataset: sfn.JsonPath.stringAt('$.validation.dataset.uriForMetadata'),
           'dataset-sha256': sfn.JsonPath.stringAt('$.validation.dataset.sha256'),
+          'dataset-snapshot': sfn.JsonPath.stringAt('$.validation.dataset.snapshotUri'),
           lineage: sfn.JsonPath.stringAt('$.validation.paths.lineage'),
           execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
           'training-job': sfn.JsonPath.stringAt('$.validation.jobs.training'),

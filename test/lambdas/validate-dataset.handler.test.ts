@@ -41,10 +41,11 @@ function listing(keys: [string, number][]) {
 }
 
 describe('validate-dataset handler', () => {
-  it('lists latest versions, reads each file with a ranged GET of that version, and writes the manifest', async () => {
+  it('lists latest versions, reads each file with a ranged GET of that version, snapshots that version, and writes the manifest', async () => {
     listing([['churn/my data/a.csv', 100]]);
     s3.on(GetObjectCommand).resolves({ Body: body('label,f1\n1,2\n0,3\n1,4\n') as never });
     s3.on(PutObjectCommand).resolves({});
+    s3.on(CopyObjectCommand).resolves({});
     const out = await handler(input);
     expect(out.accepted).toBe(true);
     expect(s3.commandCalls(ListObjectVersionsCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'landing', Prefix: 'churn/my data/' });
@@ -59,7 +60,15 @@ describe('validate-dataset handler', () => {
       expect.stringMatching(/^churn\/runs\/[0-9a-f]{12}\/input\/dataset\.manifest$/),
       expect.stringMatching(/lineage\.json$/),
     ]);
-    expect(puts[0]).toMatchObject({ Bucket: 'artifacts', ContentType: 'application/json', Body: '[{"prefix":"s3://landing/churn/my data/"},"a.csv"]' });
+    const run = /^churn\/runs\/([0-9a-f]{12})\//.exec(puts[0]!.Key!)![1];
+    expect(s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'artifacts', Key: `churn/runs/${run}/data/input/a.csv`, CopySource: 'landing/churn%2Fmy%20data%2Fa.csv?versionId=new-0' },
+    ]);
+    expect(puts[0]).toMatchObject({
+      Bucket: 'artifacts',
+      ContentType: 'application/json',
+      Body: `[{"prefix":"s3://artifacts/churn/runs/${run}/data/input/"},"a.csv"]`,
+    });
   });
 
   it('copies rejected files by version with a URL-encoded CopySource', async () => {

@@ -81,7 +81,7 @@ describe('validateDataset: accepted', () => {
     for (const j of Object.values(out.jobs)) expect(j).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
     expect(out.paths.train).toBe(`s3://artifacts/churn/runs/${out.runId}/data/train/`);
     const manifest = JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/dataset.manifest`)!);
-    expect(manifest).toEqual([{ prefix: 's3://landing/churn/d1/' }, 'a.csv', 'sub/b.csv']);
+    expect(manifest).toEqual([{ prefix: `s3://artifacts/churn/runs/${out.runId}/data/input/` }, 'a.csv', 'sub/b.csv']);
     const lineage = JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/lineage.json`)!);
     expect(lineage.objects.map((o: { key: string; versionId: string }) => [o.key, o.versionId])).toEqual([
       ['churn/d1/a.csv', 'v1'],
@@ -105,7 +105,56 @@ describe('validateDataset: accepted', () => {
     const out = await validateDataset(task('snap.csv', true), deps);
     if (!out.accepted) throw new Error(`rejected: ${out.reasons}`);
     expect(out.dataset.objectCount).toBe(1);
-    expect(JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/dataset.manifest`)!)).toEqual([{ prefix: 's3://landing/churn/' }, 'snap.csv']);
+    expect(JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/dataset.manifest`)!)).toEqual([
+      { prefix: `s3://artifacts/churn/runs/${out.runId}/data/input/` },
+      'snap.csv',
+    ]);
+    expect(store.get(ARTIFACTS, `churn/runs/${out.runId}/data/input/snap.csv`)).toBe(csv(30));
+  });
+
+  it('snapshots the accepted files at the versions it checked; later uploads and version expiry change neither the snapshot nor the manifest (#12 items 12-13)', async () => {
+    const { store, deps } = setup();
+    store.put(LANDING, 'churn/d1/a.csv', csv(15));
+    store.put(LANDING, 'churn/d1/sub/b.csv', csv(15));
+    const out = await validateDataset(task(), deps);
+    if (!out.accepted) throw new Error(`rejected: ${out.reasons}`);
+    const snapshot = `churn/runs/${out.runId}/data/input/`;
+    expect(out.dataset).toMatchObject({ snapshotUri: `s3://artifacts/${snapshot}`, snapshotRun: out.runId });
+    expect(store.copies.map((c) => [c.from.key, c.from.versionId, c.to.key])).toEqual([
+      ['churn/d1/a.csv', 'v1', `${snapshot}a.csv`],
+      ['churn/d1/sub/b.csv', 'v2', `${snapshot}sub/b.csv`],
+    ]);
+    store.put(LANDING, 'churn/d1/a.csv', csv(40, 'label,f1,f2,new'));
+    store.expireNoncurrent(LANDING);
+    expect(store.get(ARTIFACTS, `${snapshot}a.csv`)).toBe(csv(15));
+    expect(store.get(ARTIFACTS, `${snapshot}sub/b.csv`)).toBe(csv(15));
+    const lineage = JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/lineage.json`)!);
+    expect(lineage.snapshot).toBe(`s3://artifacts/${snapshot}`);
+  });
+
+  it('a retraining reads the snapshot of the run that accepted its data, not the folder as it is now, and copies nothing', async () => {
+    const { store, deps } = setup();
+    store.put(LANDING, 'churn/d1/a.csv', csv(30));
+    const first = await validateDataset(task(), deps);
+    if (!first.accepted) throw new Error(`rejected: ${first.reasons}`);
+    store.put(LANDING, 'churn/d1/a.csv', 'garbage that would be rejected\n');
+    const copies = store.copies.length;
+    const retrain = { ...task(), input: { ...task().input, reason: 'drift', snapshotRun: first.runId }, startTime: '2026-12-01T00:00:00.000Z' };
+    const out = await validateDataset(retrain, deps);
+    if (!out.accepted) throw new Error(`rejected: ${out.reasons}`);
+    expect(out.runId).not.toBe(first.runId);
+    expect(out.dataset).toMatchObject({ snapshotUri: first.dataset.snapshotUri, snapshotRun: first.runId, estimatedRows: 30 });
+    expect(store.copies.length).toBe(copies);
+    expect(JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/dataset.manifest`)!)).toEqual([{ prefix: first.dataset.snapshotUri }, 'a.csv']);
+    expect(JSON.parse(store.get(ARTIFACTS, `churn/runs/${out.runId}/input/lineage.json`)!)).toMatchObject({ snapshotOf: first.runId, reason: 'drift' });
+  });
+
+  it('a retraining whose snapshot is gone is rejected, saying so', async () => {
+    const { deps } = setup();
+    const out = await validateDataset({ ...task(), input: { ...task().input, reason: 'drift', snapshotRun: '0123456789ab' } }, deps);
+    expect(!out.accepted && out.reasons).toEqual([
+      'the snapshot s3://artifacts/churn/runs/0123456789ab/data/input/ of run 0123456789ab holds no data files: drop the dataset again to train on it',
+    ]);
   });
 
   it('gives a different run id to a later execution that reuses the name', async () => {
@@ -243,8 +292,8 @@ describe('validateDataset: rejected', () => {
 });
 
 describe('metadata helpers', () => {
-  it('writes the manifest prefix of a single object as its folder', () => {
-    expect(processingManifest('b', 'p/x.csv', true, [{ key: 'p/x.csv', size: 1 }])).toBe('[{"prefix":"s3://b/p/"},"x.csv"]');
+  it('writes a manifest as the common prefix, then each key relative to it', () => {
+    expect(processingManifest('s3://b/p/runs/r/data/input/', ['x.csv', 'part/y.csv'])).toBe('[{"prefix":"s3://b/p/runs/r/data/input/"},"x.csv","part/y.csv"]');
   });
 
   it('cuts metadata values to 256 characters', () => {

@@ -57,6 +57,11 @@ describeWithMlPython('npm run simulate', () => {
     });
     expect((story.steps.drift!.metric as { value: number }).value).toBeGreaterThanOrEqual(1);
     expect(story.steps.drift!.retrainStarted).toMatch(/^breast-cancer-retrain-\d+$/);
+    // The retraining trained on the snapshot the second drop's run took, byte for byte as accepted.
+    const [first, second, retrained] = story.steps.drift!.snapshots as string[];
+    expect(second).toMatch(/^s3:\/\/mlops-dev-artifacts-111122223333-eu-west-1\/breast-cancer\/runs\/[0-9a-f]{12}\/data\/input\/$/);
+    expect(first).not.toBe(second);
+    expect(retrained).toBe(second);
   });
 
   it('delivers the drift alarm to the encrypted topic as CloudWatch (topic policy and key policy allow it)', () => {

@@ -111,7 +111,7 @@ describe('pipeline stack: functions and roles', () => {
     expect(own.length).toBeGreaterThan(4);
     for (const st of own) {
       for (const r of [st.Resource].flat())
-        expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/|datacapture\/|monitoring\/|datasets\/)?\*"/);
+        expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/)?\*"/);
     }
   });
 
@@ -215,7 +215,7 @@ describe('pipeline stack: training workflow', () => {
     const p = asl().States.RegisterModel.Parameters;
     expect(p).toMatchObject({ ModelPackageGroupName: 'mlops-dev-breast-cancer', ModelApprovalStatus: 'PendingManualApproval' });
     expect(Object.keys(p.CustomerMetadataProperties).sort()).toEqual(
-      ['code-version', 'dataset-sha256.$', 'dataset.$', 'execution.$', 'lineage.$', 'metric:auc.$', 'training-job.$'].sort(),
+      ['code-version', 'dataset-sha256.$', 'dataset-snapshot.$', 'dataset.$', 'execution.$', 'lineage.$', 'metric:auc.$', 'training-job.$'].sort(),
     );
     pipeline().hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'mlops-dev-breast-cancer' });
   });

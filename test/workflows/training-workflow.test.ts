@@ -68,7 +68,7 @@ describe('a good dataset of three files', () => {
     expect(of(/ValidateFunctionRole/)).toEqual(expect.arrayContaining(['s3:ListBucketVersions', 's3:GetObjectVersion', 'kms:Decrypt', 's3:PutObject']));
   });
 
-  it('records the accepted dataset for retraining, as the input a retraining run needs', () => {
+  it("records the accepted dataset for retraining, as the input a retraining run needs: this run's snapshot of it", () => {
     expect(Object.fromEntries(run.parameters)).toEqual({
       '/mlops/dev/breast-cancer/latest-dataset': JSON.stringify({
         pipeline: 'breast-cancer',
@@ -76,6 +76,7 @@ describe('a good dataset of three files', () => {
         datasetId: '2026-11-22',
         prefix: 'breast-cancer/2026-11-22/',
         singleObject: false,
+        snapshotRun: run.output!.validation.runId,
       }),
     });
   });
@@ -91,12 +92,16 @@ describe('a good dataset of three files', () => {
     expect(matches.map((m) => m![2])).toEqual(['prep', 'train', 'eval']);
   });
 
-  it('preprocesses exactly the listed files, through the manifest the validation wrote', () => {
+  it("preprocesses exactly the listed files, through the manifest the validation wrote, from the run's byte-for-byte snapshot", () => {
     const data = request(run, 'Preprocess').ProcessingInputs.find((i: any) => i.InputName === 'data').S3Input;
     expect(data.S3DataType).toBe('ManifestFile');
     const { bucket, key } = parseS3Uri(data.S3Uri);
     const manifest = JSON.parse(run.store.get(bucket, key)!);
-    expect(manifest).toEqual([{ prefix: `s3://${LANDING}/breast-cancer/2026-11-22/` }, 'part-1.csv', 'part-2.csv', 'part-3.csv']);
+    const snapshot = `breast-cancer/runs/${run.output!.validation.runId}/data/input/`;
+    expect(manifest).toEqual([{ prefix: `s3://${ARTIFACTS}/${snapshot}` }, 'part-1.csv', 'part-2.csv', 'part-3.csv']);
+    for (const part of ['part-1.csv', 'part-2.csv', 'part-3.csv'])
+      expect(run.store.get(ARTIFACTS, `${snapshot}${part}`)).toBe(run.store.get(LANDING, `breast-cancer/2026-11-22/${part}`));
+    expect(request(run, 'RegisterModel').CustomerMetadataProperties['dataset-snapshot']).toBe(`s3://${ARTIFACTS}/${snapshot}`);
   });
 
   it('records lineage: every object with its version, and the execution', () => {
@@ -163,7 +168,10 @@ describe('the same dataset as one file directly under the pipeline prefix', () =
     expect(run.output!.validation.dataset.objectCount).toBe(1);
     const data = request(run, 'Preprocess').ProcessingInputs.find((i: any) => i.InputName === 'data').S3Input;
     const { bucket, key } = parseS3Uri(data.S3Uri);
-    expect(JSON.parse(run.store.get(bucket, key)!)).toEqual([{ prefix: `s3://${LANDING}/breast-cancer/` }, 'wdbc.csv']);
+    expect(JSON.parse(run.store.get(bucket, key)!)).toEqual([
+      { prefix: `s3://${ARTIFACTS}/breast-cancer/runs/${run.output!.validation.runId}/data/input/` },
+      'wdbc.csv',
+    ]);
   });
 });
 

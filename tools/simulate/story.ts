@@ -131,6 +131,8 @@ export async function playStory(options: { configFile?: string; print?: (line: s
     retrainReason: retrain && JSON.parse(retrain.input).reason,
     retrainStatus: retrain?.status,
     packages: pkgs().length,
+    /** What each package was trained on (its run's snapshot, or the snapshot a retraining reused). */
+    snapshots: pkgs().map((x) => x.CustomerMetadataProperties?.['dataset-snapshot']),
   };
 
   step(`A bad drop: ${p.name}/bad-header/data.csv with a misspelled column`);
