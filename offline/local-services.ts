@@ -21,11 +21,14 @@ export function localS3(store: MemoryObjectStore): LocalService {
         };
       }
       case 'GetObject': {
-        const body = store.getBuffer(p.Bucket, p.Key);
-        if (!body) throw sdkError('NoSuchKey', 'The specified key does not exist.', 404);
+        const body = store.getBuffer(p.Bucket, p.Key, p.VersionId);
+        if (!body) throw sdkError(p.VersionId ? 'NoSuchVersion' : 'NoSuchKey', 'The specified key does not exist.', 404);
         const range = /^bytes=(\d+)-(\d+)$/.exec(p.Range ?? '');
         const part = range ? body.subarray(Number(range[1]), Number(range[2]) + 1) : body;
-        return { Body: { transformToString: async () => part.toString('utf8') }, ContentLength: part.length };
+        return {
+          Body: { transformToString: async () => part.toString('utf8'), transformToByteArray: async () => new Uint8Array(part) },
+          ContentLength: part.length,
+        };
       }
       case 'PutObject':
         if (p.IfNoneMatch === '*' && (await store.exists(p.Bucket, p.Key)))
@@ -33,8 +36,8 @@ export function localS3(store: MemoryObjectStore): LocalService {
         store.put(p.Bucket, p.Key, typeof p.Body === 'string' ? p.Body : Buffer.from(p.Body), p.ContentType);
         return {};
       case 'CopyObject': {
-        const m = /^([^/]+)\/([^?]+)/.exec(p.CopySource)!;
-        const body = store.getBuffer(m[1]!, decodeURIComponent(m[2]!));
+        const m = /^([^/]+)\/([^?]+)(?:\?versionId=(.+))?$/.exec(p.CopySource)!;
+        const body = store.getBuffer(m[1]!, decodeURIComponent(m[2]!), m[3] && decodeURIComponent(m[3]));
         if (!body) throw sdkError('NoSuchKey', 'The specified key does not exist.', 404);
         store.put(p.Bucket, p.Key, body);
         return {};

@@ -23,8 +23,13 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.get(`${bucket}/${key}`)?.body.toString('utf8');
   }
 
-  getBuffer(bucket: string, key: string): Buffer | undefined {
-    return this.objects.get(`${bucket}/${key}`)?.body;
+  /** The current version's bytes, or with `versionId` that version's (current or noncurrent); undefined when there is none. */
+  getBuffer(bucket: string, key: string, versionId?: string): Buffer | undefined {
+    try {
+      return this.require({ bucket, key, versionId }).body;
+    } catch {
+      return undefined;
+    }
   }
 
   keys(bucket: string, prefix = ''): string[] {
@@ -46,9 +51,9 @@ export class MemoryObjectStore implements ObjectStore {
     return { objects: all.slice(0, limit), truncated: all.length > limit };
   }
 
-  async readHead(ref: ObjectRef, bytes: number): Promise<string> {
+  async readHead(ref: ObjectRef, bytes: number): Promise<Uint8Array> {
     this.headReads.push({ key: ref.key, bytes });
-    return this.require(ref).body.subarray(0, bytes).toString('utf8');
+    return new Uint8Array(this.require(ref).body.subarray(0, bytes));
   }
 
   async readText(ref: ObjectRef): Promise<string> {

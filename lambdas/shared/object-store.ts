@@ -18,8 +18,8 @@ export interface ObjectStore {
   exists(bucket: string, key: string): Promise<boolean>;
   /** Current versions under a prefix, in key order, at most `limit` (+ whether more exist). */
   list(bucket: string, prefix: string, limit: number): Promise<{ objects: StoredObject[]; truncated: boolean }>;
-  /** The first `bytes` bytes of an object as UTF-8 text (a ranged GET). */
-  readHead(ref: ObjectRef, bytes: number): Promise<string>;
+  /** The first `bytes` bytes of an object, raw (a ranged GET): the caller decides whether they are text. */
+  readHead(ref: ObjectRef, bytes: number): Promise<Uint8Array>;
   readText(ref: ObjectRef): Promise<string>;
   /** A server-side copy; `size` (bytes) lets a store copy objects over 5 GiB in parts. */
   copy(from: ObjectRef, to: ObjectRef, size?: number): Promise<void>;

@@ -52,9 +52,9 @@ export class S3ObjectStore implements ObjectStore {
     return { objects, truncated: false };
   }
 
-  async readHead(ref: ObjectRef, bytes: number): Promise<string> {
+  async readHead(ref: ObjectRef, bytes: number): Promise<Uint8Array> {
     const out = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, Range: `bytes=0-${bytes - 1}` }));
-    return (await out.Body?.transformToString('utf-8')) ?? '';
+    return (await out.Body?.transformToByteArray()) ?? new Uint8Array();
   }
 
   async readText(ref: ObjectRef): Promise<string> {

@@ -55,17 +55,23 @@ export function headerProblems(header: readonly string[], columns: readonly stri
   return problems;
 }
 
+const NOT_UTF8 = 'is not UTF-8 text (binary content or another encoding): save it as UTF-8 CSV';
+
 /**
- * Why the start of a file named .csv cannot be CSV text, in one line (never its bytes), or
- * undefined: gzip-compressed (it starts with gzip's magic bytes 1f 8b), or not UTF-8 text (NUL
- * bytes, or bytes that do not decode). `complete` says the chunk is the whole file: a partial
- * read may end inside a multi-byte character, which is not a fault.
+ * The start of a file named .csv as text, or why it cannot be CSV text, in one line (never its
+ * bytes): gzip-compressed (gzip's magic bytes 1f 8b), or not UTF-8 text (bytes that do not decode,
+ * or NUL). A U+FFFD written as text is valid UTF-8. `complete` says the bytes are the whole file:
+ * a partial read may end inside a multi-byte character, which is not a fault.
  */
-export function contentProblem(chunk: string, complete: boolean): string | undefined {
-  if (chunk.charCodeAt(0) === 0x1f && chunk.charCodeAt(1) === 0xfffd) return 'is gzip-compressed: upload the uncompressed .csv';
-  const body = complete ? chunk : chunk.slice(0, -3);
-  if (body.includes('\u0000') || body.includes('\ufffd')) return 'is not UTF-8 text (binary content or another encoding): save it as UTF-8 CSV';
-  return undefined;
+export function decodeHead(bytes: Uint8Array, complete: boolean): { text: string } | { problem: string } {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return { problem: 'is gzip-compressed: upload the uncompressed .csv' };
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: !complete });
+  } catch {
+    return { problem: NOT_UTF8 };
+  }
+  return text.includes('\u0000') ? { problem: NOT_UTF8 } : { text };
 }
 
 /** Whether a key under the dataset is a tool's by-product (a path segment matches an ignore pattern). */

@@ -4,7 +4,7 @@ import { parseS3Uri, s3Uri, type ObjectStore, type StoredObject } from '../share
 import { mapLimit } from '../shared/concurrency';
 import { jobName, runId, runLayout, type RunLayout } from '../shared/run';
 import { MAX_SINGLE_COPY_BYTES } from '../shared/s3-object-store';
-import { contentProblem, headerProblems, inspectCsvHead, isIgnored } from './csv';
+import { decodeHead, headerProblems, inspectCsvHead, isIgnored } from './csv';
 import type { DatasetRules, ValidateTask } from './schema';
 
 /** Server-side copies in flight at once (snapshot and quarantine): S3 takes thousands of requests a second per prefix. */
@@ -193,15 +193,15 @@ async function checkFiles(
       continue;
     }
     const complete = file.size <= rules.headBytes;
-    const head = await store.readHead({ bucket, key: file.key, versionId: file.versionId }, rules.headBytes);
-    const unreadable = contentProblem(head, complete);
-    if (unreadable) {
-      problems.push(`${name}: ${unreadable}`);
+    const bytes = await store.readHead({ bucket, key: file.key, versionId: file.versionId }, rules.headBytes);
+    const head = decodeHead(bytes, complete);
+    if ('problem' in head) {
+      problems.push(`${name}: ${head.problem}`);
       continue;
     }
-    const { header, dataLines } = inspectCsvHead(head, complete);
+    const { header, dataLines } = inspectCsvHead(head.text, complete);
     for (const p of headerProblems(header, rules.columns, rules.label)) problems.push(`${name}: ${p}`);
-    estimatedRows += complete || dataLines === 0 ? dataLines : Math.round((dataLines * file.size) / Buffer.byteLength(head, 'utf8'));
+    estimatedRows += complete || dataLines === 0 ? dataLines : Math.round((dataLines * file.size) / bytes.byteLength);
   }
   if (problems.length === 0 && estimatedRows < rules.minRows) {
     problems.push(`about ${estimatedRows} data rows, fewer than the required ${rules.minRows} (dataset.minRows)`);

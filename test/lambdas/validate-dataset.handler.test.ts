@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler, rulesFromEnv } from '../../lambdas/validate-dataset/handler';
 
 const s3 = mockClient(S3Client);
-/** A GetObject body: the code under test only calls transformToString. */
-const body = (text: string) => ({ transformToString: async () => text });
+/** A GetObject body: the code under test only calls transformToByteArray. */
+const body = (text: string) => ({ transformToByteArray: async () => new TextEncoder().encode(text) });
 const input = {
   input: { pipeline: 'churn', bucket: 'landing', datasetId: 'my data', prefix: 'churn/my data/', singleObject: false, reason: 'data-drop' },
   executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:churn-x',

@@ -227,6 +227,16 @@ describe('validateDataset: rejected', () => {
     for (const r of out.accepted ? [] : out.reasons) expect(r).toMatch(/^[\x20-\x7e…]+$/);
   });
 
+  it('accepts UTF-8 text that holds U+FFFD itself, and a multi-byte character cut by the partial read (#12 review)', async () => {
+    const { store, deps } = setup({ headBytes: 64 });
+    // A valid UTF-8 file may contain the replacement character as text; only bytes that do not decode are "not UTF-8".
+    // 12 + 8 × 6 + 3 bytes, then "é" (2 bytes) straddles the 64-byte head read.
+    store.put(LANDING, 'churn/d1/b.csv', `label,f1,f2\n${'1,2,3\n'.repeat(8)}0,1\u00e9,2\n${rows(30)}\n`);
+    store.put(LANDING, 'churn/d1/c.csv', `label,f1,f2\n1,2,3\n0,\uFFFD,1\n${rows(30)}\n`);
+    const out = await validateDataset(task(), deps);
+    expect(!out.accepted && out.reasons).toBe(false);
+  });
+
   it("does not count tools' by-products toward dataset.maxObjects (Spark writes a .crc beside each part)", async () => {
     const { store, deps } = setup({ maxObjects: 3 });
     for (let i = 0; i < 3; i++) {
