@@ -64,6 +64,17 @@ export const deploymentNotificationSchemas = [
         serving: z.array(z.string()).optional(),
         error: z.string().optional(),
         cause: z.string().optional(),
+        /** Set when the failure came while rolling back a model that failed its shadow test or its promotion's alarms. */
+        rollbackReasons: z.array(z.string()).default([]),
+      })
+      .optional(),
+    /** A first deployment that failed after CreateEndpoint: the endpoint it created, and whether the workflow deleted it. */
+    created: z
+      .object({
+        endpoint: z.string(),
+        deleted: z.boolean(),
+        error: z.string().optional(),
+        cause: z.string().optional(),
       })
       .optional(),
   }),

@@ -117,7 +117,11 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
         n.kind === 'failed' ? `${tag}: ${n.workflow} failed (${n.error})` : `${tag}: deployment of model${version ? ` v${version}` : ''} failed (${n.error})`;
       lines.push(`Error: ${clip(n.error, 200)}`, `Cause: ${clip(summary)}`, ...(hint ? ['', hint] : []));
       if (n.kind === 'deployment-failed')
-        lines.push('', ...whatIsLeft(n.recovery, ctx.pipeline), ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []));
+        lines.push(
+          '',
+          ...(n.created ? whatCreateLeft(n.created) : whatIsLeft(n.recovery, ctx.pipeline)),
+          ...(n.modelPackageArn ? [`Model package: ${n.modelPackageArn}`] : []),
+        );
       break;
     }
     default: {
@@ -142,19 +146,38 @@ const round = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(
 
 type Recovery = Extract<Notification, { kind: 'deployment-failed' }>['recovery'];
 
+type Created = NonNullable<Extract<Notification, { kind: 'deployment-failed' }>['created']>;
+
+/** A first deployment (no production before it) that failed after creating its endpoint. */
+function whatCreateLeft(c: Created): string[] {
+  const before = `There was no production model before this deployment. It created endpoint ${c.endpoint}, then failed`;
+  if (c.deleted)
+    return [`${before}; the endpoint was deleted, so nothing serves and nothing is left behind.`, 'The package stays Approved: approve it again to retry.'];
+  return [
+    `${before}, and deleting the endpoint failed too (${clip(c.error ?? 'Unknown', 200)}: ${clip(c.cause ?? '')}).`,
+    'Delete it by hand before approving the package again (the next approval creates it anew):',
+    `  aws sagemaker delete-endpoint --endpoint-name ${c.endpoint}`,
+  ];
+}
+
 /** The state a failed deployment left production in, as the recovery found and made it. */
 function whatIsLeft(r: Recovery, pipeline: string): string[] {
   if (!r) return ['Production is unchanged: the deployment failed before it changed the endpoint.'];
+  // A model that failed its shadow test (or its promotion's alarms) is not one to approve again as is.
+  const next =
+    r.rollbackReasons.length > 0
+      ? `The new model was being rolled back (${clip(r.rollbackReasons.join('; '), 400)}) when this failure came, so its package was not marked Rejected: reject it in the console, or approve it again to test it once more.`
+      : 'The package stays Approved: approve it again to retry.';
   if (r.outcome === 'restored') {
     return [
       `The deployment changed the endpoint, then failed. Production was restored: ${r.previousModel} serves alone again (endpoint config ${r.restoreConfig})${r.scaled ? ', auto-scaling is registered' : ''}, no shadow variant remains.`,
-      'The package stays Approved: approve it again to retry.',
+      next,
     ];
   }
   if (r.outcome === 'checked') {
     return [
       `${r.changed ? 'Production serves the previous model alone again' : 'Production is unchanged'}: ${r.previousModel}${r.scaled ? '; auto-scaling is registered' : ''}.`,
-      'The package stays Approved: approve it again to retry.',
+      next,
     ];
   }
   return [
@@ -162,5 +185,6 @@ function whatIsLeft(r: Recovery, pipeline: string): string[] {
     'The endpoint may still serve the new model or a shadow variant, or run without auto-scaling. Restore production by hand:',
     `  aws sagemaker update-endpoint --endpoint-name ${r.endpoint} --endpoint-config-name ${r.previousConfig} --retain-all-variant-properties`,
     `then register auto-scaling again (README, "Roll back by hand"; pipeline ${pipeline}).`,
+    ...(r.rollbackReasons.length > 0 ? [next] : []),
   ];
 }

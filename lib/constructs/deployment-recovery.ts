@@ -27,6 +27,7 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
     restoreConfig: sfn.JsonPath.stringAt('$.plan.configs.recover.name'),
     /** Whether the variant is auto-scaled at all (not serverless, auto-scaling on). */
     scaled: !wf.props.deployment.serverless && wf.props.deployment.autoScaling.enabled,
+    rollbackReasons: sfn.JsonPath.listAt('$.rollback.reasons'),
   };
   const notified = (id: string, recovery: Record<string, unknown>) => {
     const n = wf.notify(id, { ...base, recovery: { ...before, ...recovery } });
@@ -66,4 +67,33 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
         .otherwise(wf.scaling('Checked').next(recovered('checked'))),
     );
   });
+}
+
+/**
+ * Where a first deployment's failures go once CreateEndpoint has run: there was no production
+ * before, so the endpoint it made (Failed, or up without auto-scaling) is deleted and the e-mail
+ * says so; approving the package again creates it anew. If the delete fails, the e-mail gives the
+ * command. Either way the execution fails with the original error.
+ */
+export function createdCleanup(wf: DeploymentWorkflow, failed: sfn.IChainable): sfn.IChainable {
+  const notified = (id: string, created: Record<string, unknown>) => {
+    const n = wf.notify(id, {
+      kind: 'deployment-failed',
+      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      modelPackageArn: sfn.JsonPath.stringAt('$.modelPackageArn'),
+      error: sfn.JsonPath.stringAt('$.error.Error'),
+      cause: sfn.JsonPath.stringAt('$.error.Cause'),
+      created: { endpoint: wf.props.requests.endpointName, ...created },
+    });
+    n.addCatch(failed, { resultPath: '$.notifyError' });
+    return n.next(failed);
+  };
+  const notDeleted = notified('NotifyCreatedNotDeleted', {
+    deleted: false,
+    error: sfn.JsonPath.stringAt('$.cleanupError.Error'),
+    cause: sfn.JsonPath.stringAt('$.cleanupError.Cause'),
+  });
+  const del = wf.sdk('DeleteCreatedEndpoint', 'sagemaker', 'deleteEndpoint', { EndpointName: wf.props.requests.endpointName }, false, null, false);
+  del.addCatch(notDeleted, { resultPath: '$.cleanupError' });
+  return del.next(notified('NotifyCreatedDeleted', { deleted: true }));
 }

@@ -6,7 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config/deployment-schema';
 import * as req from './deployment-requests';
-import { recoveryChain } from './deployment-recovery';
+import { createdCleanup, recoveryChain } from './deployment-recovery';
 import { createStep, waitInService } from './deployment-steps';
 import { platformStateMachine } from './platform-state-machine';
 import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries } from './retries';
@@ -96,11 +96,14 @@ export class DeploymentWorkflow extends Construct {
     this.catching(plan);
     const createModel = createStep(this, 'CreateModel', 'createModel', req.createModel(props.requests));
 
-    // First deployment: create the endpoint.
+    // First deployment: create the endpoint. There is no production to go back to: a failure after
+    // CreateEndpoint deletes the endpoint it made, so approving again starts from a clean slate.
     const created = this.notifyDeployed('NotifyCreated');
-    const createPath = createStep(this, 'CreateEndpointConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
-      .next(createStep(this, 'CreateEndpoint', 'createEndpoint', req.createEndpoint(props.requests)))
-      .next(waitInService(this, 'Created', this.scaling('Created').next(created), '$.plan.configs.promote.name'));
+    const createPath = createStep(this, 'CreateEndpointConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote')).next(
+      createStep(this, 'CreateEndpoint', 'createEndpoint', req.createEndpoint(props.requests)),
+    );
+    this.onError = createdCleanup(this, failed);
+    createPath.next(waitInService(this, 'Created', this.scaling('Created').next(created), '$.plan.configs.promote.name'));
 
     // From here on the workflow changes an endpoint that serves production: a failure goes
     // through the recovery (production back to the previous model, scaling registered), then fails.
@@ -184,7 +187,10 @@ export class DeploymentWorkflow extends Construct {
     }).next(promote);
     this.onError = notifyFailed;
 
+    // No rollback under way: the recovery's e-mail reads $.rollback.reasons (a rollback sets them).
+    const noRollback = new sfn.Pass(this, 'NoRollback', { result: sfn.Result.fromObject({ reasons: [] }), resultPath: '$.rollback' });
     const definition = init
+      .next(noRollback)
       .next(settle)
       .next(checkTurn)
       .next(

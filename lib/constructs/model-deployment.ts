@@ -204,7 +204,8 @@ export class ModelDeployment extends Construct {
       { actions: ['sagemaker:CreateModel'], resources: [model], wildcardReason: perDeployment },
       { actions: ['sagemaker:CreateEndpointConfig'], resources: [configs], wildcardReason: perDeployment },
       { actions: ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint'], resources: [endpoint, configs], wildcardReason: perDeployment },
-      { actions: ['sagemaker:DescribeEndpoint'], resources: [endpoint] },
+      // DeleteEndpoint: only a first deployment that failed after creating the endpoint (no production before it).
+      { actions: ['sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'], resources: [endpoint] },
       {
         actions: ['sagemaker:AddTags'],
         resources: [model, configs, endpoint, packages],

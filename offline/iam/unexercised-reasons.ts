@@ -21,6 +21,10 @@ export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
     "Step Functions sets up log delivery to the encrypted log group when the state machine is created or updated (CDK's documented grant), not during a run.",
   ],
   [
+    /ModelDeploymentWorkflowStateMachineRole[0-9A-F]*\|sagemaker:DeleteEndpoint$/,
+    'Deletes the endpoint a first deployment created when that deployment then fails; the story does not fail it (test/workflows/deployment-recovery.test.ts does).',
+  ],
+  [
     /ValidateFunctionRole[0-9A-F]*\|s3:AbortMultipartUpload$/,
     'Aborts the multipart copy of a file over 5 GiB into the run snapshot when a part fails; the story has neither such a file nor the failure (test/lambdas/s3-object-store.test.ts covers it).',
   ],

@@ -187,6 +187,11 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
         ...(endpoint.failureReason ? { FailureReason: endpoint.failureReason } : {}),
       };
     },
+    deleteEndpoint: (p) => {
+      if (!endpoint) throw fail('SageMaker.AmazonSageMakerException', `Could not find endpoint "${p.EndpointName}".`);
+      endpoint = undefined;
+      return {};
+    },
     updateModelPackage: (p) => {
       packageStatus = p.ModelApprovalStatus ?? packageStatus;
       return { ModelPackageArn: p.ModelPackageArn };

@@ -98,9 +98,13 @@ describe('deployment workflow permissions', () => {
         ? `Notify${mark[2]}`
         : BEFORE_ENDPOINT_CHANGE.includes(name)
           ? 'NotifyDeploymentFailed'
-          : /^(CreateRecoverConfig|RecoverProduction|DescribeRecovered|Recovered|Checked)/.test(name)
-            ? 'NotifyRecoveryFailed'
-            : 'RecoverCheck';
+          : AFTER_CREATE_ENDPOINT.includes(name)
+            ? 'DeleteCreatedEndpoint'
+            : name === 'DeleteCreatedEndpoint'
+              ? 'NotifyCreatedNotDeleted'
+              : /^(CreateRecoverConfig|RecoverProduction|DescribeRecovered|Recovered|Checked)/.test(name)
+                ? 'NotifyRecoveryFailed'
+                : 'RecoverCheck';
       // A create call first asks whether an earlier attempt created the resource ("already existing" = done), then fails as the others.
       const next = s.Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'))?.Next;
       const route = next === `${name}AlreadyExists?` ? def.States[next].Default : next;
@@ -164,7 +168,9 @@ describe('auto-rollback alarms and clean-up', () => {
 });
 
 /** The states that run before the workflow first changes an endpoint that serves production. */
-const BEFORE_ENDPOINT_CHANGE = ['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DescribeCreated', 'CreatedRegisterScaling', 'CreatedScalingPolicy'];
+const BEFORE_ENDPOINT_CHANGE = ['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'];
+/** A first deployment after CreateEndpoint: the endpoint it made is deleted (no production before it). */
+const AFTER_CREATE_ENDPOINT = ['DescribeCreated', 'CreatedRegisterScaling', 'CreatedScalingPolicy'];
 
 describe('contracts between the stack and the Lambdas', () => {
   it('names the production variant in the rollback alarms with the literal the Lambdas use (blue/green needs it to stay)', () => {

@@ -95,6 +95,44 @@ describe('a failure before the endpoint changes', () => {
   });
 });
 
+describe('a first deployment (no production before it) that fails after creating its endpoint', () => {
+  it.each([
+    ['the endpoint ends Failed', { endpointFailure: 'Insufficient capacity for ml.m5.large' }],
+    ['registering auto-scaling fails', { failures: { CreatedRegisterScaling: { error: 'ApplicationAutoScaling.ValidationException', cause: 'injected' } } }],
+  ])('%s: deletes the endpoint it made, and the e-mail says so, never "Production is unchanged"', async (_, scenario) => {
+    const run = await runDeploymentWorkflow(template, { metrics: GOOD, ...scenario });
+    expect(run.status).toBe('FAILED');
+    expect(run.endpoint).toBeUndefined();
+    const body = run.notifications.at(-1)!.body;
+    expect(body).not.toContain('Production is unchanged');
+    expect(body).toContain(`There was no production model before this deployment. It created endpoint ${ENDPOINT}, then failed; the endpoint was deleted`);
+    expect(body).toContain('approve it again to retry');
+  });
+
+  it('gives the delete command when deleting fails too', async () => {
+    const run = await runDeploymentWorkflow(template, {
+      metrics: GOOD,
+      endpointFailure: 'Insufficient capacity for ml.m5.large',
+      failures: { DeleteCreatedEndpoint: { error: 'SageMaker.AmazonSageMakerException', cause: 'injected delete failure' } },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('EndpointFailed');
+    const body = run.notifications.at(-1)!.body;
+    expect(body).toContain('deleting the endpoint failed too (SageMaker.AmazonSageMakerException: injected delete failure)');
+    expect(body).toContain(`aws sagemaker delete-endpoint --endpoint-name ${ENDPOINT}`);
+  });
+});
+
+describe('a failure while rolling back a model that failed its shadow test', () => {
+  it('says the model was being rolled back and was not marked Rejected, never that it "stays Approved"', async () => {
+    const run = await failAt('RestoreProduction', WORSE);
+    expect(run.packageStatus).toBe('Approved');
+    const body = run.notifications.at(-1)!.body;
+    expect(body).not.toContain('The package stays Approved');
+    expect(body).toMatch(/The new model was being rolled back \(.+\) when this failure came, so its package was not marked Rejected/);
+  });
+});
+
 describe('a recovery that fails too', () => {
   it('says so, and gives the command that restores production by hand with the config it began with', async () => {
     const run = await runDeploymentWorkflow(template, {
