@@ -8,7 +8,7 @@ import {
   DescribeModelPackageCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { paginateListExecutions, SFNClient } from '@aws-sdk/client-sfn';
 import { envReader } from '../shared/env';
 import { deploymentEnvSchema } from './contract';
 import { parseInput } from '../shared/errors';
@@ -119,8 +119,10 @@ export interface DeploymentDeps {
 
 export function sfnRunning(client: SFNClient): DeploymentDeps['running'] {
   return async (stateMachineArn) => {
-    const out = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100 }));
-    return (out.executions ?? []).map((e) => ({ executionArn: e.executionArn!, startDate: new Date(e.startDate!) }));
+    const running: RunningExecution[] = [];
+    for await (const page of paginateListExecutions({ client, pageSize: 100 }, { stateMachineArn, statusFilter: 'RUNNING' }))
+      for (const e of page.executions ?? []) running.push({ executionArn: e.executionArn!, startDate: new Date(e.startDate!) });
+    return running;
   };
 }
 

@@ -1,6 +1,6 @@
 import { traced } from '../shared/tracing';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, paginateListExecutions, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
 import { formatNotification } from '../notify/logic';
@@ -47,12 +47,12 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
       reason = 'drift';
     }
     const stateMachineArn = env_.STATE_MACHINE_ARN;
-    const listed = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 20 }));
-    const runs: TrainingRun[] = (listed.executions ?? []).map((x) => ({
-      executionArn: x.executionArn!,
-      startDate: new Date(x.startDate!),
-      running: x.status === 'RUNNING',
-    }));
+    // Every running execution (all pages), and the newest of all for the cooldown.
+    const runs: TrainingRun[] = [];
+    for await (const page of paginateListExecutions({ client: deps.sfn, pageSize: 100 }, { stateMachineArn, statusFilter: 'RUNNING' }))
+      for (const x of page.executions ?? []) runs.push({ executionArn: x.executionArn!, startDate: new Date(x.startDate!), running: true });
+    const newest = (await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }))).executions ?? [];
+    for (const x of newest) runs.push({ executionArn: x.executionArn!, startDate: new Date(x.startDate!), running: x.status === 'RUNNING' });
     let latestValue: string | undefined;
     try {
       latestValue = (await deps.ssm.send(new GetParameterCommand({ Name: env_.LATEST_DATASET_PARAMETER }))).Parameter?.Value;

@@ -82,6 +82,16 @@ describe('deployment Lambda adapters', () => {
     expect(sfn.commandCalls(ListExecutionsCommand)[0]!.args[0].input).toMatchObject({ stateMachineArn: 'arn:sm', statusFilter: 'RUNNING' });
   });
 
+  it('reads every page of running executions (#12 review: one page held at most 100)', async () => {
+    const exec = (n: number) => ({ executionArn: `arn:x${n}`, stateMachineArn: 'arn:sm', name: `x${n}`, status: 'RUNNING' as const, startDate: new Date(n) });
+    sfn
+      .on(ListExecutionsCommand)
+      .resolvesOnce({ executions: [exec(1)], nextToken: 't1' })
+      .resolvesOnce({ executions: [exec(2)] });
+    expect((await sfnRunning(new SFNClient({}))('arn:sm')).map((e) => e.executionArn)).toEqual(['arn:x1', 'arn:x2']);
+    expect(sfn.commandCalls(ListExecutionsCommand)[1]!.args[0].input).toMatchObject({ nextToken: 't1', statusFilter: 'RUNNING' });
+  });
+
   it('plans from the described endpoint config', async () => {
     sm.on(DescribeEndpointCommand).resolves({
       EndpointName: 'mlops-dev-churn',

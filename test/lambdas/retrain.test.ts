@@ -105,6 +105,24 @@ describe('retrain handler', () => {
     expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: env.LATEST_DATASET_PARAMETER });
   });
 
+  it('sees a running training run on any page of running executions, not only among the newest 20 (#12 review)', async () => {
+    const started = idempotentStarts();
+    const run = (n: number, status: 'RUNNING' | 'SUCCEEDED') => ({
+      executionArn: `arn:x${n}`,
+      stateMachineArn: env.STATE_MACHINE_ARN,
+      name: `x${n}`,
+      status,
+      startDate: new Date(now.getTime() - 30 * 24 * HOUR - n),
+    });
+    sfn
+      .on(ListExecutionsCommand, { statusFilter: 'RUNNING' })
+      .resolvesOnce({ executions: [], nextToken: 'page-2' })
+      .resolvesOnce({ executions: [run(1, 'RUNNING')] });
+    sfn.on(ListExecutionsCommand, { maxResults: 1 }).resolves({ executions: [run(0, 'SUCCEEDED')] });
+    expect(await handler(alarm)).toMatchObject({ action: 'skipped' });
+    expect(started.size).toBe(0);
+  });
+
   it('starts at most one run for an alarm storm of 50 events', async () => {
     const started = idempotentStarts();
     const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => handler({ ...alarm, id: `event-${i}` })));
@@ -120,6 +138,7 @@ describe('retrain handler', () => {
         { executionArn: 'arn:x', stateMachineArn: env.STATE_MACHINE_ARN, name: 'x', status: 'SUCCEEDED', startDate: new Date(now.getTime() - HOUR) },
       ],
     });
+    sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
     expect(await handler({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' })).toMatchObject({
       action: 'skipped',
       reason: expect.stringMatching(/^cooldown: /),
