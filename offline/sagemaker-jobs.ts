@@ -6,9 +6,8 @@ const sdkError = (name: string, message: string) => Object.assign(new Error(mess
 /**
  * SageMaker's jobs by name, as the offline stand-ins keep them: a name is taken for good once a
  * create call made the job (CreateTrainingJob/CreateProcessingJob refuse it again with
- * ResourceInUse), and Describe*Job answers for a job that does not exist with a ValidationException
- * "Requested resource not found." (https://github.com/aws/aws-sdk/issues/165). Errors carry the
- * names and messages Step Functions reports for them.
+ * ResourceInUse), and Describe*Job answers for a job that does not exist with a ValidationException.
+ * Errors carry the names and messages Step Functions reports for them.
  */
 export class SageMakerJobs {
   private readonly jobs = new Map<string, { description: Json; inProgress: number }>();
@@ -34,11 +33,14 @@ export class SageMakerJobs {
 
   describe(kind: JobKind, name: string): Json {
     const job = this.jobs.get(SageMakerJobs.key(kind, name));
-    if (!job)
-      throw sdkError(
-        'SageMaker.SageMakerException',
-        'Requested resource not found. (Service: SageMaker; Status Code: 400; Error Code: ValidationException; Request ID: 00000000-0000-0000-0000-000000000000)',
-      );
+    if (!job) {
+      // Training: aws/aws-sdk#165. Processing: the text emulators (moto) give; AWS does not document either.
+      const message =
+        kind === 'TrainingJob'
+          ? 'Requested resource not found.'
+          : `Could not find processing job 'arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${name}'.`;
+      throw sdkError('SageMaker.SageMakerException', `${message} (Service: SageMaker; Status Code: 400; Error Code: ValidationException)`);
+    }
     if (job.inProgress > 0) {
       job.inProgress--;
       return { ...job.description, [`${kind}Status`]: 'InProgress' };

@@ -50,6 +50,9 @@ export function explainFailure(error: string, cause: string): { summary: string;
       'SageMaker quota: the account has no capacity left for this instance type (new accounts often start with a quota of 0). Request an increase in Service Quotas > Amazon SageMaker, or choose another instance type in the pipeline config.';
   } else if (/AccessDenied|not authorized/i.test(text)) {
     hint = 'Permissions: a role lacks access. Check that the data and pipeline stacks were deployed from the same config, and the KMS key policy.';
+  } else if (/Sandbox\.Timedout|Task timed out/i.test(text)) {
+    hint =
+      'Function time-out: a Lambda step ran out of time (dataset validation copies the accepted files into the run, up to dataset.maxBytes). Split the dataset into more, smaller files or lower dataset.maxBytes, then drop it again under a new dataset id.';
   } else if (/States\.Timeout|MaxRuntimeExceeded|Stopping/i.test(text)) {
     hint = 'Time limit: raise maxRuntimeSeconds for the step in the pipeline config, or use a larger instance type.';
   } else if (/EndpointBusyError|Cannot update in-progress endpoint/i.test(text)) {
@@ -152,7 +155,10 @@ type Created = NonNullable<Extract<Notification, { kind: 'deployment-failed' }>[
 function whatCreateLeft(c: Created): string[] {
   const before = `There was no production model before this deployment. It created endpoint ${c.endpoint}, then failed`;
   if (c.deleted)
-    return [`${before}; the endpoint was deleted, so nothing serves and nothing is left behind.`, 'The package stays Approved: approve it again to retry.'];
+    return [
+      `${before}; the workflow started deleting the endpoint (it is Deleting, then gone), so nothing serves. Its model and endpoint config remain (they cost nothing).`,
+      'The package stays Approved: approve it again to retry (the deployment waits while the endpoint is being deleted).',
+    ];
   return [
     `${before}, and deleting the endpoint failed too (${clip(c.error ?? 'Unknown', 200)}: ${clip(c.cause ?? '')}).`,
     'Delete it by hand before approving the package again (the next approval creates it anew):',

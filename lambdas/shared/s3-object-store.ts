@@ -13,8 +13,10 @@ import {
 import { mapLimit } from './concurrency';
 import type { ObjectRef, ObjectStore, StoredObject } from './object-store';
 
-/** CopyObject copies at most 5 GiB; larger objects are copied in parts (UploadPartCopy, at most 10,000 parts of ≤ 5 GiB). */
+/** CopyObject copies at most 5 GiB in one request. */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
+/** Objects above this are copied in parallel parts (UploadPartCopy, at most 10,000 parts of ≤ 5 GiB): faster than one long CopyObject. */
+const MULTIPART_COPY_ABOVE = 1024 ** 3;
 const PART_BYTES = 512 * 1024 ** 2;
 const MAX_PARTS = 10_000;
 const PARTS_IN_FLIGHT = 8;
@@ -64,7 +66,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async copy(from: ObjectRef, to: ObjectRef, size?: number): Promise<void> {
     const source = `${from.bucket}/${encodeURIComponent(from.key)}${from.versionId && from.versionId !== 'null' ? `?versionId=${encodeURIComponent(from.versionId)}` : ''}`;
-    if (size === undefined || size <= MAX_SINGLE_COPY_BYTES) {
+    if (size === undefined || size <= MULTIPART_COPY_ABOVE) {
       await this.s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source }));
       return;
     }
@@ -81,7 +83,8 @@ export class S3ObjectStore implements ObjectStore {
       });
       await this.s3.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (e) {
-      // Parts already copied would be billed until the bucket's abort-incomplete-uploads rule; abort now.
+      // Parts already copied would be billed until the bucket's abort-incomplete-uploads rule; abort now
+      // (mapLimit rejects only once every part in flight has settled, so none lands after the abort).
       await this.s3.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
       throw e;
     }

@@ -13,7 +13,7 @@ import { PlatformFunction } from './platform-function';
 import { driftCheckJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
 import { allow } from './scoped-policy';
-import { syncJob } from './sagemaker-sync-job';
+import { SYNC_JOB_EXTRA_SECONDS, syncJob } from './sagemaker-sync-job';
 import { captureRoot, METRICS_NAMESPACE, monitoringRoot } from '../../lambdas/shared/names';
 import { driftCheckEnv } from '../../lambdas/drift-check/contract';
 import { environmentFor } from './function-environment';
@@ -113,7 +113,7 @@ export class DriftCheck extends Construct {
       workflow: 'drift-check',
       comment: `Drift check of ${props.endpointName}: captured traffic vs the live model's training baseline`,
       definition,
-      timeout: Duration.seconds(m.maxRuntimeSeconds + 1800),
+      timeout: Duration.seconds(m.maxRuntimeSeconds + SYNC_JOB_EXTRA_SECONDS + 1800),
       key: props.key,
       logRetentionDays: props.logRetentionDays,
       invokes: [this.function.function, props.notifyFunction],

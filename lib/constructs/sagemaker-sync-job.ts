@@ -8,6 +8,8 @@ export const JOB_CREATE_ATTEMPTS = 5;
 const BACKOFF_SECONDS = [15, 60, 120, 240, 300] as const;
 /** Seconds between Describe* polls of a job an earlier, seemingly failed, create call started. */
 export const ADOPTED_JOB_POLL_SECONDS = 300;
+/** The most a job's retries and adoption add to its own run time: every backoff, one poll interval, the Describe retries. */
+export const SYNC_JOB_EXTRA_SECONDS = BACKOFF_SECONDS.reduce<number>((a, b) => a + b, 0) + ADOPTED_JOB_POLL_SECONDS + 60;
 
 /**
  * Causes of a failed create call that a later attempt may not meet: throttling, a quota another
@@ -26,11 +28,12 @@ export const TRANSIENT_CREATE_CAUSES = [
 ] as const;
 
 /**
- * What Describe*Job answers for a job that does not exist: a ValidationException "Requested
- * resource not found." (the model's ResourceNotFound is not what the service sends:
- * https://github.com/aws/aws-sdk/issues/165); the modeled names are matched too.
+ * What Describe*Job answers for a job that does not exist: for a training job a ValidationException
+ * "Requested resource not found." (the model's ResourceNotFound is not what the service sends:
+ * https://github.com/aws/aws-sdk/issues/165); for a processing job "Could not find processing job
+ * '<arn>'." as emulators reproduce it (not documented by AWS). Any of these means "never made".
  */
-const NOT_FOUND_CAUSES = ['*Requested resource not found*', '*ResourceNotFound*'] as const;
+const NOT_FOUND_CAUSES = ['*Requested resource not found*', '*ResourceNotFound*', '*Could not find*', '*does not exist*'] as const;
 
 export interface SyncJobProps {
   readonly kind: 'training' | 'processing';
@@ -89,11 +92,13 @@ export function syncJob(scope: Construct, id: string, props: SyncJobProps): sfn.
       ResultPath: '$.jobCheck',
     },
   });
+  // A read: safe to repeat on any error. SageMaker's throttling and 5xx reach an SDK integration as its
+  // generic exception, like "not found" does, which so takes these few attempts (≈ 35 s) before it is classified.
   describe.addRetry({
-    errors: SAGEMAKER_THROTTLING_ERRORS,
+    errors: [...SAGEMAKER_THROTTLING_ERRORS, 'SageMaker.SageMakerException', 'SageMaker.AmazonSageMakerException'],
     interval: Duration.seconds(5),
     backoffRate: 2,
-    maxAttempts: 5,
+    maxAttempts: 3,
     jitterStrategy: sfn.JitterType.FULL,
   });
 
@@ -149,14 +154,9 @@ export function syncJob(scope: Construct, id: string, props: SyncJobProps): sfn.
       ),
   );
 
-  // A job that ran and failed is final: `.sync` says so with States.TaskFailed and the description.
-  // (States.TaskFailed in a Catch would match every error name, so the name is compared here.)
-  job.addCatch(
-    new sfn.Choice(scope, `${id}RanAndFailed?`)
-      .when(sfn.Condition.stringEquals(`${props.errorPath}.Error`, 'States.TaskFailed'), props.onError)
-      .otherwise(describe),
-    { errors: ['States.ALL'], resultPath: props.errorPath },
-  );
+  // Every error is checked against the job itself: one that ran and failed (`.sync` reports it as
+  // States.TaskFailed) is described as Failed and ends the run; a lost answer is found and adopted.
+  job.addCatch(describe, { errors: ['States.ALL'], resultPath: props.errorPath });
   job.next(done);
   attempts.next(job);
   return sfn.Chain.custom(attempts, [done], done);

@@ -35,6 +35,13 @@ export function trainingFunctions(owner: Construct, props: TrainingFunctionsProp
   return { validate: validateFunction(scope, props, common), gate: gateFunction(scope, props, common) };
 }
 
+/**
+ * The validation function copies an accepted dataset server-side into the run's snapshot (16 files
+ * at a time, files above 1 GiB in parallel 512 MiB parts): Lambda's maximum, for datasets of up to
+ * dataset.maxBytes.
+ */
+export const VALIDATION_TIMEOUT = Duration.minutes(15);
+
 type Common = { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey };
 
 function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: Common): PlatformFunction {
@@ -44,8 +51,7 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
     ...common,
     handler: 'validate-dataset',
     description: `Checks datasets of pipeline ${p.name} (ranged reads), snapshots accepted ones into the run, quarantines rejects`,
-    // Copies up to dataset.maxBytes server-side into the run's snapshot (16 at a time; parts above 5 GiB).
-    timeout: Duration.minutes(5),
+    timeout: VALIDATION_TIMEOUT,
     environment: environmentFor(scope, validateEnv, {
       COLUMNS: JSON.stringify(p.schema.columns),
       LABEL: p.schema.label,

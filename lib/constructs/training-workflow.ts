@@ -10,9 +10,9 @@ import { evaluationRule } from '../config/schema';
 import { arnsOf } from './arns';
 import { evaluationJob, preprocessingJob, trainingJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
-import { syncJob } from './sagemaker-sync-job';
+import { SYNC_JOB_EXTRA_SECONDS, syncJob } from './sagemaker-sync-job';
 import { addSageMakerRetries } from './retries';
-import { trainingFunctions } from './training-functions';
+import { trainingFunctions, VALIDATION_TIMEOUT } from './training-functions';
 import { acknowledgeWildcardResource, allow } from './scoped-policy';
 
 export interface TrainingWorkflowProps {
@@ -207,7 +207,10 @@ export class TrainingWorkflow extends Construct {
     );
 
     const t = p.training;
+    // Validation (its function's time-out), each job's run time and what its retries and adoption can add.
     const budget =
+      VALIDATION_TIMEOUT.toSeconds() +
+      3 * SYNC_JOB_EXTRA_SECONDS +
       p.dataset.settleSeconds +
       p.preprocessing.maxRuntimeSeconds +
       (t.spot.enabled ? (t.spot.maxWaitSeconds ?? 0) : t.maxRuntimeSeconds) +

@@ -100,6 +100,14 @@ describe('notification formatter', () => {
     expect(m.body).toContain('Request an increase in Service Quotas');
   });
 
+  it('explains a Lambda step that ran out of time (validation copying a large dataset into the run)', () => {
+    const { hint } = explainFailure(
+      'Sandbox.Timedout',
+      '{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: x Error: Task timed out after 900.00 seconds"}',
+    );
+    expect(hint).toMatch(/^Function time-out: .*dataset\.maxBytes/);
+  });
+
   it('keeps subjects within SNS limits: ASCII, one line, fewer than 100 characters', () => {
     const s = subjectLine(`Modèle ${'x'.repeat(200)}\nnext`);
     expect(s.length).toBe(99);

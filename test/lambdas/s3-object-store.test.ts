@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mapLimit } from '../../lambdas/shared/concurrency';
-import { MAX_SINGLE_COPY_BYTES, S3ObjectStore } from '../../lambdas/shared/s3-object-store';
+import { S3ObjectStore } from '../../lambdas/shared/s3-object-store';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -19,16 +19,16 @@ const from = { bucket: 'landing', key: 'churn/d1/big.csv', versionId: 'v7' };
 const to = { bucket: 'artifacts', key: 'churn/runs/r/data/input/big.csv' };
 
 describe('S3ObjectStore.copy', () => {
-  it('copies up to 5 GiB with one CopyObject of the given version', async () => {
+  it('copies up to 1 GiB with one CopyObject of the given version', async () => {
     s3.on(CopyObjectCommand).resolves({});
-    await new S3ObjectStore(new S3Client({})).copy(from, to, MAX_SINGLE_COPY_BYTES);
+    await new S3ObjectStore(new S3Client({})).copy(from, to, GiB);
     expect(s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: 'artifacts', Key: to.key, CopySource: 'landing/churn%2Fd1%2Fbig.csv?versionId=v7' },
     ]);
     expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
   });
 
-  it('copies a larger object in 512 MiB parts that cover every byte once, then completes them in order', async () => {
+  it('copies a larger object (here over the 5 GiB CopyObject limit) in 512 MiB parts that cover every byte once, then completes them in order', async () => {
     const size = 6 * GiB + 5;
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
     s3.on(UploadPartCopyCommand).callsFake((i) => ({ CopyPartResult: { ETag: `"p${i.PartNumber}"` } }));
@@ -68,6 +68,18 @@ describe('mapLimit', () => {
     });
     expect(out).toEqual([50, 10, 40, 20, 30]);
     expect(most).toBe(2);
+  });
+
+  it('rejects only once the calls in flight have settled, so a cleanup after it races none of them', async () => {
+    const settled: number[] = [];
+    await expect(
+      mapLimit([1, 30], 2, async (n) => {
+        if (n === 1) throw new Error('first fails fast');
+        await new Promise((r) => setTimeout(r, n));
+        settled.push(n);
+      }),
+    ).rejects.toThrow('first fails fast');
+    expect(settled).toEqual([30]);
   });
 
   it('starts nothing new after a failure', async () => {

@@ -172,7 +172,7 @@ describe('pipeline stack: training workflow', () => {
       expect(states[job].Retry.flatMap((r: any) => r.ErrorEquals)).not.toContain('SageMaker.AmazonSageMakerException');
       expect(states[job].Retry[0].ErrorEquals).toEqual(SAGEMAKER_THROTTLING_ERRORS);
       expect(states[job].Retry[1].ErrorEquals).toContain('SageMaker.ResourceLimitExceededException');
-      expect(states[job].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${job}RanAndFailed?` }]);
+      expect(states[job].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${job}Describe` }]);
       expect(states[`${job}Describe`].Parameters).toEqual({
         [`${job === 'Train' ? 'TrainingJobName' : 'ProcessingJobName'}.$`]:
           states[job].Parameters[`${job === 'Train' ? 'TrainingJobName' : 'ProcessingJobName'}.$`],

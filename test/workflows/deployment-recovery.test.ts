@@ -105,7 +105,9 @@ describe('a first deployment (no production before it) that fails after creating
     expect(run.endpoint).toBeUndefined();
     const body = run.notifications.at(-1)!.body;
     expect(body).not.toContain('Production is unchanged');
-    expect(body).toContain(`There was no production model before this deployment. It created endpoint ${ENDPOINT}, then failed; the endpoint was deleted`);
+    expect(body).toContain(
+      `There was no production model before this deployment. It created endpoint ${ENDPOINT}, then failed; the workflow started deleting the endpoint`,
+    );
     expect(body).toContain('approve it again to retry');
   });
 

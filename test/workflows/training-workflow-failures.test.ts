@@ -125,11 +125,16 @@ describe('a create call that fails: classified, never re-sending a job name Sage
     ['a 5xx', SERVER_ERROR],
     ['throttling', 'Rate exceeded (Service: AmazonSageMaker; Status Code: 400; Error Code: ThrottlingException)'],
   ])('%s before the job was made: sent again under the same name, which SageMaker does not hold', async (_, cause) => {
-    const r = await run({ failures: { Train: { error: 'SageMaker.AmazonSageMakerException', cause, times: 2 } } });
-    expect(r.status).toBe('SUCCEEDED');
-    const names = r.sageMakerRequests.filter((q) => q.state === 'Train').map((q) => q.params.TrainingJobName);
-    expect(names).toHaveLength(3);
-    expect(new Set(names).size).toBe(1);
+    for (const [state, nameKey] of [
+      ['Train', 'TrainingJobName'],
+      ['Preprocess', 'ProcessingJobName'],
+    ] as const) {
+      const r = await run({ failures: { [state]: { error: 'SageMaker.AmazonSageMakerException', cause, times: 2 } } });
+      expect(r.status, state).toBe('SUCCEEDED');
+      const names = r.sageMakerRequests.filter((q) => q.state === state).map((q) => q.params[nameKey]);
+      expect(names, state).toHaveLength(3);
+      expect(new Set(names).size, state).toBe(1);
+    }
   });
 
   it('waits longer before each new attempt, and polls a found job every few minutes', () => {
