@@ -35,6 +35,12 @@ export function sageMakerReader(client: SageMakerClient): SageMakerReader {
           status: e.EndpointStatus ?? 'Unknown',
           endpointConfigName: e.EndpointConfigName ?? '',
           ...(e.FailureReason ? { failureReason: e.FailureReason } : {}),
+          instanceCounts: Object.fromEntries(
+            (e.ProductionVariants ?? []).flatMap((v) => {
+              const n = v.CurrentInstanceCount ?? v.DesiredInstanceCount;
+              return v.VariantName && n !== undefined ? [[v.VariantName, n]] : [];
+            }),
+          ),
         };
       } catch (err) {
         if (isEndpointNotFound(err)) return undefined;

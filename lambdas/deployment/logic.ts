@@ -13,7 +13,10 @@ export class PackageNotDeployableError extends PlatformError {}
 /** The SageMaker reads the deployment needs; `undefined` when the endpoint does not exist. */
 export interface SageMakerReader {
   describeModelPackage(arn: string): Promise<{ group?: string; version?: number; approvalStatus?: string; status?: string }>;
-  describeEndpoint(name: string): Promise<{ status: string; endpointConfigName: string; failureReason?: string } | undefined>;
+  /** `instanceCounts`: each instance-based production variant's current instance count (auto-scaling changes it; the config does not say). */
+  describeEndpoint(
+    name: string,
+  ): Promise<{ status: string; endpointConfigName: string; failureReason?: string; instanceCounts?: Record<string, number> } | undefined>;
   describeEndpointConfig(name: string): Promise<{ productionVariants: Variant[]; shadowVariants?: Variant[] }>;
   /** The package a model was created from (undefined for a model made otherwise). */
   describeModel(name: string): Promise<{ modelPackageName?: string }>;
@@ -71,11 +74,15 @@ export async function plan(
   let endpoint: EndpointState = { exists: false };
   if (described) {
     const variants = described.status === 'InService' ? (await sm.describeEndpointConfig(described.endpointConfigName)).productionVariants : [];
+    const counts = described.instanceCounts ?? {};
     endpoint = {
       exists: true,
       status: described.status,
       endpointConfigName: described.endpointConfigName,
-      productionVariants: variants,
+      // The capacity production has now, not the config's initial count: what a restore puts back.
+      productionVariants: variants.map((v) =>
+        counts[v.VariantName] !== undefined && v.InitialInstanceCount !== undefined ? { ...v, InitialInstanceCount: counts[v.VariantName] } : v,
+      ),
       ...(described.failureReason ? { failureReason: described.failureReason } : {}),
     };
   }
@@ -149,6 +156,13 @@ export interface RecoveryCheck {
   readonly changed: boolean;
   /** The models the endpoint serves now (production, then shadow), for the e-mail. */
   readonly serving: string[];
+  /**
+   * The restore keeps the production variant's current properties (RetainAllVariantProperties)
+   * when it still runs the previous model: auto-scaling may have changed its count since the plan.
+   * Once a promotion replaced it, the restore config's count applies: the capacity production had
+   * when the deployment began.
+   */
+  readonly retain: boolean;
 }
 
 /**
@@ -170,7 +184,8 @@ export async function checkRecovery(
   const serving = [...config.productionVariants, ...(config.shadowVariants ?? [])].map((v) => v.ModelName);
   const productionOnly = config.productionVariants.length === 1 && (config.shadowVariants ?? []).length === 0;
   const restore = described.status !== 'InService' || !productionOnly || config.productionVariants[0]!.ModelName !== before.currentModelName;
-  const result = { restore, changed: described.endpointConfigName !== before.currentConfigName, serving };
+  const retain = config.productionVariants.some((v) => v.VariantName === PRODUCTION_VARIANT && v.ModelName === before.currentModelName);
+  const result = { restore, changed: described.endpointConfigName !== before.currentConfigName, serving, retain };
   log.warn('recovery checked', { ...result, status: described.status });
   return result;
 }

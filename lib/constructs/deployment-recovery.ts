@@ -58,7 +58,9 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
     );
     check.addRetry({ errors: ['EndpointBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 90 });
     check.addCatch(recoveryFailed, { resultPath: '$.recoveryError' });
+    // Auto-scaling off first: SageMaker refuses an update that changes a scaled variant's instance type.
     const restore = createStep(wf, 'CreateRecoverConfig', 'createEndpointConfig', req.createEndpointConfig(wf.props.requests, 'recover'))
+      .next(wf.descale('PauseScalingToRecover'))
       .next(wf.sdk('RecoverProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(wf.props.requests, 'recover'), true))
       .next(waitInService(wf, 'Recovered', wf.scaling('Recovered').next(recovered('restored')), '$.plan.configs.recover.name'));
     return check.next(

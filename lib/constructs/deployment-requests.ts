@@ -84,13 +84,19 @@ export function blueGreen(ctx: DeploymentRequestContext) {
 /**
  * UpdateEndpoint to one of the plan's configs. The promotion goes blue/green; the shadow and
  * restore updates keep the production variant's current instance count (auto-scaling may
- * have changed it) with RetainAllVariantProperties.
+ * have changed it) with RetainAllVariantProperties; the recovery retains them only while the
+ * variant still runs the previous model (`$.recovery.retain`), else the config's count, the
+ * capacity production had when the deployment began, applies.
  */
 export function updateEndpoint(ctx: DeploymentRequestContext, which: 'shadow' | 'promote' | 'restore' | 'recover') {
   return {
     EndpointName: ctx.endpointName,
     'EndpointConfigName.$': `$.plan.configs.${which}.name`,
-    ...(which === 'promote' ? { DeploymentConfig: blueGreen(ctx) } : { RetainAllVariantProperties: true }),
+    ...(which === 'promote'
+      ? { DeploymentConfig: blueGreen(ctx) }
+      : which === 'recover'
+        ? { 'RetainAllVariantProperties.$': '$.recovery.retain' }
+        : { RetainAllVariantProperties: true }),
   };
 }
 

@@ -150,7 +150,7 @@ export class DeploymentWorkflow extends Construct {
       .when(sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'), this.scaling('Promoted').next(promoted))
       .otherwise(alarmsRolledBack);
     const promote = createStep(this, 'CreatePromotionConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
-      .next(this.descale())
+      .next(this.descale('PauseScaling'))
       .next(this.sdk('Promote', 'sagemaker', 'updateEndpoint', req.updateEndpoint(props.requests, 'promote'), true))
       .next(waitInService(this, 'Promoted', held));
 
@@ -342,11 +342,11 @@ export class DeploymentWorkflow extends Construct {
     );
   }
 
-  /** Deregisters the variant from auto-scaling before a promotion that may change its instance type (SageMaker refuses it otherwise). */
-  private descale(): sfn.IChainable {
+  /** Deregisters the variant from auto-scaling before an update that may change its instance type (SageMaker refuses it otherwise). */
+  descale(id: string): sfn.IChainable {
     const d = this.props.deployment;
-    if (d.serverless || !d.autoScaling.enabled) return new sfn.Pass(this, 'NoScalingToPause');
-    const state = new sfn.CustomState(this, 'PauseScaling', {
+    if (d.serverless || !d.autoScaling.enabled) return new sfn.Pass(this, `No${id}`);
+    const state = new sfn.CustomState(this, id, {
       stateJson: {
         Type: 'Task',
         Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:applicationautoscaling:deregisterScalableTarget`,
@@ -356,7 +356,7 @@ export class DeploymentWorkflow extends Construct {
     });
     addAutoScalingRetries(state);
     addSageMakerRetries(state);
-    const next = new sfn.Pass(this, 'ScalingPaused');
+    const next = new sfn.Pass(this, `${id}Done`);
     state.addCatch(next, { errors: ['ApplicationAutoScaling.ObjectNotFoundException'], resultPath: sfn.JsonPath.DISCARD });
     this.catching(state);
     return state.next(next);

@@ -25,7 +25,14 @@ export interface Injected {
 
 export interface DeploymentScenario {
   /** The endpoint before the run: absent, or serving `model`, made from `modelPackageArn` (default version 6), with `status` (default InService). */
-  readonly endpoint?: { readonly model: string; readonly modelPackageArn?: string; readonly status?: string; readonly serverless?: boolean };
+  readonly endpoint?: {
+    readonly model: string;
+    readonly modelPackageArn?: string;
+    readonly status?: string;
+    readonly serverless?: boolean;
+    /** Instances the production variant runs now (auto-scaling may have raised it above its config's 1). @default 1 */
+    readonly instances?: number;
+  };
   /** DescribeEndpoint answers `Creating`/`Updating` this many times after each change. @default 1 */
   readonly pollsUntilInService?: number;
   /** The package's approval status when the workflow reads it. @default Approved */
@@ -67,6 +74,8 @@ export interface DeploymentOutcome {
   /** Whether the production variant is registered with Application Auto Scaling after the run. */
   readonly scalingRegistered: boolean;
   readonly packageStatus: string;
+  /** Instances of the production variant at the end. */
+  readonly instances: number;
 }
 
 /** The time every state "entered" in the local run: the shadow window starts and ends in this hour. */
@@ -104,7 +113,11 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   const models = new Map<string, string | undefined>();
   const configs = new Map<string, Json>();
   let packageStatus = scenario.approvalStatus ?? 'Approved';
-  let endpoint: { status: string; config: string; pending?: string; pollsLeft: number; rollback?: boolean; failureReason?: string } | undefined;
+  let endpoint:
+    | { status: string; config: string; pending?: string; pollsLeft: number; rollback?: boolean; failureReason?: string; retain?: boolean }
+    | undefined;
+  /** The production variant's instance count: an update sets it from its config unless it retains variant properties (or goes back). */
+  let instances = scenario.endpoint?.instances ?? 1;
   if (scenario.endpoint) {
     models.set(scenario.endpoint.model, scenario.endpoint.modelPackageArn ?? PACKAGE_ARN.replace(/\/7$/, '/6'));
     const variant = scenario.endpoint.serverless
@@ -123,6 +136,10 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   /** Time passes between two looks at the endpoint: an update in progress ends after `polls` looks, whoever looks. */
   const tick = () => {
     if (!endpoint?.pending || endpoint.pollsLeft-- > 0) return;
+    if (!scenario.endpointFailure && !endpoint.rollback && !endpoint.retain) {
+      const primary = configs.get(endpoint.pending)?.ProductionVariants.find((v: Json) => v.VariantName === 'primary');
+      if (primary?.InitialInstanceCount !== undefined) instances = primary.InitialInstanceCount;
+    }
     endpoint = scenario.endpointFailure
       ? { status: 'Failed', config: endpoint.config || endpoint.pending, pollsLeft: 0, failureReason: scenario.endpointFailure }
       : {
@@ -171,6 +188,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
         status: 'Updating',
         pending: p.EndpointConfigName,
         pollsLeft: polls,
+        retain: p.RetainAllVariantProperties === true,
         rollback: Boolean((scenario.autoRollback && p.DeploymentConfig) || scenario.failedUpdates?.[currentState]),
         ...(scenario.failedUpdates?.[currentState] ? { failureReason: scenario.failedUpdates[currentState] } : {}),
       };
@@ -231,7 +249,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     async describeEndpoint(name) {
       await read('DescribeEndpoint', { EndpointName: name });
       tick();
-      return endpoint ? { status: endpoint.status, endpointConfigName: endpoint.config } : undefined;
+      return endpoint ? { status: endpoint.status, endpointConfigName: endpoint.config, instanceCounts: { primary: instances } } : undefined;
     },
     async describeModel(name) {
       await read('DescribeModel', { ModelName: name });
@@ -324,6 +342,9 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     served,
     get scalingRegistered() {
       return scalingRegistered;
+    },
+    get instances() {
+      return instances;
     },
     get live() {
       return [...tags].filter(([k]) => k.endsWith('|mlops:live')).map(([k]) => k.split('|')[0]!);

@@ -100,6 +100,8 @@ describe('deployment Lambda adapters', () => {
       EndpointArn: 'a',
       CreationTime: new Date(),
       LastModifiedTime: new Date(),
+      // Auto-scaling runs the variant on 3 instances; its config says 1.
+      ProductionVariants: [{ VariantName: 'primary', CurrentInstanceCount: 3, DesiredInstanceCount: 3 }],
     });
     sm.on(DescribeEndpointConfigCommand).resolves({
       EndpointConfigName: 'cfg',
@@ -143,13 +145,16 @@ describe('deployment Lambda adapters', () => {
       action: 'plan',
       modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/2',
       executionName: 'v2-x',
-    })) as { mode: string; currentModelName: string };
+    })) as unknown as { mode: string; currentModelName: string; configs: Record<string, { productionVariants: { InitialInstanceCount?: number }[] }> };
     expect(plan).toMatchObject({
       mode: 'shadow',
       currentModelName: 'mlops-dev-churn--m1-aaaaaaaa',
       live: { modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/1', version: '1' },
       replaces: { version: '1', earlier: false },
     });
+    // A restore puts back the capacity production has now, not its config's initial count.
+    expect(plan.configs.recover!.productionVariants[0]!.InitialInstanceCount).toBe(3);
+    expect(plan.configs.restore!.productionVariants[0]!.InitialInstanceCount).toBe(3);
     await expect(handler({ action: 'compare', start: 'yesterday', end: 'today' })).rejects.toThrow(/bad deployment task: start: /);
   });
 });

@@ -102,7 +102,7 @@ describe('deployment workflow permissions', () => {
             ? 'DeleteCreatedEndpoint'
             : name === 'DeleteCreatedEndpoint'
               ? 'NotifyCreatedNotDeleted'
-              : /^(CreateRecoverConfig|RecoverProduction|DescribeRecovered|Recovered|Checked)/.test(name)
+              : /^(CreateRecoverConfig|PauseScalingToRecover|RecoverProduction|DescribeRecovered|Recovered|Checked)/.test(name)
                 ? 'NotifyRecoveryFailed'
                 : 'RecoverCheck';
       // A create call first asks whether an earlier attempt created the resource ("already existing" = done), then fails as the others.

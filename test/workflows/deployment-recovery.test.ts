@@ -86,6 +86,26 @@ describe('a failure after the first endpoint change, on the way back from a fail
   );
 });
 
+describe('the capacity production had: an auto-scaled production variant (4 instances; its config says 1)', () => {
+  it.each(['CompareShadow', 'DescribePromoted', 'PromotedRegisterScaling', 'PromotedScalingPolicy'])(
+    'a failure at %s leaves the previous model on its 4 instances, whether or not the promotion had replaced it',
+    async (state) => {
+      const run = await runDeploymentWorkflow(template, {
+        endpoint: { model: PREVIOUS, instances: 4 },
+        metrics: GOOD,
+        failures: { [state]: { error: errorOf(state), cause: `injected failure at ${state}` } },
+      });
+      expect(run.status, state).toBe('FAILED');
+      expect(
+        run.configs.get(run.endpoint!.config)!.ProductionVariants.map((v: { ModelName: string }) => v.ModelName),
+        state,
+      ).toEqual([PREVIOUS]);
+      expect(run.instances, state).toBe(4);
+      expect(run.scalingRegistered, state).toBe(true);
+    },
+  );
+});
+
 describe('a failure before the endpoint changes', () => {
   it('says production is unchanged, and it is', async () => {
     const run = await failAt('CreateModel', GOOD);
