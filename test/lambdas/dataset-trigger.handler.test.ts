@@ -2,13 +2,19 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, afterAll } from 'vitest';
 import { handler } from '../../lambdas/dataset-trigger/handler';
 import event from '../fixtures/events/s3-object-created.json';
 
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
 const sns = mockClient(SNSClient);
+// isolate: false shares modules between files: give the real clients back when this file is done.
+afterAll(() => {
+  sfn.restore();
+  s3.restore();
+  sns.restore();
+});
 const LEDGER = 'breast-cancer/datasets/2026-11-01/run.json';
 const notFound = () => Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
 const ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:mlops-dev-breast-cancer-training';

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { createHandler as cleanupHandler, sageMakerJanitor } from '../../lambdas/endpoint-cleanup/handler';
 import { cloudWatchMetrics, createHandler, sageMakerReader, sfnRunning } from '../../lambdas/deployment/handler';
 import { memoryLogger } from '../../lambdas/shared/logger';
@@ -22,6 +22,12 @@ import { validateAwsRequest } from '../../offline/api-models';
 const sm = mockClient(SageMakerClient);
 const cw = mockClient(CloudWatchClient);
 const sfn = mockClient(SFNClient);
+// isolate: false shares modules between files: give the real clients back when this file is done.
+afterAll(() => {
+  sm.restore();
+  cw.restore();
+  sfn.restore();
+});
 afterEach(() => {
   sm.reset();
   cw.reset();

@@ -7,7 +7,7 @@ import {
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { cloudWatchPublisher, sageMakerLiveModel } from '../../lambdas/drift-check/handler';
 import { baselineFromLineage, DriftReportError, readReport } from '../../lambdas/drift-check/logic';
 import { MemoryObjectStore } from '../../offline/memory-store';
@@ -15,6 +15,11 @@ import { validateAwsRequest } from '../../offline/api-models';
 
 const sm = mockClient(SageMakerClient);
 const cw = mockClient(CloudWatchClient);
+// isolate: false shares modules between files: give the real clients back when this file is done.
+afterAll(() => {
+  sm.restore();
+  cw.restore();
+});
 afterEach(() => {
   sm.reset();
   cw.reset();

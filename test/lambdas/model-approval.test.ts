@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { createHandler } from '../../lambdas/model-approval/handler';
 import { snsPublisher } from '../../lambdas/notify/handler';
 import { memoryLogger } from '../../lambdas/shared/logger';
@@ -14,6 +14,11 @@ import documented from '../fixtures/events/sagemaker-model-package-state-change.
  */
 const sfn = mockClient(SFNClient);
 const sns = mockClient(SNSClient);
+// isolate: false shares modules between files: give the real clients back when this file is done.
+afterAll(() => {
+  sfn.restore();
+  sns.restore();
+});
 const ARN = 'arn:aws:states:us-east-2:123456789012:stateMachine:mlops-dev-abalone-deployment';
 const env = {
   MODEL_PACKAGE_GROUP: 'versionedmp-p-idy6c3e1fiqj',

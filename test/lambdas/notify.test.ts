@@ -1,6 +1,6 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { handler } from '../../lambdas/notify/handler';
 import { explainFailure, formatNotification, subjectLine } from '../../lambdas/notify/logic';
 import { checkSnsPublish, SNS_MAX_MESSAGE_BYTES, snsPublishBytes } from '../../offline/limits';
@@ -200,6 +200,7 @@ describe('notifications at the limits', () => {
 describe('notify handler', () => {
   const sns = mockClient(SNSClient);
   afterEach(() => sns.reset());
+  afterAll(() => sns.restore());
 
   it('publishes the formatted message with filterable attributes', async () => {
     Object.assign(process.env, {

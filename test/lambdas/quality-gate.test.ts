@@ -1,7 +1,7 @@
 import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { handler, ruleFromEnv, sageMakerChampions } from '../../lambdas/quality-gate/handler';
 import { decide, runGate } from '../../lambdas/quality-gate/logic';
 import type { GateRule } from '../../lambdas/quality-gate/schema';
@@ -112,6 +112,10 @@ describe('quality-gate handler', () => {
   afterEach(() => {
     sm.reset();
     s3.reset();
+  });
+  afterAll(() => {
+    sm.restore();
+    s3.restore();
   });
 
   it("reads the champion's metric from its CustomerMetadataProperties with valid SageMaker requests", async () => {

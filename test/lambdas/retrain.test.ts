@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, afterAll } from 'vitest';
 import { snsPublisher } from '../../lambdas/notify/handler';
 import { createHandler } from '../../lambdas/retrain/handler';
 import { decideRetraining, parseLatestDataset, type TrainingRun } from '../../lambdas/retrain/logic';
@@ -60,6 +60,12 @@ describe('retraining decision', () => {
 const sfn = mockClient(SFNClient);
 const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
+// isolate: false shares modules between files: give the real clients back when this file is done.
+afterAll(() => {
+  sfn.restore();
+  ssm.restore();
+  sns.restore();
+});
 const env = {
   PIPELINE_NAME: 'breast-cancer',
   STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:mlops-dev-breast-cancer-training',

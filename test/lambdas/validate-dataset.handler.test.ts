@@ -1,9 +1,13 @@
 import { CopyObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, afterAll } from 'vitest';
 import { handler, rulesFromEnv } from '../../lambdas/validate-dataset/handler';
 
 const s3 = mockClient(S3Client);
+// isolate: false shares modules between files: give the real clients back when this file is done.
+afterAll(() => {
+  s3.restore();
+});
 /** A GetObject body: the code under test only calls transformToByteArray. */
 const body = (text: string) => ({ transformToByteArray: async () => new TextEncoder().encode(text) });
 const input = {
