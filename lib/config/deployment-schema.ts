@@ -1,6 +1,5 @@
+import { instanceTypeField } from './instance-types';
 import * as z from 'zod';
-
-const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml.* instance type (e.g. "ml.m5.large")');
 
 /** Memory sizes a serverless variant accepts (ProductionVariantServerlessConfig.MemorySizeInMB). */
 const SERVERLESS_MEMORY_MB: readonly number[] = [1024, 2048, 3072, 4096, 5120, 6144];
@@ -12,7 +11,7 @@ const SERVERLESS_MEMORY_MB: readonly number[] = [1024, 2048, 3072, 4096, 5120, 6
 export const deploymentSchema = z
   .strictObject({
     /** Instance-based production variant. Ignored when `serverless` is set. */
-    instanceType: instanceType.default('ml.m5.large'),
+    instanceType: instanceTypeField('hosting', 'ml.m5.large'),
     instanceCount: z.number().int().min(1).max(100).default(1),
     /**
      * A serverless variant instead of instances. SageMaker supports neither shadow variants nor

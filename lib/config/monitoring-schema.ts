@@ -1,3 +1,4 @@
+import { instanceTypeField } from './instance-types';
 import * as z from 'zod';
 
 /**
@@ -17,9 +18,6 @@ export const monitoringSchema = z.strictObject({
   psiThreshold: z.number().gt(0).max(10).default(0.2),
   /** Fewer captured rows than this: no verdict (no metric published). */
   minRows: z.number().int().min(10).default(100),
-  instanceType: z
-    .string()
-    .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml.* instance type')
-    .default('ml.m5.large'),
+  instanceType: instanceTypeField('processing', 'ml.m5.large'),
   maxRuntimeSeconds: z.number().int().min(60).max(86400).default(1800),
 });

@@ -3,13 +3,12 @@ import { deploymentSchema } from './deployment-schema';
 import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
 import { SUPPORTED_REGIONS } from './images';
+import { type InstanceUse, instanceTypeField } from './instance-types';
 
 /** Lowercase words joined by single hyphens: safe in stack, bucket, job and group names. */
 const SLUG = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const slug = (max: number) =>
   z.string().max(max, `expected at most ${max} characters`).regex(SLUG, 'expected lowercase letters, digits and single hyphens, starting with a letter');
-
-const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected ml.* instance type (e.g. "ml.m5.xlarge")');
 
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -67,9 +66,9 @@ const stageSchema = z.strictObject({
   noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
 });
 
-const computeSchema = (defaults: { instanceType: string; maxRuntimeSeconds: number }) =>
+const computeSchema = (use: InstanceUse, defaults: { instanceType: string; maxRuntimeSeconds: number }) =>
   z.strictObject({
-    instanceType: instanceType.default(defaults.instanceType),
+    instanceType: instanceTypeField(use, defaults.instanceType),
     instanceCount: z.number().int().min(1).max(100).default(1),
     volumeSizeGb: z.number().int().min(1).max(16384).default(30),
     maxRuntimeSeconds: z.number().int().min(60).max(432000).default(defaults.maxRuntimeSeconds),
@@ -119,8 +118,8 @@ const pipelineSchema = z
           .default([...DEFAULT_IGNORE]),
       })
       .prefault({}),
-    preprocessing: computeSchema({ instanceType: 'ml.m5.large', maxRuntimeSeconds: 3600 }).prefault({}),
-    training: computeSchema({ instanceType: 'ml.m5.xlarge', maxRuntimeSeconds: 4 * 3600 })
+    preprocessing: computeSchema('processing', { instanceType: 'ml.m5.large', maxRuntimeSeconds: 3600 }).prefault({}),
+    training: computeSchema('training', { instanceType: 'ml.m5.xlarge', maxRuntimeSeconds: 4 * 3600 })
       .extend({
         /** `xgboost` = the built-in XGBoost 1.7-1 algorithm; or an ECR image URI of your own. */
         image: z.union([z.literal('xgboost'), z.string().regex(ECR_IMAGE, 'expected "xgboost" or an ECR image URI')]).default('xgboost'),
@@ -135,7 +134,7 @@ const pipelineSchema = z
         enableNetworkIsolation: z.boolean().default(true),
       })
       .prefault({}),
-    evaluation: computeSchema({ instanceType: 'ml.m5.large', maxRuntimeSeconds: 3600 })
+    evaluation: computeSchema('processing', { instanceType: 'ml.m5.large', maxRuntimeSeconds: 3600 })
       .extend({
         metric: z.string().optional(),
         /** Defaults to 0.8 for metrics in [0, 1] that are maximized; required for the others. */

@@ -31,9 +31,39 @@ describe('configuration', () => {
     expect(c.pipelines[0]!.dataset.settleSeconds).toBe(60);
   });
 
-  it('names the path, the value and the expectation of a bad instance type', () => {
+  it('names the path, the value and the nearest valid choice of a bad instance type', () => {
     const problems = problemsOf(withPipeline({ training: { instanceType: 'm5.large' } }));
-    expect(problems).toEqual(['pipelines[0].training.instanceType: expected ml.* instance type (e.g. "ml.m5.xlarge"), got "m5.large"']);
+    expect(problems).toEqual([
+      'pipelines[0].training.instanceType: expected a SageMaker training instance type, such as "ml.m5.large" (the nearest), got "m5.large"',
+    ]);
+  });
+
+  it.each([
+    [
+      'training',
+      { training: { instanceType: 'ml.c5.2xlarg' } },
+      'pipelines[0].training.instanceType: expected a SageMaker training instance type, such as "ml.c5.2xlarge" (the nearest), got "ml.c5.2xlarg"',
+    ],
+    [
+      'processing',
+      { preprocessing: { instanceType: 'ml.m5.larg' } },
+      'pipelines[0].preprocessing.instanceType: expected a SageMaker processing instance type, such as "ml.m5.large" (the nearest), got "ml.m5.larg"',
+    ],
+    [
+      'hosting',
+      { deployment: { instanceType: 'ml.t3.mediun' } },
+      'pipelines[0].deployment.instanceType: expected a SageMaker hosting instance type, such as "ml.t2.medium" (the nearest), got "ml.t3.mediun"',
+    ],
+    [
+      'a hosting-only type for training',
+      { training: { instanceType: 'ml.t2.medium' } },
+      'pipelines[0].training.instanceType: expected a SageMaker training instance type, such as',
+    ],
+  ])('checks a %s instance type against the SageMaker API list at synth (#19)', (_, patch, message) => {
+    const problems = problemsOf(withPipeline(patch));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.startsWith(message), problems[0]).toBe(true);
+    if (_ === 'a hosting-only type for training') expect(problems[0]).toMatch(/; "ml\.t2\.medium" is one for hosting only\), got "ml\.t2\.medium"$/);
   });
 
   it('reports every bad field at once, not only the first', () => {
@@ -47,6 +77,25 @@ describe('configuration', () => {
       expect.arrayContaining(['project', 'stages[0].region', 'pipelines[0].dataset.settleSeconds', 'pipelines[0].training.instanceCount']),
     );
     expect(problems.find((p) => p.startsWith('stages[0].region'))).toContain('got "xx-nowhere-1"');
+  });
+
+  it.each([
+    ['a trailing comma', '{\n  "project": "mlops",\n}\n', 'line 3, column 1: "}"'],
+    ['a missing comma', '{\n  "project": "mlops"\n  "stages": []\n}', 'line 3, column 3: "  \\"stages\\": []"'],
+    ['a cut file', '{\n  "project": ', 'line 2, column 14'],
+  ])('names the line and column of a JSON syntax error (%s), not only a character position (#19)', (_, text, where) => {
+    const file = join(tmpdir(), `bad-config-${process.pid}-${where.length}.json`);
+    writeFileSync(file, text);
+    try {
+      loadConfig({ file });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const [problem] = (e as ConfigError).problems;
+      expect(problem).toMatch(/^not valid JSON: /);
+      expect(problem).toContain(where);
+      expect(problem).not.toMatch(/position \d+/);
+    }
   });
 
   it('rejects a misspelled field instead of silently ignoring it', () => {

@@ -263,12 +263,12 @@ describe('pipeline stack: configuration variants', () => {
 
   it('shards training data and encrypts inter-node traffic with several instances; omits the volume key on NVMe types', () => {
     const base = s.config.pipelines[0]!;
-    const v = synthPlatform({ pipelines: [{ ...base, training: { ...base.training, instanceCount: 3, instanceType: 'ml.m5d.2xlarge' } }] });
+    const v = synthPlatform({ pipelines: [{ ...base, training: { ...base.training, instanceCount: 3, instanceType: 'ml.r5d.2xlarge' } }] });
     const t = stateMachines(v.template(v.stages.get('dev')!.pipelines[0]!))[0]!.definition.States.Train.Parameters;
     expect(t.InputDataConfig[0].DataSource.S3DataSource.S3DataDistributionType).toBe('ShardedByS3Key');
     expect(t.InputDataConfig[1].DataSource.S3DataSource.S3DataDistributionType).toBe('FullyReplicated');
     expect(t.EnableInterContainerTrafficEncryption).toBe(true);
-    expect(t.ResourceConfig).toEqual({ InstanceCount: 3, InstanceType: 'ml.m5d.2xlarge', VolumeSizeInGB: 30 });
+    expect(t.ResourceConfig).toEqual({ InstanceCount: 3, InstanceType: 'ml.r5d.2xlarge', VolumeSizeInGB: 30 });
   });
 
   it('uses a custom training image and may pull only from its repository', () => {
