@@ -63,18 +63,19 @@ function readJson(file: string): unknown {
 }
 
 /**
- * A JSON.parse message with the line and column of its character position (Node's messages give
- * only the position; newer ones add the line, which is then kept as it is) and that line's text.
+ * A JSON.parse message with the line and column of its character position and that line's text
+ * (Node 20 gives only the position; Node 22 adds "(line L column C)": both become one form).
  */
 function jsonErrorWhere(message: string, text: string): string {
   const at = /at position (\d+)/.exec(message);
   const position = at ? Number(at[1]) : /Unexpected end of JSON input/.test(message) ? text.length : undefined;
-  if (position === undefined || /\bline \d+/.test(message)) return message;
+  if (position === undefined) return message;
   const before = text.slice(0, position).split('\n');
   const line = before.length;
   const column = before.at(-1)!.length + 1;
   const source = (text.split('\n')[line - 1] ?? '').replace(/\s+$/, '');
-  return `${message.replace(/ at position \d+/, '')} at line ${line}, column ${column}: ${JSON.stringify(source.length > 120 ? `${source.slice(0, 119)}…` : source)}`;
+  const what = message.replace(/ at position \d+/, '').replace(/ \(line \d+ column \d+\)/, '');
+  return `${what} at line ${line}, column ${column}: ${JSON.stringify(source.length > 120 ? `${source.slice(0, 119)}…` : source)}`;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
