@@ -23,19 +23,41 @@ export interface ConfigSources {
   readonly inline?: unknown;
 }
 
-/** Defaults, then the file, then inline context; objects merge, arrays and scalars replace. */
+/**
+ * Defaults, then the file, then inline context; objects merge, arrays and scalars replace, except
+ * that a layer's `pipelines` may name the pipelines of the layers below: a string keeps that
+ * pipeline as it is, an object whose `name` is one of them is merged over it; any other object is
+ * a new pipeline.
+ */
 export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
   let merged: unknown = DEFAULT_CONFIG;
   const names = ['defaults'];
   if (sources.file !== undefined) {
-    merged = deepMerge(merged, readJson(sources.file));
+    merged = mergeLayer(merged, readJson(sources.file), sources.file);
     names.push(sources.file);
   }
   if (sources.inline !== undefined) {
-    merged = deepMerge(merged, sources.inline);
+    merged = mergeLayer(merged, sources.inline, 'cdk.json context "mlops"');
     names.push('cdk.json context "mlops"');
   }
   return parseConfig(merged, names.join(' + '));
+}
+
+/** One layer over the config below it, its `pipelines` resolved by name against the pipelines below. */
+function mergeLayer(base: unknown, over: unknown, source: string): unknown {
+  const merged = deepMerge(base, over);
+  if (!isPlainObject(over) || !Array.isArray(over.pipelines) || !isPlainObject(merged)) return merged;
+  const below = new Map((isPlainObject(base) && Array.isArray(base.pipelines) ? base.pipelines : []).filter(isPlainObject).map((p) => [p.name, p] as const));
+  const problems: string[] = [];
+  const pipelines = over.pipelines.map((p, i) => {
+    if (typeof p === 'string') {
+      if (!below.has(p)) problems.push(`pipelines[${i}]: "${p}" names no pipeline to keep (there are: ${[...below.keys()].join(', ') || 'none'})`);
+      return below.get(p) ?? p;
+    }
+    return isPlainObject(p) && below.has(p.name) ? deepMerge(below.get(p.name), p) : p;
+  });
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return { ...merged, pipelines };
 }
 
 /** Validates a complete configuration object; throws {@link ConfigError} naming every bad field. */

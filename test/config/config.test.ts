@@ -98,6 +98,43 @@ describe('configuration', () => {
     }
   });
 
+  describe('pipelines by name: keeping or changing the defaults without re-typing them (#19 item 3)', () => {
+    const load = (config: unknown) => {
+      const file = join(tmpdir(), `pipelines-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(file, JSON.stringify(config));
+      return loadConfig({ file });
+    };
+    const churn = { name: 'churn', schema: { columns: ['churned', 'tenure', 'spend'], label: 'churned', problemType: 'binary_classification' } };
+
+    it('keeps a default pipeline named by a string, and adds a new one', () => {
+      const c = load({ pipelines: ['breast-cancer', churn] });
+      expect(c.pipelines.map((p) => p.name)).toEqual(['breast-cancer', 'churn']);
+      expect(c.pipelines[0]).toEqual(loadConfig().pipelines[0]);
+      expect(c.pipelines[1]!.schema.columns).toEqual(['churned', 'tenure', 'spend']);
+    });
+
+    it('merges an object over the default pipeline of the same name (it failed with "schema missing")', () => {
+      const c = load({ pipelines: [{ name: 'breast-cancer', training: { instanceType: 'ml.m5.2xlarge' } }] });
+      expect(c.pipelines).toHaveLength(1);
+      expect(c.pipelines[0]!.training.instanceType).toBe('ml.m5.2xlarge');
+      expect(c.pipelines[0]!.schema.columns).toEqual(loadConfig().pipelines[0]!.schema.columns);
+    });
+
+    it('still replaces the defaults with a list of new pipelines, as before', () => {
+      expect(load({ pipelines: [churn] }).pipelines.map((p) => p.name)).toEqual(['churn']);
+    });
+
+    it('the example that adds a pipeline keeps the default one as it is', () => {
+      const c = loadConfig({ file: join(__dirname, '..', '..', 'examples', 'add-a-pipeline.json') });
+      expect(c.pipelines.map((p) => p.name)).toEqual(['breast-cancer', 'churn']);
+      expect(c.pipelines[0]).toEqual(loadConfig().pipelines[0]);
+    });
+
+    it('names a string that names no pipeline, and the ones there are', () => {
+      expect(() => load({ pipelines: ['breast-cancr'] })).toThrow(/pipelines\[0\]: "breast-cancr" names no pipeline to keep \(there are: breast-cancer\)/);
+    });
+  });
+
   it('rejects a misspelled field instead of silently ignoring it', () => {
     expect(problemsOf(withPipeline({ training: { instnceType: 'ml.m5.large' } }))).toEqual([
       "pipelines[0].training.instnceType: unknown field (check the spelling against the README's config reference)",
