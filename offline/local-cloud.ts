@@ -88,7 +88,11 @@ export class LocalCloud {
         sfn: async (op, p) => this.sfnApi(op, p),
         sns: localSns((_topic, m) => this.email(m)),
         ssm: localSsm(this.parameters),
-        cloudwatch: localCloudWatch(this.sageMaker, (ns, name, value, dim) => this.putMetric(ns, name, value, dim)),
+        cloudwatch: localCloudWatch(
+          this.sageMaker,
+          (ns, name, value, dim) => this.putMetric(ns, name, value, dim),
+          () => this.alarms(),
+        ),
       },
     };
     for (const r of this.resources('AWS::Lambda::Function')) {
@@ -176,8 +180,8 @@ export class LocalCloud {
     }
   }
 
-  /** EventBridge Scheduler fires a schedule: it assumes the schedule's role, which starts the target. */
-  async fireSchedule(name: string): Promise<void> {
+  /** EventBridge Scheduler fires a schedule: it assumes the schedule's role, which starts the target (a Lambda's answer is returned). */
+  async fireSchedule(name: string): Promise<unknown> {
     const s = this.resources('AWS::Scheduler::Schedule').find((r) => r.Properties.Name === name);
     if (!s) throw new Error(`no schedule ${name}`);
     const target = this.account.resolve(s.Properties.Target, this.stack) as Json;
@@ -189,8 +193,26 @@ export class LocalCloud {
       context: { 'aws:SourceArn': scheduleArn },
       via: `schedule ${name}`,
     });
+    if (String(target.Arn).includes(':lambda:')) {
+      // Scheduler invokes the function with the schedule's role: lambda:InvokeFunction in its identity policy.
+      await this.authorizer.authorize({ principal: target.RoleArn, action: 'lambda:InvokeFunction', resource: target.Arn, via: `schedule ${name}` });
+      checkLambdaPayload('async', target.Input ?? '{}');
+      return this.handlers[handlerOf(String(target.Arn).split(':').pop())!]!(JSON.parse(target.Input ?? '{}'));
+    }
     await this.authorizeAll(target.RoleArn, needsOf(this.account, 'sfn', 'StartExecution', { stateMachineArn: target.Arn }), `schedule ${name}`);
     this.startExecution(target.Arn, `scheduled-${this.executions.length + 1}`, target.Input ?? '{}');
+    return undefined;
+  }
+
+  /** The template's alarms as DescribeAlarms lists them, in the states the simulated metrics put them in. */
+  private alarms(): { AlarmName: string; AlarmArn: string; StateValue: string }[] {
+    return Object.entries(this.template.Resources as Record<string, Json>)
+      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map(([id, r]) => ({
+        AlarmName: this.account.resolve(r.Properties.AlarmName, this.stack) as string,
+        AlarmArn: this.account.getAtt(this.stack, id, 'Arn'),
+        StateValue: this.alarmStates.get(id) ?? 'INSUFFICIENT_DATA',
+      }));
   }
 
   /** StartExecution: idempotent on (name, input); queued, run by drain(). */

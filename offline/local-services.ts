@@ -121,8 +121,13 @@ export function localSsm(parameters: Map<string, string>): LocalService {
 export function localCloudWatch(
   sm: LocalSageMaker,
   putMetric: (namespace: string, name: string, value: number, dimension: string) => Promise<void>,
+  alarms: () => { AlarmName: string; AlarmArn: string; StateValue: string }[] = () => [],
 ): LocalService {
   return async (op, p) => {
+    if (op === 'DescribeAlarms') {
+      const names = (p.AlarmNames as string[] | undefined) ?? [];
+      return { MetricAlarms: alarms().filter((a) => names.length === 0 || names.includes(a.AlarmName)), CompositeAlarms: [] };
+    }
     if (op === 'PutMetricData') {
       checkPutMetricData(p as PutMetricDataInput);
       for (const d of p.MetricData as Json[]) await putMetric(p.Namespace, d.MetricName, d.Value, d.Dimensions?.[0]?.Value ?? '');

@@ -2,6 +2,7 @@ import { traced } from '../shared/tracing';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListExecutionsCommand, paginateListExecutions, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
 import { formatNotification } from '../notify/logic';
 import { envReader } from '../shared/env';
@@ -10,12 +11,13 @@ import { parseInput } from '../shared/errors';
 import { createLogger, type Logger, logInvocation } from '../shared/logger';
 import { startOnce } from '../shared/sfn';
 import { decideRetraining, parseLatestDataset, type RetrainReason, type TrainingRun } from './logic';
-import { retrainEventSchema } from './schema';
+import { DRIFT_RECHECK, retrainEventSchema } from './schema';
 import type { Context } from 'aws-lambda';
 
 export interface RetrainDeps {
   readonly sfn: SFNClient;
   readonly ssm: SSMClient;
+  readonly cloudWatch: CloudWatchClient;
   readonly publish: Publisher;
   readonly log: Logger;
   readonly now?: () => Date;
@@ -38,7 +40,12 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
     const env_ = readEnv(env);
     const pipeline = env_.PIPELINE_NAME;
     let reason: RetrainReason;
-    if ('kind' in e) {
+    if ('kind' in e && e.kind === DRIFT_RECHECK) {
+      // Drift that lasts raises no new alarm event: while the alarm stays in ALARM, ask again.
+      const state = await driftAlarmState(deps.cloudWatch, env_.DRIFT_ALARM_ARN);
+      if (state !== 'ALARM') return { action: 'ignored', reason: `drift alarm is ${state}: nothing to reconsider` };
+      reason = 'drift';
+    } else if ('kind' in e) {
       reason = 'schedule';
     } else {
       if (!e.resources.includes(env_.DRIFT_ALARM_ARN))
@@ -85,8 +92,24 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
   };
 }
 
-/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { sfn: SFNClient; ssm: SSMClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env, now?: () => Date) =>
-  createHandler({ sfn: c.sfn, ssm: c.ssm, publish: snsPublisher(c.sns), log: createLogger('retrain'), ...(now ? { now } : {}) }, env);
+/** The alarm's state (`arn:…:alarm:<name>`), or "missing" when CloudWatch has no such alarm. */
+async function driftAlarmState(cloudWatch: CloudWatchClient, alarmArn: string): Promise<string> {
+  const name = alarmArn.slice(alarmArn.indexOf(':alarm:') + ':alarm:'.length);
+  const out = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['MetricAlarm'] }));
+  return out.MetricAlarms?.find((a) => a.AlarmArn === alarmArn)?.StateValue ?? 'missing';
+}
 
-export const handler = handlerWith({ sfn: traced(new SFNClient({})), ssm: traced(new SSMClient({})), sns: traced(new SNSClient({})) });
+/** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
+export const handlerWith = (
+  c: { sfn: SFNClient; ssm: SSMClient; sns: SNSClient; cloudWatch: CloudWatchClient },
+  env: NodeJS.ProcessEnv = process.env,
+  now?: () => Date,
+) =>
+  createHandler({ sfn: c.sfn, ssm: c.ssm, cloudWatch: c.cloudWatch, publish: snsPublisher(c.sns), log: createLogger('retrain'), ...(now ? { now } : {}) }, env);
+
+export const handler = handlerWith({
+  sfn: traced(new SFNClient({})),
+  ssm: traced(new SSMClient({})),
+  sns: traced(new SNSClient({})),
+  cloudWatch: traced(new CloudWatchClient({})),
+});

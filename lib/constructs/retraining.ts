@@ -9,6 +9,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DRIFT_RECHECK, SCHEDULED_RETRAINING } from '../../lambdas/retrain/schema';
 import type { RetrainingConfig } from '../config/retraining-schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
@@ -42,6 +43,8 @@ export class Retraining extends Construct {
   public readonly function: PlatformFunction;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly schedule?: scheduler.CfnSchedule;
+  /** Hourly reconsideration while drift persists (with `retraining.onDrift`). */
+  public readonly driftRecheck?: scheduler.CfnSchedule;
   public readonly driftRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: RetrainingProps) {
@@ -89,6 +92,7 @@ export class Retraining extends Construct {
       { actions: ['sns:Publish'], resources: [props.topicArn] },
       { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
     );
+    if (r.onDrift) allow(this.function.role, { actions: ['cloudwatch:DescribeAlarms'], resources: [props.driftAlarm.alarmArn] });
 
     if (r.onDrift) {
       this.driftRule = new events.Rule(this, 'DriftRule', {
@@ -102,10 +106,24 @@ export class Retraining extends Construct {
         targets: [new targets.LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
       });
     }
-    if (r.schedule) this.schedule = this.addSchedule(props, r.schedule);
+    if (r.schedule || r.onDrift) {
+      const role = this.schedulerRole(props);
+      if (r.schedule) this.schedule = this.addSchedule(props, role, 'Schedule', SCHEDULED_RETRAINING, r.schedule, `Scheduled retraining of ${props.pipeline}`);
+      // Drift that persists raises no new alarm event: while the alarm stays in ALARM, this asks again every hour
+      // (the cooldown and the one-run-at-a-time rule still decide, so lasting drift retrains once per cooldown).
+      if (r.onDrift)
+        this.driftRecheck = this.addSchedule(
+          props,
+          role,
+          'DriftRecheck',
+          DRIFT_RECHECK,
+          'rate(1 hour)',
+          `Hourly: retrains ${props.pipeline} if its drift alarm is still in ALARM`,
+        );
+    }
   }
 
-  private addSchedule(props: RetrainingProps, expression: string): scheduler.CfnSchedule {
+  private schedulerRole(props: RetrainingProps): iam.Role {
     const role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': arnsOf(this).account } } }),
       description: `EventBridge Scheduler: scheduled retraining of ${props.pipeline}`,
@@ -115,9 +133,20 @@ export class Retraining extends Construct {
       { actions: ['lambda:InvokeFunction'], resources: [this.function.function.functionArn] },
       { actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] },
     );
-    return new scheduler.CfnSchedule(this, 'Schedule', {
-      name: `${props.resourcePrefix}-retrain`,
-      description: `Scheduled retraining of ${props.pipeline} (skipped while a run is active or within the cooldown)`,
+    return role;
+  }
+
+  private addSchedule(
+    props: RetrainingProps,
+    role: iam.Role,
+    id: string,
+    kind: typeof SCHEDULED_RETRAINING | typeof DRIFT_RECHECK,
+    expression: string,
+    what: string,
+  ): scheduler.CfnSchedule {
+    return new scheduler.CfnSchedule(this, id, {
+      name: kind === SCHEDULED_RETRAINING ? `${props.resourcePrefix}-retrain` : `${props.resourcePrefix}-drift-recheck`,
+      description: `${what} (skipped while a run is active or within the cooldown)`,
       scheduleExpression: expression,
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
@@ -125,7 +154,7 @@ export class Retraining extends Construct {
       target: {
         arn: this.function.function.functionArn,
         roleArn: role.roleArn,
-        input: JSON.stringify({ kind: 'scheduled-retraining', pipeline: props.pipeline }),
+        input: JSON.stringify({ kind, pipeline: props.pipeline }),
         retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
         deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
       },

@@ -115,6 +115,9 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
       return one('*', { 'cloudwatch:namespace': p.Namespace });
     case 'cloudwatch:GetMetricData':
       return one('*');
+    case 'cloudwatch:DescribeAlarms':
+      // Authorized per alarm listed by name (the service authorization reference: resource type alarm).
+      return (p.AlarmNames as string[]).flatMap((n) => one(`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${n}`));
     case 'sagemaker:DescribeEndpoint':
     case 'sagemaker:DeleteEndpoint':
       return one(sm('endpoint', p.EndpointName));

@@ -1,6 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, afterAll } from 'vitest';
 import { snsPublisher } from '../../lambdas/notify/handler';
@@ -60,11 +61,13 @@ describe('retraining decision', () => {
 const sfn = mockClient(SFNClient);
 const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
+const cw = mockClient(CloudWatchClient);
 // isolate: false shares modules between files: give the real clients back when this file is done.
 afterAll(() => {
   sfn.restore();
   ssm.restore();
   sns.restore();
+  cw.restore();
 });
 const env = {
   PIPELINE_NAME: 'breast-cancer',
@@ -79,7 +82,10 @@ const env = {
   AWS_REGION: 'eu-west-1',
 };
 const log = memoryLogger();
-const handler = createHandler({ sfn: new SFNClient({}), ssm: new SSMClient({}), publish: snsPublisher(new SNSClient({})), log, now: () => now }, env);
+const deps = { sfn: new SFNClient({}), ssm: new SSMClient({}), cloudWatch: new CloudWatchClient({}), publish: snsPublisher(new SNSClient({})), log };
+const handler = createHandler({ ...deps, now: () => now }, env);
+const driftAlarmIs = (StateValue: 'ALARM' | 'OK') =>
+  cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'mlops-dev-breast-cancer-drift', AlarmArn: env.DRIFT_ALARM_ARN, StateValue }] });
 
 /** Step Functions' StartExecution semantics: same name + same input → the same execution; same name + other input → ExecutionAlreadyExists. */
 function idempotentStarts() {
@@ -101,6 +107,50 @@ afterEach(() => {
   sfn.reset();
   ssm.reset();
   sns.reset();
+  cw.reset();
+});
+
+describe('drift that lasts keeps asking (#19 item 5)', () => {
+  const recheck = { kind: 'drift-recheck', pipeline: 'breast-cancer' };
+
+  it('the hourly recheck retrains while the drift alarm is in ALARM, reading the alarm by name and matching its ARN', async () => {
+    const started = idempotentStarts();
+    driftAlarmIs('ALARM');
+    expect(await handler(recheck)).toMatchObject({ action: 'started', reason: 'drift' });
+    expect(started.size).toBe(1);
+    expect(cw.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input).toEqual({ AlarmNames: ['mlops-dev-breast-cancer-drift'], AlarmTypes: ['MetricAlarm'] });
+  });
+
+  it('and does nothing once the alarm is OK', async () => {
+    const started = idempotentStarts();
+    driftAlarmIs('OK');
+    expect(await handler(recheck)).toEqual({ action: 'ignored', reason: 'drift alarm is OK: nothing to reconsider' });
+    expect(started.size).toBe(0);
+  });
+
+  it('drift lasting three cooldown periods, rechecked hourly, starts one run per cooldown: three in all; an alarm storm among them adds none', async () => {
+    const starts: Date[] = [];
+    let clock = new Date('2026-12-01T00:30:00Z');
+    sfn.on(StartExecutionCommand).callsFake(async (input) => {
+      starts.push(clock);
+      return { executionArn: `${env.STATE_MACHINE_ARN}:${input.name}`, startDate: clock };
+    });
+    // Every run ends within the hour; the newest one counts for the cooldown.
+    sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
+    sfn.on(ListExecutionsCommand, { maxResults: 1 }).callsFake(async () => ({
+      executions: starts
+        .slice(-1)
+        .map((d, i) => ({ executionArn: `arn:x${i}`, stateMachineArn: env.STATE_MACHINE_ARN, name: 'x', status: 'SUCCEEDED', startDate: d })),
+    }));
+    driftAlarmIs('ALARM');
+    const h = createHandler({ ...deps, now: () => clock }, env);
+    for (let hour = 0; hour < 3 * 24; hour++) {
+      clock = new Date(Date.parse('2026-12-01T00:30:00Z') + hour * HOUR);
+      await h(recheck);
+      if (hour === 30) await Promise.all(Array.from({ length: 20 }, (_, i) => h({ ...alarm, id: `storm-${i}` })));
+    }
+    expect(starts.map((d) => d.toISOString())).toEqual(['2026-12-01T00:30:00.000Z', '2026-12-02T00:30:00.000Z', '2026-12-03T00:30:00.000Z']);
+  });
 });
 
 describe('retrain handler', () => {

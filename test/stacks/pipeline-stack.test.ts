@@ -225,8 +225,9 @@ describe('pipeline stack: training workflow', () => {
     const types: Record<string, number> = {};
     for (const r of Object.values(json.Resources) as any[]) types[r.Type] = (types[r.Type] ?? 0) + 1;
     expect(types).toEqual({
-      'AWS::IAM::Role': 15,
-      'AWS::IAM::Policy': 15,
+      // The scheduler role of the hourly drift recheck counts in both.
+      'AWS::IAM::Role': 16,
+      'AWS::IAM::Policy': 16,
       'AWS::Lambda::Function': 10,
       'AWS::Logs::LogGroup': 13,
       'AWS::Lambda::LayerVersion': 1,
@@ -242,7 +243,8 @@ describe('pipeline stack: training workflow', () => {
       'AWS::CloudWatch::Alarm': 5,
       'AWS::SSM::Parameter': 1,
       'AWS::CloudWatch::Dashboard': 1,
-      'AWS::Scheduler::Schedule': 1,
+      // The drift check's, and the retraining's hourly drift recheck.
+      'AWS::Scheduler::Schedule': 2,
     });
     expect(json).toMatchSnapshot();
   });

@@ -103,6 +103,27 @@ describe('retraining', () => {
     expect(
       Object.values(scheduled.findResources('AWS::Events::Rule')).filter((r: any) => r.Properties.EventPattern.source[0] === 'aws.cloudwatch'),
     ).toHaveLength(0);
+    // No drift retraining, no drift recheck either.
+    expect(Object.values(scheduled.findResources('AWS::Scheduler::Schedule')).filter((r: any) => r.Properties.Name.endsWith('-drift-recheck'))).toHaveLength(0);
+  });
+
+  it('with onDrift, rechecks hourly whether drift persists (the alarm raises no new event while it stays in ALARM), reading only its own alarm', () => {
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'mlops-dev-breast-cancer-drift-recheck',
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RetrainingHandler'), 'Arn'] },
+        Input: JSON.stringify({ kind: 'drift-recheck', pipeline: 'breast-cancer' }),
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+    const describe = Object.entries(t.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('RetrainingHandlerRole'))
+      .flatMap(([, p]: [string, any]) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => [st.Action].flat().includes('cloudwatch:DescribeAlarms'));
+    expect(describe).toHaveLength(1);
+    expect(describe[0].Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AlarmsDriftAlarm/), 'Arn'] });
   });
 });
 

@@ -125,7 +125,12 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   await cloud.fireSchedule(`${cloud.env['drift-check']!.RESOURCE_PREFIX}-drift-check`);
   await cloud.drain();
   const retrain = cloud.executions.slice(before).find((x) => x.machine.endsWith('-training'));
+  log('  an hour later the drift persists: the hourly recheck finds the alarm still in ALARM');
+  cloud.offsetMs += 3_600_000;
+  const recheck = (await cloud.fireSchedule(`${cloud.env['drift-check']!.RESOURCE_PREFIX}-drift-recheck`)) as { action: string; reason: string };
+  log(`  retraining ${recheck.action}: ${recheck.reason}`);
   steps.drift = {
+    recheck,
     metric: cloud.metrics.at(-1),
     retrainStarted: retrain?.name,
     retrainReason: retrain && JSON.parse(retrain.input).reason,
