@@ -2,6 +2,7 @@ import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { dataStackName, pipelineStackName } from './config/naming';
 import type { PlatformConfig } from './config/schema';
+import { pipelinesOf } from './config/stages';
 import { DataStack } from './stacks/data-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
 
@@ -21,7 +22,7 @@ export function buildPlatform(app: App, config: PlatformConfig, options: { nag?:
       env,
       description: `${config.project} ${stage.name}: KMS key, data buckets and notifications (MLOps platform)`,
     });
-    const pipelines = config.pipelines.map((pipeline) => {
+    const pipelines = pipelinesOf(config, stage).map((pipeline) => {
       const stack = new PipelineStack(app, pipelineStackName(config.project, stage.name, pipeline.name), {
         config,
         stage,

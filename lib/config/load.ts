@@ -1,3 +1,5 @@
+import { deepMerge, isPlainObject } from './merge';
+import { overrideProblems } from './stages';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type * as z from 'zod';
@@ -63,7 +65,11 @@ function mergeLayer(base: unknown, over: unknown, source: string): unknown {
 /** Validates a complete configuration object; throws {@link ConfigError} naming every bad field. */
 export function parseConfig(input: unknown, source = 'config'): PlatformConfig {
   const result = configSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    const problems = overrideProblems(result.data, describeIssue);
+    if (problems.length === 0) return result.data;
+    throw new ConfigError(source, problems);
+  }
   throw new ConfigError(
     source,
     result.error.issues.flatMap((issue) => describeIssue(issue, input)),
@@ -100,18 +106,6 @@ function jsonErrorWhere(message: string, text: string): string {
   return `${what} at line ${line}, column ${column}: ${JSON.stringify(source.length > 120 ? `${source.slice(0, 119)}…` : source)}`;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Objects merge key by key; anything else in `over` replaces `base`. */
-export function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
-  return out;
-}
-
 /** `pipelines[0].training.instanceType` */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '') || '(root)';
@@ -137,3 +131,5 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   const message = issue.message.replace(/^Invalid input: /, '');
   return [`${formatPath(issue.path)}: ${message}${got}`];
 }
+
+export { deepMerge };

@@ -64,6 +64,12 @@ const stageSchema = z.strictObject({
     })
     .default(90),
   noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
+  /**
+   * Pipeline settings of this stage only (instance types and counts, gate thresholds, schedules,
+   * …), deep-merged into every pipeline of the stage and validated like them: small instances in
+   * dev, larger ones in prod. `name` and `schema` stay the same in every stage (lib/config/stages.ts).
+   */
+  overrides: z.record(z.string(), z.unknown()).optional(),
 });
 
 const computeSchema = (use: InstanceUse, defaults: { instanceType: string; maxRuntimeSeconds: number }) =>
@@ -76,7 +82,7 @@ const computeSchema = (use: InstanceUse, defaults: { instanceType: string; maxRu
 
 const hyperparameterValue = z.union([z.string().max(2500), z.number(), z.boolean()]);
 
-const pipelineSchema = z
+export const pipelineSchema = z
   .strictObject({
     name: slug(24),
     description: z.string().max(1000).default(''),
