@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configProblems } from '../helpers/config-problems';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { ConfigError, deepMerge, loadConfig, parseConfig } from '../../lib/config/load';
@@ -10,15 +11,7 @@ import { FEATURE_FLAGS, OWN_FLAGS } from '../../lib/feature-flags';
 
 const withPipeline = (patch: Record<string, unknown>) => deepMerge(DEFAULT_CONFIG, { pipelines: [deepMerge(DEFAULT_CONFIG.pipelines[0], patch)] });
 
-function problemsOf(input: unknown): string[] {
-  try {
-    parseConfig(input);
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.problems];
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = configProblems;
 
 describe('configuration', () => {
   it('parses the built-in defaults into one dev stage and one XGBoost pipeline', () => {

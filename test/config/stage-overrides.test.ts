@@ -1,6 +1,7 @@
+import { configProblems } from '../helpers/config-problems';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
-import { ConfigError, loadConfig, parseConfig } from '../../lib/config/load';
+import { loadConfig, parseConfig } from '../../lib/config/load';
 import { pipelineSchema } from '../../lib/config/schema';
 import { pipelinesOf } from '../../lib/config/stages';
 import { stateMachines } from '../../offline/cfn';
@@ -13,15 +14,7 @@ const twoStages = (prodOverrides?: Record<string, unknown>) => ({
 });
 const PROD = { training: { instanceType: 'ml.m5.2xlarge', instanceCount: 2 }, evaluation: { threshold: 0.95 }, deployment: { instanceCount: 3 } };
 
-function problemsOf(input: unknown): string[] {
-  try {
-    parseConfig(input);
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.problems];
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = configProblems;
 
 describe('stage overrides', () => {
   it("give prod larger instances and a stricter gate, leaving dev's pipelines as configured", () => {
