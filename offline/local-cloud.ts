@@ -63,6 +63,7 @@ export class LocalCloud {
   private readonly queue: Execution[] = [];
   private readonly handlers: Record<string, (event: any) => Promise<any>> = {};
   private readonly alarmStates = new Map<string, string>();
+  private readonly alarmSince = new Map<string, string>();
 
   constructor(
     readonly account: SynthesizedAccount,
@@ -205,13 +206,14 @@ export class LocalCloud {
   }
 
   /** The template's alarms as DescribeAlarms lists them, in the states the simulated metrics put them in. */
-  private alarms(): { AlarmName: string; AlarmArn: string; StateValue: string }[] {
+  private alarms(): { AlarmName: string; AlarmArn: string; StateValue: string; StateUpdatedTimestamp?: string }[] {
     return Object.entries(this.template.Resources as Record<string, Json>)
       .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
       .map(([id, r]) => ({
         AlarmName: this.account.resolve(r.Properties.AlarmName, this.stack) as string,
         AlarmArn: this.account.getAtt(this.stack, id, 'Arn'),
         StateValue: this.alarmStates.get(id) ?? 'INSUFFICIENT_DATA',
+        ...(this.alarmSince.has(id) ? { StateUpdatedTimestamp: this.alarmSince.get(id) } : {}),
       }));
   }
 
@@ -326,6 +328,7 @@ export class LocalCloud {
       const previous = this.alarmStates.get(id) ?? 'OK';
       if (state === previous) continue;
       this.alarmStates.set(id, state);
+      this.alarmSince.set(id, new Date(this.now()).toISOString());
       const alarmArn = this.account.getAtt(this.stack, id, 'Arn');
       this.log(`  alarm ${props.AlarmName}: ${previous} → ${state} (${name} = ${value}, ${dimension})`);
       const at = new Date().toISOString();

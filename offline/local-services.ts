@@ -121,7 +121,7 @@ export function localSsm(parameters: Map<string, string>): LocalService {
 export function localCloudWatch(
   sm: LocalSageMaker,
   putMetric: (namespace: string, name: string, value: number, dimension: string) => Promise<void>,
-  alarms: () => { AlarmName: string; AlarmArn: string; StateValue: string }[] = () => [],
+  alarms: () => { AlarmName: string; AlarmArn: string; StateValue: string; StateUpdatedTimestamp?: string }[] = () => [],
 ): LocalService {
   return async (op, p) => {
     if (op === 'DescribeAlarms') {

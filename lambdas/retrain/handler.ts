@@ -40,11 +40,15 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
     const env_ = readEnv(env);
     const pipeline = env_.PIPELINE_NAME;
     let reason: RetrainReason;
+    /** A recheck: when the alarm entered ALARM (a run started since then has answered this drift). */
+    let driftSince: Date | undefined;
     if ('kind' in e && e.kind === DRIFT_RECHECK) {
       // Drift that lasts raises no new alarm event: while the alarm stays in ALARM, ask again.
-      const state = await driftAlarmState(deps.cloudWatch, env_.DRIFT_ALARM_ARN);
-      if (state !== 'ALARM') return { action: 'ignored', reason: `drift alarm is ${state}: nothing to reconsider` };
+      const alarm = await driftAlarmState(deps.cloudWatch, env_.DRIFT_ALARM_ARN);
+      if (alarm.state !== 'ALARM') return { action: 'ignored', reason: `drift alarm is ${alarm.state}: nothing to reconsider` };
       reason = 'drift';
+      // Unknown (CloudWatch always says): any run counts as the answer, never a run every cooldown.
+      driftSince = alarm.since ?? new Date(0);
     } else if ('kind' in e) {
       reason = 'schedule';
     } else {
@@ -60,6 +64,14 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
       for (const x of page.executions ?? []) runs.push({ executionArn: x.executionArn!, startDate: new Date(x.startDate!), running: true });
     const newest = (await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }))).executions ?? [];
     for (const x of newest) runs.push({ executionArn: x.executionArn!, startDate: new Date(x.startDate!), running: x.status === 'RUNNING' });
+    // One retraining per drift episode: the same data again would train the same model. A recheck acts only if
+    // the alarm's own trigger was skipped (cooldown, a run active); a new dataset starts its own run anyway.
+    const answered = driftSince && runs.find((r) => r.startDate.getTime() >= driftSince!.getTime());
+    if (answered) {
+      const why = `the drift alarm has been in ALARM since ${driftSince!.toISOString()} and run ${answered.executionArn} started after that: drop a new dataset to retrain again`;
+      deps.log.info('retraining skipped', { reason: why, trigger: 'drift-recheck' });
+      return { action: 'skipped', reason: why };
+    }
     let latestValue: string | undefined;
     try {
       latestValue = (await deps.ssm.send(new GetParameterCommand({ Name: env_.LATEST_DATASET_PARAMETER }))).Parameter?.Value;
@@ -76,7 +88,8 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
     });
     if (decision.action === 'skip') {
       deps.log.info('retraining skipped', { reason: decision.reason, trigger: reason });
-      if (decision.notify) {
+      // A recheck asks every hour: it never e-mails (the alarm's own trigger did, once).
+      if (decision.notify && !driftSince) {
         const msg = formatNotification({ kind: 'retraining-skipped', trigger: reason, reason: decision.reason }, contextFromEnv(env));
         await deps.publish(env_.TOPIC_ARN, msg);
       }
@@ -92,11 +105,12 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
   };
 }
 
-/** The alarm's state (`arn:…:alarm:<name>`), or "missing" when CloudWatch has no such alarm. */
-async function driftAlarmState(cloudWatch: CloudWatchClient, alarmArn: string): Promise<string> {
+/** The alarm's state (`arn:…:alarm:<name>`) and since when, or "missing" when CloudWatch has no such alarm. */
+async function driftAlarmState(cloudWatch: CloudWatchClient, alarmArn: string): Promise<{ state: string; since?: Date }> {
   const name = alarmArn.slice(alarmArn.indexOf(':alarm:') + ':alarm:'.length);
   const out = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['MetricAlarm'] }));
-  return out.MetricAlarms?.find((a) => a.AlarmArn === alarmArn)?.StateValue ?? 'missing';
+  const alarm = out.MetricAlarms?.find((a) => a.AlarmArn === alarmArn);
+  return { state: alarm?.StateValue ?? 'missing', ...(alarm?.StateUpdatedTimestamp ? { since: new Date(alarm.StateUpdatedTimestamp) } : {}) };
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */

@@ -28,8 +28,8 @@ export interface ConfigSources {
 /**
  * Defaults, then the file, then inline context; objects merge, arrays and scalars replace, except
  * that a layer's `pipelines` may name the pipelines of the layers below: a string keeps that
- * pipeline as it is, an object whose `name` is one of them is merged over it; any other object is
- * a new pipeline.
+ * pipeline as it is, an object with one of their names and no `schema` is merged over it; any
+ * other object (a new pipeline, or a full one with its schema) stands as it is.
  */
 export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
   let merged: unknown = DEFAULT_CONFIG;
@@ -56,7 +56,8 @@ function mergeLayer(base: unknown, over: unknown, source: string): unknown {
       if (!below.has(p)) problems.push(`pipelines[${i}]: "${p}" names no pipeline to keep (there are: ${[...below.keys()].join(', ') || 'none'})`);
       return below.get(p) ?? p;
     }
-    return isPlainObject(p) && below.has(p.name) ? deepMerge(below.get(p.name), p) : p;
+    // Only a partial pipeline (no schema, which a full one must have) is merged: a full one replaces, as it always did.
+    return isPlainObject(p) && below.has(p.name) && !('schema' in p) ? deepMerge(below.get(p.name), p) : p;
   });
   if (problems.length > 0) throw new ConfigError(source, problems);
   return { ...merged, pipelines };

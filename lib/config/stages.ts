@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { deepMerge } from './merge';
-import { type PipelineConfig, type PlatformConfig, pipelineSchema, type StageConfig } from './schema';
+import { evaluationRule, type PipelineConfig, type PlatformConfig, pipelineSchema, type StageConfig } from './schema';
 
 /** Pipeline fields a stage cannot change: a pipeline is the same model with the same data contract in every stage. */
 const FIXED = ['name', 'schema'] as const;
@@ -19,9 +19,18 @@ export function overrideProblems(config: PlatformConfig, describe: (issue: z.cor
   const problems: string[] = [];
   config.stages.forEach((stage, i) => {
     if (!stage.overrides) return;
-    for (const key of FIXED)
-      if (key in stage.overrides) problems.push(`stages[${i}].overrides.${key}: a stage cannot change a pipeline's ${key} (it is the same in every stage)`);
-    if (problems.length > 0) return;
+    const fixed = FIXED.filter((key) => key in stage.overrides!);
+    for (const key of fixed) problems.push(`stages[${i}].overrides.${key}: a stage cannot change a pipeline's ${key} (it is the same in every stage)`);
+    if (fixed.length > 0) return;
+    // A threshold means something only for one metric: a stage-wide one must not reach pipelines that use others.
+    const evaluation = stage.overrides.evaluation as Record<string, unknown> | undefined;
+    if (evaluation && ('threshold' in evaluation || 'metric' in evaluation)) {
+      const metrics = config.pipelines.map((p) => `${p.name}: ${evaluationRule(pipelineSchema.parse(deepMerge(p, stage.overrides))).metric}`);
+      if (new Set(metrics.map((m) => m.split(': ')[1])).size > 1)
+        problems.push(
+          `stages[${i}].overrides.evaluation: applies to every pipeline of the stage, and they use different metrics (${metrics.join(', ')}): set thresholds in each pipeline instead`,
+        );
+    }
     for (const p of config.pipelines) {
       const merged = deepMerge(p, stage.overrides);
       const result = pipelineSchema.safeParse(merged);

@@ -113,6 +113,14 @@ describe('configuration', () => {
       expect(c.pipelines[0]!.schema.columns).toEqual(loadConfig().pipelines[0]!.schema.columns);
     });
 
+    it('lets a full pipeline (with its schema) replace the default of the same name, as before: an existing config keeps its meaning', () => {
+      const own = { name: 'breast-cancer', schema: { columns: ['y', 'x'], label: 'y', problemType: 'regression' }, evaluation: { threshold: 5 } };
+      const c = load({ pipelines: [own] });
+      expect(c.pipelines[0]!.schema.columns).toEqual(['y', 'x']);
+      expect(c.pipelines[0]!.evaluation.threshold).toBe(5);
+      expect(c.pipelines[0]!.description).toBe('');
+    });
+
     it('still replaces the defaults with a list of new pipelines, as before', () => {
       expect(load({ pipelines: [churn] }).pipelines.map((p) => p.name)).toEqual(['churn']);
     });

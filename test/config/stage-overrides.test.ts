@@ -48,6 +48,14 @@ describe('stage overrides', () => {
     ]);
   });
 
+  it('refuse a stage-wide gate threshold for pipelines that use different metrics (a 0.9 would be an RMSE of 0.9)', () => {
+    const two = loadConfig({ file: 'examples/two-models-two-stages.json' });
+    const input = { ...two, stages: [two.stages[0], { ...two.stages[1], overrides: { evaluation: { threshold: 0.9 } } }] };
+    expect(problemsOf(input)).toEqual([
+      'stages[1].overrides.evaluation: applies to every pipeline of the stage, and they use different metrics (churn: f1, house-prices: rmse): set thresholds in each pipeline instead',
+    ]);
+  });
+
   it("cannot change a pipeline's name or data schema", () => {
     expect(problemsOf({ ...DEFAULT_CONFIG, ...twoStages({ schema: { label: 'x' } }) })).toEqual([
       "stages[1].overrides.schema: a stage cannot change a pipeline's schema (it is the same in every stage)",

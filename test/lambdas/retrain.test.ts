@@ -84,8 +84,6 @@ const env = {
 const log = memoryLogger();
 const deps = { sfn: new SFNClient({}), ssm: new SSMClient({}), cloudWatch: new CloudWatchClient({}), publish: snsPublisher(new SNSClient({})), log };
 const handler = createHandler({ ...deps, now: () => now }, env);
-const driftAlarmIs = (StateValue: 'ALARM' | 'OK') =>
-  cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'mlops-dev-breast-cancer-drift', AlarmArn: env.DRIFT_ALARM_ARN, StateValue }] });
 
 /** Step Functions' StartExecution semantics: same name + same input → the same execution; same name + other input → ExecutionAlreadyExists. */
 function idempotentStarts() {
@@ -112,8 +110,12 @@ afterEach(() => {
 
 describe('drift that lasts keeps asking (#19 item 5)', () => {
   const recheck = { kind: 'drift-recheck', pipeline: 'breast-cancer' };
+  const driftAlarmIs = (StateValue: 'ALARM' | 'OK', since = new Date(now.getTime() - 5 * HOUR)) =>
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [{ AlarmName: 'mlops-dev-breast-cancer-drift', AlarmArn: env.DRIFT_ALARM_ARN, StateValue, StateUpdatedTimestamp: since }],
+    });
 
-  it('the hourly recheck retrains while the drift alarm is in ALARM, reading the alarm by name and matching its ARN', async () => {
+  it('the hourly recheck retrains when drift has not been answered yet, reading the alarm by name and matching its ARN', async () => {
     const started = idempotentStarts();
     driftAlarmIs('ALARM');
     expect(await handler(recheck)).toMatchObject({ action: 'started', reason: 'drift' });
@@ -121,35 +123,62 @@ describe('drift that lasts keeps asking (#19 item 5)', () => {
     expect(cw.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input).toEqual({ AlarmNames: ['mlops-dev-breast-cancer-drift'], AlarmTypes: ['MetricAlarm'] });
   });
 
-  it('and does nothing once the alarm is OK', async () => {
+  it('does nothing once the alarm is OK, or once a run started after the alarm (the same data would train the same model)', async () => {
     const started = idempotentStarts();
     driftAlarmIs('OK');
     expect(await handler(recheck)).toEqual({ action: 'ignored', reason: 'drift alarm is OK: nothing to reconsider' });
+    driftAlarmIs('ALARM');
+    sfn.on(ListExecutionsCommand, { maxResults: 1 }).resolves({
+      executions: [
+        { executionArn: 'arn:r', stateMachineArn: env.STATE_MACHINE_ARN, name: 'r', status: 'SUCCEEDED', startDate: new Date(now.getTime() - 2 * HOUR) },
+      ],
+    });
+    expect(await handler(recheck)).toMatchObject({
+      action: 'skipped',
+      reason: expect.stringMatching(/^the drift alarm has been in ALARM since .* and run arn:r started after that/),
+    });
     expect(started.size).toBe(0);
   });
 
-  it('drift lasting three cooldown periods, rechecked hourly, starts one run per cooldown: three in all; an alarm storm among them adds none', async () => {
-    const starts: Date[] = [];
-    let clock = new Date('2026-12-01T00:30:00Z');
+  it('never e-mails from a recheck (it asks every hour), even with no dataset recorded', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: env.LATEST_DATASET_PARAMETER, Value: 'none' } });
+    driftAlarmIs('ALARM');
+    expect(await handler(recheck)).toMatchObject({ action: 'skipped' });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('drift whose alarm came while a run was active is retrained once the cooldown allows, once in three cooldown periods; a storm at that moment adds none', async () => {
+    const T0 = Date.parse('2026-12-01T00:30:00Z');
+    const starts: Date[] = [new Date(T0 - HOUR)]; // a data-drop run, active when the alarm fires
+    let clock = new Date(T0);
     sfn.on(StartExecutionCommand).callsFake(async (input) => {
+      if (starts.some((d) => d.getTime() === clock.getTime())) throw new ExecutionAlreadyExists({ message: 'exists', $metadata: {} });
       starts.push(clock);
       return { executionArn: `${env.STATE_MACHINE_ARN}:${input.name}`, startDate: clock };
     });
-    // Every run ends within the hour; the newest one counts for the cooldown.
-    sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
-    sfn.on(ListExecutionsCommand, { maxResults: 1 }).callsFake(async () => ({
-      executions: starts
-        .slice(-1)
-        .map((d, i) => ({ executionArn: `arn:x${i}`, stateMachineArn: env.STATE_MACHINE_ARN, name: 'x', status: 'SUCCEEDED', startDate: d })),
-    }));
-    driftAlarmIs('ALARM');
+    // Runs take 2 hours.
+    const listed = (running: boolean) =>
+      starts
+        .filter((d) => clock.getTime() - d.getTime() < 2 * HOUR === running || !running)
+        .map((d, i) => ({
+          executionArn: `arn:x${i}`,
+          stateMachineArn: env.STATE_MACHINE_ARN,
+          name: `x${i}`,
+          status: clock.getTime() - d.getTime() < 2 * HOUR ? ('RUNNING' as const) : ('SUCCEEDED' as const),
+          startDate: d,
+        }));
+    sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).callsFake(async () => ({ executions: listed(true).filter((x) => x.status === 'RUNNING') }));
+    sfn.on(ListExecutionsCommand, { maxResults: 1 }).callsFake(async () => ({ executions: listed(false).slice(-1) }));
+    driftAlarmIs('ALARM', new Date(T0));
     const h = createHandler({ ...deps, now: () => clock }, env);
-    for (let hour = 0; hour < 3 * 24; hour++) {
-      clock = new Date(Date.parse('2026-12-01T00:30:00Z') + hour * HOUR);
+    expect(await h(alarm)).toMatchObject({ action: 'skipped', reason: expect.stringMatching(/is active/) });
+    for (let hour = 1; hour <= 3 * 24; hour++) {
+      clock = new Date(T0 + hour * HOUR);
+      // The cooldown from the active run's start ends at hour 23: a storm then, before the recheck.
+      if (hour === 23) await Promise.all(Array.from({ length: 20 }, (_, i) => h({ ...alarm, id: `storm-${i}` })));
       await h(recheck);
-      if (hour === 30) await Promise.all(Array.from({ length: 20 }, (_, i) => h({ ...alarm, id: `storm-${i}` })));
     }
-    expect(starts.map((d) => d.toISOString())).toEqual(['2026-12-01T00:30:00.000Z', '2026-12-02T00:30:00.000Z', '2026-12-03T00:30:00.000Z']);
+    expect(starts.slice(1).map((d) => d.toISOString())).toEqual(['2026-12-01T23:30:00.000Z']);
   });
 });
 
