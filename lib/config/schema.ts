@@ -196,6 +196,8 @@ export const pipelineSchema = z
 
 export const configSchema = z
   .strictObject({
+    /** An editor's pointer to config.schema.json (completion and checks while typing); ignored by the platform. */
+    $schema: z.string().optional(),
     project: slug(14),
     stages: z.array(stageSchema).min(1),
     notifications: z.strictObject({ emails: z.array(z.email()).default([]) }).prefault({}),

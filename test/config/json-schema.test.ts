@@ -1,0 +1,34 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_SCHEMA_FILE, configFileJsonSchema } from '../../lib/config/json-schema';
+import { loadConfig } from '../../lib/config/load';
+
+/** config.schema.json is generated from the zod schema and stays so (#19 item 2): editors complete and check config files with it. */
+const ROOT = join(__dirname, '..', '..');
+
+describe('config.schema.json', () => {
+  it('is what `npm run config-schema` generates from the zod schema now (run it after a schema change)', () => {
+    expect(JSON.parse(readFileSync(join(ROOT, CONFIG_SCHEMA_FILE), 'utf8'))).toEqual(configFileJsonSchema());
+  });
+
+  it('describes files as layers: nothing required at the top, a pipeline by name alone, every field the loader knows', () => {
+    const s = configFileJsonSchema() as any;
+    expect(s.required).toBeUndefined();
+    expect(s.additionalProperties).toBe(false);
+    expect(s.properties.pipelines.items.anyOf[0]).toMatchObject({ type: 'string' });
+    expect(s.properties.pipelines.items.anyOf[1].required).toEqual(['name']);
+    expect(Object.keys(s.properties.pipelines.items.anyOf[1].properties)).toEqual(
+      expect.arrayContaining(['schema', 'dataset', 'training', 'evaluation', 'deployment']),
+    );
+    expect(Object.keys(s.properties.stages.items.properties)).toEqual(expect.arrayContaining(['name', 'autoApprove', 'overrides']));
+  });
+
+  it('is referenced by every example, which the loader accepts with its "$schema" key', () => {
+    for (const f of readdirSync(join(ROOT, 'examples')).filter((x) => x.endsWith('.json'))) {
+      const file = join(ROOT, 'examples', f);
+      expect(JSON.parse(readFileSync(file, 'utf8')).$schema, f).toBe(`../${CONFIG_SCHEMA_FILE}`);
+      expect(() => loadConfig({ file }), f).not.toThrow();
+    }
+  });
+});
