@@ -31,4 +31,31 @@ describe('config.schema.json', () => {
       expect(() => loadConfig({ file }), f).not.toThrow();
     }
   });
+
+  it("keeps the README's config reference true: every field it names exists, and every stage and pipeline field is named (#19 item 2)", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| field '), readme.indexOf('\n\n', readme.indexOf('| field ')));
+    // First cells: `stages[].name` / `account` / `region` → stages[].name, stages[].account, stages[].region
+    const paths = table
+      .split('\n')
+      .slice(2)
+      .flatMap((row) => {
+        const names = [...row.split('|')[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+        const base = names[0]!.replace(/[^.\]]+$/, '');
+        return [names[0]!, ...names.slice(1).map((n) => `${base}${n}`)];
+      });
+    const s = configFileJsonSchema() as any;
+    const resolve = (path: string) =>
+      path.split('.').reduce<any>((node, part) => {
+        const [key, array] = [part.replace('[]', ''), part.endsWith('[]')];
+        const props = node?.properties ?? node?.anyOf?.find((x: any) => x.properties)?.properties;
+        const next = props?.[key];
+        return array ? (next?.items?.anyOf?.find((x: any) => x.properties) ?? next?.items) : next;
+      }, s);
+    for (const p of paths) expect(resolve(p), p).toBeDefined();
+    const named = new Set(paths);
+    const stageFields = Object.keys(s.properties.stages.items.properties).map((k) => `stages[].${k}`);
+    const pipelineFields = Object.keys(s.properties.pipelines.items.anyOf[1].properties).map((k) => `pipelines[].${k}`);
+    expect([...stageFields, ...pipelineFields].filter((f) => !named.has(f))).toEqual([]);
+  });
 });
