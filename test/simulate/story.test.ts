@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { AccessDeniedError, Authorizer, type Decision } from '../../offline/iam/authorizer';
 import { playStory, type StoryResult } from '../../tools/simulate/story';
@@ -128,5 +130,15 @@ describeWithMlPython('npm run simulate', () => {
     expect(story.timeline.filter((l) => l.startsWith('\n['))).toHaveLength(8);
     expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 8 e-mails\.$/);
     expect(story.cloud.executions.every((x) => x.status === 'SUCCEEDED')).toBe(true);
+  });
+
+  it("matches the README's sample run, line by line, digits and hashes aside (#19 item 6)", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const start = readme.indexOf('```\n', readme.indexOf('A sample run')) + 4;
+    const sample = readme.slice(start, readme.indexOf('```', start)).trimEnd().split('\n');
+    // Timings, run and execution ids, dates and counts change from run to run; the story's steps and messages do not.
+    const shape = (line: string) => line.replace(/[0-9a-f]{8,}/g, 'H').replace(/\d+(\.\d+)?/g, '#');
+    const printed = story.timeline.join('\n').trimEnd().split('\n');
+    expect(sample.map(shape)).toEqual(printed.map(shape).slice(printed.findIndex((l) => l.startsWith('Synthesized'))));
   });
 });
