@@ -31,6 +31,8 @@ interface Execution {
   startDate: Date;
   output?: Json;
   error?: string;
+  /** The failure's error name and cause, whole. */
+  failure?: { error: string; cause: string };
 }
 
 /** A delivery by a service that AWS refused (it shows in the alarm history or the service's metrics, and nothing arrives). */
@@ -285,6 +287,7 @@ export class LocalCloud {
       if (!(e instanceof ExecutionError)) throw e;
       x.status = 'FAILED';
       x.error = `${(e.cause as Error).name}: ${(e.cause as Error).message.slice(0, 300)}`;
+      x.failure = { error: (e.cause as Error).name, cause: (e.cause as Error).message };
       this.log(`  ${workflow} workflow FAILED: ${x.error}`);
     }
   }

@@ -1,3 +1,4 @@
+import { explainFailure } from '../../lambdas/notify/logic';
 import { BREAST_CANCER_COLUMNS } from '../../lib/config/defaults';
 import { loadConfig } from '../../lib/config/load';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
@@ -19,6 +20,30 @@ export interface StoryResult {
 }
 
 const features = (row: string) => row.split(',').slice(1).join(',');
+
+/** The story cannot go on: a step ended otherwise than the script needs (the simulator prints it as one message, exit 1). */
+export class StoryStopped extends Error {
+  override readonly name = 'StoryStopped';
+}
+
+/** Why the last run of a workflow left the story without what it needs: its error and cause, the hint the e-mails give, the last e-mail. */
+function whyStopped(cloud: LocalCloud, step: string, workflow: string, needed: string): StoryStopped {
+  const run = [...cloud.executions].reverse().find((x) => x.machine.endsWith(`-${workflow}`));
+  const lines = [`stopped at "${step}": ${needed}.`];
+  if (run?.failure) {
+    const { summary, hint } = explainFailure(run.failure.error, run.failure.cause);
+    lines.push(`  the ${workflow} workflow failed: ${run.failure.error}: ${summary}`, ...(hint ? [`  hint: ${hint}`] : []));
+  } else if (run) {
+    lines.push(`  the ${workflow} workflow ${run.name} ended ${run.status}; its e-mail: ${cloud.notifications.at(-1)?.subject ?? '(none)'}`);
+    const body =
+      cloud.notifications
+        .at(-1)
+        ?.body.split('\n')
+        .filter((l) => /^(- |Cause:|Error:|[A-Z][a-z]+ [a-z_]+ [<>≥≤=]|.*threshold)/.test(l)) ?? [];
+    lines.push(...body.slice(0, 6).map((l) => `    ${l}`));
+  } else lines.push(`  no ${workflow} workflow ran`);
+  return new StoryStopped(lines.join('\n'));
+}
 
 /**
  * The whole model lifecycle, played on the synthesized default app (or `configFile`): two
@@ -75,11 +100,14 @@ export async function playStory(options: { configFile?: string; print?: (line: s
     package: pkgs()[0]?.ModelPackageArn,
     approval: pkgs()[0]?.ModelApprovalStatus,
   };
+  if (!pkgs()[0]) throw whyStopped(cloud, 'the first drop', 'training', 'no model package was registered');
   log(`  model package v1: ${pkgs()[0]?.ModelApprovalStatus} (AUC ${pkgs()[0]?.CustomerMetadataProperties?.['metric:auc']})`);
 
   step('The operator approves v1 in the model registry');
   await cloud.sageMaker.setApproval(pkgs()[0]!.ModelPackageArn, 'Approved', 'first model', 'alice');
   await cloud.drain();
+  if (cloud.sageMaker.endpoints.get(endpoint)?.status !== 'InService')
+    throw whyStopped(cloud, 'the first approval', 'deployment', `endpoint ${endpoint} is not InService`);
   steps.firstDeployment = {
     endpoint: cloud.sageMaker.endpoints.get(endpoint)?.status,
     variants: cloud.sageMaker.endpoints.has(endpoint) ? cloud.sageMaker.variants(endpoint) : undefined,
@@ -95,6 +123,7 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   await cloud.dropFiles(landing, { [`${p.name}/2026-11-21.csv`]: `${breastCancerCsv().split('\n')[0]}\n${rows.filter((_, i) => i % 10 !== 3).join('\n')}\n` });
   await cloud.drain();
   steps.secondTraining = { package: pkgs()[1]?.ModelPackageArn, approval: pkgs()[1]?.ModelApprovalStatus };
+  if (!pkgs()[1]) throw whyStopped(cloud, 'the second drop', 'training', 'no second model package was registered');
 
   step('The operator approves v2: it goes live as a shadow, mirrored traffic is compared, then it is promoted');
   await cloud.sageMaker.setApproval(pkgs()[1]!.ModelPackageArn, 'Approved', 'retrained on new data', 'alice');
