@@ -19,6 +19,7 @@ const region = { region: 'eu-west-1' };
 const MODELS: Record<string, ApiModel> = {
   sagemaker: (new AWS.SageMaker(region) as unknown as { api: ApiModel }).api,
   'application-autoscaling': (new AWS.ApplicationAutoScaling(region) as unknown as { api: ApiModel }).api,
+  'sagemaker-runtime': (new AWS.SageMakerRuntime(region) as unknown as { api: ApiModel }).api,
 };
 /** The CLI's own options, not members of any request. */
 const GLOBAL_OPTIONS = new Set(['region', 'profile', 'output', 'query', 'no-cli-pager']);
