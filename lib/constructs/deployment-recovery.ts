@@ -5,6 +5,23 @@ import { createStep, waitInService } from './deployment-steps';
 import type { DeploymentWorkflow } from './deployment-workflow';
 
 /**
+ * The "deployment failed" e-mail with the original error (at $.error) and what the failure path
+ * left (`extra`), then the failed end of the execution; a failed e-mail still ends there.
+ */
+export function failureNotice(wf: DeploymentWorkflow, id: string, failed: sfn.IChainable, extra: Record<string, unknown> = {}): sfn.State {
+  const n = wf.notify(id, {
+    kind: 'deployment-failed',
+    executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+    modelPackageArn: sfn.JsonPath.stringAt('$.modelPackageArn'),
+    error: sfn.JsonPath.stringAt('$.error.Error'),
+    cause: sfn.JsonPath.stringAt('$.error.Cause'),
+    ...extra,
+  });
+  n.addCatch(failed, { resultPath: '$.notifyError' }).next(failed);
+  return n;
+}
+
+/**
  * Where every failure after the workflow first changes the endpoint goes: production back to the
  * model it served before, alone, with auto-scaling registered, then the e-mail that says what is
  * left. The recovery reads the endpoint as it is (waiting while it updates), restores the
@@ -13,13 +30,6 @@ import type { DeploymentWorkflow } from './deployment-workflow';
  * the command that restores production by hand. Either way the execution fails with the original error.
  */
 export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): sfn.IChainable {
-  const base = {
-    kind: 'deployment-failed',
-    executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
-    modelPackageArn: sfn.JsonPath.stringAt('$.modelPackageArn'),
-    error: sfn.JsonPath.stringAt('$.error.Error'),
-    cause: sfn.JsonPath.stringAt('$.error.Cause'),
-  };
   const before = {
     endpoint: wf.props.requests.endpointName,
     previousModel: sfn.JsonPath.stringAt('$.plan.currentModelName'),
@@ -29,11 +39,7 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
     scaled: !wf.props.deployment.serverless && wf.props.deployment.autoScaling.enabled,
     rollbackReasons: sfn.JsonPath.listAt('$.rollback.reasons'),
   };
-  const notified = (id: string, recovery: Record<string, unknown>) => {
-    const n = wf.notify(id, { ...base, recovery: { ...before, ...recovery } });
-    n.addCatch(failed, { resultPath: '$.notifyError' });
-    return n.next(failed);
-  };
+  const notified = (id: string, recovery: Record<string, unknown>) => failureNotice(wf, id, failed, { recovery: { ...before, ...recovery } });
   const recoveryFailed = notified('NotifyRecoveryFailed', {
     outcome: 'failed',
     error: sfn.JsonPath.stringAt('$.recoveryError.Error'),
@@ -78,18 +84,8 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
  * command. Either way the execution fails with the original error.
  */
 export function createdCleanup(wf: DeploymentWorkflow, failed: sfn.IChainable): sfn.IChainable {
-  const notified = (id: string, created: Record<string, unknown>) => {
-    const n = wf.notify(id, {
-      kind: 'deployment-failed',
-      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
-      modelPackageArn: sfn.JsonPath.stringAt('$.modelPackageArn'),
-      error: sfn.JsonPath.stringAt('$.error.Error'),
-      cause: sfn.JsonPath.stringAt('$.error.Cause'),
-      created: { endpoint: wf.props.requests.endpointName, ...created },
-    });
-    n.addCatch(failed, { resultPath: '$.notifyError' });
-    return n.next(failed);
-  };
+  const notified = (id: string, created: Record<string, unknown>) =>
+    failureNotice(wf, id, failed, { created: { endpoint: wf.props.requests.endpointName, ...created } });
   const notDeleted = notified('NotifyCreatedNotDeleted', {
     deleted: false,
     error: sfn.JsonPath.stringAt('$.cleanupError.Error'),

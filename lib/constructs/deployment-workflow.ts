@@ -6,7 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config/deployment-schema';
 import * as req from './deployment-requests';
-import { createdCleanup, recoveryChain } from './deployment-recovery';
+import { createdCleanup, failureNotice, recoveryChain } from './deployment-recovery';
 import { createStep, waitInService } from './deployment-steps';
 import { platformStateMachine } from './platform-state-machine';
 import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries } from './retries';
@@ -44,14 +44,7 @@ export class DeploymentWorkflow extends Construct {
     const pkg = sfn.JsonPath.stringAt('$.modelPackageArn');
 
     const failed = new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const notifyFailed = this.notify('NotifyDeploymentFailed', {
-      kind: 'deployment-failed',
-      executionArn: execution,
-      modelPackageArn: pkg,
-      error: sfn.JsonPath.stringAt('$.error.Error'),
-      cause: sfn.JsonPath.stringAt('$.error.Cause'),
-    });
-    notifyFailed.addCatch(failed, { resultPath: '$.notifyError' }).next(failed);
+    const notifyFailed = failureNotice(this, 'NotifyDeploymentFailed', failed);
     this.onError = notifyFailed;
 
     // One deployment per endpoint: wait while an earlier execution runs.
