@@ -22,22 +22,23 @@ export function overrideProblems(config: PlatformConfig, describe: (issue: z.cor
     const fixed = FIXED.filter((key) => key in stage.overrides!);
     for (const key of fixed) problems.push(`stages[${i}].overrides.${key}: a stage cannot change a pipeline's ${key} (it is the same in every stage)`);
     if (fixed.length > 0) return;
-    // A threshold means something only for one metric: a stage-wide one must not reach pipelines that use others.
-    const evaluation = stage.overrides.evaluation as Record<string, unknown> | undefined;
-    if (evaluation && ('threshold' in evaluation || 'metric' in evaluation)) {
-      const metrics = config.pipelines.map((p) => `${p.name}: ${evaluationRule(pipelineSchema.parse(deepMerge(p, stage.overrides))).metric}`);
-      if (new Set(metrics.map((m) => m.split(': ')[1])).size > 1)
-        problems.push(
-          `stages[${i}].overrides.evaluation: applies to every pipeline of the stage, and they use different metrics (${metrics.join(', ')}): set thresholds in each pipeline instead`,
-        );
-    }
+    const metrics: string[] = [];
     for (const p of config.pipelines) {
       const merged = deepMerge(p, stage.overrides);
       const result = pipelineSchema.safeParse(merged);
-      if (result.success) continue;
+      if (result.success) {
+        metrics.push(`${p.name}: ${evaluationRule(result.data).metric}`);
+        continue;
+      }
       for (const issue of result.error.issues)
         for (const line of describe(issue, merged)) problems.push(`stages[${i}].overrides.${line} (in pipeline ${p.name})`);
     }
+    // A threshold means something only for one metric: a stage-wide one must not reach pipelines that use others.
+    const evaluation = stage.overrides.evaluation as Record<string, unknown> | undefined;
+    if (evaluation && ('threshold' in evaluation || 'metric' in evaluation) && new Set(metrics.map((m) => m.split(': ')[1])).size > 1)
+      problems.push(
+        `stages[${i}].overrides.evaluation: applies to every pipeline of the stage, and they use different metrics (${metrics.join(', ')}): set thresholds in each pipeline instead`,
+      );
   });
   return [...new Set(problems)];
 }

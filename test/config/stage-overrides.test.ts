@@ -56,6 +56,12 @@ describe('stage overrides', () => {
     ]);
   });
 
+  it('report a bad field in an override that also sets a threshold as a config problem, not a crash', () => {
+    expect(problemsOf({ ...DEFAULT_CONFIG, ...twoStages({ evaluation: { threshold: 0.9, instanceType: 'ml.m5.larg' } }) })).toEqual([
+      'stages[1].overrides.evaluation.instanceType: expected a SageMaker processing instance type, such as "ml.m5.large" (the nearest), got "ml.m5.larg" (in pipeline breast-cancer)',
+    ]);
+  });
+
   it("cannot change a pipeline's name or data schema", () => {
     expect(problemsOf({ ...DEFAULT_CONFIG, ...twoStages({ schema: { label: 'x' } }) })).toEqual([
       "stages[1].overrides.schema: a stage cannot change a pipeline's schema (it is the same in every stage)",
