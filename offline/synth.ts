@@ -5,7 +5,7 @@ import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildPlatform, type PlatformStacks } from '../lib/app';
 import { loadConfig } from '../lib/config/load';
-import { deepMerge } from '../lib/config/load';
+import { deepMerge } from '../lib/config/merge';
 import type { PlatformConfig } from '../lib/config/schema';
 import { parseConfig } from '../lib/config/load';
 import { DEFAULT_CONFIG } from '../lib/config/defaults';

@@ -132,5 +132,3 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   const message = issue.message.replace(/^Invalid input: /, '');
   return [`${formatPath(issue.path)}: ${message}${got}`];
 }
-
-export { deepMerge };

@@ -92,9 +92,9 @@ export class Retraining extends Construct {
       { actions: ['sns:Publish'], resources: [props.topicArn] },
       { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
     );
-    if (r.onDrift) allow(this.function.role, { actions: ['cloudwatch:DescribeAlarms'], resources: [props.driftAlarm.alarmArn] });
-
     if (r.onDrift) {
+      // The hourly drift recheck reads this alarm, and only it.
+      allow(this.function.role, { actions: ['cloudwatch:DescribeAlarms'], resources: [props.driftAlarm.alarmArn] });
       this.driftRule = new events.Rule(this, 'DriftRule', {
         description: `Drift alarm of ${props.pipeline} entering ALARM`,
         eventPattern: {
@@ -110,7 +110,7 @@ export class Retraining extends Construct {
       const role = this.schedulerRole(props);
       if (r.schedule) this.schedule = this.addSchedule(props, role, 'Schedule', SCHEDULED_RETRAINING, r.schedule, `Scheduled retraining of ${props.pipeline}`);
       // Drift that persists raises no new alarm event: while the alarm stays in ALARM, this asks again every hour
-      // (the cooldown and the one-run-at-a-time rule still decide, so lasting drift retrains once per cooldown).
+      // (one retraining per drift episode: the Lambda acts only if no run started since the alarm entered ALARM).
       if (r.onDrift)
         this.driftRecheck = this.addSchedule(
           props,

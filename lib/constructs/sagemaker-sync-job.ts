@@ -61,7 +61,6 @@ export function syncJob(scope: Construct, id: string, props: SyncJobProps): sfn.
   const partition = Stack.of(scope).partition;
   const api = props.kind === 'training' ? 'TrainingJob' : 'ProcessingJob';
   const status = `$.jobCheck.${api}Status`;
-  const fail = (state: sfn.Pass) => state.next(props.onError);
 
   const attempts = new sfn.Pass(scope, `${id}Attempts`, { result: sfn.Result.fromObject({ count: 0, wait: 0 }), resultPath: '$.jobAttempt' });
   const job = new sfn.CustomState(scope, id, {
@@ -144,13 +143,11 @@ export function syncJob(scope: Construct, id: string, props: SyncJobProps): sfn.
       .when(sfn.Condition.stringEquals(status, 'Completed'), adopted)
       .when(sfn.Condition.or(sfn.Condition.stringEquals(status, 'InProgress'), sfn.Condition.stringEquals(status, 'Stopping')), poll)
       .otherwise(
-        fail(
-          new sfn.Pass(scope, `${id}Failed`, {
-            comment: 'The job ran and failed (or was stopped): reported as `.sync` reports a failed job',
-            parameters: { Error: 'States.TaskFailed', 'Cause.$': 'States.JsonToString($.jobCheck)' },
-            resultPath: props.errorPath,
-          }),
-        ),
+        new sfn.Pass(scope, `${id}Failed`, {
+          comment: 'The job ran and failed (or was stopped): reported as `.sync` reports a failed job',
+          parameters: { Error: 'States.TaskFailed', 'Cause.$': 'States.JsonToString($.jobCheck)' },
+          resultPath: props.errorPath,
+        }).next(props.onError),
       ),
   );
 

@@ -88,7 +88,7 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
       actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
       resources: [arns.objects(artifacts, `${p.name}/runs/*`)],
       wildcardReason:
-        'Writes the snapshot of the accepted data (files over 5 GiB in parts), the manifest and the lineage of runs whose ids are made at run time.',
+        'Writes the snapshot of the accepted data (files over 1 GiB in parts), the manifest and the lineage of runs whose ids are made at run time.',
     },
     // A retraining lists and reads the snapshot of the run that accepted its data.
     {

@@ -120,31 +120,20 @@ export class TrainingWorkflow extends Construct {
     );
     rejected.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'DatasetRejected'));
 
-    const job = (
-      id: string,
-      kind: 'training' | 'processing',
-      parameters: object,
-      namePath: string,
-      resultSelector: Record<string, string>,
-      resultKey: string,
-    ) => syncJob(this, id, { kind, parameters, namePath, resultSelector, resultPath: `$.${resultKey}`, onError: notifyRunFailed, errorPath: '$.error' });
-    const preprocess = job(
-      'Preprocess',
-      'processing',
-      preprocessingJob(ctx),
-      '$.validation.jobs.preprocess',
-      { 'jobArn.$': '$.ProcessingJobArn' },
-      'preprocess',
-    );
-    const train = job(
-      'Train',
-      'training',
-      trainingJob(ctx),
-      '$.validation.jobs.training',
-      { 'jobArn.$': '$.TrainingJobArn', 'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts' },
-      'training',
-    );
-    const evaluate = job('Evaluate', 'processing', evaluationJob(ctx), '$.validation.jobs.evaluation', { 'jobArn.$': '$.ProcessingJobArn' }, 'evaluation');
+    // Each job's name is the validation's `jobs.<key>`, and its result goes to `$.<key>`.
+    const job = (id: string, key: 'preprocess' | 'training' | 'evaluation', parameters: object, resultSelector: Record<string, string>) =>
+      syncJob(this, id, {
+        kind: key === 'training' ? 'training' : 'processing',
+        parameters,
+        namePath: `$.validation.jobs.${key}`,
+        resultSelector,
+        resultPath: `$.${key}`,
+        onError: notifyRunFailed,
+        errorPath: '$.error',
+      });
+    const preprocess = job('Preprocess', 'preprocess', preprocessingJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' });
+    const train = job('Train', 'training', trainingJob(ctx), { 'jobArn.$': '$.TrainingJobArn', 'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts' });
+    const evaluate = job('Evaluate', 'evaluation', evaluationJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' });
     const gate = onError(
       new tasks.LambdaInvoke(this, 'QualityGate', {
         lambdaFunction: this.gateFunction,
