@@ -30,11 +30,13 @@ export function unexercisedGrants(
   account: SynthesizedAccount,
   decisions: readonly Decision[],
   reasons: readonly (readonly [RegExp, string])[],
+  /** Only the roles of these stacks (the ones a story played); default every stack. */
+  stacks?: readonly string[],
 ): UnexercisedGrant[] {
   const used = decisions.filter((d) => d.allowed).flatMap((d) => d.grants.map((g) => ({ ...g, action: d.request.action })));
   const out: UnexercisedGrant[] = [];
   for (const role of account.roles.values()) {
-    if (DEPLOY_TIME_ROLES.test(role.logicalId)) continue;
+    if (DEPLOY_TIME_ROLES.test(role.logicalId) || (stacks && !stacks.includes(role.stack))) continue;
     for (const policy of role.policies) {
       asArray(policy.document.Statement).forEach((s: Record<string, any>, i) => {
         if (s.Effect !== 'Allow') return;

@@ -1,18 +1,19 @@
 /**
- * `npm run simulate [-- --config path.json]`: the whole model lifecycle offline, on the
- * synthesized app and real data. See README "Try it offline".
+ * `npm run simulate [-- -c config=path.json] [--data my.csv] [--pipeline name]`: the whole model
+ * lifecycle offline, on the synthesized app and real data. See README "Try it offline".
  */
 import './quiet';
 import '../../offline/polyfills';
 import { ML_PYTHON_INSTALL, mlPythonProblem } from '../../offline/python';
 import { playStory } from './story';
 
+const argv = process.argv.slice(2);
+const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+
 /** `--config path` or, as with the CDK CLI, `-c config=path`. */
-function configFile(argv: string[]): string | undefined {
-  const i = argv.indexOf('--config');
-  if (i >= 0) return argv[i + 1];
+function configFile(): string | undefined {
   const c = argv.findIndex((a, j) => a === '-c' && argv[j + 1]?.startsWith('config='));
-  return c >= 0 ? argv[c + 1]!.slice('config='.length) : undefined;
+  return c >= 0 ? argv[c + 1]!.slice('config='.length) : option('--config');
 }
 
 const missing = mlPythonProblem();
@@ -21,7 +22,7 @@ if (missing) {
   process.exit(1);
 }
 
-playStory({ configFile: configFile(process.argv.slice(2)), print: (line) => console.log(line) }).catch((e) => {
+playStory({ configFile: configFile(), dataFile: option('--data'), pipeline: option('--pipeline'), print: (line) => console.log(line) }).catch((e) => {
   console.error(process.env.DEBUG ? e : `simulate: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

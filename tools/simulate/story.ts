@@ -1,13 +1,13 @@
 import { explainFailure } from '../../lambdas/notify/logic';
-import { BREAST_CANCER_COLUMNS } from '../../lib/config/defaults';
 import { loadConfig } from '../../lib/config/load';
+import { pipelinesOf } from '../../lib/config/stages';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
-import { breastCancerCsv, breastCancerParts } from '../../test/helpers/fixtures';
 import { templateSchemaProblems } from '../../offline/cfn-schemas';
 import { synthPlatform } from '../../offline/synth';
 import { UNEXERCISED_REASONS } from '../../offline/iam/unexercised-reasons';
 import { type UnexercisedGrant, unexercisedGrants } from '../../offline/iam/usage';
 import { LocalCloud } from '../../offline/local-cloud';
+import { storyData, storyPipeline } from './dataset';
 
 /** What happened, step by step, for the timeline and for the test's assertions. */
 export interface StoryResult {
@@ -18,8 +18,6 @@ export interface StoryResult {
   /** Grants of the platform's roles that no request of the story used, with their reasons. */
   readonly unexercised: UnexercisedGrant[];
 }
-
-const features = (row: string) => row.split(',').slice(1).join(',');
 
 /** The story cannot go on: a step ended otherwise than the script needs (the simulator prints it as one message, exit 1). */
 export class StoryStopped extends Error {
@@ -45,27 +43,36 @@ function whyStopped(cloud: LocalCloud, step: string, workflow: string, needed: s
   return new StoryStopped(lines.join('\n'));
 }
 
+export interface StoryOptions {
+  /** A config file (`-c config=`), else the built-in default config. */
+  readonly configFile?: string;
+  /** The pipeline to play (`--pipeline`), else the config's first. */
+  readonly pipeline?: string;
+  /** A CSV with the pipeline's columns (`--data`), else the breast-cancer sample. */
+  readonly dataFile?: string;
+  readonly print?: (line: string) => void;
+}
+
 /**
- * The whole model lifecycle, played on the synthesized default app (or `configFile`): two
- * datasets, two approvals (the second shadow-tested, then promoted), drifted traffic that starts
- * a retraining, and a bad drop that ends in quarantine.
+ * The whole model lifecycle, played on the synthesized default app (or `configFile`), for one
+ * pipeline of its first stage with one CSV: two datasets, two approvals (the second
+ * shadow-tested, then promoted), drifted traffic that starts a retraining, and a bad drop that
+ * ends in quarantine.
  */
-export async function playStory(options: { configFile?: string; print?: (line: string) => void } = {}): Promise<StoryResult> {
+export async function playStory(options: StoryOptions = {}): Promise<StoryResult> {
   const started = Date.now();
   const timeline: string[] = [];
   const log = (line: string) => {
     timeline.push(line);
     options.print?.(line);
   };
+  // The pipeline and the data are checked before the (slow) synth.
+  const config = loadConfig(options.configFile ? { file: options.configFile } : {});
+  const pipelines = pipelinesOf(config, config.stages[0]!);
+  const p = storyPipeline(pipelines, options.pipeline);
+  const data = storyData(p, options.dataFile);
   const s = synthPlatform(undefined, options.configFile ? { file: options.configFile } : {});
-  const config = options.configFile ? loadConfig({ file: options.configFile }) : loadConfig();
-  const p = config.pipelines[0]!;
-  if (JSON.stringify(p.schema.columns) !== JSON.stringify(BREAST_CANCER_COLUMNS)) {
-    throw new Error(
-      `the story drops the breast-cancer data set; the first pipeline of ${options.configFile} ("${p.name}") has another schema (columns ${p.schema.columns.slice(0, 3).join(', ')}, …)`,
-    );
-  }
-  const stage = s.stages.values().next().value!;
+  const stage = s.stages.get(config.stages[0]!.name)!;
   let resources = 0;
   for (const st of s.stages.values()) {
     for (const stack of [st.data, ...st.pipelines]) {
@@ -78,7 +85,8 @@ export async function playStory(options: { configFile?: string; print?: (line: s
     `Synthesized ${[...s.stages.values()].reduce((n, st) => n + 1 + st.pipelines.length, 0)} stacks; all ${resources} resources match the CloudFormation registry schemas (custom resources have none).`,
   );
   const account = s.account(stage);
-  const cloud = new LocalCloud(account, stage.pipelines[0]!.stackName, pipelineSpec(p), log);
+  const played = stage.pipelines[pipelines.indexOf(p)]!.stackName;
+  const cloud = new LocalCloud(account, played, pipelineSpec(p), log);
   const deliveries = await cloud.checkConfiguredDeliveries();
   log(
     `Authorized the ${deliveries} service deliveries the templates configure (rules, schedules, alarms, dead-letter queues): ${cloud.failedDeliveries.length} denied.`,
@@ -87,12 +95,11 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   const capture = { bucket: cloud.env.deployment!.CAPTURE_BUCKET!, prefix: cloud.env.deployment!.CAPTURE_PREFIX! };
   const endpoint = cloud.env.deployment!.ENDPOINT_NAME!;
   const steps: StoryResult['steps'] = {};
-  const [, ...rows] = breastCancerCsv().trimEnd().split('\n');
   const pkgs = () => [...cloud.sageMaker.packages.values()];
   const step = (title: string) => log(`\n[${((Date.now() - started) / 1000).toFixed(1)} s] ${title}`);
 
-  step(`A data scientist drops the breast-cancer data as 3 files under ${p.name}/2026-11-20/`);
-  await cloud.dropFiles(landing, Object.fromEntries(breastCancerParts(3).map((csv, i) => [`${p.name}/2026-11-20/part-${i + 1}.csv`, csv])));
+  step(`A data scientist drops ${data.source} (${data.rows.length} rows) as 3 files under ${p.name}/2026-11-20/`);
+  await cloud.dropFiles(landing, Object.fromEntries(data.parts(3).map((csv, i) => [`${p.name}/2026-11-20/part-${i + 1}.csv`, csv])));
   await cloud.drain();
   steps.firstTraining = {
     runs: cloud.executions.length,
@@ -114,23 +121,32 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   };
 
   step('Clients call the endpoint with 60 rows');
-  const answers = await cloud.sageMaker.invoke(endpoint, rows.slice(0, 60).map(features), capture);
-  const correct = answers.filter((a, i) => (Number(a) >= 0.5 ? '1' : '0') === rows[i]!.split(',')[0]).length;
+  const asked = data.take(0, 60);
+  const answers = await cloud.sageMaker.invoke(
+    endpoint,
+    asked.map((r) => data.request(r)),
+    capture,
+  );
+  const correct = answers.filter((a, i) => data.correct(asked[i]!, a)).length;
   steps.traffic = { answered: answers.length, correct };
-  log(`  ${correct} of ${answers.length} predictions match the label`);
+  log(`  ${correct} of ${answers.length} predictions match the label${p.schema.problemType === 'regression' ? ' (within 10 % of its range)' : ''}`);
 
   step(`A second dataset arrives as one file: ${p.name}/2026-11-21.csv (90 % of the rows)`);
-  await cloud.dropFiles(landing, { [`${p.name}/2026-11-21.csv`]: `${breastCancerCsv().split('\n')[0]}\n${rows.filter((_, i) => i % 10 !== 3).join('\n')}\n` });
+  await cloud.dropFiles(landing, { [`${p.name}/2026-11-21.csv`]: data.file(data.rows.filter((_, i) => i % 10 !== 3)) });
   await cloud.drain();
   steps.secondTraining = { package: pkgs()[1]?.ModelPackageArn, approval: pkgs()[1]?.ModelApprovalStatus };
   if (!pkgs()[1]) throw whyStopped(cloud, 'the second drop', 'training', 'no second model package was registered');
 
-  step('The operator approves v2: it goes live as a shadow, mirrored traffic is compared, then it is promoted');
+  step('The operator approves v2: it goes live as a shadow, mirrored traffic is compared, and the evidence promotes it or rolls it back');
   await cloud.sageMaker.setApproval(pkgs()[1]!.ModelPackageArn, 'Approved', 'retrained on new data', 'alice');
   await cloud.drain({
     CompareShadow: async () => {
       log('  (the shadow window: 150 requests reach the endpoint; both variants answer, both are captured)');
-      await cloud.sageMaker.invoke(endpoint, rows.slice(100, 250).map(features), capture);
+      await cloud.sageMaker.invoke(
+        endpoint,
+        data.take(100, 150).map((r) => data.request(r)),
+        capture,
+      );
     },
   });
   const promoted = cloud.executions.filter((x) => x.machine.endsWith('-deployment')).pop();
@@ -140,15 +156,9 @@ export async function playStory(options: { configFile?: string; print?: (line: s
     `  shadow comparison: ${c?.decision}: ${c?.shadow.invocations} mirrored requests, errors ${c?.production.errorRate} vs ${c?.shadow.errorRate}, agreement ${(100 * (c?.agreementRate ?? 0)).toFixed(1)} %`,
   );
 
-  step('Two days later, traffic drifts: mean_area and area_error arrive 3× larger');
+  step(`Two days later, traffic drifts: ${data.driftedFeatures().join(' and ')} arrive 3 standard deviations higher`);
   cloud.offsetMs += 2 * 24 * 3_600_000;
-  const drifted = rows.slice(250, 450).map((r) => {
-    const f = features(r).split(',');
-    f[3] = String(Number(f[3]) * 3);
-    f[13] = String(Number(f[13]) * 3);
-    return f.join(',');
-  });
-  await cloud.sageMaker.invoke(endpoint, drifted, capture);
+  await cloud.sageMaker.invoke(endpoint, data.drifted(data.take(250, 200)), capture);
   const before = cloud.executions.length;
   log('  the hourly drift check runs');
   await cloud.fireSchedule(`${cloud.env['drift-check']!.RESOURCE_PREFIX}-drift-check`);
@@ -170,19 +180,19 @@ export async function playStory(options: { configFile?: string; print?: (line: s
   };
 
   step(`A bad drop: ${p.name}/bad-header/data.csv with a misspelled column`);
-  await cloud.dropFiles(landing, { [`${p.name}/bad-header/data.csv`]: breastCancerCsv().replace('mean_radius', 'radius_mean') });
+  await cloud.dropFiles(landing, { [`${p.name}/bad-header/data.csv`]: data.misspelledHeader() });
   await cloud.drain();
   steps.badDrop = { quarantine: cloud.store.keys(landing, 'quarantine/'), lastEmail: cloud.notifications.at(-1)?.subject };
 
   step(`A week later, a file is uploaded again to ${p.name}/2026-11-20/: that dataset was trained already`);
   cloud.offsetMs += 7 * 24 * 3_600_000;
   const runsBefore = cloud.executions.length;
-  await cloud.dropFiles(landing, { [`${p.name}/2026-11-20/part-4.csv`]: breastCancerParts(3)[0]! });
+  await cloud.dropFiles(landing, { [`${p.name}/2026-11-20/part-4.csv`]: data.parts(3)[0]! });
   await cloud.drain();
   steps.reupload = { started: cloud.executions.length - runsBefore, lastEmail: cloud.notifications.at(-1)?.subject };
 
   const a = cloud.authorizer;
-  const unused = unexercisedGrants(account, a.decisions, UNEXERCISED_REASONS);
+  const unused = unexercisedGrants(account, a.decisions, UNEXERCISED_REASONS, [stage.data.stackName, played]);
   const unexplained = unused.filter((g) => !g.reason);
   log(
     `\n${a.decisions.length} requests authorized against the synthesized policies, ${a.denied().length} denied; ${unused.length} grants never exercised (${unused.length - unexplained.length} with their reason, ${unexplained.length} unexplained)${unexplained.length > 0 ? ':' : '.'}`,
