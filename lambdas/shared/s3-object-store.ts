@@ -11,15 +11,13 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { mapLimit } from './concurrency';
+import { PARTS_IN_FLIGHT } from './validation-budget';
 import type { ObjectRef, ObjectStore, StoredObject } from './object-store';
 
-/** CopyObject copies at most 5 GiB in one request. */
-export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
-/** Objects above this are copied in parallel parts (UploadPartCopy, at most 10,000 parts of ≤ 5 GiB): faster than one long CopyObject. */
+/** Objects above this are copied in parallel parts (UploadPartCopy, at most 10,000 parts of ≤ 5 GiB): faster than one long CopyObject, which copies at most 5 GiB. */
 const MULTIPART_COPY_ABOVE = 1024 ** 3;
 const PART_BYTES = 512 * 1024 ** 2;
 const MAX_PARTS = 10_000;
-const PARTS_IN_FLIGHT = 8;
 
 /** {@link ObjectStore} over the S3 API. Lists with ListObjectVersions to learn version ids. */
 export class S3ObjectStore implements ObjectStore {

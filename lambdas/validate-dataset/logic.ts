@@ -3,12 +3,10 @@ import type { Logger } from '../shared/logger';
 import { parseS3Uri, s3Uri, type ObjectStore, type StoredObject } from '../shared/object-store';
 import { mapLimit } from '../shared/concurrency';
 import { jobName, runId, runLayout, type RunLayout } from '../shared/run';
-import { MAX_SINGLE_COPY_BYTES } from '../shared/s3-object-store';
+import { COPIES_IN_FLIGHT, HEAD_READS_IN_FLIGHT } from '../shared/validation-budget';
 import { decodeHead, headerProblems, inspectCsvHead, isIgnored } from './csv';
 import type { DatasetRules, ValidateTask } from './schema';
 
-/** Server-side copies in flight at once (snapshot and quarantine): S3 takes thousands of requests a second per prefix. */
-export const COPIES_IN_FLIGHT = 16;
 /** CustomerMetadataProperties values hold at most 256 characters. */
 const MAX_METADATA_VALUE = 256;
 /**
@@ -96,6 +94,7 @@ export async function validateDataset(task: ValidateTask, deps: ValidateDeps): P
             `the snapshot ${s3Uri(source.bucket, source.prefix)} of run ${source.snapshotRun} holds no data files: drop the dataset again to train on it`,
           ],
           estimatedRows: 0,
+          oversized: false,
         }
       : await checkFiles(files, truncated, source.bucket, deps.rules, deps.store);
   const datasetUri = s3Uri(input.bucket, input.prefix);
@@ -107,6 +106,7 @@ export async function validateDataset(task: ValidateTask, deps: ValidateDeps): P
       files.map((f) => ({ ...f, relative: relative(f.key) })),
       reasons.problems,
       ignored,
+      reasons.oversized,
       deps,
     );
     const returned = returnedReasons(reasons.problems, `${quarantineUri}reason.json`);
@@ -170,62 +170,62 @@ async function checkFiles(
   bucket: string,
   rules: DatasetRules,
   store: ObjectStore,
-): Promise<{ problems: string[]; estimatedRows: number }> {
+): Promise<{ problems: string[]; estimatedRows: number; oversized: boolean }> {
   const problems: string[] = [];
-  if (files.length === 0) return { problems: ["no data files found (tools' by-products such as _SUCCESS are ignored: dataset.ignore)"], estimatedRows: 0 };
+  if (files.length === 0)
+    return { problems: ["no data files found (tools' by-products such as _SUCCESS are ignored: dataset.ignore)"], estimatedRows: 0, oversized: false };
   if (truncated) problems.push(`more than ${rules.maxObjects} objects (dataset.maxObjects)`);
   const total = files.reduce((n, f) => n + f.size, 0);
   if (total > rules.maxBytes) problems.push(`${total} bytes in all, more than the limit of ${rules.maxBytes} (dataset.maxBytes)`);
+  const oversized = problems.length > 0;
 
-  let estimatedRows = 0;
-  for (const file of files) {
-    const name = file.key;
-    if (/\.(gz|gzip|zip|bz2|zst)$/i.test(name)) {
-      problems.push(`${name}: compressed files are not accepted: upload the uncompressed .csv`);
-      continue;
-    }
-    if (!/\.csv$/i.test(name)) {
-      problems.push(`${name}: only .csv files are accepted`);
-      continue;
-    }
-    if (file.size === 0) {
-      problems.push(`${name}: the file is empty`);
-      continue;
-    }
-    const complete = file.size <= rules.headBytes;
-    const bytes = await store.readHead({ bucket, key: file.key, versionId: file.versionId }, rules.headBytes);
-    const head = decodeHead(bytes, complete);
-    if ('problem' in head) {
-      problems.push(`${name}: ${head.problem}`);
-      continue;
-    }
-    const { header, dataLines } = inspectCsvHead(head.text, complete);
-    for (const p of headerProblems(header, rules.columns, rules.label)) problems.push(`${name}: ${p}`);
-    estimatedRows += complete || dataLines === 0 ? dataLines : Math.round((dataLines * file.size) / bytes.byteLength);
-  }
+  // Ranged reads 16 at a time; the reasons come out in key order all the same.
+  const checked = await mapLimit(files, HEAD_READS_IN_FLIGHT, (file) => checkFile(file, bucket, rules, store));
+  for (const c of checked) problems.push(...c.problems);
+  const estimatedRows = checked.reduce((n, c) => n + c.rows, 0);
   if (problems.length === 0 && estimatedRows < rules.minRows) {
     problems.push(`about ${estimatedRows} data rows, fewer than the required ${rules.minRows} (dataset.minRows)`);
   }
-  return { problems, estimatedRows };
+  return { problems, estimatedRows, oversized };
 }
 
-/** Copies the files under `quarantine/<pipeline>/<dataset-id>/` with a `reason.json`; originals stay. */
+/** One file's problems (its name first) and its estimated data rows, from its first bytes. */
+async function checkFile(file: StoredObject, bucket: string, rules: DatasetRules, store: ObjectStore): Promise<{ problems: string[]; rows: number }> {
+  const name = file.key;
+  if (/\.(gz|gzip|zip|bz2|zst)$/i.test(name)) return { problems: [`${name}: compressed files are not accepted: upload the uncompressed .csv`], rows: 0 };
+  if (!/\.csv$/i.test(name)) return { problems: [`${name}: only .csv files are accepted`], rows: 0 };
+  if (file.size === 0) return { problems: [`${name}: the file is empty`], rows: 0 };
+  const complete = file.size <= rules.headBytes;
+  const bytes = await store.readHead({ bucket, key: file.key, versionId: file.versionId }, rules.headBytes);
+  const head = decodeHead(bytes, complete);
+  if ('problem' in head) return { problems: [`${name}: ${head.problem}`], rows: 0 };
+  const { header, dataLines } = inspectCsvHead(head.text, complete);
+  const rows = complete || dataLines === 0 ? dataLines : Math.round((dataLines * file.size) / bytes.byteLength);
+  return { problems: headerProblems(header, rules.columns, rules.label).map((p) => `${name}: ${p}`), rows };
+}
+
+/**
+ * Copies the files under `quarantine/<pipeline>/<dataset-id>/` with a `reason.json`; originals stay.
+ * A dataset over `maxObjects` or `maxBytes` is not copied (its size is the reason, and copying it
+ * could outlast the function): `reason.json` names every object by key and version id, and the
+ * landing bucket keeps them (versioned; the platform never deletes an upload).
+ */
 async function quarantine(
   task: ValidateTask,
   source: { bucket: string; prefix: string },
   files: readonly (StoredObject & { relative: string })[],
   reasons: readonly string[],
   ignored: readonly string[],
+  oversized: boolean,
   deps: ValidateDeps,
 ): Promise<string> {
   const { input } = task;
   const base = `${deps.quarantinePrefix}/${input.pipeline}/${input.datasetId}/`;
-  const notCopied = files.filter((f) => f.size > MAX_SINGLE_COPY_BYTES).map((f) => f.key);
-  await mapLimit(
-    files.filter((f) => f.size <= MAX_SINGLE_COPY_BYTES),
-    COPIES_IN_FLIGHT,
-    (f) => deps.store.copy({ bucket: source.bucket, key: f.key, versionId: f.versionId }, { bucket: input.bucket, key: `${base}${f.relative}` }, f.size),
-  );
+  if (!oversized) {
+    await mapLimit(files, COPIES_IN_FLIGHT, (f) =>
+      deps.store.copy({ bucket: source.bucket, key: f.key, versionId: f.versionId }, { bucket: input.bucket, key: `${base}${f.relative}` }, f.size),
+    );
+  }
   const reason = {
     pipeline: input.pipeline,
     datasetId: input.datasetId,
@@ -233,7 +233,7 @@ async function quarantine(
     reasons,
     objects: files.map((f) => ({ key: f.key, versionId: f.versionId, size: f.size })),
     ignored,
-    notCopied,
+    ...(oversized ? { notCopied: 'over dataset.maxObjects or dataset.maxBytes: the objects above stay in the landing bucket at these versions' } : {}),
     execution: task.executionArn,
     rejectedAt: (deps.now?.() ?? new Date()).toISOString(),
   };

@@ -4,6 +4,7 @@ import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
 import { SUPPORTED_REGIONS } from './images';
 import { type InstanceUse, instanceTypeField } from './instance-types';
+import { ASSUMED, VALIDATION_TIMEOUT_SECONDS, validationWorstCase } from '../../lambdas/shared/validation-budget';
 
 /** Lowercase words joined by single hyphens: safe in stack, bucket, job and group names. */
 const SLUG = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -182,6 +183,15 @@ export const pipelineSchema = z
         code: 'custom',
         path: ['dataset', 'testFraction'],
         message: 'expected validationFraction + testFraction < 0.6 (leave most rows for training)',
+      });
+    }
+    const validation = validationWorstCase(p.dataset.maxObjects, p.dataset.maxBytes);
+    if (validation.totalSeconds > VALIDATION_TIMEOUT_SECONDS / 2) {
+      const bytes = validation.copyBytesSeconds >= validation.totalSeconds / 2;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dataset', bytes ? 'maxBytes' : 'maxObjects'],
+        message: `the validation task would need about ${Math.round(validation.totalSeconds)} s at dataset.maxObjects ${p.dataset.maxObjects} and dataset.maxBytes ${p.dataset.maxBytes} (copying the data into the run at ${ASSUMED.copyBytesPerSecond / 1024 ** 2} MiB/s per stream), more than half of its ${VALIDATION_TIMEOUT_SECONDS} s time-out: lower it`,
       });
     }
     const spot = p.training.spot;

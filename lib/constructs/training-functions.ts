@@ -1,3 +1,4 @@
+import { VALIDATION_TIMEOUT_SECONDS } from '../../lambdas/shared/validation-budget';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -40,7 +41,7 @@ export function trainingFunctions(owner: Construct, props: TrainingFunctionsProp
  * at a time, files above 1 GiB in parallel 512 MiB parts): Lambda's maximum, for datasets of up to
  * dataset.maxBytes.
  */
-export const VALIDATION_TIMEOUT = Duration.minutes(15);
+export const VALIDATION_TIMEOUT = Duration.seconds(VALIDATION_TIMEOUT_SECONDS);
 
 type Common = { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey };
 

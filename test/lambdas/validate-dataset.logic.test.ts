@@ -1,48 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { memoryLogger } from '../../lambdas/shared/logger';
 import { headerProblems, inspectCsvHead, parseCsvLine } from '../../lambdas/validate-dataset/csv';
 import { fitMetadata, MAX_RETURNED_REASONS, processingManifest, validateDataset } from '../../lambdas/validate-dataset/logic';
-import type { ValidateTask } from '../../lambdas/validate-dataset/schema';
-import { DEFAULT_IGNORE } from '../../lib/config/schema';
 import { checkStateData, SFN_MAX_PAYLOAD_BYTES } from '../../offline/limits';
-import { MemoryObjectStore } from '../../offline/memory-store';
 
-const LANDING = 'landing';
-const ARTIFACTS = 'artifacts';
-const COLUMNS = ['label', 'f1', 'f2'];
-const rows = (n: number, start = 0) => Array.from({ length: n }, (_, i) => `${(i + start) % 2},${i * 0.5},${i * 2}`).join('\n');
-const csv = (n: number, header = COLUMNS.join(',')) => `${header}\n${rows(n)}\n`;
-
-function task(datasetId = 'd1', singleObject = false): ValidateTask {
-  return {
-    input: {
-      pipeline: 'churn',
-      bucket: LANDING,
-      datasetId,
-      prefix: singleObject ? `churn/${datasetId}` : `churn/${datasetId}/`,
-      singleObject,
-      reason: 'data-drop',
-    },
-    executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:mlops-dev-churn-training:churn-d1-abc',
-    startTime: '2026-11-22T10:00:00.000Z',
-  };
-}
-
-function setup(rules: Partial<{ minRows: number; maxBytes: number; maxObjects: number; headBytes: number }> = {}) {
-  const store = new MemoryObjectStore();
-  const log = memoryLogger();
-  const deps = {
-    store,
-    log,
-    rules: { columns: COLUMNS, label: 'label', minRows: 20, maxBytes: 1_000_000, maxObjects: 10, headBytes: 4096, ignore: [...DEFAULT_IGNORE], ...rules },
-    artifactsBucket: ARTIFACTS,
-    resourcePrefix: 'mlops-dev-churn',
-    quarantinePrefix: 'quarantine',
-    now: () => new Date('2026-11-22T10:01:00Z'),
-  };
-  return { store, log, deps };
-}
+import { ARTIFACTS, COLUMNS, csv, LANDING, rows, setup, task } from '../helpers/validate-fixtures';
 
 describe('csv helpers', () => {
   it('parses quoted fields with commas and escaped quotes', () => {
