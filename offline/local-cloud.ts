@@ -74,6 +74,7 @@ export class LocalCloud {
     private readonly log: (line: string) => void,
   ) {
     this.template = account.template(stack);
+    this.store.clock = () => this.now();
     this.authorizer = new Authorizer(account);
     this.sageMaker = new LocalSageMaker(
       this.store,
@@ -393,7 +394,8 @@ export class LocalCloud {
 
   /** A data scientist uploads files: S3 stores them, then sends one Object Created event per file. */
   async dropFiles(bucket: string, files: Record<string, string>): Promise<void> {
-    for (const [key, text] of Object.entries(files)) this.store.put(bucket, key, text);
+    // Versioned landing bucket: S3's event names the version written.
+    const versions = Object.fromEntries(Object.entries(files).map(([key, text]) => [key, this.store.put(bucket, key, text)]));
     for (const [key, text] of Object.entries(files)) {
       await this.putEvent({
         version: '0',
@@ -407,7 +409,7 @@ export class LocalCloud {
         detail: {
           version: '0',
           bucket: { name: bucket },
-          object: { key, size: text.length, etag: 'sim' },
+          object: { key, size: text.length, etag: 'sim', 'version-id': versions[key] },
           'request-id': 'sim',
           requester: ACCOUNT,
           reason: 'PutObject',

@@ -21,7 +21,7 @@ export function deployedHandler(
     case 'dataset-trigger':
       return triggerHandler(c, env);
     case 'validate-dataset':
-      return validateHandler(c, env);
+      return validateHandler(c, env, now);
     case 'quality-gate':
       return gateHandler(c, env);
     case 'notify':

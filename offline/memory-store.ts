@@ -1,6 +1,6 @@
 import type { ObjectRef, ObjectStore, StoredObject } from '../lambdas/shared/object-store';
 
-type Version = { body: Buffer; versionId: string; contentType?: string };
+type Version = { body: Buffer; versionId: string; contentType?: string; lastModified: string };
 
 /** An in-memory, versioned {@link ObjectStore} for logic tests and offline workflow runs. */
 export class MemoryObjectStore implements ObjectStore {
@@ -10,12 +10,19 @@ export class MemoryObjectStore implements ObjectStore {
   private version = 0;
   readonly copies: { from: ObjectRef; to: ObjectRef }[] = [];
   readonly headReads: { key: string; bytes: number }[] = [];
+  /** The clock that stamps LastModified (the offline cloud's simulated time). */
+  clock: () => Date = () => new Date();
 
   put(bucket: string, key: string, body: string | Buffer, contentType?: string): string {
     const versionId = `v${++this.version}`;
     const current = this.objects.get(`${bucket}/${key}`);
     if (current) this.noncurrent.set(`${bucket}/${key}`, [...(this.noncurrent.get(`${bucket}/${key}`) ?? []), current]);
-    this.objects.set(`${bucket}/${key}`, { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), versionId, contentType });
+    this.objects.set(`${bucket}/${key}`, {
+      body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+      versionId,
+      contentType,
+      lastModified: this.clock().toISOString(),
+    });
     return versionId;
   }
 
@@ -46,7 +53,7 @@ export class MemoryObjectStore implements ObjectStore {
   async list(bucket: string, prefix: string, limit: number): Promise<{ objects: StoredObject[]; truncated: boolean }> {
     const all = this.keys(bucket, prefix).map((key) => {
       const o = this.objects.get(`${bucket}/${key}`)!;
-      return { key, size: o.body.length, versionId: o.versionId, etag: `etag-${o.versionId}` };
+      return { key, size: o.body.length, versionId: o.versionId, etag: `etag-${o.versionId}`, lastModified: o.lastModified };
     });
     return { objects: all.slice(0, limit), truncated: all.length > limit };
   }

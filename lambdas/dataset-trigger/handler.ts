@@ -31,18 +31,27 @@ export function handlerWith(c: { s3: S3Client; sfn: SFNClient; sns: SNSClient },
     logInvocation(log, context);
     const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
     const e = readEnv(env);
-    return onObjectCreated(bucket.name, object.key, {
-      pipeline: e.PIPELINE_NAME,
-      landingBucket: e.LANDING_BUCKET,
-      artifactsBucket: e.ARTIFACTS_BUCKET,
-      store,
-      starter: sfnStarter(c.sfn, e.STATE_MACHINE_ARN),
-      notifyReupload: async (n) => {
-        const ctx = contextFromEnv(env);
-        await publish(ctx.topicArn, formatNotification({ kind: 'dataset-already-trained', ...n }, ctx));
+    const ctx = contextFromEnv(env);
+    return onObjectCreated(
+      bucket.name,
+      object.key,
+      {
+        pipeline: e.PIPELINE_NAME,
+        landingBucket: e.LANDING_BUCKET,
+        artifactsBucket: e.ARTIFACTS_BUCKET,
+        store,
+        starter: sfnStarter(c.sfn, e.STATE_MACHINE_ARN),
+        notifyReupload: async (n) => {
+          await publish(ctx.topicArn, formatNotification({ kind: 'dataset-already-trained', ...n }, ctx));
+        },
+        notifyLate: async (n) => {
+          await publish(ctx.topicArn, formatNotification({ kind: 'dataset-late-files', ...n, lateKeys: [...n.lateKeys] }, ctx));
+        },
+        ignore: e.IGNORE,
+        log,
       },
-      log,
-    });
+      object['version-id'],
+    );
   };
 }
 

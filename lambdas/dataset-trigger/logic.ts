@@ -1,6 +1,7 @@
 import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
-import { datasetLedger } from '../shared/names';
+import { datasetLedger, datasetListing, lateReportMark } from '../shared/names';
+import { isIgnored } from '../validate-dataset/csv';
 import { CONTROL_CHARACTERS, executionName, isPathSegment, type WorkflowInput } from '../shared/run';
 
 /** What a key means to one pipeline. */
@@ -57,6 +58,21 @@ export interface ReuploadNotice {
   readonly executionArn: string;
 }
 
+/** Files landed in a dataset after its run had listed it: that run trains without them (reported once per dataset). */
+export interface LateFilesNotice {
+  readonly datasetId: string;
+  readonly datasetUri: string;
+  readonly executionArn: string;
+  /** The late files found when the first one was reported (at most {@link MAX_NAMED_LATE_FILES}). */
+  readonly lateKeys: readonly string[];
+  readonly lateCount: number;
+}
+
+/** Late files named in the notice; the count says how many there were. */
+export const MAX_NAMED_LATE_FILES = 20;
+/** Keys the trigger lists to name late files (a dataset holds at most dataset.maxObjects, ≤ 10,000, plus by-products). */
+const LATE_LISTING_LIMIT = 25_000;
+
 export interface TriggerDeps {
   readonly pipeline: string;
   readonly landingBucket: string;
@@ -65,16 +81,23 @@ export interface TriggerDeps {
   readonly store: ObjectStore;
   readonly starter: WorkflowStarter;
   readonly notifyReupload: (n: ReuploadNotice) => Promise<void>;
+  readonly notifyLate: (n: LateFilesNotice) => Promise<void>;
+  /** dataset.ignore: tools' by-products, never late. */
+  readonly ignore: readonly string[];
   readonly log: Logger;
   readonly now?: () => Date;
 }
 
 export type TriggerOutcome =
-  | { readonly action: 'started' | 'already-started' | 'already-trained'; readonly executionName: string; readonly datasetId: string }
+  | { readonly action: 'started' | 'already-started' | 'already-trained' | 'late'; readonly executionName: string; readonly datasetId: string }
   | { readonly action: 'ignored'; readonly reason: string };
 
-/** Handles one "Object Created" notification: at most one start per dataset, ever. */
-export async function onObjectCreated(bucket: string, eventKey: string, deps: TriggerDeps): Promise<TriggerOutcome> {
+/**
+ * Handles one "Object Created" notification: at most one start per dataset, ever. A file that lands
+ * after the dataset's run listed it (not in the run's listing, at that version) is reported by name,
+ * once per dataset.
+ */
+export async function onObjectCreated(bucket: string, eventKey: string, deps: TriggerDeps, versionId?: string): Promise<TriggerOutcome> {
   if (bucket !== deps.landingBucket) return ignore(deps, `bucket "${bucket}" is not the landing bucket`, eventKey);
   const candidates = candidateKeys(eventKey);
   let key = candidates[0]!;
@@ -92,7 +115,11 @@ export async function onObjectCreated(bucket: string, eventKey: string, deps: Tr
   // The ledger, not Step Functions (which forgets a closed execution after 90 days), says whether the dataset already had its run.
   if (await deps.store.exists(ledger.bucket, ledger.key)) {
     const { executionArn } = JSON.parse(await deps.store.readText(ledger)) as { executionArn: string };
-    if ((await deps.starter.state(executionArn)) === 'running') return already(deps, 'already-started', key, datasetId, name, executionArn);
+    if ((await deps.starter.state(executionArn)) === 'running') {
+      const late = await lateFiles(deps, decision.input, key, versionId);
+      if (late) return reportLate(deps, decision.input, name, executionArn, late);
+      return already(deps, 'already-started', key, datasetId, name, executionArn);
+    }
     return reuploaded(deps, decision.input, key, name, executionArn, now);
   }
   const started = await deps.starter.start(name, decision.input);
@@ -134,6 +161,51 @@ async function reuploaded(deps: TriggerDeps, input: WorkflowInput, key: string, 
     notified: first,
   });
   return { action: 'already-trained', executionName: name, datasetId: input.datasetId };
+}
+
+/** The dataset's files that its run did not list, when `key` (at `versionId`) is one of them; undefined while the run has not listed yet. */
+async function lateFiles(deps: TriggerDeps, input: WorkflowInput, key: string, versionId: string | undefined): Promise<string[] | undefined> {
+  const relative = (k: string) => (input.singleObject ? k.slice(k.lastIndexOf('/') + 1) : k.slice(input.prefix.length));
+  if (isIgnored(relative(key), deps.ignore)) return undefined;
+  const ref = { bucket: deps.artifactsBucket, key: datasetListing(deps.pipeline, input.datasetId) };
+  if (!(await deps.store.exists(ref.bucket, ref.key))) return undefined;
+  const listing = JSON.parse(await deps.store.readText(ref)) as { objects: { key: string; versionId?: string }[] };
+  const listed = new Set(listing.objects.map((o) => `${o.key}\n${o.versionId ?? ''}`));
+  const listedKeys = new Set(listing.objects.map((o) => o.key));
+  const isListed = (k: string, v: string | undefined) => (v === undefined ? listedKeys.has(k) : listed.has(`${k}\n${v}`));
+  if (isListed(key, versionId)) return undefined;
+  const now = await deps.store.list(input.bucket, input.prefix, LATE_LISTING_LIMIT);
+  const others = now.objects.filter((o) => o.key !== key && !isIgnored(relative(o.key), deps.ignore) && !isListed(o.key, o.versionId)).map((o) => o.key);
+  return [key, ...others];
+}
+
+/** The first late file of a dataset e-mails the files found late so far, then marks the dataset reported. */
+async function reportLate(deps: TriggerDeps, input: WorkflowInput, name: string, executionArn: string, late: string[]): Promise<TriggerOutcome> {
+  const mark = { bucket: deps.artifactsBucket, key: lateReportMark(deps.pipeline, input.datasetId) };
+  // E-mail first, then mark: a failed publish is retried with the event (a rare duplicate beats a lost e-mail).
+  const first = !(await deps.store.exists(mark.bucket, mark.key));
+  if (first) {
+    await deps.notifyLate({
+      datasetId: input.datasetId,
+      datasetUri: `s3://${input.bucket}/${input.prefix}`,
+      executionArn,
+      lateKeys: late.slice(0, MAX_NAMED_LATE_FILES),
+      lateCount: late.length,
+    });
+    await deps.store.putIfAbsent(
+      mark,
+      `${JSON.stringify({ lateKeys: late.slice(0, MAX_NAMED_LATE_FILES), at: (deps.now?.() ?? new Date()).toISOString() })}\n`,
+      'application/json',
+    );
+  }
+  deps.log.warn('a file arrived after the run listed its dataset; the run trains without it', {
+    key: late[0],
+    datasetId: input.datasetId,
+    executionName: name,
+    executionArn,
+    notified: first,
+  });
+  return { action: 'late', executionName: name, datasetId: input.datasetId };
 }
 
 async function firstExisting(keys: string[], bucket: string, store: ObjectStore): Promise<string | undefined> {

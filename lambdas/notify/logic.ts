@@ -96,7 +96,7 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
     case 'data-rejected':
       subject = `${tag}: dataset rejected`;
       lines.push(
-        'The dataset was not used. The original files are untouched; copies and reason.json are in quarantine.',
+        'The dataset was not used. The original files are untouched. Quarantine holds reason.json, which names every file, and copies of the files (none when the dataset was too large or its upload never finished).',
         '',
         ...listLines(n.reasons, '- ', reasonJson(n.quarantineUri)),
         '',
@@ -110,6 +110,18 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
         'Upload to a new dataset id (a date, for example) to train again. Your files are untouched.',
         '',
         `Earlier run: ${executionLink(ctx.region, n.executionArn)}`,
+      );
+      break;
+    case 'dataset-late-files':
+      subject = `${tag}: ${n.lateCount === 1 ? 'a file' : `${n.lateCount} files`} arrived late in dataset ${n.datasetId}, not in its run`;
+      lines.push(
+        `${n.lateCount === 1 ? 'This file' : 'These files'} landed under ${n.datasetUri} after its training run had listed the dataset. The run goes on without ${n.lateCount === 1 ? 'it' : 'them'}: no file is added to a run once listed, and no second run starts.`,
+        '',
+        ...listLines(n.lateKeys, '- ', n.lateCount > n.lateKeys.length ? `… and ${n.lateCount - n.lateKeys.length} more` : undefined),
+        '',
+        'To train on the complete data, drop all of it under a new dataset id (a date, for example). This is reported once per dataset. Your files are untouched.',
+        '',
+        `Run: ${executionLink(ctx.region, n.executionArn)}`,
       );
       break;
     case 'failed':

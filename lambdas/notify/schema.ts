@@ -42,6 +42,15 @@ export const notificationSchema = z.discriminatedUnion('kind', [
     key: z.string(),
   }),
   z.object({
+    kind: z.literal('dataset-late-files'),
+    /** The run that listed the dataset without these files. */
+    executionArn: z.string().min(1),
+    datasetUri: z.string(),
+    datasetId: z.string(),
+    lateKeys: z.array(z.string()).min(1),
+    lateCount: z.number().int().positive(),
+  }),
+  z.object({
     kind: z.literal('failed'),
     ...common,
     /** What failed, for the subject. */

@@ -25,3 +25,7 @@ export const monitoringRoot = (pipeline: string): string => `${pipeline}/monitor
 /** A dataset's ledger in the artifacts bucket: the run it started (run.json), and one mark per day a re-upload was reported. */
 export const datasetLedgerRoot = (pipeline: string): string => `${pipeline}/datasets`;
 export const datasetLedger = (pipeline: string, datasetId: string): string => `${datasetLedgerRoot(pipeline)}/${datasetId}`;
+/** What the dataset's run listed (keys and versions), written by its validation: a file not in it arrived late. */
+export const datasetListing = (pipeline: string, datasetId: string): string => `${datasetLedger(pipeline, datasetId)}/listed.json`;
+/** Written once the late files of a dataset were reported (they are reported once per dataset). */
+export const lateReportMark = (pipeline: string, datasetId: string): string => `${datasetLedger(pipeline, datasetId)}/late-reported.json`;

@@ -5,6 +5,8 @@ export interface StoredObject {
   /** `"null"` in an unversioned bucket. */
   readonly versionId?: string;
   readonly etag?: string;
+  /** ISO 8601, as S3 reports it. */
+  readonly lastModified?: string;
 }
 
 export interface ObjectRef {

@@ -43,7 +43,7 @@ export class S3ObjectStore implements ObjectStore {
       for (const v of out.Versions ?? []) {
         if (!v.IsLatest || v.Key === undefined) continue;
         if (objects.length === limit) return { objects, truncated: true };
-        objects.push({ key: v.Key, size: v.Size ?? 0, versionId: v.VersionId, etag: v.ETag?.replace(/"/g, '') });
+        objects.push({ key: v.Key, size: v.Size ?? 0, versionId: v.VersionId, etag: v.ETag?.replace(/"/g, ''), lastModified: v.LastModified?.toISOString() });
       }
       if (!out.IsTruncated) break;
       keyMarker = out.NextKeyMarker;

@@ -10,6 +10,10 @@ export const validateEnv = z.object({
   MAX_OBJECTS: envNumber(),
   HEAD_BYTES: envNumber(),
   IGNORE: envJson(z.array(z.string().min(1))),
+  /** When a drop is complete: `{ settleSeconds, maxWaitSeconds, marker? }` (dataset.settleSeconds, maxWaitMinutes, completeWhen). */
+  SETTLE: envJson(
+    z.object({ settleSeconds: z.number().int().nonnegative(), maxWaitSeconds: z.number().int().positive(), marker: z.string().min(1).optional() }),
+  ),
   PIPELINE_NAME: envText(),
   LANDING_BUCKET: envText(),
   ARTIFACTS_BUCKET: envText(),

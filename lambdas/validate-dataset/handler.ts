@@ -8,6 +8,7 @@ import { workflowInputProblems } from '../shared/run';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { validateEnv } from './contract';
 import { validateDataset, type ValidationResult } from './logic';
+import { type SurveyResult, surveyDrop } from './survey';
 import { validateTaskSchema, type DatasetRules } from './schema';
 import type { Context } from 'aws-lambda';
 
@@ -30,25 +31,27 @@ export function rulesFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetRules
 }
 
 /** The handler over any object store and environment (the offline workflow runs use this). */
-export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = process.env) {
-  return async (event: unknown, context?: Context): Promise<ValidationResult> => {
+export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()) {
+  return async (event: unknown, context?: Context): Promise<ValidationResult | SurveyResult> => {
     logInvocation(log, context);
     const task = parseInput(validateTaskSchema, event, 'bad workflow input');
     const e = readEnv(env);
     const problems = workflowInputProblems(task.input, { pipeline: e.PIPELINE_NAME, bucket: e.LANDING_BUCKET });
     if (problems.length > 0) throw new InvalidInputError(`bad workflow input: ${problems.join('; ')}`);
-    return validateDataset(task, {
+    const deps = {
       store,
       rules: rulesFromEnv(env),
       artifactsBucket: e.ARTIFACTS_BUCKET,
       resourcePrefix: e.RESOURCE_PREFIX,
       quarantinePrefix: e.QUARANTINE_PREFIX,
       log,
-    });
+      now,
+    };
+    return task.action === 'survey' ? surveyDrop(task, task.settle, e.SETTLE, deps) : validateDataset(task, deps);
   };
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { s3: S3Client }, env: NodeJS.ProcessEnv = process.env) => createHandler(new S3ObjectStore(c.s3), env);
+export const handlerWith = (c: { s3: S3Client }, env: NodeJS.ProcessEnv = process.env, now?: () => Date) => createHandler(new S3ObjectStore(c.s3), env, now);
 
 export const handler = handlerWith({ s3: traced(new S3Client({})) });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../shared/logger';
 import { parseS3Uri, s3Uri, type ObjectStore, type StoredObject } from '../shared/object-store';
 import { mapLimit } from '../shared/concurrency';
+import { datasetListing } from '../shared/names';
 import { jobName, runId, runLayout, type RunLayout } from '../shared/run';
 import { COPIES_IN_FLIGHT, HEAD_READS_IN_FLIGHT } from '../shared/validation-budget';
 import { decodeHead, headerProblems, inspectCsvHead, isIgnored } from './csv';
@@ -70,6 +71,32 @@ function sourceOf(task: ValidateTask, deps: ValidateDeps): { bucket: string; pre
 }
 
 /**
+ * The dataset's objects as they are now (folder placeholders left out; by-products in): the
+ * landing folder, or a retraining's snapshot. Room is listed for tools' by-products too (Spark
+ * writes a .crc beside each part), which do not count toward maxObjects.
+ */
+export async function listDataset(task: ValidateTask, deps: ValidateDeps) {
+  const source = sourceOf(task, deps);
+  const listed = await deps.store.list(source.bucket, source.prefix, 2 * deps.rules.maxObjects + 10);
+  const objects = listed.objects.filter((o) => !(o.key.endsWith('/') && o.size === 0) && (!source.singleObject || o.key === source.prefix));
+  return { source, objects, truncated: listed.truncated };
+}
+
+/** What this run listed, for the trigger: a file of the dataset that is not in it arrived late and is reported. */
+async function recordListing(task: ValidateTask, listed: readonly StoredObject[], deps: ValidateDeps): Promise<void> {
+  const listing = {
+    executionArn: task.executionArn,
+    listedAt: (deps.now?.() ?? new Date()).toISOString(),
+    objects: listed.map((o) => ({ key: o.key, versionId: o.versionId })),
+  };
+  await deps.store.putText(
+    { bucket: deps.artifactsBucket, key: datasetListing(task.input.pipeline, task.input.datasetId) },
+    JSON.stringify(listing),
+    'application/json',
+  );
+}
+
+/**
  * Lists the dataset, checks it cheaply, and either plans the run or quarantines the data. An
  * accepted dataset is first copied, at the versions just checked, into the run's snapshot, which
  * the run trains on and which stays as long as the run's model: overwriting the dataset id or
@@ -77,15 +104,12 @@ function sourceOf(task: ValidateTask, deps: ValidateDeps): { bucket: string; pre
  */
 export async function validateDataset(task: ValidateTask, deps: ValidateDeps): Promise<ValidationResult> {
   const { input } = task;
-  const source = sourceOf(task, deps);
-  // Tools' by-products do not count toward maxObjects (Spark writes a .crc beside each part): list room for them too.
-  const listed_ = await deps.store.list(source.bucket, source.prefix, 2 * deps.rules.maxObjects + 10);
-  const objects = listed_.objects;
-  const listed = objects.filter((o) => !(o.key.endsWith('/') && o.size === 0) && (!source.singleObject || o.key === source.prefix));
+  const { source, objects: listed, truncated: listTruncated } = await listDataset(task, deps);
+  if (input.snapshotRun === undefined && input.reason === 'data-drop') await recordListing(task, listed, deps);
   const relative = (key: string) => (source.singleObject ? key.slice(key.lastIndexOf('/') + 1) : key.slice(source.prefix.length));
   const ignored = listed.filter((o) => isIgnored(relative(o.key), deps.rules.ignore)).map((o) => o.key);
   const dataFiles = listed.filter((o) => !ignored.includes(o.key));
-  const truncated = listed_.truncated || dataFiles.length > deps.rules.maxObjects;
+  const truncated = listTruncated || dataFiles.length > deps.rules.maxObjects;
   const files = dataFiles.slice(0, deps.rules.maxObjects);
   const reasons =
     source.snapshotRun !== undefined && files.length === 0
@@ -106,7 +130,7 @@ export async function validateDataset(task: ValidateTask, deps: ValidateDeps): P
       files.map((f) => ({ ...f, relative: relative(f.key) })),
       reasons.problems,
       ignored,
-      reasons.oversized,
+      reasons.oversized ? 'over dataset.maxObjects or dataset.maxBytes: the objects above stay in the landing bucket at these versions' : undefined,
       deps,
     );
     const returned = returnedReasons(reasons.problems, `${quarantineUri}reason.json`);
@@ -206,22 +230,22 @@ async function checkFile(file: StoredObject, bucket: string, rules: DatasetRules
 
 /**
  * Copies the files under `quarantine/<pipeline>/<dataset-id>/` with a `reason.json`; originals stay.
- * A dataset over `maxObjects` or `maxBytes` is not copied (its size is the reason, and copying it
- * could outlast the function): `reason.json` names every object by key and version id, and the
- * landing bucket keeps them (versioned; the platform never deletes an upload).
+ * With `notCopied` (why: a dataset over `maxObjects` or `maxBytes`, whose copy could outlast the
+ * function; an upload that never finished) nothing is copied: `reason.json` names every object by
+ * key and version id, and the landing bucket keeps them (versioned; the platform never deletes an upload).
  */
-async function quarantine(
+export async function quarantine(
   task: ValidateTask,
   source: { bucket: string; prefix: string },
   files: readonly (StoredObject & { relative: string })[],
   reasons: readonly string[],
   ignored: readonly string[],
-  oversized: boolean,
+  notCopied: string | undefined,
   deps: ValidateDeps,
 ): Promise<string> {
   const { input } = task;
   const base = `${deps.quarantinePrefix}/${input.pipeline}/${input.datasetId}/`;
-  if (!oversized) {
+  if (notCopied === undefined) {
     await mapLimit(files, COPIES_IN_FLIGHT, (f) =>
       deps.store.copy({ bucket: source.bucket, key: f.key, versionId: f.versionId }, { bucket: input.bucket, key: `${base}${f.relative}` }, f.size),
     );
@@ -233,7 +257,7 @@ async function quarantine(
     reasons,
     objects: files.map((f) => ({ key: f.key, versionId: f.versionId, size: f.size })),
     ignored,
-    ...(oversized ? { notCopied: 'over dataset.maxObjects or dataset.maxBytes: the objects above stay in the landing bucket at these versions' } : {}),
+    ...(notCopied ? { notCopied } : {}),
     execution: task.executionArn,
     rejectedAt: (deps.now?.() ?? new Date()).toISOString(),
   };

@@ -1,14 +1,19 @@
 // A namespace import lets esbuild tree-shake zod: 90 KB instead of 454 KB per bundle (npm run bench).
 import * as z from 'zod';
 import { workflowInputSchema } from '../shared/run';
+import { settleStateSchema } from './survey-state';
 
 /** Task input from the workflow: the execution input plus the execution's identity. */
 export const validateTaskSchema = z.object({
   input: workflowInputSchema,
   executionArn: z.string().min(1),
   startTime: z.string().min(1),
+  /** `survey`: one look at whether the drop is complete (the workflow's settle loop); `validate` (default): check and plan the run. */
+  action: z.enum(['survey', 'validate']).default('validate'),
+  /** The settle loop's state, for `survey`. */
+  settle: settleStateSchema.default({ quietSeconds: 0, waitedSeconds: 0, waitSeconds: 0 }),
 });
-export type ValidateTask = z.infer<typeof validateTaskSchema>;
+export type ValidateTask = z.input<typeof validateTaskSchema>;
 
 export interface DatasetRules {
   readonly columns: readonly string[];

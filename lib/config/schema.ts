@@ -4,6 +4,7 @@ import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
 import { SUPPORTED_REGIONS } from './images';
 import { type InstanceUse, instanceTypeField } from './instance-types';
+import { isIgnored } from '../../lambdas/validate-dataset/csv';
 import { ASSUMED, VALIDATION_TIMEOUT_SECONDS, validationWorstCase } from '../../lambdas/shared/validation-budget';
 
 /** Lowercase words joined by single hyphens: safe in stack, bucket, job and group names. */
@@ -96,8 +97,23 @@ export const pipelineSchema = z
     }),
     dataset: z
       .strictObject({
-        /** Seconds to wait after the first file of a dataset before listing it. */
+        /** The quiet period: a drop is complete when its folder has not changed (objects, bytes, newest modification) for this long. */
         settleSeconds: z.number().int().min(0).max(3600).default(60),
+        /** A drop that has not settled (or has no completion marker) after this long is rejected, saying so. */
+        maxWaitMinutes: z.number().int().min(1).max(1440).default(120),
+        /**
+         * Wait for a marker file that the writing tool puts last (Spark, Glue and Hadoop write
+         * `_SUCCESS`) instead of the quiet period. The marker must match `dataset.ignore`.
+         */
+        completeWhen: z
+          .strictObject({
+            marker: z
+              .string()
+              .min(1)
+              .max(100)
+              .regex(/^[^/]+$/, 'expected a file name without "/"'),
+          })
+          .optional(),
         minRows: z.number().int().min(10).default(100),
         maxBytes: z
           .number()
@@ -183,6 +199,14 @@ export const pipelineSchema = z
         code: 'custom',
         path: ['dataset', 'testFraction'],
         message: 'expected validationFraction + testFraction < 0.6 (leave most rows for training)',
+      });
+    }
+    const marker = p.dataset.completeWhen?.marker;
+    if (marker !== undefined && !isIgnored(marker, p.dataset.ignore)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dataset', 'completeWhen', 'marker'],
+        message: `expected a file that dataset.ignore leaves out of the data (it is not data: add "${marker}" to dataset.ignore)`,
       });
     }
     const validation = validationWorstCase(p.dataset.maxObjects, p.dataset.maxBytes);

@@ -28,6 +28,8 @@ export interface DatasetTriggerProps {
   /** The notification variables (a re-upload to a trained dataset id is e-mailed). */
   readonly notifyEnvironment: EnvValues<typeof notifyEnv>;
   readonly stateMachine: sfn.IStateMachine;
+  /** dataset.ignore: tools' by-products, never reported as late files. */
+  readonly ignore: readonly string[];
   readonly logRetentionDays: number;
   readonly logKey: kms.IKey;
 }
@@ -64,6 +66,7 @@ export class DatasetTrigger extends Construct {
         LANDING_BUCKET: props.landingBucket,
         ARTIFACTS_BUCKET: props.artifactsBucket,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        IGNORE: JSON.stringify(props.ignore),
       }),
       logRetentionDays: props.logRetentionDays,
       logKey: props.logKey,
@@ -87,6 +90,12 @@ export class DatasetTrigger extends Construct {
       },
       // A missing key is a 404 only for a caller that may list the bucket (a 403 otherwise): the trigger asks for keys that may not exist.
       { actions: ['s3:ListBucket'], resources: [arns.bucket(props.landingBucket)], conditions: { StringLike: { 's3:prefix': [`${props.pipeline}/*`] } } },
+      // Late files are named by listing the dataset (ListObjectVersions) against what its run listed.
+      {
+        actions: ['s3:ListBucketVersions'],
+        resources: [arns.bucket(props.landingBucket)],
+        conditions: { StringLike: { 's3:prefix': [`${props.pipeline}/*`] } },
+      },
       { actions: ['s3:ListBucket'], resources: [arns.bucket(props.artifactsBucket)], conditions: { StringLike: { 's3:prefix': [`${ledger}/*`] } } },
       // The dataset ledger: which run a dataset started (it outlives Step Functions' 90-day memory of closed runs).
       {

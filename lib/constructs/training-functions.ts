@@ -1,3 +1,4 @@
+import { datasetLedgerRoot } from '../../lambdas/shared/names';
 import { VALIDATION_TIMEOUT_SECONDS } from '../../lambdas/shared/validation-budget';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -61,6 +62,11 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
       MAX_OBJECTS: String(p.dataset.maxObjects),
       HEAD_BYTES: String(SECURE_DEFAULTS.validationHeadBytes),
       IGNORE: JSON.stringify(p.dataset.ignore),
+      SETTLE: JSON.stringify({
+        settleSeconds: p.dataset.settleSeconds,
+        maxWaitSeconds: 60 * p.dataset.maxWaitMinutes,
+        ...(p.dataset.completeWhen ? { marker: p.dataset.completeWhen.marker } : {}),
+      }),
       PIPELINE_NAME: p.name,
       LANDING_BUCKET: landing,
       ARTIFACTS_BUCKET: artifacts,
@@ -90,6 +96,12 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
       resources: [arns.objects(artifacts, `${p.name}/runs/*`)],
       wildcardReason:
         'Writes the snapshot of the accepted data (files over 1 GiB in parts), the manifest and the lineage of runs whose ids are made at run time.',
+    },
+    // What a data drop's run listed, for the trigger to tell late files (lambdas/shared/names.ts datasetListing).
+    {
+      actions: ['s3:PutObject'],
+      resources: [arns.objects(artifacts, `${datasetLedgerRoot(p.name)}/*/listed.json`)],
+      wildcardReason: "One listing per dataset id, named at run time under the pipeline's dataset ledger.",
     },
     // A retraining lists and reads the snapshot of the run that accepted its data.
     {

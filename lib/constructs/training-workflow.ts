@@ -14,6 +14,7 @@ import { SYNC_JOB_EXTRA_SECONDS, syncJob } from './sagemaker-sync-job';
 import { addSageMakerRetries } from './retries';
 import { trainingFunctions, VALIDATION_TIMEOUT } from './training-functions';
 import { acknowledgeWildcardResource, allow } from './scoped-policy';
+import { MAX_SURVEYS } from '../../lambdas/validate-dataset/survey-state';
 
 export interface TrainingWorkflowProps {
   readonly pipeline: PipelineConfig;
@@ -90,18 +91,36 @@ export class TrainingWorkflow extends Construct {
       return state;
     };
 
-    const settle = new sfn.Wait(this, 'Settle', {
-      comment: 'Let the rest of a multi-file upload arrive before listing the dataset',
-      time: sfn.WaitTime.duration(Duration.seconds(p.dataset.settleSeconds)),
+    // The drop is complete (quiet for settleSeconds, or its marker is there) before it is listed: a loop of Wait states, never a sleeping Lambda.
+    const task = (action: 'survey' | 'validate') => ({
+      action,
+      // The execution input as it was: the state gains $.settle on the way.
+      input: sfn.JsonPath.stringAt('$$.Execution.Input'),
+      executionArn: execution,
+      startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+    });
+    const startSettle = new sfn.Pass(this, 'StartSettle', { result: sfn.Result.fromObject({}), resultPath: '$.settle' });
+    const survey = onError(
+      new tasks.LambdaInvoke(this, 'SurveyDrop', {
+        lambdaFunction: this.validateFunction,
+        payload: sfn.TaskInput.fromObject({ ...task('survey'), settle: sfn.JsonPath.objectAt('$.settle') }),
+        payloadResponseOnly: true,
+        resultPath: '$.settle',
+      }),
+    );
+    const waitForDrop = new sfn.Wait(this, 'WaitForDrop', {
+      comment: 'The drop is still changing, or its completion marker is not there yet',
+      time: sfn.WaitTime.secondsPath('$.settle.waitSeconds'),
+    });
+    const incomplete = new sfn.Pass(this, 'DropIncomplete', {
+      comment: 'Past dataset.maxWaitMinutes: the survey quarantined the drop with its reason',
+      inputPath: '$.settle.rejection',
+      resultPath: '$.validation',
     });
     const validate = onError(
       new tasks.LambdaInvoke(this, 'ValidateDataset', {
         lambdaFunction: this.validateFunction,
-        payload: sfn.TaskInput.fromObject({
-          input: sfn.JsonPath.entirePayload,
-          executionArn: execution,
-          startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        }),
+        payload: sfn.TaskInput.fromObject(task('validate')),
         payloadResponseOnly: true,
         resultPath: '$.validation',
       }),
@@ -177,7 +196,11 @@ export class TrainingWorkflow extends Construct {
     );
     registered.addCatch(runFailed, { resultPath: '$.error' }).next(new sfn.Succeed(this, 'ModelRegistered'));
 
-    const definition = settle.next(validate).next(
+    const settled = new sfn.Choice(this, 'DropComplete?')
+      .when(sfn.Condition.stringEquals('$.settle.status', 'ready'), validate)
+      .when(sfn.Condition.stringEquals('$.settle.status', 'expired'), incomplete.next(rejected))
+      .otherwise(waitForDrop.next(survey));
+    validate.next(
       new sfn.Choice(this, 'DatasetAccepted?')
         .when(
           sfn.Condition.booleanEquals('$.validation.accepted', true),
@@ -194,13 +217,15 @@ export class TrainingWorkflow extends Construct {
         )
         .otherwise(rejected),
     );
+    const definition = startSettle.next(survey).next(settled);
 
     const t = p.training;
     // Validation (its function's time-out), each job's run time and what its retries and adoption can add.
     const budget =
       VALIDATION_TIMEOUT.toSeconds() +
       3 * SYNC_JOB_EXTRA_SECONDS +
-      p.dataset.settleSeconds +
+      60 * p.dataset.maxWaitMinutes +
+      MAX_SURVEYS * 10 +
       p.preprocessing.maxRuntimeSeconds +
       (t.spot.enabled ? (t.spot.maxWaitSeconds ?? 0) : t.maxRuntimeSeconds) +
       p.evaluation.maxRuntimeSeconds;

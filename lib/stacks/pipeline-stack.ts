@@ -140,6 +140,7 @@ export class PipelineStack extends Stack {
       key,
       notifyEnvironment,
       stateMachine: this.workflow.stateMachine,
+      ignore: p.dataset.ignore,
       logRetentionDays: stage.logRetentionDays,
       logKey: key,
     });

@@ -41,6 +41,8 @@ export interface Scenario {
   readonly metrics?: Record<string, number>;
   readonly failures?: Partial<Record<SageMakerState, InjectedFailure>>;
   readonly champion?: { readonly value?: number };
+  /** Before the n-th look at the drop (1 = the first): landing-bucket objects to add then (an upload still going on). */
+  readonly duringSettle?: Record<number, Record<string, string>>;
 }
 
 export interface RunOutcome {
@@ -135,6 +137,11 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
       parameters.set(p.Name, p.Value);
       return { Version: parameters.size, Tier: 'Standard' };
     },
+    SurveyDrop: lambda('SurveyDrop', async (input) => {
+      const n = tasks.filter((t) => t === 'SurveyDrop').length;
+      for (const [key, text] of Object.entries(scenario.duringSettle?.[n] ?? {})) store.put(landing, key, text);
+      return validate(input);
+    }),
     ValidateDataset: lambda('ValidateDataset', validate),
     QualityGate: lambda('QualityGate', gate),
     NotifyRunFailed: lambda('NotifyRunFailed', notify),

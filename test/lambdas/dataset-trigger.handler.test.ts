@@ -29,6 +29,7 @@ beforeEach(() => {
     STAGE: 'dev',
     MODEL_PACKAGE_GROUP: 'mlops-dev-breast-cancer',
     TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
+    IGNORE: '["_SUCCESS"]',
     AWS_REGION: 'eu-west-1',
   });
   s3.on(HeadObjectCommand).rejects(notFound());

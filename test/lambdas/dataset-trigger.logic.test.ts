@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candidateKeys, datasetForKey, onObjectCreated, type ReuploadNotice } from '../../lambdas/dataset-trigger/logic';
+import { candidateKeys, datasetForKey, type LateFilesNotice, onObjectCreated, type ReuploadNotice } from '../../lambdas/dataset-trigger/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { executionName, workflowInputProblems } from '../../lambdas/shared/run';
 import { FakeStepFunctions } from '../helpers/fake-sfn';
@@ -15,6 +15,7 @@ function setup() {
   const sfn = new FakeStepFunctions();
   const log = memoryLogger();
   const notices: ReuploadNotice[] = [];
+  const late: LateFilesNotice[] = [];
   let today = new Date('2026-11-22T10:00:00Z');
   const deps = {
     pipeline: PIPE,
@@ -24,9 +25,11 @@ function setup() {
     starter: sfn,
     log,
     notifyReupload: async (n: ReuploadNotice) => void notices.push(n),
+    notifyLate: async (n: LateFilesNotice) => void late.push(n),
+    ignore: ['_SUCCESS', '*.crc'],
     now: () => today,
   };
-  return { store, sfn, log, deps, notices, later: (days: number) => (today = new Date(today.getTime() + days * 86_400_000)) };
+  return { store, sfn, log, deps, notices, late, later: (days: number) => (today = new Date(today.getTime() + days * 86_400_000)) };
 }
 
 describe('datasetForKey', () => {
@@ -106,6 +109,60 @@ describe('onObjectCreated', () => {
       firstKey: 'churn/d1/part-0.csv',
     });
     expect(notices).toEqual([]);
+  });
+
+  describe('files that land after the running run listed its dataset (#17 A)', () => {
+    /** The run started by part-1 has listed part-1 and part-2 (as its validation records it). */
+    const listed = async () => {
+      const t = setup();
+      const v1 = t.store.put(BUCKET, 'churn/d1/part-1.csv', 'a');
+      const v2 = t.store.put(BUCKET, 'churn/d1/part-2.csv', 'b');
+      await onObjectCreated(BUCKET, 'churn/d1/part-1.csv', t.deps, v1);
+      const objects = [
+        { key: 'churn/d1/part-1.csv', versionId: v1 },
+        { key: 'churn/d1/part-2.csv', versionId: v2 },
+      ];
+      t.store.put(ARTIFACTS, 'churn/datasets/d1/listed.json', JSON.stringify({ executionArn: 'x', objects }));
+      return { ...t, v2 };
+    };
+
+    it('belong to the run while it has not listed yet: nothing is reported', async () => {
+      const { store, deps, late } = setup();
+      await onObjectCreated(BUCKET, 'churn/d1/part-1.csv', deps);
+      const v = store.put(BUCKET, 'churn/d1/part-2.csv', 'b');
+      expect(await onObjectCreated(BUCKET, 'churn/d1/part-2.csv', deps, v)).toMatchObject({ action: 'already-started' });
+      expect(late).toEqual([]);
+    });
+
+    it('are reported once per dataset, naming every late file found, and the run goes on alone', async () => {
+      const { store, deps, late, sfn } = await listed();
+      const v3 = store.put(BUCKET, 'churn/d1/part-3.csv', 'c');
+      store.put(BUCKET, 'churn/d1/part-4.csv', 'd');
+      expect(await onObjectCreated(BUCKET, 'churn/d1/part-3.csv', deps, v3)).toMatchObject({ action: 'late', datasetId: 'd1' });
+      const v5 = store.put(BUCKET, 'churn/d1/part-5.csv', 'e');
+      expect(await onObjectCreated(BUCKET, 'churn/d1/part-5.csv', deps, v5)).toMatchObject({ action: 'late' });
+      expect(late).toEqual([
+        {
+          datasetId: 'd1',
+          datasetUri: 's3://landing/churn/d1/',
+          executionArn: expect.stringMatching(/churn-d1-/),
+          lateKeys: ['churn/d1/part-3.csv', 'churn/d1/part-4.csv'],
+          lateCount: 2,
+        },
+      ]);
+      expect(sfn.executions.size).toBe(1);
+    });
+
+    it('a listed file overwritten with new content is late too; a repeated event for a listed version and a by-product are not', async () => {
+      const { store, deps, late, v2 } = await listed();
+      expect(await onObjectCreated(BUCKET, 'churn/d1/part-2.csv', deps, v2)).toMatchObject({ action: 'already-started' });
+      const crc = store.put(BUCKET, 'churn/d1/.part-2.csv.crc', 'x');
+      expect(await onObjectCreated(BUCKET, 'churn/d1/.part-2.csv.crc', deps, crc)).toMatchObject({ action: 'already-started' });
+      expect(late).toEqual([]);
+      const v2b = store.put(BUCKET, 'churn/d1/part-2.csv', 'B');
+      expect(await onObjectCreated(BUCKET, 'churn/d1/part-2.csv', deps, v2b)).toMatchObject({ action: 'late' });
+      expect(late[0]!.lateKeys).toEqual(['churn/d1/part-2.csv']);
+    });
   });
 
   it('starts nothing for a re-upload after the run, and tells the data scientist once a day, not once a file', async () => {

@@ -2,6 +2,7 @@ import { CopyObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObje
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, afterAll } from 'vitest';
 import { handler, rulesFromEnv } from '../../lambdas/validate-dataset/handler';
+import type { ValidationResult } from '../../lambdas/validate-dataset/logic';
 
 const s3 = mockClient(S3Client);
 // isolate: false shares modules between files: give the real clients back when this file is done.
@@ -25,6 +26,7 @@ beforeEach(() => {
     MAX_OBJECTS: '100',
     HEAD_BYTES: '65536',
     IGNORE: '["_SUCCESS"]',
+    SETTLE: '{"settleSeconds":60,"maxWaitSeconds":7200}',
     PIPELINE_NAME: 'churn',
     LANDING_BUCKET: 'landing',
     ARTIFACTS_BUCKET: 'artifacts',
@@ -50,7 +52,7 @@ describe('validate-dataset handler', () => {
     s3.on(GetObjectCommand).resolves({ Body: body('label,f1\n1,2\n0,3\n1,4\n') as never });
     s3.on(PutObjectCommand).resolves({});
     s3.on(CopyObjectCommand).resolves({});
-    const out = await handler(input);
+    const out = (await handler(input)) as ValidationResult;
     expect(out.accepted).toBe(true);
     expect(s3.commandCalls(ListObjectVersionsCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'landing', Prefix: 'churn/my data/' });
     expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({
@@ -61,14 +63,15 @@ describe('validate-dataset handler', () => {
     });
     const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     expect(puts.map((p) => p.Key)).toEqual([
+      'churn/datasets/my data/listed.json',
       expect.stringMatching(/^churn\/runs\/[0-9a-f]{12}\/input\/dataset\.manifest$/),
       expect.stringMatching(/lineage\.json$/),
     ]);
-    const run = /^churn\/runs\/([0-9a-f]{12})\//.exec(puts[0]!.Key!)![1];
+    const run = /^churn\/runs\/([0-9a-f]{12})\//.exec(puts[1]!.Key!)![1];
     expect(s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: 'artifacts', Key: `churn/runs/${run}/data/input/a.csv`, CopySource: 'landing/churn%2Fmy%20data%2Fa.csv?versionId=new-0' },
     ]);
-    expect(puts[0]).toMatchObject({
+    expect(puts[1]).toMatchObject({
       Bucket: 'artifacts',
       ContentType: 'application/json',
       Body: `[{"prefix":"s3://artifacts/churn/runs/${run}/data/input/"},"a.csv"]`,
@@ -80,14 +83,14 @@ describe('validate-dataset handler', () => {
     s3.on(GetObjectCommand).resolves({ Body: body('wrong,header\n1,2\n') as never });
     s3.on(CopyObjectCommand).resolves({});
     s3.on(PutObjectCommand).resolves({});
-    const out = await handler(input);
+    const out = (await handler(input)) as ValidationResult;
     expect(out.accepted).toBe(false);
     expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({
       Bucket: 'landing',
       Key: 'quarantine/churn/my data/a+b.csv',
       CopySource: 'landing/churn%2Fmy%20data%2Fa%2Bb.csv?versionId=new-0',
     });
-    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Key).toBe('quarantine/churn/my data/reason.json');
+    expect(s3.commandCalls(PutObjectCommand).at(-1)!.args[0].input.Key).toBe('quarantine/churn/my data/reason.json');
   });
 
   it('refuses input for another pipeline or bucket before reading anything', async () => {

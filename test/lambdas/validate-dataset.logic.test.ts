@@ -146,7 +146,12 @@ describe('validateDataset: rejected', () => {
     expect(reason).toMatchObject({ pipeline: 'churn', datasetId: 'd1', reasons: out.accepted ? [] : out.reasons, rejectedAt: '2026-11-22T10:01:00.000Z' });
     expect(store.copies[0]!.from.versionId).toBe('v1');
     expect(log.entries.some((e) => e.level === 'WARN' && e.message === 'dataset rejected')).toBe(true);
-    expect(store.keys(ARTIFACTS)).toEqual([]);
+    // Nothing of a run: only the listing that tells the trigger which files arrived late.
+    expect(store.keys(ARTIFACTS)).toEqual(['churn/datasets/d1/listed.json']);
+    expect(JSON.parse(store.get(ARTIFACTS, 'churn/datasets/d1/listed.json')!).objects).toEqual([
+      { key: 'churn/d1/a.csv', versionId: 'v1' },
+      { key: 'churn/d1/sub/b.csv', versionId: 'v2' },
+    ]);
   });
 
   it.each([

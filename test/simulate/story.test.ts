@@ -26,7 +26,25 @@ describeWithMlPython('npm run simulate', () => {
       approval: 'PendingManualApproval',
       package: expect.stringMatching(/model-package\/mlops-dev-breast-cancer\/1$/),
     });
-    expect(subjects()[0]).toMatch(/^\[mlops-dev\] breast-cancer: new model awaits approval \(auc (0\.9\d+|1\.00)\)$/);
+    expect(subjects()[1]).toMatch(/^\[mlops-dev\] breast-cancer: new model awaits approval \(auc (0\.9\d+|1\.00)\)$/);
+  });
+
+  it('reports a file that lands after the run listed its dataset, by name, once, and the run goes on without it (#17 A)', () => {
+    expect(story.steps.firstTraining!.lateEmail).toBe('[mlops-dev] breast-cancer: a file arrived late in dataset 2026-11-20, not in its run');
+    const late = story.cloud.notifications.find((n) => n.subject.includes('arrived late'))!;
+    expect(late.body).toContain('- breast-cancer/2026-11-20/part-4.csv');
+    expect(late.body).toContain('drop all of it under a new dataset id');
+    const artifacts = story.cloud.env['validate-dataset']!.ARTIFACTS_BUCKET!;
+    const lineages = story.cloud.store
+      .keys(artifacts, 'breast-cancer/runs/')
+      .filter((k) => k.endsWith('lineage.json'))
+      .map((k) => JSON.parse(story.cloud.store.get(artifacts, k)!) as { dataset: string; objects: { key: string }[] });
+    const objects = lineages.find((l) => l.dataset.endsWith('/breast-cancer/2026-11-20/'))!.objects;
+    expect(objects.map((o) => o.key)).toEqual([
+      'breast-cancer/2026-11-20/part-1.csv',
+      'breast-cancer/2026-11-20/part-2.csv',
+      'breast-cancer/2026-11-20/part-3.csv',
+    ]);
   });
 
   it('creates the endpoint on approval, and it answers with the trained model', () => {
@@ -128,7 +146,7 @@ describeWithMlPython('npm run simulate', () => {
 
   it('prints a readable timeline and ends by itself', () => {
     expect(story.timeline.filter((l) => l.startsWith('\n['))).toHaveLength(8);
-    expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 8 e-mails\.$/);
+    expect(story.timeline.at(-1)).toMatch(/^\nDone in [\d.]+ s: 7 executions, 3 model packages, 9 e-mails\.$/);
     expect(story.cloud.executions.every((x) => x.status === 'SUCCEEDED')).toBe(true);
   });
 

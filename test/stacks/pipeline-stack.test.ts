@@ -111,7 +111,9 @@ describe('pipeline stack: functions and roles', () => {
     expect(own.length).toBeGreaterThan(4);
     for (const st of own) {
       for (const r of [st.Resource].flat())
-        expect(JSON.stringify(r)).toMatch(/\/(quarantine\/)?breast-cancer\/(runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/)?\*"/);
+        expect(JSON.stringify(r)).toMatch(
+          /\/(quarantine\/)?breast-cancer\/((runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/)?\*|datasets\/\*\/listed\.json)"/,
+        );
     }
   });
 

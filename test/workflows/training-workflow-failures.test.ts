@@ -194,7 +194,7 @@ describe('bad execution input (someone started the workflow by hand)', () => {
     expect(r.error).toBe('InvalidInputError');
     expect(r.cause).toMatch(cause);
     expect(r.sageMakerRequests).toEqual([]);
-    expect(r.tasks).toEqual(['ValidateDataset', 'NotifyRunFailed']);
+    expect(r.tasks).toEqual(['SurveyDrop', 'NotifyRunFailed']);
     expect(r.notifications[0]!.body).toContain('Contract: a step received input it does not understand');
   });
 });

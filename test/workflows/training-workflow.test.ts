@@ -38,9 +38,11 @@ describe('a good dataset of three files', () => {
     run = await runTrainingWorkflow(template, { files, triggerKey: 'breast-cancer/2026-11-22/part-2.csv' });
   });
 
-  it('runs every step once, in order, and ends registered', () => {
+  it('runs every step once, in order, and ends registered (the drop looked at twice: just written, then quiet for settleSeconds)', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.tasks).toEqual([
+      'SurveyDrop',
+      'SurveyDrop',
       'ValidateDataset',
       'RecordLatestDataset',
       'Preprocess',
@@ -179,7 +181,7 @@ describe('datasets the validation rejects', () => {
   const rejected = async (files: Record<string, string>) => {
     const run = await runTrainingWorkflow(template, { files });
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.tasks).toEqual(['ValidateDataset', 'NotifyDatasetRejected']);
+    expect(run.tasks).toEqual(['SurveyDrop', 'SurveyDrop', 'ValidateDataset', 'NotifyDatasetRejected']);
     expect(run.sageMakerRequests).toEqual([]);
     return run;
   };

@@ -100,12 +100,18 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
 
   step(`A data scientist drops ${data.source} (${data.rows.length} rows) as 3 files under ${p.name}/2026-11-20/`);
   await cloud.dropFiles(landing, Object.fromEntries(data.parts(3).map((csv, i) => [`${p.name}/2026-11-20/part-${i + 1}.csv`, csv])));
-  await cloud.drain();
+  await cloud.drain({
+    Preprocess: async () => {
+      log('  (the run has listed the dataset and preprocesses it when a forgotten 4th file lands)');
+      await cloud.dropFiles(landing, { [`${p.name}/2026-11-20/part-4.csv`]: data.parts(3)[2]! });
+    },
+  });
   steps.firstTraining = {
     runs: cloud.executions.length,
     status: cloud.executions[0]?.status,
     package: pkgs()[0]?.ModelPackageArn,
     approval: pkgs()[0]?.ModelApprovalStatus,
+    lateEmail: cloud.notifications.find((n) => n.subject.includes('arrived late'))?.subject,
   };
   if (!pkgs()[0]) throw whyStopped(cloud, 'the first drop', 'training', 'no model package was registered');
   log(`  model package v1: ${pkgs()[0]?.ModelApprovalStatus} (AUC ${pkgs()[0]?.CustomerMetadataProperties?.['metric:auc']})`);
@@ -187,7 +193,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
   step(`A week later, a file is uploaded again to ${p.name}/2026-11-20/: that dataset was trained already`);
   cloud.offsetMs += 7 * 24 * 3_600_000;
   const runsBefore = cloud.executions.length;
-  await cloud.dropFiles(landing, { [`${p.name}/2026-11-20/part-4.csv`]: data.parts(3)[0]! });
+  await cloud.dropFiles(landing, { [`${p.name}/2026-11-20/part-5.csv`]: data.parts(3)[0]! });
   await cloud.drain();
   steps.reupload = { started: cloud.executions.length - runsBefore, lastEmail: cloud.notifications.at(-1)?.subject };
 
