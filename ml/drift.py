@@ -17,11 +17,14 @@ import os
 import numpy as np
 import pandas as pd
 
-from job_io import PROCESSING_ROOT, main
+from job_io import PROCESSING_ROOT, Sample, main
 
 BASE = PROCESSING_ROOT
 BINS = 10
 EPSILON = 1e-4
+# Rows of each side the PSI is computed on: a uniform sample beyond this (ten quantile bins need far fewer).
+MAX_ROWS = int(os.environ.get("MLOPS_DRIFT_MAX_ROWS", 200_000))
+CHUNK_ROWS = 50_000
 
 
 class DriftError(Exception):
@@ -38,8 +41,9 @@ def parse_args(argv):
 
 
 def captured_rows(capture_dir, n_features):
-    """Feature rows of every captured request (a request body may hold several CSV lines)."""
-    rows, skipped = [], 0
+    """Feature rows of the captured requests (a request body may hold several CSV lines): all of
+    them, or a uniform sample of MAX_ROWS, and how many rows were skipped as malformed."""
+    sample, rows, skipped = Sample(MAX_ROWS, n_features), [], 0
     for path in sorted(glob.glob(os.path.join(capture_dir, "**", "*.jsonl"), recursive=True)):
         with open(path, encoding="utf-8") as f:
             for line in f:
@@ -62,7 +66,11 @@ def captured_rows(capture_dir, n_features):
                         rows.append([float(c) if c.strip() != "" else math.nan for c in cells])
                     except ValueError:
                         skipped += 1
-    return rows, skipped
+                    if len(rows) >= CHUNK_ROWS:
+                        sample.add(rows)
+                        rows = []
+    sample.add(rows)
+    return sample, skipped
 
 
 def psi(baseline, current):
@@ -96,18 +104,28 @@ def run(argv):
     baseline_path = os.path.join(args.baseline_dir, "baseline.csv")
     if not os.path.exists(baseline_path):
         raise DriftError(f"no baseline at {baseline_path}: the live model's training run kept none")
-    baseline = pd.read_csv(baseline_path)
-    missing = [f for f in features if f not in baseline.columns]
+    missing = [f for f in features if f not in pd.read_csv(baseline_path, nrows=0).columns]
     if missing:
         raise DriftError(f"the baseline lacks features {', '.join(missing)}: it belongs to another schema")
+    # Baselines of earlier runs hold every training row: read in chunks into a bounded sample.
+    baseline = Sample(MAX_ROWS, len(features), seed=1)
+    for chunk in pd.read_csv(baseline_path, usecols=features, chunksize=CHUNK_ROWS):
+        baseline.add(chunk[features].to_numpy(dtype=float))
 
-    rows, skipped = captured_rows(args.capture_dir, len(features))
-    report = {"rows": len(rows), "skippedRows": skipped, "baselineRows": int(len(baseline)), "psiThreshold": threshold, "minRows": min_rows}
-    if len(rows) < min_rows:
+    captured, skipped = captured_rows(args.capture_dir, len(features))
+    report = {
+        "rows": captured.seen,
+        "skippedRows": skipped,
+        "baselineRows": baseline.seen,
+        "sampledRows": {"captured": len(captured.rows), "baseline": len(baseline.rows)},
+        "psiThreshold": threshold,
+        "minRows": min_rows,
+    }
+    if captured.seen < min_rows:
         report.update({"status": "insufficient-data", "features": {}, "drifted": [], "driftedFeatures": None})
     else:
-        current = np.array(rows, dtype=float)
-        scores = {f: round(psi(baseline[f].to_numpy(dtype=float), current[:, i]), 6) for i, f in enumerate(features)}
+        current = captured.rows
+        scores = {f: round(psi(baseline.rows[:, i], current[:, i]), 6) for i, f in enumerate(features)}
         drifted = sorted((f for f, s in scores.items() if s > threshold), key=lambda f: -scores[f])
         report.update({"status": "ok", "features": {f: {"psi": s} for f, s in scores.items()}, "drifted": drifted, "driftedFeatures": len(drifted)})
 

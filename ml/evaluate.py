@@ -22,6 +22,7 @@ from sklearn import metrics as skm
 from job_io import PROCESSING_ROOT, main
 
 BASE = PROCESSING_ROOT
+CHUNK_ROWS = int(os.environ.get("MLOPS_EVALUATE_CHUNK_ROWS", 50_000))
 SECTION = {
     "binary_classification": "binary_classification_metrics",
     "multiclass_classification": "multiclass_classification_metrics",
@@ -69,12 +70,24 @@ def load_booster(model_dir):
     return booster
 
 
-def read_test(test_dir):
+def predict_test(test_dir, booster):
+    """Labels and predictions of every test row, scored CHUNK_ROWS at a time: memory holds one chunk
+    of features plus two numbers a row, whatever the size of the test set."""
+    import xgboost as xgb
+
     files = sorted(f for f in glob.glob(os.path.join(test_dir, "**", "*.csv"), recursive=True))
     if not files:
         raise EvaluationError(f"no test CSV under {test_dir}")
-    df = pd.concat([pd.read_csv(f, header=None) for f in files], ignore_index=True)
-    return df.iloc[:, 0].to_numpy(), df.iloc[:, 1:].to_numpy(dtype=float)
+    ys, preds = [], []
+    for f in files:
+        if os.path.getsize(f) == 0:  # an instance whose share held no test row
+            continue
+        for chunk in pd.read_csv(f, header=None, chunksize=CHUNK_ROWS):
+            ys.append(chunk.iloc[:, 0].to_numpy())
+            preds.append(booster.predict(xgb.DMatrix(chunk.iloc[:, 1:].to_numpy(dtype=float))))
+    if not ys:
+        raise EvaluationError(f"the test CSVs under {test_dir} hold no row")
+    return np.concatenate(ys), np.concatenate(preds)
 
 
 def compute_metrics(problem, y, pred):
@@ -107,14 +120,11 @@ def compute_metrics(problem, y, pred):
 
 
 def run(argv):
-    import xgboost as xgb
-
     args = parse_args(argv)
     with open(args.config, encoding="utf-8") as f:
         spec = json.load(f)
     booster = load_booster(args.model_dir)
-    y, x = read_test(args.test_dir)
-    pred = booster.predict(xgb.DMatrix(x))
+    y, pred = predict_test(args.test_dir, booster)
     metrics = compute_metrics(spec["problemType"], y, pred)
     finite = {k: v for k, v in metrics.items() if math.isfinite(v)}
     report = {

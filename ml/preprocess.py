@@ -2,23 +2,42 @@
 
 Reads every CSV of the dataset, checks it against the pipeline's schema, cleans it and splits it
 into train / validation / test sets written as headerless, label-first CSV (the built-in XGBoost
-format). Also writes a feature-only baseline CSV with header, the reference ml/drift.py compares captured traffic with.
+format). Also writes a feature-only baseline CSV with header (a sample of at most BASELINE_ROWS
+rows), the reference ml/drift.py compares captured traffic with.
+
+Memory does not grow with the dataset: CSVs are read in chunks; rows are spread over hash
+partitions on the job's volume (pass 1), then each partition is deduplicated and each row goes to
+train, validation or test by a stable hash of its values (pass 2). The split is deterministic and
+needs no global shuffle; duplicates always land together, so none straddles train and test.
+Stratification is approximate (each class splits in the configured fractions on average).
+
+With more than one instance (SageMaker's ShardedByS3Key gives each a share of the files), each
+writes its own files, named after its host; the first host writes the baseline.
 
 Exit status 1 with a one-line reason on stderr when the data cannot be used.
 """
 import argparse
 import glob
 import json
+import math
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from job_io import PROCESSING_ROOT, main
 
 BASE = PROCESSING_ROOT
-SEED = 42
+# Rows read at once; with the partition size this bounds memory (see npm run bench). Tests make both small.
+CHUNK_ROWS = int(os.environ.get("MLOPS_PREPROCESS_CHUNK_ROWS", 50_000))
+PARTITION_BYTES = int(os.environ.get("MLOPS_PREPROCESS_PARTITION_BYTES", 64 * 1024**2))
+BASELINE_ROWS = 200_000
+# pandas' row hash with our own 16-byte keys: independent hashes for the split, the shard and the sample.
+SPLIT_KEY, SHARD_KEY, SAMPLE_KEY = "mlops-split-0001", "mlops-shard-0001", "mlops-sampl-0001"
+# Where SageMaker describes the job's instances; `npm run simulate` points it at each host's own file.
+RESOURCE_CONFIG = os.environ.get("MLOPS_RESOURCE_CONFIG", "/opt/ml/config/resourceconfig.json")
 
 
 class DataError(Exception):
@@ -30,6 +49,7 @@ def parse_args(argv):
     p.add_argument("--config", required=True, help="pipeline.json written by the platform")
     p.add_argument("--input-dir", default=f"{BASE}/input/data")
     p.add_argument("--output-dir", default=f"{BASE}/output")
+    p.add_argument("--work-dir", help="scratch space for the hash partitions (default: a new folder on the job's volume)")
     return p.parse_args(argv)
 
 
@@ -48,34 +68,33 @@ def header_problems(header, columns):
     return problems
 
 
-def read_dataset(input_dir, columns):
+def csv_files(input_dir, columns):
     files = sorted(f for f in glob.glob(os.path.join(input_dir, "**", "*"), recursive=True) if os.path.isfile(f))
     csvs = [f for f in files if f.lower().endswith(".csv")]
     if not csvs:
         raise DataError(f"no .csv files under {input_dir}")
-    frames = []
     for f in csvs:
-        df = pd.read_csv(f, skipinitialspace=True)
-        header = [str(c).strip() for c in df.columns]
+        header = [str(c).strip() for c in pd.read_csv(f, nrows=0, skipinitialspace=True).columns]
         problems = header_problems(header, list(columns))
         if problems:
             raise DataError(f"{os.path.relpath(f, input_dir)}: {'; '.join(problems)}")
-        df.columns = header
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    return csvs
+
+
+def chunks(files, columns):
+    """Every row of every file, CHUNK_ROWS at a time (pandas' C parser; clean checks the types)."""
+    for f in files:
+        for chunk in pd.read_csv(f, skipinitialspace=True, chunksize=CHUNK_ROWS):
+            chunk.columns = list(columns)
+            yield chunk
 
 
 def clean(df, spec):
+    """Rows without a label dropped; features as float, the label as int (classification) or float."""
     label = spec["label"]
     features = [c for c in spec["columns"] if c != label]
-    before = len(df)
-    df = df.dropna(subset=[label]).drop_duplicates()
-    for col in features:
-        values = pd.to_numeric(df[col], errors="coerce")
-        bad = df[col][values.isna() & df[col].notna()]
-        if len(bad) > 0:
-            raise DataError(f"column {col} must be numeric; found {len(bad)} non-numeric values such as {bad.astype(str).iloc[0]!r}")
-        df[col] = values
+    df = df.dropna(subset=[label])
+    out = pd.DataFrame(index=df.index)
     y = pd.to_numeric(df[label], errors="coerce")
     if y.isna().any():
         raise DataError(f"label {label} must be numeric; found {int(y.isna().sum())} non-numeric values")
@@ -86,45 +105,129 @@ def clean(df, spec):
         n = spec["numClasses"]
         if not (y.between(0, n - 1) & (y == y.round())).all():
             raise DataError(f"label {label} must be an integer from 0 to {n - 1} for multiclass_classification")
-    df[label] = y.astype(int) if problem != "regression" else y.astype(float)
-    return df[[label] + features], {"rowsRead": before, "rowsKept": len(df), "rowsDropped": before - len(df)}
+    out[label] = y.astype(int) if problem != "regression" else y.astype(float)
+    for col in features:
+        if pd.api.types.is_numeric_dtype(df[col]):
+            out[col] = df[col].astype(float)
+            continue
+        values = pd.to_numeric(df[col], errors="coerce")  # text in the column: name a value that is not a number
+        bad = df[col][values.isna() & df[col].notna()]
+        if len(bad) > 0:
+            raise DataError(f"column {col} must be numeric; found {len(bad)} non-numeric values such as {bad.astype(str).iloc[0]!r}")
+        out[col] = values.astype(float)
+    return out
 
 
-def split(df, spec):
-    label = spec["label"]
-    stratify = df[label] if spec["problemType"] != "regression" else None
-    holdout = spec["validationFraction"] + spec["testFraction"]
+def row_hash(df, key=None):
+    h = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    return h if key is None else pd.util.hash_array(h, hash_key=key)
+
+
+def partition(files, spec, work_dir, partitions):
+    """Pass 1: clean every chunk and append each row, as raw float64 (exact, no text round trip), to
+    the partition its hash names. Returns the rows read."""
+    os.makedirs(work_dir, exist_ok=True)
+    read = 0
+    for chunk in chunks(files, spec["columns"]):
+        read += len(chunk)
+        df = clean(chunk, spec)
+        part = row_hash(df) % partitions
+        values = df.to_numpy(dtype=np.float64)
+        for k in np.unique(part):
+            with open(os.path.join(work_dir, f"part-{k:05d}.f64"), "ab") as f:
+                values[part == k].tofile(f)
+    return read
+
+
+def host_of(resource_config):
+    """This instance and how many there are (SageMaker's resourceconfig.json; one instance elsewhere)."""
     try:
-        train, rest = train_test_split(df, test_size=holdout, random_state=SEED, stratify=stratify)
-        strat_rest = rest[label] if stratify is not None else None
-        validation, test = train_test_split(rest, test_size=spec["testFraction"] / holdout, random_state=SEED, stratify=strat_rest)
-    except ValueError as e:  # too few rows of a class to stratify
-        raise DataError(f"cannot split the data: {e}") from e
-    return train, validation, test
-
-
-def write_csv(df, path, header=False):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    df.to_csv(path, header=header, index=False)
+        with open(resource_config, encoding="utf-8") as f:
+            rc = json.load(f)
+        return rc["current_host"], len(rc["hosts"]), rc["hosts"][0]
+    except (OSError, KeyError, ValueError):
+        return "algo-1", 1, "algo-1"
 
 
 def run(argv):
     args = parse_args(argv)
     with open(args.config, encoding="utf-8") as f:
         spec = json.load(f)
-    df, stats = clean(read_dataset(args.input_dir, spec["columns"]), spec)
-    if len(df) < 10:
-        raise DataError(f"only {len(df)} usable rows after cleaning")
-    train, validation, test = split(df, spec)
-    out = args.output_dir
+    host, hosts, first_host = host_of(RESOURCE_CONFIG)
+    files = csv_files(args.input_dir, spec["columns"])
+    partitions = max(1, math.ceil(sum(os.path.getsize(f) for f in files) / PARTITION_BYTES))
+    # On the job's volume (the container's own disk is small), or a temporary folder outside SageMaker.
+    work_dir = args.work_dir or tempfile.mkdtemp(prefix="preprocess-", dir=BASE if os.path.isdir(BASE) else None)
+    try:
+        return write_splits(spec, args, files, partitions, work_dir, host, hosts, first_host)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def write_splits(spec, args, files, partitions, work_dir, host, hosts, first_host):
+    """Pass 1 into hash partitions, then pass 2: each partition deduplicated and split by row hash."""
+    label = spec["label"]
+    suffix = "" if hosts == 1 else f"-{host}"
+    rows_read = partition(files, spec, work_dir, partitions)
+    kept = 0
+    train_end = 1 - spec["validationFraction"] - spec["testFraction"]
+    validation_end = 1 - spec["testFraction"]
     shards = max(1, int(spec.get("trainShards", 1)))
-    for i, part in enumerate(np.array_split(train, shards)):
-        write_csv(part, os.path.join(out, "train", f"part-{i:04d}.csv"))
-    write_csv(validation, os.path.join(out, "validation", "validation.csv"))
-    write_csv(test, os.path.join(out, "test", "test.csv"))
-    write_csv(df.drop(columns=[spec["label"]]), os.path.join(out, "baseline", "baseline.csv"), header=True)
-    summary = {**stats, "train": len(train), "validation": len(validation), "test": len(test), "trainShards": shards}
-    with open(os.path.join(out, "baseline", "preprocess_summary.json"), "w", encoding="utf-8") as f:
+    # One instance keeps the plain names; several name their files after their host (one S3 prefix for all).
+    out = args.output_dir
+    for d in ("train", "validation", "test", "baseline"):
+        os.makedirs(os.path.join(out, d), exist_ok=True)
+    paths = {
+        "validation": os.path.join(out, "validation", f"validation{suffix}.csv"),
+        "test": os.path.join(out, "test", f"test{suffix}.csv"),
+        **{f"train{i}": os.path.join(out, "train", f"part{suffix}-{i:04d}.csv" if suffix else f"part-{i:04d}.csv") for i in range(shards)},
+    }
+    counts = {"train": 0, "validation": 0, "test": 0}
+    baseline = [] if host == first_host else None
+    sample_every = None
+    columns = [label] + [c for c in spec["columns"] if c != label]
+    for name in sorted(os.listdir(work_dir)):
+        path = os.path.join(work_dir, name)
+        df = pd.DataFrame(np.fromfile(path, dtype=np.float64).reshape(-1, len(columns)), columns=columns).drop_duplicates()
+        os.remove(path)
+        df[label] = df[label].astype(int) if spec["problemType"] != "regression" else df[label].astype(float)
+        for col in columns[1:]:
+            df[col] = df[col].astype(float)
+        kept += len(df)
+        u = (row_hash(df, SPLIT_KEY) >> 11) / float(2**53)
+        to = {"validation": (u >= train_end) & (u < validation_end), "test": u >= validation_end}
+        for split, mask in to.items():
+            df[mask].to_csv(paths[split], mode="a", header=False, index=False)
+            counts[split] += int(mask.sum())
+        train = df[u < train_end]
+        counts["train"] += len(train)
+        shard = row_hash(train, SHARD_KEY) % shards if shards > 1 else None
+        for i in range(shards):
+            part = train if shard is None else train[shard == i]
+            part.to_csv(paths[f"train{i}"], mode="a", header=False, index=False)
+        if baseline is not None:
+            # A deterministic sample of about BASELINE_ROWS rows: enough for drift's quantile bins.
+            sample_every = sample_every or max(1, math.ceil(rows_read / BASELINE_ROWS))
+            baseline.append(df[row_hash(df, SAMPLE_KEY) % sample_every == 0].drop(columns=[label]))
+    if kept < 10:
+        raise DataError(f"only {kept} usable rows after cleaning")
+    if min(counts.values()) == 0:
+        raise DataError(f"cannot split {kept} rows into train / validation / test ({counts}): add rows")
+    for p in paths.values():  # a split or shard with no row still needs its file
+        open(p, "a", encoding="utf-8").close()
+    if baseline is not None:
+        pd.concat(baseline, ignore_index=True).to_csv(os.path.join(out, "baseline", "baseline.csv"), index=False)
+    summary = {
+        "rowsRead": rows_read,
+        "rowsKept": kept,
+        "rowsDropped": rows_read - kept,
+        **counts,
+        "trainShards": shards,
+        "partitions": partitions,
+        "host": host,
+        "hosts": hosts,
+    }
+    with open(os.path.join(out, "baseline", f"preprocess_summary{suffix}.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps({"preprocess": summary}))
     return summary

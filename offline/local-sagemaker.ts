@@ -63,7 +63,7 @@ export class LocalSageMaker {
   }
 
   /** Copies a job input out of S3 as SageMaker would: every object under a prefix, or the objects a manifest lists. */
-  private async materialize(role: string, job: string, uri: string, dataType: string, to: string): Promise<void> {
+  private async materialize(role: string, job: string, uri: string, dataType: string, to: string, shard?: { index: number; count: number }): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
     const read = async (b: string, k: string) => {
       await this.asRole(role, { kind: 'read', bucket: b, key: k }, `SageMaker ${job} input`);
@@ -76,7 +76,8 @@ export class LocalSageMaker {
     if (dataType === 'ManifestFile') {
       const [head, ...keys] = JSON.parse((await read(bucket, key)).toString('utf8')) as [{ prefix: string }, ...string[]];
       const from = parseS3Uri(head.prefix);
-      for (const k of keys) write(k, await read(from.bucket, `${from.key}${k}`));
+      // ShardedByS3Key: each instance gets its share of the objects (here every count-th one).
+      for (const k of keys.filter((_, i) => !shard || i % shard.count === shard.index)) write(k, await read(from.bucket, `${from.key}${k}`));
     } else {
       // A prefix brings every object below it (SageMaker lists it first); a full key brings that one object, by its file name.
       await this.asRole(role, { kind: 'list', bucket, prefix: key }, `SageMaker ${job} input`);
@@ -95,10 +96,9 @@ export class LocalSageMaker {
     this.store.put(bucket, key, body);
   }
 
-  /** createProcessingJob.sync: runs the job's script with inputs and outputs under a local processing root. */
+  /** createProcessingJob.sync: runs the job's script on each instance, with inputs and outputs under a local processing root per host. */
   async processing(p: Json): Promise<Json> {
     this.jobs.claim('ProcessingJob', p.ProcessingJobName);
-    const root = join(mkdtempSync(join(tmpdir(), 'sim-processing-')), 'opt', 'ml', 'processing');
     await this.startJob(
       p.RoleArn,
       p.ProcessingJobName,
@@ -106,18 +106,41 @@ export class LocalSageMaker {
       '/aws/sagemaker/ProcessingJobs',
       p.ProcessingResources.ClusterConfig.VolumeKmsKeyId,
     );
+    const count = Number(p.ProcessingResources.ClusterConfig.InstanceCount ?? 1);
+    const hosts = Array.from({ length: count }, (_, i) => `algo-${i + 1}`);
+    const roots: string[] = [];
+    for (const [index, host] of hosts.entries()) roots.push(await this.processingHost(p, { index, count, host, hosts }));
+    for (const root of roots) {
+      for (const out of p.ProcessingOutputConfig.Outputs) {
+        const local = join(root, relative('/opt/ml/processing', out.S3Output.LocalPath));
+        mkdirSync(local, { recursive: true });
+        await this.upload(p.RoleArn, p.ProcessingJobName, local, out.S3Output.S3Uri);
+      }
+    }
+    const done = { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: arn('processing-job', p.ProcessingJobName), ProcessingJobStatus: 'Completed' };
+    this.jobs.record('ProcessingJob', done);
+    return done;
+  }
+
+  /** One instance of a processing job: its inputs (its share of a sharded one), its resourceconfig.json, the script. Returns its root. */
+  private async processingHost(p: Json, h: { index: number; count: number; host: string; hosts: string[] }): Promise<string> {
+    const root = join(mkdtempSync(join(tmpdir(), 'sim-processing-')), 'opt', 'ml', 'processing');
     for (const input of p.ProcessingInputs) {
       const local = join(root, relative('/opt/ml/processing', input.S3Input.LocalPath));
       mkdirSync(local, { recursive: true });
+      const shard = input.S3Input.S3DataDistributionType === 'ShardedByS3Key' ? h : undefined;
       if (input.InputName === 'code') writeFileSync(join(local, 'pipeline.json'), JSON.stringify(this.pipelineJson));
-      else await this.materialize(p.RoleArn, p.ProcessingJobName, input.S3Input.S3Uri, input.S3Input.S3DataType, local);
+      else await this.materialize(p.RoleArn, p.ProcessingJobName, input.S3Input.S3Uri, input.S3Input.S3DataType, local, shard);
     }
+    const resourceConfig = join(root, '..', 'config', 'resourceconfig.json');
+    mkdirSync(dirname(resourceConfig), { recursive: true });
+    writeFileSync(resourceConfig, JSON.stringify({ current_host: h.host, hosts: h.hosts }));
     const script = join(ML, String(p.AppSpecification.ContainerEntrypoint[1]).split('/').pop()!);
     const args = (p.AppSpecification.ContainerArguments as string[]).map((a) =>
       a.startsWith('/opt/ml/processing/') ? join(root, relative('/opt/ml/processing', a)) : a,
     );
     const message = join(root, '..', 'output', 'message');
-    const r = await python([script, ...args], message, { MLOPS_PROCESSING_ROOT: root });
+    const r = await python([script, ...args], message, { MLOPS_PROCESSING_ROOT: root, MLOPS_RESOURCE_CONFIG: resourceConfig });
     if (r.status !== 0) {
       let exit = '';
       try {
@@ -132,14 +155,7 @@ export class LocalSageMaker {
       this.jobs.record('ProcessingJob', failed);
       throw failure('States.TaskFailed', JSON.stringify(failed));
     }
-    for (const out of p.ProcessingOutputConfig.Outputs) {
-      const local = join(root, relative('/opt/ml/processing', out.S3Output.LocalPath));
-      mkdirSync(local, { recursive: true });
-      await this.upload(p.RoleArn, p.ProcessingJobName, local, out.S3Output.S3Uri);
-    }
-    const done = { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: arn('processing-job', p.ProcessingJobName), ProcessingJobStatus: 'Completed' };
-    this.jobs.record('ProcessingJob', done);
-    return done;
+    return root;
   }
 
   /** createTrainingJob.sync: XGBoost 1.7 trained as the built-in algorithm does, model.tar.gz where SageMaker puts it. */

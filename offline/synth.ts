@@ -28,16 +28,21 @@ export interface Synthesized {
 let defaultBuild: Synthesized | undefined;
 
 /** Builds the platform for a config (defaults, or defaults merged with an override), no cdk-nag. */
-export function synthPlatform(override?: unknown, options: { nag?: boolean; file?: string } = {}): Synthesized {
-  if (override === undefined && !options.file && !options.nag) {
+export function synthPlatform(override?: unknown, options: { nag?: boolean; file?: string; inline?: unknown } = {}): Synthesized {
+  if (override === undefined && !options.file && options.inline === undefined && !options.nag) {
     defaultBuild ??= build(override, options);
     return defaultBuild;
   }
   return build(override, options);
 }
 
-function build(override: unknown, options: { nag?: boolean; file?: string }): Synthesized {
-  const config = options.file ? loadConfig({ file: options.file }) : override === undefined ? loadConfig() : parseConfig(deepMerge(DEFAULT_CONFIG, override));
+function build(override: unknown, options: { nag?: boolean; file?: string; inline?: unknown }): Synthesized {
+  const config =
+    options.file || options.inline !== undefined
+      ? loadConfig({ file: options.file, inline: options.inline })
+      : override === undefined
+        ? loadConfig()
+        : parseConfig(deepMerge(DEFAULT_CONFIG, override));
   const app = new App({ context: FEATURE_FLAGS, outdir: mkdtempSync(join(tmpdir(), 'mlops-synth-')) });
   const stages = buildPlatform(app, config, { nag: options.nag ?? false });
   const cache = new Map<Stack, Template>();

@@ -4,6 +4,7 @@ import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
 import { SUPPORTED_REGIONS } from './images';
 import { type InstanceUse, instanceTypeField } from './instance-types';
+import { capacityProblems } from './capacity';
 import { isIgnored } from '../../lambdas/validate-dataset/csv';
 import { ASSUMED, VALIDATION_TIMEOUT_SECONDS, validationWorstCase } from '../../lambdas/shared/validation-budget';
 
@@ -218,6 +219,7 @@ export const pipelineSchema = z
         message: `the validation task would need about ${Math.round(validation.totalSeconds)} s at dataset.maxObjects ${p.dataset.maxObjects} and dataset.maxBytes ${p.dataset.maxBytes} (copying the data into the run at ${ASSUMED.copyBytesPerSecond / 1024 ** 2} MiB/s per stream), more than half of its ${VALIDATION_TIMEOUT_SECONDS} s time-out: lower it`,
       });
     }
+    for (const problem of capacityProblems(p)) ctx.addIssue({ code: 'custom', ...problem });
     const spot = p.training.spot;
     if (spot.enabled && (spot.maxWaitSeconds ?? 0) < p.training.maxRuntimeSeconds) {
       ctx.addIssue({

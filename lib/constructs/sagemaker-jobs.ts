@@ -22,9 +22,15 @@ export interface JobContext {
 }
 
 const CODE_DIR = '/opt/ml/processing/input/code';
-const input = (name: string, localPath: string, uri: Record<string, string>, dataType: 'S3Prefix' | 'ManifestFile' = 'S3Prefix') => ({
+const input = (name: string, localPath: string, uri: Record<string, string>, dataType: 'S3Prefix' | 'ManifestFile' = 'S3Prefix', sharded = false) => ({
   InputName: name,
-  S3Input: { ...uri, LocalPath: localPath, S3DataType: dataType, S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' },
+  S3Input: {
+    ...uri,
+    LocalPath: localPath,
+    S3DataType: dataType,
+    S3InputMode: 'File',
+    S3DataDistributionType: sharded ? 'ShardedByS3Key' : 'FullyReplicated',
+  },
 });
 const output = (name: string) => ({
   OutputName: name,
@@ -64,13 +70,18 @@ function processingJob(
   };
 }
 
-/** Preprocessing: the validated files (a manifest) → train/validation/test/baseline CSVs. */
+/**
+ * Preprocessing: the validated files (a manifest) → train/validation/test/baseline CSVs. With more
+ * than one instance, SageMaker gives each a share of the files (ShardedByS3Key) and each writes
+ * its own files, named after its host (ml/preprocess.py).
+ */
 export function preprocessingJob(ctx: JobContext) {
+  const sharded = ctx.pipeline.preprocessing.instanceCount > 1;
   return {
-    ...processingJob(ctx, ctx.sklearnImage, '$.validation.jobs.preprocess', 'preprocess.py', { ...ctx.pipeline.preprocessing, instanceCount: 1 }),
+    ...processingJob(ctx, ctx.sklearnImage, '$.validation.jobs.preprocess', 'preprocess.py', ctx.pipeline.preprocessing),
     ProcessingInputs: [
       input('code', CODE_DIR, { S3Uri: ctx.codeUri }),
-      input('data', '/opt/ml/processing/input/data', { 'S3Uri.$': '$.validation.paths.manifest' }, 'ManifestFile'),
+      input('data', '/opt/ml/processing/input/data', { 'S3Uri.$': '$.validation.paths.manifest' }, 'ManifestFile', sharded),
     ],
     ProcessingOutputConfig: {
       Outputs: ['train', 'validation', 'test', 'baseline'].map(output),

@@ -31,7 +31,7 @@ const captureLine = (cells: string[], encoding = 'CSV') =>
     eventVersion: '0',
   });
 
-async function check(capture: string[], extra: Record<string, string> = {}) {
+async function check(capture: string[], extra: Record<string, string> = {}, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'drift-'));
   writeFileSync(join(dir, 'pipeline.json'), JSON.stringify(spec));
   mkdirSync(join(dir, 'baseline'));
@@ -52,6 +52,7 @@ async function check(capture: string[], extra: Record<string, string> = {}) {
       join(dir, 'out'),
     ],
     join(dir, 'message'),
+    env,
   );
   return { ...r, dir, report: r.status === 0 ? JSON.parse(readFileSync(join(dir, 'out', 'drift.json'), 'utf8')) : undefined };
 }
@@ -62,6 +63,17 @@ describeWithMlPython('ml/drift.py', () => {
     expect(run.status).toBe(0);
     expect(run.report).toMatchObject({ status: 'ok', rows: 300, skippedRows: 0, baselineRows: 569, driftedFeatures: 0, drifted: [] });
     expect(Object.keys(run.report.features)).toHaveLength(30);
+  });
+
+  it('computes PSI on a bounded sample of each side (MLOPS_DRIFT_MAX_ROWS, 200,000 in a job), and still finds the drift', async () => {
+    const shifted = rows.slice(0, 500).map((r) => {
+      const f = features(r);
+      f[3] = String(Number(f[3]) * 3); // mean_area
+      return captureLine(f);
+    });
+    const run = await check(shifted, {}, { MLOPS_DRIFT_MAX_ROWS: '150' });
+    expect(run.report).toMatchObject({ status: 'ok', rows: 500, baselineRows: 569, sampledRows: { captured: 150, baseline: 150 } });
+    expect(run.report.drifted).toContain('mean_area');
   });
 
   it('names the features that drifted, worst first, and counts them', async () => {

@@ -51,7 +51,8 @@ function workspace(p: PipelineConfig, files: Record<string, string>) {
         join(dir, `model${variant}`),
         ...(pickle ? ['--pickle'] : []),
       ]),
-    evaluate: (messageFile?: string, variant = '') =>
+    /** `env` and `out` score the same model again under other settings, into `eval<out>`. */
+    evaluate: (messageFile?: string, variant = '', env: Record<string, string> = {}, out = variant) =>
       python(
         [
           join(ML, 'evaluate.py'),
@@ -62,9 +63,10 @@ function workspace(p: PipelineConfig, files: Record<string, string>) {
           '--test-dir',
           join(dir, 'out', 'test'),
           '--output-dir',
-          join(dir, `eval${variant}`),
+          join(dir, `eval${out}`),
         ],
         messageFile,
+        env,
       ),
     report: (variant = '') => JSON.parse(readFileSync(join(dir, `eval${variant}`, 'evaluation.json'), 'utf8')),
   };
@@ -90,7 +92,7 @@ describeWithMlPython(
       })();
     });
 
-    it('preprocesses into stratified, headerless, label-first splits that add up', async () => {
+    it('preprocesses into headerless, label-first splits that add up, each class in each split near its share', async () => {
       const { prep } = await chain;
       expect(prep.stderr).toBe('');
       expect(prep.status).toBe(0);
@@ -98,12 +100,13 @@ describeWithMlPython(
       expect(summary).toMatchObject({ rowsRead: 569, rowsKept: 569, rowsDropped: 0 });
       const [train, validation, test] = ['train/part-0000.csv', 'validation/validation.csv', 'test/test.csv'].map((f) => csvRows(join(ws.dir, 'out', f)));
       expect(train!.length + validation!.length + test!.length).toBe(569);
-      expect(test!.length).toBe(Math.ceil(Math.ceil(569 * 0.3) / 2)); // scikit-learn rounds held-out sizes up
+      // Split by row hash: 15 % each on average, within 3 standard deviations of a binomial draw (±26 rows).
+      for (const held of [validation!, test!]) expect(Math.abs(held.length - 569 * 0.15)).toBeLessThan(26);
       for (const rows of [train!, validation!, test!]) {
         expect(rows.every((r) => r.length === 31 && (r[0] === '0' || r[0] === '1'))).toBe(true);
+        // 212/569 = 37 % malignant; a hash split keeps it approximately: within 3 standard deviations for the split's size.
         const share = rows.filter((r) => r[0] === '1').length / rows.length;
-        expect(share).toBeGreaterThan(0.3); // 212/569 = 37 % malignant, kept in every split
-        expect(share).toBeLessThan(0.45);
+        expect(Math.abs(share - 212 / 569)).toBeLessThan(3 * Math.sqrt((0.373 * 0.627) / rows.length));
       }
     });
 
@@ -124,7 +127,7 @@ describeWithMlPython(
       expect(report.metrics.accuracy).toBeGreaterThan(0.9);
       expect(Object.keys(report.metrics).sort()).toEqual(['accuracy', 'auc', 'f1', 'logloss', 'precision', 'recall']);
       expect(report.binary_classification_metrics.auc).toEqual({ value: report.metrics.auc, standard_deviation: 'NaN' });
-      expect(report.rows).toBe(86);
+      expect(report.rows).toBe(csvRows(join(ws.dir, 'out', 'test', 'test.csv')).length);
     });
 
     it('produces a report the quality-gate Lambda reads and passes', async () => {
@@ -139,6 +142,13 @@ describeWithMlPython(
         log: memoryLogger(),
       });
       expect(decision).toMatchObject({ passed: true, metric: 'auc', threshold: 0.9 });
+    });
+
+    it('scores the test set chunk by chunk to the same metrics as in one piece (bounded memory)', async () => {
+      await chain;
+      const r = await ws.evaluate(undefined, '', { MLOPS_EVALUATE_CHUNK_ROWS: '7' }, '-chunked');
+      expect(r.stderr).toBe('');
+      for (const [k, v] of Object.entries(ws.report().metrics)) expect(ws.report('-chunked').metrics[k]).toBeCloseTo(v as number, 12);
     });
 
     it('loads a pickled Booster (earlier algorithm versions) to the same metrics', async () => {

@@ -114,7 +114,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     lateEmail: cloud.notifications.find((n) => n.subject.includes('arrived late'))?.subject,
   };
   if (!pkgs()[0]) throw whyStopped(cloud, 'the first drop', 'training', 'no model package was registered');
-  log(`  model package v1: ${pkgs()[0]?.ModelApprovalStatus} (AUC ${pkgs()[0]?.CustomerMetadataProperties?.['metric:auc']})`);
+  log(`  model package v1: ${pkgs()[0]?.ModelApprovalStatus} (AUC ${Number(pkgs()[0]?.CustomerMetadataProperties?.['metric:auc']).toFixed(3)})`);
 
   step('The operator approves v1 in the model registry');
   await cloud.sageMaker.setApproval(pkgs()[0]!.ModelPackageArn, 'Approved', 'first model', 'alice');

@@ -81,6 +81,20 @@ describe('a completion marker (dataset.completeWhen.marker: "_SUCCESS")', () => 
   });
 });
 
+describe('more than one preprocessing instance (#17 D)', () => {
+  it("shards the dataset's files across them with ShardedByS3Key, in a request the SageMaker API model accepts", async () => {
+    const p = DEFAULT_CONFIG.pipelines[0]!;
+    const template = pipelineTemplate({ pipelines: [{ ...p, preprocessing: { ...p.preprocessing, instanceCount: 4 } }] });
+    const run = await runTrainingWorkflow(template, { files: { 'breast-cancer/wdbc.csv': breastCancerParts(1)[0]! } });
+    expect(run.status).toBe('SUCCEEDED');
+    const request = run.sageMakerRequests.find((r) => r.state === 'Preprocess')!.params;
+    expect(request.ProcessingResources.ClusterConfig.InstanceCount).toBe(4);
+    expect(request.NetworkConfig.EnableInterContainerTrafficEncryption).toBe(true);
+    const data = request.ProcessingInputs.find((i: { InputName: string }) => i.InputName === 'data').S3Input;
+    expect(data).toMatchObject({ S3DataType: 'ManifestFile', S3DataDistributionType: 'ShardedByS3Key' });
+  });
+});
+
 describe('the settle loop at the configured maxima', () => {
   it(`looks at most ${MAX_SURVEYS + 1} times (far below Step Functions' 25,000 history events) at maxWaitMinutes 1440 and settleSeconds 0`, async () => {
     const { store, deps } = setup();
