@@ -4,6 +4,7 @@
  *
  *   npm run bench                 # everything (≈ 4 min on 2 cores)
  *   npm run bench -- --no-tests   # without the npm test run
+ *   npm run bench -- --no-data-scale, --data-sizes=64,256,1024   # without, or at other sizes (MiB), the data-scale section
  * Also times `npm run simulate` (goal: the story in ≤ 30 s on 2 cores).
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CONFIG } from '../lib/config/defaults';
 import { bundleLambdas, FUNCTION_NAMES } from '../lib/constructs/lambda-bundles';
+import { dataScale } from './data-scale';
 
 const ROOT = resolve(__dirname, '..');
 const RUNS = 5;
@@ -122,27 +124,57 @@ function table(title: string, rows: Record<string, unknown>[]) {
   return [`\n${title}`, line(cols), line(cols.map(() => '---')), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
 }
 
-const started = new Date().toISOString();
-const synth = synthFloor();
-const scaled = scale();
-const fns = lambdas();
-const simulation = simulate();
-const suite = args.has('--no-tests') ? undefined : tests();
-const results = { started, machine: { cpus: cpus().length, node: process.version }, synth, scale: scaled, lambdas: fns, simulate: simulation, tests: suite };
-writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+async function main() {
+  const started = new Date().toISOString();
+  const synth = synthFloor();
+  const scaled = scale();
+  const fns = lambdas();
+  const simulation = simulate();
+  const suite = args.has('--no-tests') ? undefined : tests();
+  const sizes = [...args]
+    .find((a) => a.startsWith('--data-sizes='))
+    ?.slice('--data-sizes='.length)
+    .split(',')
+    .map(Number) ?? [64, 256, 1024];
+  const data = args.has('--no-data-scale') ? undefined : await dataScale(sizes);
+  const results = {
+    started,
+    machine: { cpus: cpus().length, node: process.version },
+    synth,
+    scale: scaled,
+    lambdas: fns,
+    simulate: simulation,
+    tests: suite,
+    data,
+  };
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-console.log(
-  table(`Synth (app process: median of ${RUNS}; through the CDK CLI, npx cdk synth -q: median of 3)`, [
-    { what: 'empty aws-cdk-lib app, plain JS (floor)', app: synth.floorSeconds, cli: synth.cli.floorSeconds },
-    { what: `default app (${APP_COMMAND.join(' ')})`, app: synth.defaultAppSeconds, cli: synth.cli.defaultAppSeconds },
-    { what: 'ratio (goal ≤ 1.5)', app: synth.ratio, cli: synth.cli.ratio },
-  ]),
-);
-console.log(table('Scale (generated configs, one stage)', scaled.rows));
-console.log(`ratio 25/1: ${scaled.ratio25to1} (goal ≤ 8); CloudFormation limits: 500 resources, 1 MB template`);
-console.log(
-  table(`Lambdas (minified bundle; init = require() in a fresh node, median of ${RUNS}; own = with the runtime's AWS SDK clients already loaded)`, fns),
-);
-console.log(`\nnpm run simulate: ${simulation.processSeconds} s in all, the story ${simulation.storySeconds} s (goal ≤ 30 s)`);
-if (suite) console.log(`\nnpm test: ${suite.seconds} s (goal ≤ 45 s)`);
-console.log('\nwritten: bench/results.json');
+  console.log(
+    table(`Synth (app process: median of ${RUNS}; through the CDK CLI, npx cdk synth -q: median of 3)`, [
+      { what: 'empty aws-cdk-lib app, plain JS (floor)', app: synth.floorSeconds, cli: synth.cli.floorSeconds },
+      { what: `default app (${APP_COMMAND.join(' ')})`, app: synth.defaultAppSeconds, cli: synth.cli.defaultAppSeconds },
+      { what: 'ratio (goal ≤ 1.5)', app: synth.ratio, cli: synth.cli.ratio },
+    ]),
+  );
+  console.log(table('Scale (generated configs, one stage)', scaled.rows));
+  console.log(`ratio 25/1: ${scaled.ratio25to1} (goal ≤ 8); CloudFormation limits: 500 resources, 1 MB template`);
+  console.log(
+    table(`Lambdas (minified bundle; init = require() in a fresh node, median of ${RUNS}; own = with the runtime's AWS SDK clients already loaded)`, fns),
+  );
+  console.log(`\nnpm run simulate: ${simulation.processSeconds} s in all, the story ${simulation.storySeconds} s (goal ≤ 30 s)`);
+  if (suite) console.log(`\nnpm test: ${suite.seconds} s (goal ≤ 45 s)`);
+  if (data) {
+    console.log(table('Data scale: the validation task at maxObjects (50 ms GET, 100 ms copy, 100 MiB/s per copy stream; budget 450 s)', data.validation));
+    console.log(table('Data scale: ml/preprocess.py on a generated CSV (goal: 1 GiB within 600 MiB RSS)', data.preprocess));
+    console.log(
+      `a 1000-file drop, 4 preprocessing instances, offline: ${data.shardedDrop.status}, every row in exactly one split: ${data.shardedDrop.everyRowOnce} (${data.shardedDrop.seconds} s)`,
+    );
+    console.log(`largest dataset.maxBytes the default instances accept: ${data.largestDefaultGib} GiB`);
+  }
+  console.log('\nwritten: bench/results.json');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,3 +1,4 @@
+import './polyfills';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { FormattedMessage } from '../lambdas/notify/logic';
 import { FUNCTION_NAMES, type FunctionName } from '../lib/constructs/lambda-bundles';

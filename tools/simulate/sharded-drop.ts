@@ -7,6 +7,8 @@ import { breastCancerCsv } from '../../test/helpers/fixtures';
 /** What a sharded preprocessing run made of a many-file drop. */
 export interface ShardedDropResult {
   readonly status: string | undefined;
+  /** The run's failure, when it failed. */
+  readonly failure?: { error: string; cause: string };
   /** Unique rows dropped. */
   readonly rows: number;
   /** Each split's rows (label first, as written), read back from every instance's files. */
@@ -58,6 +60,7 @@ export async function playShardedDrop(files: number, instances: number): Promise
       .sort();
   return {
     status: run?.status,
+    ...(run?.failure ? { failure: run.failure } : {}),
     rows: files * rowsPerFile,
     splits: { train: read('train'), validation: read('validation'), test: read('test') },
     files: keys.filter((k) => /\/(train|validation|test|baseline)\//.test(k)).map((k) => k.slice(runDir.length)),
