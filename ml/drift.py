@@ -104,13 +104,16 @@ def run(argv):
     baseline_path = os.path.join(args.baseline_dir, "baseline.csv")
     if not os.path.exists(baseline_path):
         raise DriftError(f"no baseline at {baseline_path}: the live model's training run kept none")
+    # baseline.csv, and with several preprocessing instances baseline-<host>.csv beside it.
+    paths = sorted(glob.glob(os.path.join(args.baseline_dir, "baseline*.csv")))
     missing = [f for f in features if f not in pd.read_csv(baseline_path, nrows=0).columns]
     if missing:
         raise DriftError(f"the baseline lacks features {', '.join(missing)}: it belongs to another schema")
     # Baselines of earlier runs hold every training row: read in chunks into a bounded sample.
     baseline = Sample(MAX_ROWS, len(features), seed=1)
-    for chunk in pd.read_csv(baseline_path, usecols=features, chunksize=CHUNK_ROWS):
-        baseline.add(chunk[features].to_numpy(dtype=float))
+    for path in paths:
+        for chunk in pd.read_csv(path, usecols=features, chunksize=CHUNK_ROWS):
+            baseline.add(chunk[features].to_numpy(dtype=float))
 
     captured, skipped = captured_rows(args.capture_dir, len(features))
     report = {

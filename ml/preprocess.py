@@ -2,7 +2,7 @@
 
 Reads every CSV of the dataset, checks it against the pipeline's schema, cleans it and splits it
 into train / validation / test sets written as headerless, label-first CSV (the built-in XGBoost
-format). Also writes a feature-only baseline CSV with header (a sample of at most BASELINE_ROWS
+format). Also writes a feature-only baseline CSV with header (a sample of about BASELINE_ROWS
 rows), the reference ml/drift.py compares captured traffic with.
 
 Memory does not grow with the dataset: CSVs are read in chunks; rows are spread over hash
@@ -12,7 +12,8 @@ needs no global shuffle; duplicates always land together, so none straddles trai
 Stratification is approximate (each class splits in the configured fractions on average).
 
 With more than one instance (SageMaker's ShardedByS3Key gives each a share of the files), each
-writes its own files, named after its host; the first host writes the baseline.
+writes its own files, named after its host, and its share of the baseline sample; an instance
+whose share is empty writes empty files.
 
 Exit status 1 with a one-line reason on stderr when the data cannot be used.
 """
@@ -34,8 +35,8 @@ BASE = PROCESSING_ROOT
 CHUNK_ROWS = int(os.environ.get("MLOPS_PREPROCESS_CHUNK_ROWS", 50_000))
 PARTITION_BYTES = int(os.environ.get("MLOPS_PREPROCESS_PARTITION_BYTES", 64 * 1024**2))
 BASELINE_ROWS = 200_000
-# pandas' row hash with our own 16-byte keys: independent hashes for the split, the shard and the sample.
-SPLIT_KEY, SHARD_KEY, SAMPLE_KEY = "mlops-split-0001", "mlops-shard-0001", "mlops-sampl-0001"
+# Salts mixed into the row hash (pandas' splitmix finalizer) for independent hashes: split, shard, sample.
+SPLIT_SALT, SHARD_SALT, SAMPLE_SALT = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
 # Where SageMaker describes the job's instances; `npm run simulate` points it at each host's own file.
 RESOURCE_CONFIG = os.environ.get("MLOPS_RESOURCE_CONFIG", "/opt/ml/config/resourceconfig.json")
 
@@ -68,10 +69,10 @@ def header_problems(header, columns):
     return problems
 
 
-def csv_files(input_dir, columns):
+def csv_files(input_dir, columns, hosts=1):
     files = sorted(f for f in glob.glob(os.path.join(input_dir, "**", "*"), recursive=True) if os.path.isfile(f))
     csvs = [f for f in files if f.lower().endswith(".csv")]
-    if not csvs:
+    if not csvs and hosts == 1:  # with several instances, one may get no file: it writes empty outputs
         raise DataError(f"no .csv files under {input_dir}")
     for f in csvs:
         header = [str(c).strip() for c in pd.read_csv(f, nrows=0, skipinitialspace=True).columns]
@@ -105,22 +106,23 @@ def clean(df, spec):
         n = spec["numClasses"]
         if not (y.between(0, n - 1) & (y == y.round())).all():
             raise DataError(f"label {label} must be an integer from 0 to {n - 1} for multiclass_classification")
-    out[label] = y.astype(int) if problem != "regression" else y.astype(float)
+    out[label] = y.astype(int) if problem != "regression" else y.astype(float) + 0.0
     for col in features:
         if pd.api.types.is_numeric_dtype(df[col]):
-            out[col] = df[col].astype(float)
+            out[col] = df[col].astype(float) + 0.0  # -0.0 becomes 0.0: equal values hash alike
             continue
         values = pd.to_numeric(df[col], errors="coerce")  # text in the column: name a value that is not a number
         bad = df[col][values.isna() & df[col].notna()]
         if len(bad) > 0:
             raise DataError(f"column {col} must be numeric; found {len(bad)} non-numeric values such as {bad.astype(str).iloc[0]!r}")
-        out[col] = values.astype(float)
+        out[col] = values.astype(float) + 0.0
     return out
 
 
-def row_hash(df, key=None):
+def row_hash(df, salt=None):
+    """A stable 64-bit hash of each row's values; with `salt`, another hash independent of it."""
     h = pd.util.hash_pandas_object(df, index=False).to_numpy()
-    return h if key is None else pd.util.hash_array(h, hash_key=key)
+    return h if salt is None else pd.util.hash_array(h ^ np.uint64(salt))
 
 
 def partition(files, spec, work_dir, partitions):
@@ -154,7 +156,7 @@ def run(argv):
     with open(args.config, encoding="utf-8") as f:
         spec = json.load(f)
     host, hosts, first_host = host_of(RESOURCE_CONFIG)
-    files = csv_files(args.input_dir, spec["columns"])
+    files = csv_files(args.input_dir, spec["columns"], hosts)
     partitions = max(1, math.ceil(sum(os.path.getsize(f) for f in files) / PARTITION_BYTES))
     # On the job's volume (the container's own disk is small), or a temporary folder outside SageMaker.
     work_dir = args.work_dir or tempfile.mkdtemp(prefix="preprocess-", dir=BASE if os.path.isdir(BASE) else None)
@@ -183,8 +185,9 @@ def write_splits(spec, args, files, partitions, work_dir, host, hosts, first_hos
         **{f"train{i}": os.path.join(out, "train", f"part{suffix}-{i:04d}.csv" if suffix else f"part-{i:04d}.csv") for i in range(shards)},
     }
     counts = {"train": 0, "validation": 0, "test": 0}
-    baseline = [] if host == first_host else None
-    sample_every = None
+    baseline = []
+    # Each instance samples its share: about BASELINE_ROWS rows in all.
+    sample_every = max(1, math.ceil(rows_read * hosts / BASELINE_ROWS))
     columns = [label] + [c for c in spec["columns"] if c != label]
     for name in sorted(os.listdir(work_dir)):
         path = os.path.join(work_dir, name)
@@ -194,29 +197,31 @@ def write_splits(spec, args, files, partitions, work_dir, host, hosts, first_hos
         for col in columns[1:]:
             df[col] = df[col].astype(float)
         kept += len(df)
-        u = (row_hash(df, SPLIT_KEY) >> 11) / float(2**53)
+        u = (row_hash(df, SPLIT_SALT) >> 11) / float(2**53)
         to = {"validation": (u >= train_end) & (u < validation_end), "test": u >= validation_end}
         for split, mask in to.items():
             df[mask].to_csv(paths[split], mode="a", header=False, index=False)
             counts[split] += int(mask.sum())
         train = df[u < train_end]
         counts["train"] += len(train)
-        shard = row_hash(train, SHARD_KEY) % shards if shards > 1 else None
+        shard = row_hash(train, SHARD_SALT) % shards if shards > 1 else None
         for i in range(shards):
             part = train if shard is None else train[shard == i]
             part.to_csv(paths[f"train{i}"], mode="a", header=False, index=False)
-        if baseline is not None:
-            # A deterministic sample of about BASELINE_ROWS rows: enough for drift's quantile bins.
-            sample_every = sample_every or max(1, math.ceil(rows_read / BASELINE_ROWS))
-            baseline.append(df[row_hash(df, SAMPLE_KEY) % sample_every == 0].drop(columns=[label]))
-    if kept < 10:
+        # A deterministic sample: enough for drift's quantile bins.
+        baseline.append(df[row_hash(df, SAMPLE_SALT) % sample_every == 0].drop(columns=[label]))
+    # One instance judges the whole dataset; with several, each has a share (the training and
+    # the evaluation refuse empty train or test sets).
+    if hosts == 1 and kept < 10:
         raise DataError(f"only {kept} usable rows after cleaning")
-    if min(counts.values()) == 0:
+    if hosts == 1 and min(counts.values()) == 0:
         raise DataError(f"cannot split {kept} rows into train / validation / test ({counts}): add rows")
     for p in paths.values():  # a split or shard with no row still needs its file
         open(p, "a", encoding="utf-8").close()
-    if baseline is not None:
-        pd.concat(baseline, ignore_index=True).to_csv(os.path.join(out, "baseline", "baseline.csv"), index=False)
+    # The first instance's sample is baseline.csv (the drift check looks for it); the others' sit beside it.
+    name = "baseline.csv" if host == first_host else f"baseline-{host}.csv"
+    features = pd.concat(baseline, ignore_index=True) if baseline else pd.DataFrame(columns=columns[1:])
+    features.to_csv(os.path.join(out, "baseline", name), index=False)
     summary = {
         "rowsRead": rows_read,
         "rowsKept": kept,

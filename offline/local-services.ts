@@ -20,6 +20,10 @@ export function localS3(store: MemoryObjectStore): LocalService {
           Versions: objects.map((o) => ({ Key: o.key, Size: o.size, VersionId: o.versionId, ETag: `"${o.etag}"`, IsLatest: true })),
         };
       }
+      case 'ListMultipartUploads': {
+        const n = await store.uploadsInProgress(p.Bucket, p.Prefix ?? '');
+        return { IsTruncated: false, Uploads: Array.from({ length: n }, (_, i) => ({ Key: `${p.Prefix}upload-${i}`, UploadId: `u${i}` })) };
+      }
       case 'GetObject': {
         const body = store.getBuffer(p.Bucket, p.Key, p.VersionId);
         if (!body) throw sdkError(p.VersionId ? 'NoSuchVersion' : 'NoSuchKey', 'The specified key does not exist.', 404);

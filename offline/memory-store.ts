@@ -10,6 +10,8 @@ export class MemoryObjectStore implements ObjectStore {
   private version = 0;
   readonly copies: { from: ObjectRef; to: ObjectRef }[] = [];
   readonly headReads: { key: string; bytes: number }[] = [];
+  /** Multipart uploads in progress, by `bucket/key` (a test starts one; completing it is a put). */
+  readonly uploading = new Set<string>();
   /** The clock that stamps LastModified (the offline cloud's simulated time). */
   clock: () => Date = () => new Date();
 
@@ -56,6 +58,10 @@ export class MemoryObjectStore implements ObjectStore {
       return { key, size: o.body.length, versionId: o.versionId, etag: `etag-${o.versionId}`, lastModified: o.lastModified };
     });
     return { objects: all.slice(0, limit), truncated: all.length > limit };
+  }
+
+  async uploadsInProgress(bucket: string, prefix: string): Promise<number> {
+    return [...this.uploading].filter((k) => k.startsWith(`${bucket}/${prefix}`)).length;
   }
 
   async readHead(ref: ObjectRef, bytes: number): Promise<Uint8Array> {

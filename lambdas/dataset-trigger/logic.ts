@@ -174,36 +174,58 @@ async function lateFiles(deps: TriggerDeps, input: WorkflowInput, key: string, v
   const listedKeys = new Set(listing.objects.map((o) => o.key));
   const isListed = (k: string, v: string | undefined) => (v === undefined ? listedKeys.has(k) : listed.has(`${k}\n${v}`));
   if (isListed(key, versionId)) return undefined;
+  // Once reported, later late files of the dataset are only logged: no listing, no e-mail.
+  if (await reported(deps, input.datasetId)) return [key];
   const now = await deps.store.list(input.bucket, input.prefix, LATE_LISTING_LIMIT);
-  const others = now.objects.filter((o) => o.key !== key && !isIgnored(relative(o.key), deps.ignore) && !isListed(o.key, o.versionId)).map((o) => o.key);
+  const others = now.objects
+    .filter((o) => (input.singleObject ? o.key === input.prefix : !(o.key.endsWith('/') && o.size === 0)))
+    .filter((o) => o.key !== key && !isIgnored(relative(o.key), deps.ignore) && !isListed(o.key, o.versionId))
+    .map((o) => o.key);
   return [key, ...others];
 }
 
-/** The first late file of a dataset e-mails the files found late so far, then marks the dataset reported. */
+/** Seconds after which a claim to report late files whose e-mail was never confirmed is taken over (the trigger times out after 30 s). */
+const STALE_CLAIM_SECONDS = 300;
+
+/** Whether the dataset's late files were reported, or are being reported by another invocation (a fresh claim). */
+async function reported(deps: TriggerDeps, datasetId: string): Promise<boolean> {
+  const mark = { bucket: deps.artifactsBucket, key: lateReportMark(deps.pipeline, datasetId) };
+  if (!(await deps.store.exists(mark.bucket, mark.key))) return false;
+  const m = JSON.parse(await deps.store.readText(mark)) as { status?: string; at: string };
+  const now = (deps.now?.() ?? new Date()).getTime();
+  return m.status !== 'claimed' || now - Date.parse(m.at) < STALE_CLAIM_SECONDS * 1000;
+}
+
+/**
+ * The first late file of a dataset e-mails the late files found so far. Late files come in
+ * batches, handled by invocations in parallel: one claims the report (a conditional write), sends
+ * it, then confirms it; a claim never confirmed (its sender failed) is taken over after
+ * {@link STALE_CLAIM_SECONDS}, so an e-mail is neither sent twice nor lost.
+ */
 async function reportLate(deps: TriggerDeps, input: WorkflowInput, name: string, executionArn: string, late: string[]): Promise<TriggerOutcome> {
   const mark = { bucket: deps.artifactsBucket, key: lateReportMark(deps.pipeline, input.datasetId) };
-  // E-mail first, then mark: a failed publish is retried with the event (a rare duplicate beats a lost e-mail).
-  const first = !(await deps.store.exists(mark.bucket, mark.key));
-  if (first) {
-    await deps.notifyLate({
-      datasetId: input.datasetId,
-      datasetUri: `s3://${input.bucket}/${input.prefix}`,
-      executionArn,
-      lateKeys: late.slice(0, MAX_NAMED_LATE_FILES),
-      lateCount: late.length,
-    });
-    await deps.store.putIfAbsent(
-      mark,
-      `${JSON.stringify({ lateKeys: late.slice(0, MAX_NAMED_LATE_FILES), at: (deps.now?.() ?? new Date()).toISOString() })}\n`,
-      'application/json',
-    );
+  const at = (deps.now?.() ?? new Date()).toISOString();
+  const lateKeys = late.slice(0, MAX_NAMED_LATE_FILES);
+  const claim = `${JSON.stringify({ status: 'claimed', at })}\n`;
+  let claimed = false;
+  if (!(await reported(deps, input.datasetId))) {
+    claimed = await deps.store.putIfAbsent(mark, claim, 'application/json');
+    // Not written: another invocation claimed it just now (a fresh claim), or a stale claim is there to take over.
+    if (!claimed && !(await reported(deps, input.datasetId))) {
+      await deps.store.putText(mark, claim, 'application/json');
+      claimed = true;
+    }
+  }
+  if (claimed) {
+    await deps.notifyLate({ datasetId: input.datasetId, datasetUri: `s3://${input.bucket}/${input.prefix}`, executionArn, lateKeys, lateCount: late.length });
+    await deps.store.putText(mark, `${JSON.stringify({ status: 'sent', lateKeys, at })}\n`, 'application/json');
   }
   deps.log.warn('a file arrived after the run listed its dataset; the run trains without it', {
     key: late[0],
     datasetId: input.datasetId,
     executionName: name,
     executionArn,
-    notified: first,
+    notified: claimed,
   });
   return { action: 'late', executionName: name, datasetId: input.datasetId };
 }

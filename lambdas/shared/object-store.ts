@@ -28,6 +28,8 @@ export interface ObjectStore {
   putText(ref: ObjectRef, body: string, contentType: string): Promise<void>;
   /** Writes only when no object has the key yet (S3 conditional write, If-None-Match: *); false when one had. */
   putIfAbsent(ref: ObjectRef, body: string, contentType: string): Promise<boolean>;
+  /** Multipart uploads under a prefix that have not completed or been aborted (their objects are not listed yet), up to 1000. */
+  uploadsInProgress(bucket: string, prefix: string): Promise<number>;
 }
 
 export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;

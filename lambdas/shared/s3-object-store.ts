@@ -6,6 +6,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCopyCommand,
@@ -50,6 +51,11 @@ export class S3ObjectStore implements ObjectStore {
       versionIdMarker = out.NextVersionIdMarker;
     }
     return { objects, truncated: false };
+  }
+
+  async uploadsInProgress(bucket: string, prefix: string): Promise<number> {
+    const out = await this.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, MaxUploads: 1000 }));
+    return out.Uploads?.length ?? 0;
   }
 
   async readHead(ref: ObjectRef, bytes: number): Promise<Uint8Array> {

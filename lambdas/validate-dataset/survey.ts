@@ -18,24 +18,25 @@ export type SurveyResult = ({ readonly status: 'ready' | 'waiting' } & SettleSta
 /**
  * One look at a drop before it is validated. A drop is complete when its folder has not changed
  * (object count, bytes, newest modification) for `settleSeconds`, or, with a marker, when the
- * marker is there. Time is counted from the waits the workflow made (and, on the first look, the
- * age of the newest object), so the answer does not depend on the Lambda's clock. Past the
+ * marker is there, and no multipart upload is in progress under it. Time is counted from the
+ * waits the workflow made, so the answer does not depend on any clock. Past the
  * maximum wait the drop is rejected with a reason that says so. A single object (an S3 PUT is
  * atomic) and a retraining's snapshot are complete at once.
  */
 export async function surveyDrop(task: ValidateTask, previous: SettleState, rules: SettleRules, deps: ValidateDeps): Promise<SurveyResult> {
   const { input } = task;
   if (input.singleObject || input.snapshotRun !== undefined) return { status: 'ready', ...previous };
-  const now = deps.now?.() ?? new Date();
   const { objects } = await listDataset(task, deps);
+  // Parts of a multipart upload (aws s3 cp above 8 MB) are not listed until it completes.
+  const uploading = await deps.store.uploadsInProgress(input.bucket, input.prefix);
   const relative = (o: StoredObject) => o.key.slice(input.prefix.length);
   const newest = objects.reduce((t, o) => (o.lastModified && o.lastModified > t ? o.lastModified : t), '');
-  const fingerprint = `${objects.length} objects, ${objects.reduce((n, o) => n + o.size, 0)} bytes, newest ${newest || 'unknown'}`;
+  const fingerprint = `${objects.length} objects, ${objects.reduce((n, o) => n + o.size, 0)} bytes, newest ${newest || 'unknown'}, ${uploading} uploads in progress`;
   const waitedSeconds = previous.waitedSeconds + previous.waitSeconds;
-  const age = newest ? Math.max(0, (now.getTime() - Date.parse(newest)) / 1000) : 0;
-  const quietSeconds =
-    previous.fingerprint === undefined ? age : previous.fingerprint === fingerprint ? Math.max(age, previous.quietSeconds + previous.waitSeconds) : 0;
-  const complete = rules.marker !== undefined ? objects.some((o) => relative(o) === rules.marker) : quietSeconds >= rules.settleSeconds;
+  // Quiet time counts from the waits this run made: the first look counts none (an object's
+  // LastModified is when its upload started, so an old date does not mean the drop is complete).
+  const quietSeconds = previous.fingerprint === fingerprint ? previous.quietSeconds + previous.waitSeconds : 0;
+  const complete = uploading === 0 && (rules.marker !== undefined ? objects.some((o) => relative(o) === rules.marker) : quietSeconds >= rules.settleSeconds);
   const state = { fingerprint, quietSeconds, waitedSeconds };
   if (complete) return { status: 'ready', ...state, waitSeconds: 0 };
   if (waitedSeconds >= rules.maxWaitSeconds) {

@@ -36,7 +36,7 @@ export function instanceMemoryGib(instanceType: string): number | undefined {
 }
 
 /**
- * Disk the preprocessing job needs per instance, as a multiple of its share of the data: the input
+ * Disk the preprocessing job needs per instance, as a multiple of the data it gets: the input
  * (File mode copies it to the volume), the hash partitions of ml/preprocess.py (which shrink as the
  * outputs grow) and the outputs, plus room for the baseline sample and the CSV re-serialization.
  */
@@ -44,7 +44,7 @@ export const PREPROCESS_VOLUME_FACTOR = 2.2;
 
 interface CapacityInput {
   readonly dataset: { readonly maxBytes: number; readonly testFraction: number; readonly validationFraction: number };
-  readonly preprocessing: { readonly instanceType: string; readonly instanceCount: number; readonly volumeSizeGb: number };
+  readonly preprocessing: { readonly volumeSizeGb: number };
   readonly training: { readonly image: string; readonly instanceType: string; readonly instanceCount: number; readonly volumeSizeGb: number };
   readonly evaluation: { readonly volumeSizeGb: number };
 }
@@ -56,11 +56,12 @@ export function capacityProblems(p: CapacityInput): { path: (string | number)[];
   const problems: { path: (string | number)[]; message: string }[] = [];
   const max = p.dataset.maxBytes;
   const at = `at dataset.maxBytes ${gib(max)} GiB`;
-  const prep = (PREPROCESS_VOLUME_FACTOR * max) / p.preprocessing.instanceCount;
+  // SageMaker shards by file, not by byte: one file may be the whole dataset, so every instance must hold it.
+  const prep = PREPROCESS_VOLUME_FACTOR * max;
   if (p.preprocessing.volumeSizeGb * GIB < prep) {
     problems.push({
       path: ['preprocessing', 'volumeSizeGb'],
-      message: `${p.preprocessing.volumeSizeGb} GB cannot hold a preprocessing instance's share ${at}: it needs about ${Math.ceil(prep / GIB - 1e-9)} GB (the input, ml/preprocess.py's hash partitions and the outputs, ${PREPROCESS_VOLUME_FACTOR}× its share); raise it, add instances (preprocessing.instanceCount) or lower dataset.maxBytes`,
+      message: `${p.preprocessing.volumeSizeGb} GB cannot hold the data a preprocessing instance may get ${at}: it needs about ${Math.ceil(prep / GIB - 1e-9)} GB (the input, ml/preprocess.py's hash partitions and the outputs, ${PREPROCESS_VOLUME_FACTOR}× the data; SageMaker shards by file, so one instance may get it all); raise it or lower dataset.maxBytes`,
     });
   }
   // File mode copies the train share and the whole validation split to each training instance.

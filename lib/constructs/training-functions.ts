@@ -80,6 +80,9 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
     fn.role,
     // The dataset is listed with ListObjectVersions (s3:ListBucketVersions); nothing lists with ListObjects.
     { actions: ['s3:ListBucketVersions'], resources: [arns.bucket(landing)], conditions: { StringLike: { 's3:prefix': [`${p.name}/*`] } } },
+    // Whether a multipart upload is still going on in the drop (its object is not listed until it completes).
+    // This action has no s3:prefix condition key (service authorization reference): the landing bucket only.
+    { actions: ['s3:ListBucketMultipartUploads'], resources: [arns.bucket(landing)] },
     // Every read names the version it listed (the landing bucket is versioned), which S3 authorizes as s3:GetObjectVersion.
     {
       actions: ['s3:GetObjectVersion'],

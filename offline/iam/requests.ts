@@ -94,6 +94,9 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
       return s3Write(account, p.Bucket, p.Key);
     case 's3:ListObjectVersions':
       return [{ action: 's3:ListBucketVersions', resource: `arn:aws:s3:::${p.Bucket}`, context: { 's3:prefix': p.Prefix ?? '' } }];
+    case 's3:ListMultipartUploads':
+      // No s3:prefix condition key for this action (service authorization reference): the bucket only.
+      return [{ action: 's3:ListBucketMultipartUploads', resource: `arn:aws:s3:::${p.Bucket}` }];
     case 's3:ListObjectsV2':
       return [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${p.Bucket}`, context: { 's3:prefix': p.Prefix ?? '' } }];
     case 's3:CopyObject': {

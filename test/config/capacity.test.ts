@@ -25,18 +25,18 @@ describe('instance capacity at dataset.maxBytes', () => {
     const problems = configProblems(withPipeline({ dataset: { maxBytes: 100 * GIB } }));
     expect(problems).toEqual([
       expect.stringMatching(
-        /^pipelines\[0\]\.preprocessing\.volumeSizeGb: 30 GB cannot hold a preprocessing instance's share at dataset\.maxBytes 100 GiB: it needs about 220 GB/,
+        /^pipelines\[0\]\.preprocessing\.volumeSizeGb: 30 GB cannot hold the data a preprocessing instance may get at dataset\.maxBytes 100 GiB: it needs about 220 GB/,
       ),
       expect.stringMatching(/^pipelines\[0\]\.training\.volumeSizeGb: 30 GB cannot hold a training instance's data .*about 86 GB/),
       expect.stringMatching(/^pipelines\[0\]\.training\.instanceType: 1 × ml\.m5\.xlarge \(16 GiB each\) cannot hold the train split .*about 70 GiB/),
     ]);
   });
 
-  it('is satisfied by more instances: preprocessing shards the files, training the train split', () => {
+  it('is satisfied by larger volumes and more training instances (the train split is sharded evenly; preprocessing shards by file, so every instance must hold it all)', () => {
     const problems = configProblems(
       withPipeline({
         dataset: { maxBytes: 100 * GIB },
-        preprocessing: { instanceCount: 8 },
+        preprocessing: { instanceCount: 8, volumeSizeGb: 221 },
         training: { instanceType: 'ml.m5.2xlarge', instanceCount: 3, volumeSizeGb: 50 },
       }),
     );

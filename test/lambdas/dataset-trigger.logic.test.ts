@@ -153,6 +153,24 @@ describe('onObjectCreated', () => {
       expect(sfn.executions.size).toBe(1);
     });
 
+    it('a batch of late files handled in parallel sends one e-mail; a claim whose sender failed is taken over later', async () => {
+      const { store, deps, late } = await listed();
+      const versions = [3, 4, 5].map((i) => [`churn/d1/part-${i}.csv`, store.put(BUCKET, `churn/d1/part-${i}.csv`, 'x')] as const);
+      await Promise.all(versions.map(([k, v]) => onObjectCreated(BUCKET, k, deps, v)));
+      expect(late).toHaveLength(1);
+      // A sender that died after claiming: its claim goes stale, and the next late file reports.
+      const t = await listed();
+      const failing = { ...t.deps, notifyLate: async () => Promise.reject(new Error('SNS down')) };
+      const v = t.store.put(BUCKET, 'churn/d1/part-9.csv', 'x');
+      await expect(onObjectCreated(BUCKET, 'churn/d1/part-9.csv', failing, v)).rejects.toThrow('SNS down');
+      // Within 5 minutes the claim stands (its sender may still be at work): no second e-mail yet.
+      expect(await onObjectCreated(BUCKET, 'churn/d1/part-9.csv', t.deps, v)).toMatchObject({ action: 'late' });
+      expect(t.late).toEqual([]);
+      t.later(1);
+      expect(await onObjectCreated(BUCKET, 'churn/d1/part-9.csv', t.deps, v)).toMatchObject({ action: 'late' });
+      expect(t.late).toHaveLength(1);
+    });
+
     it('a listed file overwritten with new content is late too; a repeated event for a listed version and a by-product are not', async () => {
       const { store, deps, late, v2 } = await listed();
       expect(await onObjectCreated(BUCKET, 'churn/d1/part-2.csv', deps, v2)).toMatchObject({ action: 'already-started' });

@@ -52,6 +52,21 @@ describeWithMlPython('preprocess.py at any size', () => {
     expect(splits(join(forty.dir, 'out'))).toEqual(splits(join(one.dir, 'out')));
   });
 
+  it('as one of several instances, a share with no file writes empty outputs and succeeds (SageMaker may give an instance nothing)', async () => {
+    const j = job({});
+    const rc = join(j.dir, 'resourceconfig.json');
+    writeFileSync(rc, JSON.stringify({ current_host: 'algo-3', hosts: ['algo-1', 'algo-2', 'algo-3', 'algo-4'] }));
+    const r = await python(
+      [join(ML, 'preprocess.py'), '--config', join(j.dir, 'pipeline.json'), '--input-dir', join(j.dir, 'data'), '--output-dir', join(j.dir, 'out')],
+      undefined,
+      { MLOPS_RESOURCE_CONFIG: rc },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(j.dir, 'out', 'test'))).toEqual(['test-algo-3.csv']);
+    expect(readFileSync(join(j.dir, 'out', 'baseline', 'baseline-algo-3.csv'), 'utf8').split('\n')[0]).toMatch(/^mean_radius,/);
+  });
+
   it('drops duplicates across files, and every row lands in exactly one split', async () => {
     const dupes = ROWS.slice(0, 50);
     const j = job({ ...files(7, ROWS), 'again.csv': `${HEADER}\n${dupes.join('\n')}\n` });

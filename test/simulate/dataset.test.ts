@@ -52,6 +52,10 @@ describe('the data the simulator plays', () => {
     );
   });
 
+  it('says how the header differs from the schema before anything runs', () => {
+    expect(() => new StoryData(csv.replace('a,y,b', 'a,b,y'), pipeline(), 'h.csv')).toThrow(/^h\.csv: its header is not pipeline "p"'s schema\.columns: /);
+  });
+
   it('refuses quoted CSV, which it cannot split, naming the file', () => {
     expect(() => new StoryData(csv.replace('3,1,97', '"3",1,97'), pipeline(), 'q.csv')).toThrow(/^q\.csv: quoted fields are not supported/);
   });

@@ -25,13 +25,18 @@ describeWithMlPython('a 40-file drop preprocessed by 4 instances', () => {
     for (const split of Object.values(r.splits)) expect(split.length).toBeGreaterThan(0);
   });
 
-  it("writes each instance's files under its host's name, and one baseline", () => {
+  it("writes each instance's files under its host's name, and each its share of the baseline sample", () => {
     expect(r.files.filter((f) => f.startsWith('test/')).sort()).toEqual([
       'test/test-algo-1.csv',
       'test/test-algo-2.csv',
       'test/test-algo-3.csv',
       'test/test-algo-4.csv',
     ]);
-    expect(r.files.filter((f) => f.startsWith('baseline/') && f.endsWith('.csv'))).toEqual(['baseline/baseline.csv']);
+    expect(r.files.filter((f) => f.startsWith('baseline/') && f.endsWith('.csv')).sort()).toEqual([
+      'baseline/baseline-algo-2.csv',
+      'baseline/baseline-algo-3.csv',
+      'baseline/baseline-algo-4.csv',
+      'baseline/baseline.csv',
+    ]);
   });
 });

@@ -42,6 +42,23 @@ describe('the quiet period (default: 60 s)', () => {
     expect(run.output!.settle).toMatchObject({ status: 'ready', quietSeconds: 60, waitedSeconds: 120 });
   });
 
+  it('waits while a multipart upload is in progress, and counts no quiet time on the first look, however old the objects', async () => {
+    const { store, deps } = setup();
+    const rules = { settleSeconds: 60, maxWaitSeconds: 7200 };
+    store.clock = () => new Date('2026-11-01T00:00:00Z'); // LastModified is when an upload started: a month ago says nothing
+    store.put('landing', 'churn/d1/a.csv', 'label,f1,f2\n1,2,3\n');
+    store.uploading.add('landing/churn/d1/big.csv');
+    const first = await surveyDrop(task(), { quietSeconds: 0, waitedSeconds: 0, waitSeconds: 0 }, rules, deps);
+    expect(first).toMatchObject({ status: 'waiting', quietSeconds: 0, waitSeconds: 60 });
+    const second = await surveyDrop(task(), first as SettleState, rules, deps);
+    expect(second).toMatchObject({ status: 'waiting', quietSeconds: 60 });
+    store.uploading.delete('landing/churn/d1/big.csv');
+    store.put('landing', 'churn/d1/big.csv', 'label,f1,f2\n0,1,1\n');
+    const third = await surveyDrop(task(), second as SettleState, rules, deps);
+    expect(third).toMatchObject({ status: 'waiting', quietSeconds: 0 });
+    expect(await surveyDrop(task(), third as SettleState, rules, deps)).toMatchObject({ status: 'ready', quietSeconds: 60 });
+  });
+
   it('takes a single object (an atomic PUT) at the first look', async () => {
     const run = await runTrainingWorkflow(template, { files: { 'breast-cancer/wdbc.csv': breastCancerParts(1)[0]! } });
     expect(run.tasks.slice(0, 2)).toEqual(['SurveyDrop', 'ValidateDataset']);

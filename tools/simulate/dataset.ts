@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { headerProblems } from '../../lambdas/validate-dataset/csv';
 import type { PipelineConfig } from '../../lib/config/schema';
 import { breastCancerCsv } from '../../test/helpers/fixtures';
 
@@ -26,7 +27,9 @@ export class StoryData {
     this.header = header;
     this.rows = rows.filter((r) => r.trim() !== '');
     if (csv.includes('"')) throw new StoryDataError(`${source}: quoted fields are not supported by the simulator; write a plain CSV (no '"')`);
-    const columns = header.split(',');
+    const columns = header.split(',').map((c) => c.trim());
+    const problems = headerProblems(columns, pipeline.schema.columns, pipeline.schema.label);
+    if (problems.length > 0) throw new StoryDataError(`${source}: its header is not pipeline "${pipeline.name}"'s schema.columns: ${problems.join('; ')}`);
     this.labelAt = columns.indexOf(pipeline.schema.label);
     // The second drop holds 90 % of the rows and must still pass dataset.minRows.
     const needed = Math.ceil(pipeline.dataset.minRows / 0.9) + 1;
