@@ -77,7 +77,7 @@ export async function dataScale(sizesMib: number[]) {
   const drop = await playShardedDrop(1000, 4);
   const all = [...drop.splits.train, ...drop.splits.validation, ...drop.splits.test];
   return {
-    validation: validation.map((v) => ({ ...v, totalSeconds: Number(v.totalSeconds.toFixed(1)) })),
+    validation: validation.map((v) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Number(x.toFixed(2))]))),
     preprocess,
     shardedDrop: {
       files: 1000,
