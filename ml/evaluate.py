@@ -11,7 +11,6 @@ import glob
 import json
 import math
 import os
-import pickle  # reads only the model this run's training job wrote
 import tarfile
 import tempfile
 
@@ -61,12 +60,13 @@ def load_booster(model_dir):
     booster = xgb.Booster()
     try:
         booster.load_model(path)  # what the 1.7-1 algorithm writes (Booster.save_model)
-    except xgb.core.XGBoostError:
-        # Earlier algorithm versions pickled the Booster; only unpickle what the run itself produced.
-        with open(path, "rb") as f:
-            booster = pickle.load(f)
-        if not isinstance(booster, xgb.Booster):
-            raise EvaluationError(f"xgboost-model is neither an XGBoost model file nor a pickled Booster ({type(booster).__name__})")
+    except xgb.core.XGBoostError as e:
+        # Algorithm versions before 1.3-1 pickled the Booster. Unpickling runs code that the file
+        # chooses, so write access to the artifacts would become code execution here: refused.
+        raise EvaluationError(
+            "xgboost-model is not an XGBoost model file (Booster.save_model, as the built-in algorithm 1.3-1 and later write it); "
+            f"pickled models are not loaded, since unpickling runs code: {str(e).splitlines()[0][:200]}"
+        ) from e
     return booster
 
 
