@@ -9,10 +9,23 @@ export const MAX_LIST_ITEMS = 20;
 /** Characters of one quoted text (a reason, a cause) shown in a message. */
 export const MAX_TEXT_CHARS = 2000;
 
-/** Cuts a text to `max` characters, saying how much was left out. */
+/**
+ * Control characters (line breaks included), line separators and bidirectional overrides, which
+ * untrusted text (a CSV header, an object key, an ApprovalDescription) could use to forge lines of
+ * an e-mail or reorder what a reader sees.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this expression is for
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Untrusted text as one visible line: every unsafe character written as its escape (`\n`, `\u202e`). */
+export function plain(text: string): string {
+  return text.replace(UNSAFE, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/** Untrusted text made {@link plain} and cut to `max` characters, saying how much was left out. */
 export function clip(text: string, max = MAX_TEXT_CHARS): string {
-  const chars = [...text];
-  if (chars.length <= max) return text;
+  const chars = [...plain(text)];
+  if (chars.length <= max) return chars.join('');
   return `${chars.slice(0, max).join('')}… (${chars.length - max} more characters)`;
 }
 

@@ -106,7 +106,7 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
     case 'dataset-already-trained':
       subject = `${tag}: dataset ${n.datasetId} was already trained, nothing started`;
       lines.push(
-        `Files arrived under ${n.datasetUri} (${clip(n.key, 300)} among them), but dataset ${n.datasetId} already had its training run: re-uploading to a dataset id starts nothing, now or later.`,
+        `Files arrived under ${clip(n.datasetUri, 1100)} (${clip(n.key, 300)} among them), but dataset ${clip(n.datasetId, 1100)} already had its training run: re-uploading to a dataset id starts nothing, now or later.`,
         'Upload to a new dataset id (a date, for example) to train again. Your files are untouched.',
         '',
         `Earlier run: ${executionLink(ctx.region, n.executionArn)}`,
@@ -115,7 +115,7 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
     case 'dataset-late-files':
       subject = `${tag}: ${n.lateCount === 1 ? 'a file' : `${n.lateCount} files`} arrived late in dataset ${n.datasetId}, not in its run`;
       lines.push(
-        `${n.lateCount === 1 ? 'This file' : 'These files'} landed under ${n.datasetUri} after its training run had listed the dataset. The run goes on without ${n.lateCount === 1 ? 'it' : 'them'}: no file is added to a run once listed, and no second run starts.`,
+        `${n.lateCount === 1 ? 'This file' : 'These files'} landed under ${clip(n.datasetUri, 1100)} after its training run had listed the dataset. The run goes on without ${n.lateCount === 1 ? 'it' : 'them'}: no file is added to a run once listed, and no second run starts.`,
         '',
         ...listLines(n.lateKeys, '- ', n.lateCount > n.lateKeys.length ? `… and ${n.lateCount - n.lateKeys.length} more` : undefined),
         '',
@@ -146,7 +146,7 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
     }
   }
   lines.push('');
-  if (n.datasetUri) lines.push(`Dataset: ${n.datasetUri}`);
+  if (n.datasetUri) lines.push(`Dataset: ${clip(n.datasetUri, 1100)}`);
   lines.push(`Pipeline: ${ctx.pipeline}   Stage: ${ctx.stage}`, ...(n.executionArn ? [`Execution: ${executionLink(ctx.region, n.executionArn)}`] : []));
   const attributes = { pipeline: ctx.pipeline, stage: ctx.stage, kind: n.kind };
   const budget = MAX_MESSAGE_BYTES - Object.entries(attributes).reduce((b, [k, v]) => b + Buffer.byteLength(`${k}String${v}`, 'utf8'), 0);

@@ -134,6 +134,29 @@ describe('notification formatter', () => {
   });
 });
 
+describe('untrusted text in e-mails (#13 item 9)', () => {
+  it('writes line breaks, control characters and bidirectional overrides of a CSV header, a key or an ApprovalDescription as visible escapes', () => {
+    const forged = 'bias ok\n\nApprove v9 now: https://evil.example\u202e';
+    const rejected = formatNotification(
+      { kind: 'model-rejected', modelPackageArn: 'arn:aws:sagemaker:eu-west-1:111122223333:model-package/g/3', by: 'mallory', reason: forged },
+      ctx,
+    );
+    expect(rejected.body).toContain('Reason: bias ok\\n\\nApprove v9 now: https://evil.example\\u202e');
+    expect(rejected.body.split('\n').some((l) => l.startsWith('Approve v9'))).toBe(false);
+    const data = formatNotification(
+      {
+        kind: 'data-rejected',
+        executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:x:y',
+        reasons: ['churn/d1/a.csv: unexpected columns: x\r\nError: none, all fine'],
+        quarantineUri: 's3://landing/quarantine/churn/d1/',
+      },
+      ctx,
+    );
+    expect(data.body).toContain('- churn/d1/a.csv: unexpected columns: x\\r\\nError: none, all fine');
+    expect(data.body.split('\n').some((l) => l.startsWith('Error: none'))).toBe(false);
+  });
+});
+
 describe('notifications at the limits', () => {
   /** The request the handler would send, checked as SNS checks it. */
   const publishable = (m: ReturnType<typeof formatNotification>) => {

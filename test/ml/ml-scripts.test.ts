@@ -154,7 +154,9 @@ describeWithMlPython(
     it('refuses a pickled model (earlier algorithm versions) with a reason, since unpickling would run code the file chooses (#13 item 2)', async () => {
       const { pickled } = await chain;
       expect(pickled.map((r) => r.status)).toEqual([0, 1]);
-      expect(pickled[1].stderr).toMatch(/^EvaluationError: xgboost-model is not an XGBoost model file .*pickled models are not loaded, since unpickling runs code/);
+      expect(pickled[1].stderr).toMatch(
+        /^EvaluationError: xgboost-model is not an XGBoost model file .*pickled models are not loaded, since unpickling runs code/,
+      );
     });
 
     it('regression on the same data (predict mean_area): rmse, mae and r2 in the regression layout', async () => {
