@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DRIFT_METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION } from '../../lambdas/shared/names';
@@ -23,6 +24,9 @@ export class PipelineAlarms extends Construct {
   public readonly drift: cloudwatch.Alarm;
   public readonly trainingFailed: cloudwatch.Alarm;
   public readonly deploymentFailed: cloudwatch.Alarm;
+  /** One per dead-letter queue of the pipeline: a message there is an event or invocation that failed for good. */
+  public readonly deadLetters: cloudwatch.Alarm[] = [];
+  private readonly topic: actions.SnsAction;
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -62,10 +66,34 @@ export class PipelineAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const topic = new actions.SnsAction(sns.Topic.fromTopicArn(this, 'Topic', props.topicArn));
-    for (const alarm of [this.trainingFailed, this.deploymentFailed, this.drift, ...props.alsoNotify]) {
-      alarm.addAlarmAction(topic);
-      alarm.addOkAction(topic);
+    this.topic = new actions.SnsAction(sns.Topic.fromTopicArn(this, 'Topic', props.topicArn));
+    for (const alarm of [this.trainingFailed, this.deploymentFailed, this.drift, ...props.alsoNotify]) this.notify(alarm);
+  }
+
+  /**
+   * An alarm, e-mailed, for each dead-letter queue of `scope` (every SQS queue the pipeline makes
+   * is one): nothing that failed for good waits there unseen (#13 item 6).
+   */
+  watchDeadLetterQueues(scope: Construct): void {
+    const queues = scope.node.findAll().filter((c): c is sqs.Queue => c instanceof sqs.Queue);
+    for (const queue of queues) {
+      const name = (queue.node.defaultChild as sqs.CfnQueue).queueName!;
+      const alarm = new cloudwatch.Alarm(this, `${queue.node.path.replace(/[^A-Za-z0-9]/g, '')}Alarm`, {
+        alarmName: `${name}-not-empty`,
+        alarmDescription: `${name} holds messages: events or invocations that failed after their retries (the original event is in each message; fix the cause, then send them again to the target, or delete them)`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.notify(alarm);
+      this.deadLetters.push(alarm);
     }
+  }
+
+  private notify(alarm: cloudwatch.Alarm): void {
+    alarm.addAlarmAction(this.topic);
+    alarm.addOkAction(this.topic);
   }
 }

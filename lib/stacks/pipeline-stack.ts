@@ -200,13 +200,14 @@ export class PipelineStack extends Stack {
       logRetentionDays: stage.logRetentionDays,
     });
     driftCheck.stateMachine.node.addDependency(deployment);
+    this.alarms.watchDeadLetterQueues(this);
 
     new PipelineDashboard(this, 'Dashboard', {
       resourcePrefix: prefix,
       endpointName: this.deployment.endpointName,
       trainingStateMachine: this.workflow.stateMachine,
       deploymentStateMachine: this.deployment.workflow.stateMachine,
-      alarms: [this.alarms.trainingFailed, this.alarms.deploymentFailed, this.alarms.drift, ...this.deployment.alarms],
+      alarms: [this.alarms.trainingFailed, this.alarms.deploymentFailed, this.alarms.drift, ...this.deployment.alarms, ...this.alarms.deadLetters],
     });
 
     this.acknowledgeCodeDeployment(artifacts);

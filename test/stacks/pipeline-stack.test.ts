@@ -242,7 +242,7 @@ describe('pipeline stack: training workflow', () => {
       'AWS::Lambda::EventInvokeConfig': 3,
       'AWS::Events::Rule': 3,
       'AWS::Lambda::Permission': 3,
-      'AWS::CloudWatch::Alarm': 5,
+      'AWS::CloudWatch::Alarm': 9,
       'AWS::SSM::Parameter': 1,
       'AWS::CloudWatch::Dashboard': 1,
       // The drift check's, and the retraining's hourly drift recheck.

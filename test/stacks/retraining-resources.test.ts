@@ -18,16 +18,32 @@ describe('alarms', () => {
   it('e-mails every alarm of the pipeline, going to ALARM and back to OK', () => {
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[];
     expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual([
+      'mlops-dev-breast-cancer-approval-dlq-not-empty',
       'mlops-dev-breast-cancer-deployment-failed',
       'mlops-dev-breast-cancer-drift',
+      'mlops-dev-breast-cancer-drift-check-dlq-not-empty',
       'mlops-dev-breast-cancer-primary-5xx',
       'mlops-dev-breast-cancer-primary-p99-latency',
+      'mlops-dev-breast-cancer-retrain-dlq-not-empty',
       'mlops-dev-breast-cancer-training-failed',
+      'mlops-dev-breast-cancer-trigger-dlq-not-empty',
     ]);
     for (const a of alarms) {
       expect(JSON.stringify(a.Properties.AlarmActions)).toContain(':mlops-dev-notifications');
       expect(JSON.stringify(a.Properties.OKActions)).toContain(':mlops-dev-notifications');
     }
+  });
+
+  it('alarms on a message in any of its 4 dead-letter queues (#13 item 6)', () => {
+    const queues = Object.keys(t.findResources('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(4);
+    const watched = (Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[])
+      .filter((a) => a.Properties.AlarmName.endsWith('-dlq-not-empty'))
+      .map((a) => {
+        expect(a.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 1, Statistic: 'Maximum' });
+        return a.Properties.Dimensions[0].Value['Fn::GetAtt'][0];
+      });
+    expect(watched.sort()).toEqual(queues.sort());
   });
 
   it('alarms on any failed, timed-out or aborted training run', () => {
@@ -149,7 +165,7 @@ describe('dashboard', () => {
       ['AWS/SageMaker', 'ModelLatency', 'EndpointName', 'mlops-dev-breast-cancer', 'VariantName', 'primary'],
       ['AWS/SageMaker', 'ModelLatency', 'EndpointName', 'mlops-dev-breast-cancer', 'VariantName', 'shadow'],
     ]);
-    expect(body.widgets.find((w: any) => w.properties.title === 'Alarms').properties.alarms).toHaveLength(5);
+    expect(body.widgets.find((w: any) => w.properties.title === 'Alarms').properties.alarms).toHaveLength(9);
   });
 });
 
