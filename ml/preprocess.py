@@ -175,14 +175,14 @@ def write_splits(spec, args, files, partitions, work_dir, host, hosts, first_hos
     train_end = 1 - spec["validationFraction"] - spec["testFraction"]
     validation_end = 1 - spec["testFraction"]
     shards = max(1, int(spec.get("trainShards", 1)))
-    # One instance keeps the plain names; several name their files after their host (one S3 prefix for all).
     out = args.output_dir
     for d in ("train", "validation", "test", "baseline"):
         os.makedirs(os.path.join(out, d), exist_ok=True)
+    # One instance keeps the plain names; several name their files after their host (one S3 prefix for all).
     paths = {
         "validation": os.path.join(out, "validation", f"validation{suffix}.csv"),
         "test": os.path.join(out, "test", f"test{suffix}.csv"),
-        **{f"train{i}": os.path.join(out, "train", f"part{suffix}-{i:04d}.csv" if suffix else f"part-{i:04d}.csv") for i in range(shards)},
+        **{f"train{i}": os.path.join(out, "train", f"part{suffix}-{i:04d}.csv") for i in range(shards)},
     }
     counts = {"train": 0, "validation": 0, "test": 0}
     baseline = []
@@ -193,9 +193,8 @@ def write_splits(spec, args, files, partitions, work_dir, host, hosts, first_hos
         path = os.path.join(work_dir, name)
         df = pd.DataFrame(np.fromfile(path, dtype=np.float64).reshape(-1, len(columns)), columns=columns).drop_duplicates()
         os.remove(path)
-        df[label] = df[label].astype(int) if spec["problemType"] != "regression" else df[label].astype(float)
-        for col in columns[1:]:
-            df[col] = df[col].astype(float)
+        if spec["problemType"] != "regression":  # the partitions hold float64: classes back to integers
+            df[label] = df[label].astype(int)
         kept += len(df)
         u = (row_hash(df, SPLIT_SALT) >> 11) / float(2**53)
         to = {"validation": (u >= train_end) & (u < validation_end), "test": u >= validation_end}

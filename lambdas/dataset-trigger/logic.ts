@@ -117,7 +117,7 @@ export async function onObjectCreated(bucket: string, eventKey: string, deps: Tr
     const { executionArn } = JSON.parse(await deps.store.readText(ledger)) as { executionArn: string };
     if ((await deps.starter.state(executionArn)) === 'running') {
       const late = await lateFiles(deps, decision.input, key, versionId);
-      if (late) return reportLate(deps, decision.input, name, executionArn, late);
+      if (late) return reportLate(deps, decision.input, name, executionArn, late.keys, late.reported);
       return already(deps, 'already-started', key, datasetId, name, executionArn);
     }
     return reuploaded(deps, decision.input, key, name, executionArn, now);
@@ -163,8 +163,16 @@ async function reuploaded(deps: TriggerDeps, input: WorkflowInput, key: string, 
   return { action: 'already-trained', executionName: name, datasetId: input.datasetId };
 }
 
-/** The dataset's files that its run did not list, when `key` (at `versionId`) is one of them; undefined while the run has not listed yet. */
-async function lateFiles(deps: TriggerDeps, input: WorkflowInput, key: string, versionId: string | undefined): Promise<string[] | undefined> {
+/**
+ * The dataset's files that its run did not list, when `key` (at `versionId`) is one of them, and
+ * whether they were reported already; undefined while the run has not listed yet.
+ */
+async function lateFiles(
+  deps: TriggerDeps,
+  input: WorkflowInput,
+  key: string,
+  versionId: string | undefined,
+): Promise<{ keys: string[]; reported: boolean } | undefined> {
   const relative = (k: string) => (input.singleObject ? k.slice(k.lastIndexOf('/') + 1) : k.slice(input.prefix.length));
   if (isIgnored(relative(key), deps.ignore)) return undefined;
   const ref = { bucket: deps.artifactsBucket, key: datasetListing(deps.pipeline, input.datasetId) };
@@ -175,13 +183,13 @@ async function lateFiles(deps: TriggerDeps, input: WorkflowInput, key: string, v
   const isListed = (k: string, v: string | undefined) => (v === undefined ? listedKeys.has(k) : listed.has(`${k}\n${v}`));
   if (isListed(key, versionId)) return undefined;
   // Once reported, later late files of the dataset are only logged: no listing, no e-mail.
-  if (await reported(deps, input.datasetId)) return [key];
+  if (await reported(deps, input.datasetId)) return { keys: [key], reported: true };
   const now = await deps.store.list(input.bucket, input.prefix, LATE_LISTING_LIMIT);
   const others = now.objects
     .filter((o) => (input.singleObject ? o.key === input.prefix : !(o.key.endsWith('/') && o.size === 0)))
     .filter((o) => o.key !== key && !isIgnored(relative(o.key), deps.ignore) && !isListed(o.key, o.versionId))
     .map((o) => o.key);
-  return [key, ...others];
+  return { keys: [key, ...others], reported: false };
 }
 
 /** Seconds after which a claim to report late files whose e-mail was never confirmed is taken over (the trigger times out after 30 s). */
@@ -202,13 +210,20 @@ async function reported(deps: TriggerDeps, datasetId: string): Promise<boolean> 
  * it, then confirms it; a claim never confirmed (its sender failed) is taken over after
  * {@link STALE_CLAIM_SECONDS}, so an e-mail is neither sent twice nor lost.
  */
-async function reportLate(deps: TriggerDeps, input: WorkflowInput, name: string, executionArn: string, late: string[]): Promise<TriggerOutcome> {
+async function reportLate(
+  deps: TriggerDeps,
+  input: WorkflowInput,
+  name: string,
+  executionArn: string,
+  late: string[],
+  alreadyReported: boolean,
+): Promise<TriggerOutcome> {
   const mark = { bucket: deps.artifactsBucket, key: lateReportMark(deps.pipeline, input.datasetId) };
   const at = (deps.now?.() ?? new Date()).toISOString();
   const lateKeys = late.slice(0, MAX_NAMED_LATE_FILES);
   const claim = `${JSON.stringify({ status: 'claimed', at })}\n`;
   let claimed = false;
-  if (!(await reported(deps, input.datasetId))) {
+  if (!alreadyReported) {
     claimed = await deps.store.putIfAbsent(mark, claim, 'application/json');
     // Not written: another invocation claimed it just now (a fresh claim), or a stale claim is there to take over.
     if (!claimed && !(await reported(deps, input.datasetId))) {

@@ -11,7 +11,7 @@ export const validateTaskSchema = z.object({
   /** `survey`: one look at whether the drop is complete (the workflow's settle loop); `validate` (default): check and plan the run. */
   action: z.enum(['survey', 'validate']).default('validate'),
   /** The settle loop's state, for `survey`. */
-  settle: settleStateSchema.default({ quietSeconds: 0, waitedSeconds: 0, waitSeconds: 0 }),
+  settle: settleStateSchema.prefault({}),
 });
 export type ValidateTask = z.input<typeof validateTaskSchema>;
 

@@ -1,4 +1,4 @@
-import type { StoredObject } from '../shared/object-store';
+import { s3Uri, type StoredObject } from '../shared/object-store';
 import { isIgnored } from './csv';
 import { listDataset, quarantine, returnedReasons, type RejectedDataset, type ValidateDeps } from './logic';
 import type { ValidateTask } from './schema';
@@ -53,7 +53,7 @@ export async function surveyDrop(task: ValidateTask, previous: SettleState, rule
       rejection: {
         accepted: false,
         reasons: returnedReasons([reason], `${quarantineUri}reason.json`),
-        datasetUri: `s3://${input.bucket}/${input.prefix}`,
+        datasetUri: s3Uri(input.bucket, input.prefix),
         quarantineUri,
       },
     };

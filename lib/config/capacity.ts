@@ -50,6 +50,8 @@ interface CapacityInput {
 }
 
 const gib = (bytes: number) => Math.ceil((bytes / GIB) * 10) / 10;
+/** Whole GB needed for `bytes` (a hair of float error does not round up). */
+const gb = (bytes: number) => Math.ceil(bytes / GIB - 1e-9);
 
 /** Problems of a pipeline's instances at `dataset.maxBytes`, with the field to change. */
 export function capacityProblems(p: CapacityInput): { path: (string | number)[]; message: string }[] {
@@ -61,7 +63,7 @@ export function capacityProblems(p: CapacityInput): { path: (string | number)[];
   if (p.preprocessing.volumeSizeGb * GIB < prep) {
     problems.push({
       path: ['preprocessing', 'volumeSizeGb'],
-      message: `${p.preprocessing.volumeSizeGb} GB cannot hold the data a preprocessing instance may get ${at}: it needs about ${Math.ceil(prep / GIB - 1e-9)} GB (the input, ml/preprocess.py's hash partitions and the outputs, ${PREPROCESS_VOLUME_FACTOR}× the data; SageMaker shards by file, so one instance may get it all); raise it or lower dataset.maxBytes`,
+      message: `${p.preprocessing.volumeSizeGb} GB cannot hold the data a preprocessing instance may get ${at}: it needs about ${gb(prep)} GB (the input, ml/preprocess.py's hash partitions and the outputs, ${PREPROCESS_VOLUME_FACTOR}× the data; SageMaker shards by file, so one instance may get it all); raise it or lower dataset.maxBytes`,
     });
   }
   // File mode copies the train share and the whole validation split to each training instance.
@@ -70,7 +72,7 @@ export function capacityProblems(p: CapacityInput): { path: (string | number)[];
   if (p.training.volumeSizeGb * GIB < trainDisk) {
     problems.push({
       path: ['training', 'volumeSizeGb'],
-      message: `${p.training.volumeSizeGb} GB cannot hold a training instance's data ${at}: it needs about ${Math.ceil(trainDisk / GIB - 1e-9)} GB (its train share, the validation split and 1 GB for the model)`,
+      message: `${p.training.volumeSizeGb} GB cannot hold a training instance's data ${at}: it needs about ${gb(trainDisk)} GB (its train share, the validation split and 1 GB for the model)`,
     });
   }
   // The built-in XGBoost holds its CSV training data in memory: the total memory must hold the train split.
@@ -86,7 +88,7 @@ export function capacityProblems(p: CapacityInput): { path: (string | number)[];
   if (p.evaluation.volumeSizeGb * GIB < evalDisk) {
     problems.push({
       path: ['evaluation', 'volumeSizeGb'],
-      message: `${p.evaluation.volumeSizeGb} GB cannot hold the test split ${at}: it needs about ${Math.ceil(evalDisk / GIB - 1e-9)} GB`,
+      message: `${p.evaluation.volumeSizeGb} GB cannot hold the test split ${at}: it needs about ${gb(evalDisk)} GB`,
     });
   }
   return problems;
