@@ -11,7 +11,7 @@ import {
   type DescribeEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { envReader } from '../shared/env';
-import { DRIFT_METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION, PRODUCTION_VARIANT } from '../shared/names';
+import { DRIFT_METRIC, metricsNamespace, PIPELINE_DIMENSION, PRODUCTION_VARIANT } from '../shared/names';
 import { driftCheckEnv } from './contract';
 import { parseInput } from '../shared/errors';
 import { isEndpointNotFound } from '../shared/sagemaker';
@@ -54,7 +54,7 @@ export function cloudWatchPublisher(client: CloudWatchClient): MetricPublisher {
   return async (prefix, value) => {
     await client.send(
       new PutMetricDataCommand({
-        Namespace: METRICS_NAMESPACE,
+        Namespace: metricsNamespace(prefix),
         MetricData: [{ MetricName: DRIFT_METRIC, Dimensions: [{ Name: PIPELINE_DIMENSION, Value: prefix }], Value: value, Unit: 'Count' }],
       }),
     );

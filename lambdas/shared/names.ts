@@ -7,8 +7,12 @@
 export const PRODUCTION_VARIANT = 'primary';
 export const SHADOW_VARIANT = 'shadow';
 
-/** The platform's own CloudWatch metrics. */
-export const METRICS_NAMESPACE = 'MLOps';
+/**
+ * The platform's own CloudWatch metrics: one namespace per pipeline (`MLOps/<resource prefix>`), so a
+ * pipeline's functions, limited by a `cloudwatch:namespace` condition, cannot publish a value that
+ * fires another pipeline's alarm.
+ */
+export const metricsNamespace = (resourcePrefix: string): string => `MLOps/${resourcePrefix}`;
 export const DRIFT_METRIC = 'DriftedFeatures';
 /** The dimension of the platform's metrics: the pipeline's resource prefix. */
 export const PIPELINE_DIMENSION = 'Pipeline';

@@ -237,10 +237,29 @@ export const configSchema = z
     project: slug(14),
     stages: z.array(stageSchema).min(1),
     notifications: z.strictObject({ emails: z.array(z.email()).default([]) }).prefault({}),
+    security: z
+      .strictObject({
+        /**
+         * Writing to a landing prefix starts training, and `autoApprove` deploys a passing model
+         * with no person involved: refuse `autoApprove` in every stage that names an account.
+         */
+        requireHumanApprovalInAccountStages: z.boolean().default(true),
+      })
+      .prefault({}),
     pipelines: z.array(pipelineSchema).min(1),
   })
   .superRefine((c, ctx) => {
     uniqueNames(c.stages, ['stages'], ctx);
+    if (c.security.requireHumanApprovalInAccountStages) {
+      c.stages.forEach((s, i) => {
+        if (s.account === undefined || !s.autoApprove) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, 'autoApprove'],
+          message: `expected false: stage "${s.name}" names account ${s.account}, where a passing model must wait for a person (set security.requireHumanApprovalInAccountStages to false to let it deploy unreviewed)`,
+        });
+      });
+    }
     uniqueNames(c.pipelines, ['pipelines'], ctx);
     c.pipelines.forEach((p, i) => {
       if (p.name === 'quarantine') {

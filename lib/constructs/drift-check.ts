@@ -14,7 +14,7 @@ import { driftCheckJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
 import { allow } from './scoped-policy';
 import { SYNC_JOB_EXTRA_SECONDS, syncJob } from './sagemaker-sync-job';
-import { captureRoot, METRICS_NAMESPACE, monitoringRoot } from '../../lambdas/shared/names';
+import { captureRoot, metricsNamespace, monitoringRoot } from '../../lambdas/shared/names';
 import { driftCheckEnv } from '../../lambdas/drift-check/contract';
 import { environmentFor } from './function-environment';
 
@@ -166,8 +166,8 @@ export class DriftCheck extends Construct {
       {
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
-        wildcardReason: "PutMetricData has no resource-level permissions; the namespace condition limits it to the platform's metrics.",
+        conditions: { StringEquals: { 'cloudwatch:namespace': metricsNamespace(props.resourcePrefix) } },
+        wildcardReason: "PutMetricData has no resource-level permissions; the namespace condition limits it to this pipeline's own metrics.",
       },
     );
   }

@@ -5,7 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DRIFT_METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION } from '../../lambdas/shared/names';
+import { DRIFT_METRIC, metricsNamespace, PIPELINE_DIMENSION } from '../../lambdas/shared/names';
 
 export interface PipelineAlarmsProps {
   readonly resourcePrefix: string;
@@ -53,9 +53,9 @@ export class PipelineAlarms extends Construct {
     this.deploymentFailed = failed('DeploymentFailedAlarm', 'deployment-failed', props.deploymentStateMachine, 'deployment workflow');
     this.drift = new cloudwatch.Alarm(this, 'DriftAlarm', {
       alarmName: `${p}-drift`,
-      alarmDescription: `${p}: at least one feature of the captured traffic drifted beyond its threshold (metric ${METRICS_NAMESPACE}/${DRIFT_METRIC}); starts retraining when retraining.onDrift is on`,
+      alarmDescription: `${p}: at least one feature of the captured traffic drifted beyond its threshold (metric ${DRIFT_METRIC} in ${metricsNamespace(p)}); starts retraining when retraining.onDrift is on`,
       metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
+        namespace: metricsNamespace(p),
         metricName: DRIFT_METRIC,
         dimensionsMap: { [PIPELINE_DIMENSION]: p },
         statistic: 'Maximum',

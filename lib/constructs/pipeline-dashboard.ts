@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DRIFT_METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION, PRODUCTION_VARIANT, SHADOW_VARIANT } from '../../lambdas/shared/names';
+import { DRIFT_METRIC, metricsNamespace, PIPELINE_DIMENSION, PRODUCTION_VARIANT, SHADOW_VARIANT } from '../../lambdas/shared/names';
 
 export interface PipelineDashboardProps {
   readonly resourcePrefix: string;
@@ -97,7 +97,7 @@ export class PipelineDashboard extends Construct {
             width: 12,
             left: [
               new cloudwatch.Metric({
-                namespace: METRICS_NAMESPACE,
+                namespace: metricsNamespace(props.resourcePrefix),
                 metricName: DRIFT_METRIC,
                 dimensionsMap: { [PIPELINE_DIMENSION]: props.resourcePrefix },
                 statistic: 'Maximum',

@@ -177,6 +177,19 @@ describe('configuration', () => {
     ]);
   });
 
+  it('requires a human approval in a stage that names an account, unless security.requireHumanApprovalInAccountStages is off (#13 item 10)', () => {
+    const stages = [
+      { name: 'dev', autoApprove: true },
+      { name: 'prod', account: '123456789012', autoApprove: true },
+    ];
+    expect(problemsOf({ ...DEFAULT_CONFIG, stages })).toEqual([
+      'stages[1].autoApprove: expected false: stage "prod" names account 123456789012, where a passing model must wait for a person (set security.requireHumanApprovalInAccountStages to false to let it deploy unreviewed), got true',
+    ]);
+    const allowed = parseConfig({ ...DEFAULT_CONFIG, stages, security: { requireHumanApprovalInAccountStages: false } });
+    expect(allowed.stages.map((s) => s.autoApprove)).toEqual([true, true]);
+    expect(parseConfig(DEFAULT_CONFIG).security.requireHumanApprovalInAccountStages).toBe(true);
+  });
+
   it('keeps SageMaker job names within 63 characters by bounding the resource prefix', () => {
     const problems = problemsOf(
       deepMerge(withPipeline({ name: 'a-very-long-pipeline-name-x' }), { project: 'long-project-x', stages: [{ name: 'staging1' }] }),

@@ -63,13 +63,13 @@ describe('drift-check adapters', () => {
     expect(await r.liveModel('e')).toEqual({ none: 'endpoint e is Updating' });
   });
 
-  it('publishes MLOps/DriftedFeatures for the pipeline in a valid PutMetricData request', async () => {
+  it("publishes DriftedFeatures in the pipeline's own namespace in a valid PutMetricData request", async () => {
     cw.on(PutMetricDataCommand).resolves({});
     await cloudWatchPublisher(new CloudWatchClient({}))('mlops-dev-churn', 3);
     const input = cw.commandCalls(PutMetricDataCommand)[0]!.args[0].input;
     validateAwsRequest('cloudwatch', 'PutMetricData', input);
     expect(input).toEqual({
-      Namespace: 'MLOps',
+      Namespace: 'MLOps/mlops-dev-churn',
       MetricData: [{ MetricName: 'DriftedFeatures', Dimensions: [{ Name: 'Pipeline', Value: 'mlops-dev-churn' }], Value: 3, Unit: 'Count' }],
     });
   });

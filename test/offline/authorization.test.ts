@@ -4,6 +4,7 @@ import { offlineMachine } from '../../offline/iam/tasks';
 import { synthPlatform } from '../../offline/synth';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv } from '../helpers/fixtures';
+import { metricsNamespace } from '../../lambdas/shared/names';
 
 /**
  * The enforcement can fail: a documented sample of grants the story uses, each removed, fails the
@@ -79,7 +80,7 @@ describe('offline authorization, with a grant removed', () => {
       'resource',
       (policy.Statement as { Sid?: string }[]).findIndex((s) => s.Sid === 'AllowCloudWatchAlarmsToPublish'),
     );
-    await c.putMetric('MLOps', 'DriftedFeatures', 3, 'mlops-dev-breast-cancer');
+    await c.putMetric(metricsNamespace('mlops-dev-breast-cancer'), 'DriftedFeatures', 3, 'mlops-dev-breast-cancer');
     expect(c.failedDeliveries).toEqual([
       {
         what: `alarm mlops-dev-breast-cancer-drift → ${topic}`,
@@ -87,6 +88,24 @@ describe('offline authorization, with a grant removed', () => {
       },
     ]);
     expect(c.notifications.map((n) => n.subject).filter((x) => x.startsWith('ALARM'))).toEqual([]);
+  });
+});
+
+describe("one pipeline cannot forge another's metrics (#13 item 5)", () => {
+  it("lets the drift function publish to its own pipeline's namespace only", async () => {
+    const c = cloud();
+    const role = [...c.account.roles.values()].find((r) => /^DriftCheckFunctionRole/.test(r.logicalId))!;
+    const publish = (namespace: string) =>
+      c.authorizer.authorize({
+        principal: role.arn,
+        action: 'cloudwatch:PutMetricData',
+        resource: '*',
+        context: { 'cloudwatch:namespace': namespace },
+        via: 'test',
+      });
+    await expect(publish(metricsNamespace('mlops-dev-breast-cancer'))).resolves.toBeUndefined();
+    await expect(publish(metricsNamespace('mlops-dev-churn'))).rejects.toThrow(/not authorized to perform: cloudwatch:PutMetricData/);
+    await expect(publish('MLOps')).rejects.toThrow(/not authorized/);
   });
 });
 

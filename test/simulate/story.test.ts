@@ -70,7 +70,7 @@ describeWithMlPython('npm run simulate', () => {
 
   it('detects drifted traffic and starts one retraining run on the latest dataset', () => {
     expect(story.steps.drift).toMatchObject({
-      metric: { namespace: 'MLOps', name: 'DriftedFeatures' },
+      metric: { namespace: 'MLOps/mlops-dev-breast-cancer', name: 'DriftedFeatures' },
       retrainReason: 'drift',
       retrainStatus: 'SUCCEEDED',
       packages: 3,

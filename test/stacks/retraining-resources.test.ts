@@ -63,7 +63,7 @@ describe('alarms', () => {
   it("alarms on drift from the pipeline's drift metric, hourly", () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mlops-dev-breast-cancer-drift',
-      Namespace: 'MLOps',
+      Namespace: 'MLOps/mlops-dev-breast-cancer',
       MetricName: 'DriftedFeatures',
       Dimensions: [{ Name: 'Pipeline', Value: 'mlops-dev-breast-cancer' }],
       Period: 3600,
@@ -183,12 +183,12 @@ describe('drift check', () => {
     });
   });
 
-  it('lets the check publish only to the MLOps metric namespace', () => {
+  it("lets the check publish only to its own pipeline's metric namespace, so no pipeline can fire another's drift alarm (#13 item 5)", () => {
     const st = Object.values(t.findResources('AWS::IAM::Policy'))
       .filter((p: any) => JSON.stringify(p.Properties.Roles).includes('DriftCheckFunction'))
       .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
       .find((s: any) => s.Action === 'cloudwatch:PutMetricData');
-    expect(st.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'MLOps' } });
+    expect(st.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'MLOps/mlops-dev-breast-cancer' } });
   });
 
   it('is switched off, not removed, with monitoring.enabled: false', () => {
