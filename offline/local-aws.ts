@@ -6,7 +6,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { REGION, type SynthesizedAccount } from './account';
 import type { Authorizer } from './iam/authorizer';
-import { needsOf, type NextPackageArn } from './iam/requests';
+import { needsOf, type ServiceState } from './iam/requests';
 
 type Json = Record<string, any>;
 
@@ -17,7 +17,7 @@ export interface LocalAws {
   readonly account: SynthesizedAccount;
   readonly authorizer: Authorizer;
   readonly services: Record<'s3' | 'sagemaker' | 'sfn' | 'sns' | 'ssm' | 'cloudwatch', LocalService>;
-  readonly nextPackage: NextPackageArn;
+  readonly state: ServiceState;
 }
 
 /** The error name each service gives an unauthorized call. */
@@ -35,7 +35,7 @@ export function localClients(aws: LocalAws, principal: string, via: string) {
     Object.defineProperty(client, 'send', {
       value: async (command: { constructor: { name: string }; input: Json }) => {
         const operation = command.constructor.name.replace(/Command$/, '');
-        for (const need of needsOf(aws.account, service, operation, command.input, aws.nextPackage)) {
+        for (const need of needsOf(aws.account, service, operation, command.input, aws.state)) {
           await aws.authorizer.authorize({ principal, via: `${via} ${service}:${operation}`, ...need }, DENIED[service]);
         }
         try {

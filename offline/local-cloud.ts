@@ -8,7 +8,7 @@ import { matchesPattern } from './event-pattern';
 import { Authorizer, type AuthRequest } from './iam/authorizer';
 import { configuredDeliveries } from './iam/deliveries';
 import { checkLambdaPayload, checkPutEventsEntry, checkStartExecution, checkStateData } from './limits';
-import { needsOf, type Need, roleUseNeeds } from './iam/requests';
+import { needsOf, type Need, roleUseNeeds, type ServiceState } from './iam/requests';
 import { taskNeeds } from './iam/tasks';
 import { type LocalAws, localClients } from './local-aws';
 import { deployedHandler } from './local-lambdas';
@@ -86,7 +86,7 @@ export class LocalCloud {
     const aws: LocalAws = {
       account,
       authorizer: this.authorizer,
-      nextPackage: (group) => this.sageMaker.nextPackageArn(group),
+      state: this.serviceState(),
       services: {
         s3: localS3(this.store),
         sagemaker: localSageMakerApi(this.sageMaker),
@@ -294,6 +294,10 @@ export class LocalCloud {
     }
   }
 
+  private serviceState(): ServiceState {
+    return { nextPackage: (g) => this.sageMaker.nextPackageArn(g), scalableTargets: this.sageMaker.scalableTargets };
+  }
+
   /** One task state, authorized for the state machine's role: a Lambda, a `.sync` SageMaker job, or an AWS SDK integration. */
   private async task(role: string, state: string, resource: string, input: Json): Promise<Json> {
     const lambda = resource.startsWith('arn:aws:lambda:');
@@ -301,11 +305,7 @@ export class LocalCloud {
     const sdk = lambda || sync ? undefined : sdkIntegration(resource);
     if (sync) validateSageMakerRequest(sync[1]!, input);
     if (sdk) validateAwsRequest(sdk.service, sdk.operation, input);
-    await this.authorizeAll(
-      role,
-      taskNeeds(this.account, resource, input, (g) => this.sageMaker.nextPackageArn(g)),
-      `state ${state}`,
-    );
+    await this.authorizeAll(role, taskNeeds(this.account, resource, input, this.serviceState()), `state ${state}`);
     if (lambda) {
       checkLambdaPayload('sync', JSON.stringify(input));
       const output = await this.handlers[handlerOf(resource.split(':').pop())!]!(input);

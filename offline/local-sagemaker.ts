@@ -6,6 +6,7 @@ import type { RoleUse } from './iam/requests';
 import type { MemoryObjectStore } from './memory-store';
 import { ML, python } from './python';
 import { SageMakerJobs } from './sagemaker-jobs';
+import { ScalableTargets } from './scalable-targets';
 
 type Json = Record<string, any>;
 const REGION = 'eu-west-1';
@@ -40,6 +41,7 @@ export class LocalSageMaker {
   readonly configs = new Map<string, Json>();
   readonly endpoints = new Map<string, EndpointState>();
   readonly jobs = new SageMakerJobs();
+  readonly scalableTargets = new ScalableTargets();
   private captureSeq = 0;
 
   constructor(
@@ -230,10 +232,13 @@ export class LocalSageMaker {
         return {};
       }
       case 'registerScalableTarget':
+        return this.scalableTargets.register(p);
+      case 'tagResource':
+        return this.scalableTargets.tag(p);
       case 'deregisterScalableTarget':
-        return {};
+        return this.scalableTargets.deregister(p);
       case 'putScalingPolicy':
-        return { PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:sim` };
+        return this.scalableTargets.putScalingPolicy(p);
       default:
         throw new Error(`the simulator has no SageMaker stand-in for ${operation}`);
     }

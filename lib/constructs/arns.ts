@@ -22,6 +22,8 @@ export function arnsOf(scope: IConstruct) {
     executions: (stateMachineName: string) => `arn:${p}:states:${r}:${a}:execution:${stateMachineName}:*`,
     /** A service-linked role (IAM ARNs have no region). */
     serviceLinkedRole: (service: string, name: string) => `arn:${p}:iam::${a}:role/aws-service-role/${service}/${name}`,
+    /** Application Auto Scaling scalable targets (ids are random: scope them by tag). */
+    scalableTargets: () => `arn:${p}:application-autoscaling:${r}:${a}:scalable-target/*`,
     alarm: (name: string) => `arn:${p}:cloudwatch:${r}:${a}:alarm:${name}`,
     ecrRepository: (account: string, region: string, repository: string) => `arn:${p}:ecr:${region}:${account}:repository/${repository}`,
   };

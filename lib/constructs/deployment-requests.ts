@@ -127,10 +127,24 @@ export const scalableTarget = (ctx: DeploymentRequestContext) => ({
   ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
 });
 
+/**
+ * The scalable target's tags: the pipeline's (project, stage, pipeline). The deployment role may
+ * act only on targets that carry them or carry none yet, so no pipeline can change another's
+ * scaling (Application Auto Scaling authorizes scalable targets by `aws:ResourceTag`).
+ */
+export const scalableTargetTags = (ctx: DeploymentRequestContext): Record<string, string> => Object.fromEntries(ctx.tags.map((t) => [t.Key, t.Value]));
+
 export const registerScalableTarget = (ctx: DeploymentRequestContext) => ({
   ...scalableTarget(ctx),
   MinCapacity: ctx.deployment.instanceCount,
   MaxCapacity: ctx.deployment.autoScaling.maxInstances,
+  Tags: scalableTargetTags(ctx),
+});
+
+/** RegisterScalableTarget tags only a target it creates: a target registered before keeps none, so it is tagged here. */
+export const tagScalableTarget = (ctx: DeploymentRequestContext, registered: string) => ({
+  'ResourceARN.$': `${registered}.ScalableTargetARN`,
+  Tags: scalableTargetTags(ctx),
 });
 
 export const putScalingPolicy = (ctx: DeploymentRequestContext) => ({

@@ -319,8 +319,9 @@ export class DeploymentWorkflow extends Construct {
         maxDelay: Duration.minutes(5),
       });
     }
+    // Each service's own transient errors: Application Auto Scaling never raises SageMaker's.
     if (service === 'applicationautoscaling') addAutoScalingRetries(state);
-    addSageMakerRetries(state);
+    else addSageMakerRetries(state);
     return caught ? this.catching(state) : state;
   }
 
@@ -328,11 +329,12 @@ export class DeploymentWorkflow extends Construct {
   scaling(id: string): sfn.Chain {
     const d = this.props.deployment;
     if (d.serverless || !d.autoScaling.enabled) return sfn.Chain.start(new sfn.Pass(this, `${id}NoScaling`));
+    const registered = '$.scalableTarget';
     return sfn.Chain.start(
-      this.sdk(`${id}RegisterScaling`, 'applicationautoscaling', 'registerScalableTarget', req.registerScalableTarget(this.props.requests)).next(
-        this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', req.putScalingPolicy(this.props.requests)),
-      ),
-    );
+      this.sdk(`${id}RegisterScaling`, 'applicationautoscaling', 'registerScalableTarget', req.registerScalableTarget(this.props.requests), false, registered),
+    )
+      .next(this.sdk(`${id}TagScaling`, 'applicationautoscaling', 'tagResource', req.tagScalableTarget(this.props.requests, registered)))
+      .next(this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', req.putScalingPolicy(this.props.requests)));
   }
 
   /** Deregisters the variant from auto-scaling before an update that may change its instance type (SageMaker refuses it otherwise). */
@@ -348,7 +350,6 @@ export class DeploymentWorkflow extends Construct {
       },
     });
     addAutoScalingRetries(state);
-    addSageMakerRetries(state);
     const next = new sfn.Pass(this, `${id}Done`);
     state.addCatch(next, { errors: ['ApplicationAutoScaling.ObjectNotFoundException'], resultPath: sfn.JsonPath.DISCARD });
     this.catching(state);

@@ -228,19 +228,25 @@ export class ModelDeployment extends Construct {
     );
     const d = props.pipeline.deployment;
     if (!d.serverless && d.autoScaling.enabled) {
-      const scalingReason =
-        'Application Auto Scaling register/deregister/put-policy calls do not support resource-level permissions (scalable targets get random ids).';
+      const scaling = ownScalableTargets(this, props.tags);
       allow(
         role,
         {
-          actions: [
-            'application-autoscaling:RegisterScalableTarget',
-            'application-autoscaling:DeregisterScalableTarget',
-            'application-autoscaling:PutScalingPolicy',
-            'application-autoscaling:DescribeScalableTargets',
-          ],
+          actions: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:TagResource'],
+          resources: [scaling.arn],
+          conditions: scaling.tagging,
+          wildcardReason: scaling.reason,
+        },
+        {
+          actions: ['application-autoscaling:PutScalingPolicy', 'application-autoscaling:DeregisterScalableTarget'],
+          resources: [scaling.arn],
+          conditions: scaling.acting,
+          wildcardReason: scaling.reason,
+        },
+        {
+          actions: ['application-autoscaling:DescribeScalableTargets'],
           resources: ['*'],
-          wildcardReason: scalingReason,
+          wildcardReason: 'DescribeScalableTargets has no resource-level permissions (service authorization reference); it only reads.',
         },
         {
           actions: ['iam:CreateServiceLinkedRole'],
@@ -309,6 +315,7 @@ export class ModelDeployment extends Construct {
       environment: {},
     });
     const arns = arnsOf(this);
+    const scaling = ownScalableTargets(this, props.tags);
     allow(
       fn.role,
       { actions: ['sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'], resources: [arns.sageMaker('endpoint', prefix)] },
@@ -329,8 +336,9 @@ export class ModelDeployment extends Construct {
       },
       {
         actions: ['application-autoscaling:DeregisterScalableTarget'],
-        resources: ['*'],
-        wildcardReason: 'Deleting a scaled endpoint deregisters its scalable target; the call has no resource-level permissions.',
+        resources: [scaling.arn],
+        conditions: scaling.acting,
+        wildcardReason: `Deleting a scaled endpoint deregisters its scalable target. ${scaling.reason}`,
       },
     );
     const resource = new CustomResource(this, 'RuntimeResources', {
@@ -340,4 +348,27 @@ export class ModelDeployment extends Construct {
     });
     resource.node.addDependency(fn);
   }
+}
+
+/**
+ * Application Auto Scaling statements limited to this pipeline's scalable target. Its ARN has a
+ * random id, so the scope is its tags (the pipeline's, set at registration and by TagResource):
+ * acting needs them on the target or none yet (a target registered by an earlier version), tagging
+ * needs exactly them in the request. Service authorization reference: resource type
+ * `scalable-target` with `aws:ResourceTag/${TagKey}`; RegisterScalableTarget and TagResource with
+ * `aws:RequestTag/${TagKey}`; every call limited to SageMaker variants' instance counts.
+ */
+function ownScalableTargets(scope: Construct, tags: readonly { Key: string; Value: string }[]) {
+  const own = (key: string) => Object.fromEntries(tags.map((t) => [`aws:${key}/${t.Key}`, t.Value]));
+  const sageMakerVariants = {
+    'application-autoscaling:service-namespace': 'sagemaker',
+    'application-autoscaling:scalable-dimension': 'sagemaker:variant:DesiredInstanceCount',
+  };
+  const acting = { StringEqualsIfExists: own('ResourceTag') };
+  return {
+    arn: arnsOf(scope).scalableTargets(),
+    acting: { ...acting, StringEquals: sageMakerVariants },
+    tagging: { ...acting, StringEquals: own('RequestTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': tags.map((t) => t.Key) } },
+    reason: `Scalable targets get random ids; the statement is limited to targets tagged ${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')} (or not yet tagged) by aws:ResourceTag/aws:RequestTag conditions.`,
+  };
 }

@@ -1,4 +1,5 @@
 import { ACCOUNT, REGION, type SynthesizedAccount } from '../account';
+import { ScalableTargets } from '../scalable-targets';
 
 type Json = Record<string, any>;
 
@@ -75,13 +76,28 @@ const passRole = (roleArn: string | undefined): Need[] =>
 /** The model package a CreateModelPackage call will create (versioned packages are `<group>/<version>`). */
 export type NextPackageArn = (group: string) => string;
 
+/** What the offline services hold that a request's authorization depends on. */
+export interface ServiceState {
+  readonly nextPackage?: NextPackageArn;
+  /** Registered scalable targets and their tags (none: every target is new and untagged). */
+  readonly scalableTargets?: ScalableTargets;
+}
+
+/** A tag map as the request-tag condition keys IAM evaluates (`aws:RequestTag/<key>`, `aws:TagKeys`). */
+const requestTags = (tags: Record<string, string> | undefined): Record<string, string | string[]> =>
+  tags ? { ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), 'aws:TagKeys': Object.keys(tags) } : {};
+
+/** The tags of an existing resource as `aws:ResourceTag/<key>` condition keys. */
+const resourceTags = (tags: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(tags ?? {}).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+
 /**
  * What IAM evaluates for one AWS API call, by service and operation (PascalCase), from its
  * request. Actions and ARN formats follow the service authorization reference (iam-data); the
  * S3 name differences (`HeadObject` → s3:GetObject, `ListObjectVersions` → s3:ListBucketVersions)
  * follow the S3 API reference. An operation missing here is an error, never a silent allow.
  */
-export function needsOf(account: SynthesizedAccount, service: string, operation: string, p: Json, nextPackage?: NextPackageArn): Need[] {
+export function needsOf(account: SynthesizedAccount, service: string, operation: string, p: Json, state: ServiceState = {}): Need[] {
   const prefix = PREFIX[service] ?? service;
   const op = operation.charAt(0).toUpperCase() + operation.slice(1);
   const one = (resource: string, context?: Need['context']): Need[] => [{ action: `${prefix}:${op}`, resource, ...(context ? { context } : {}) }];
@@ -143,8 +159,8 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
     case 'sagemaker:DeleteTags':
       return one(p.ResourceArn);
     case 'sagemaker:CreateModelPackage': {
-      if (!nextPackage) throw new Error('CreateModelPackage needs the ARN it will create');
-      const arn = nextPackage(p.ModelPackageGroupName);
+      if (!state.nextPackage) throw new Error('CreateModelPackage needs the ARN it will create');
+      const arn = state.nextPackage(p.ModelPackageGroupName);
       return [...one(arn), ...tagsOnCreate(p, op, arn)];
     }
     case 'sagemaker:CreateModel': {
@@ -162,9 +178,18 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
     }
     case 'application-autoscaling:RegisterScalableTarget':
     case 'application-autoscaling:PutScalingPolicy':
-    case 'application-autoscaling:DeregisterScalableTarget':
-      // Targets are addressed by (namespace, ResourceId, dimension); the caller's grant is on `*` with those condition keys.
-      return one('*', { 'application-autoscaling:service-namespace': p.ServiceNamespace, 'application-autoscaling:scalable-dimension': p.ScalableDimension });
+    case 'application-autoscaling:DeregisterScalableTarget': {
+      // Addressed by (namespace, ResourceId, dimension); authorized on the target's ARN, with its tags (service authorization reference).
+      const targets = state.scalableTargets ?? new ScalableTargets();
+      return one(targets.arnOf(p.ResourceId), {
+        'application-autoscaling:service-namespace': p.ServiceNamespace,
+        'application-autoscaling:scalable-dimension': p.ScalableDimension,
+        ...resourceTags(targets.get(p.ResourceId)?.tags),
+        ...(op === 'RegisterScalableTarget' ? requestTags(p.Tags) : {}),
+      });
+    }
+    case 'application-autoscaling:TagResource':
+      return one(p.ResourceARN, { ...resourceTags(state.scalableTargets?.byArn(p.ResourceARN)?.tags), ...requestTags(p.Tags) });
     default:
       throw new Error(`offline authorization does not know what ${service}:${operation} needs: add it to offline/iam/requests.ts`);
   }

@@ -8,18 +8,18 @@ import { localS3 } from '../local-services';
 import type { MemoryObjectStore } from '../memory-store';
 import { accountOf } from '../synth';
 import { Authorizer } from './authorizer';
-import { type Need, needsOf, type NextPackageArn, type RoleUse, roleUseNeeds, syncJobNeeds } from './requests';
+import { type Need, needsOf, type RoleUse, roleUseNeeds, type ServiceState, syncJobNeeds } from './requests';
 
 type Json = Record<string, any>;
 type TaskHandler = (input: any) => Promise<any>;
 
 /** What a state machine's role needs for one Task state: invoking a Lambda, a `.sync` SageMaker job, or an AWS SDK integration. */
-export function taskNeeds(account: SynthesizedAccount, resource: string, input: Json, nextPackage?: NextPackageArn): Need[] {
+export function taskNeeds(account: SynthesizedAccount, resource: string, input: Json, state?: ServiceState): Need[] {
   if (resource.startsWith('arn:aws:lambda:')) return [{ action: 'lambda:InvokeFunction', resource }];
   const sync = /:states:::sagemaker:(createProcessingJob|createTrainingJob)\.sync$/.exec(resource);
   if (sync) return syncJobNeeds(sync[1] === 'createTrainingJob' ? 'TrainingJob' : 'ProcessingJob', input);
   const { service, operation } = sdkIntegration(resource);
-  return needsOf(account, service, operation, input, nextPackage);
+  return needsOf(account, service, operation, input, state);
 }
 
 /** A synthesized state machine prepared for an offline run under its role's policies. */
@@ -30,7 +30,7 @@ export interface OfflineMachine {
   /** The definition with every reference resolved as CloudFormation would (real names and ARNs). */
   readonly definition: Json;
   /** The same handlers, each authorizing its task for the machine's role first (a denial throws AccessDenied). */
-  authorized(handlers: Record<string, TaskHandler>, nextPackage?: NextPackageArn): Record<string, TaskHandler>;
+  authorized(handlers: Record<string, TaskHandler>, state?: ServiceState): Record<string, TaskHandler>;
   /** What SageMaker does with a role passed to it, authorized (for LocalSageMaker's guard). */
   asRole(role: string, use: RoleUse, via: string): Promise<void>;
   /** Authorizes one SDK call of the stack's function `<prefix>-<fn>` as its role. */
@@ -64,12 +64,12 @@ export function offlineMachine(template: Template, logicalIdPrefix: string): Off
     authorizer,
     role,
     definition,
-    authorized(handlers, nextPackage) {
+    authorized(handlers, state) {
       return Object.fromEntries(
-        Object.entries(handlers).map(([state, handler]) => [
-          state,
+        Object.entries(handlers).map(([name, handler]) => [
+          name,
           async (input: Json) => {
-            await all(role, taskNeeds(account, definition.States[state].Resource, input, nextPackage), `state ${state}`);
+            await all(role, taskNeeds(account, definition.States[name].Resource, input, state), `state ${name}`);
             return handler(input);
           },
         ]),
@@ -84,7 +84,7 @@ export function offlineMachine(template: Template, logicalIdPrefix: string): Off
       const aws: LocalAws = {
         account,
         authorizer,
-        nextPackage: () => '',
+        state: {},
         services: { s3: localS3(store), sagemaker: unused, sfn: unused, sns: unused, ssm: unused, cloudwatch: unused },
       };
       return new S3ObjectStore(localClients(aws, functionRole(fn), `lambda ${fn}`).s3);

@@ -1,3 +1,4 @@
+import { ScalableTargets } from '../../offline/scalable-targets';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { VariantMetrics } from '../../lambdas/deployment/compare';
@@ -32,6 +33,8 @@ export interface DeploymentScenario {
     readonly serverless?: boolean;
     /** Instances the production variant runs now (auto-scaling may have raised it above its config's 1). @default 1 */
     readonly instances?: number;
+    /** Tags of its scalable target (registered by an earlier run). @default the pipeline's tags */
+    readonly scalableTargetTags?: Record<string, string>;
   };
   /** DescribeEndpoint answers `Creating`/`Updating` this many times after each change. @default 1 */
   readonly pollsUntilInService?: number;
@@ -73,6 +76,8 @@ export interface DeploymentOutcome {
   readonly served: string[];
   /** Whether the production variant is registered with Application Auto Scaling after the run. */
   readonly scalingRegistered: boolean;
+  /** Tags of its scalable target after the run. */
+  readonly scalableTargetTags?: Record<string, string>;
   readonly packageStatus: string;
   /** Instances of the production variant at the end. */
   readonly instances: number;
@@ -80,6 +85,9 @@ export interface DeploymentOutcome {
 
 /** The time every state "entered" in the local run: the shadow window starts and ends in this hour. */
 export const SHADOW_TIME = '2026-11-22T11:30:00.000Z';
+
+/** The default pipeline's tags (mlops:project, stage, pipeline), which its scalable target carries. */
+export const PIPELINE_TAGS = { 'mlops:project': 'mlops', 'mlops:stage': 'dev', 'mlops:pipeline': 'breast-cancer' };
 
 export const PACKAGE_ARN = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package/mlops-dev-breast-cancer/7`;
 
@@ -103,8 +111,12 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   // The in-memory SageMaker.
   /** Every endpoint config the endpoint went InService with, in order. */
   const served: string[] = [];
-  /** Whether the production variant is registered with Application Auto Scaling (it is, when an endpoint exists). */
-  let scalingRegistered = Boolean(scenario.endpoint);
+  /** Application Auto Scaling: the production variant is registered when an endpoint exists, tagged as the pipeline's. */
+  const scalableTargets = new ScalableTargets();
+  const scalableId = `endpoint/${endpointName}/variant/primary`;
+  if (scenario.endpoint && !scenario.endpoint.serverless) {
+    scalableTargets.register({ ResourceId: scalableId, Tags: scenario.endpoint.scalableTargetTags ?? PIPELINE_TAGS });
+  }
   /** Tags of resources: `<arn>|<key>` → value (the live marker of model packages). */
   const tags = new Map<string, string>(
     scenario.endpoint ? [[`${scenario.endpoint.modelPackageArn ?? PACKAGE_ARN.replace(/\/7$/, '/6')}|mlops:live`, endpointName]] : [],
@@ -222,17 +234,10 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
       for (const k of p.TagKeys) tags.delete(`${p.ResourceArn}|${k}`);
       return {};
     },
-    registerScalableTarget: () => {
-      scalingRegistered = true;
-      return {};
-    },
-    putScalingPolicy: (p) => ({
-      PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:x:resource/sagemaker/${p.ResourceId}:policyName/${p.PolicyName}`,
-    }),
-    deregisterScalableTarget: () => {
-      scalingRegistered = false;
-      return {};
-    },
+    registerScalableTarget: (p) => scalableTargets.register(p),
+    tagResource: (p) => scalableTargets.tag(p),
+    putScalingPolicy: (p) => scalableTargets.putScalingPolicy(p),
+    deregisterScalableTarget: (p) => scalableTargets.deregister(p),
   };
 
   // The deployment Lambda's reads, through the same world (and the same API validation).
@@ -317,7 +322,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     input as any,
     {
       overrides: {
-        taskResourceLocalHandlers: offline.authorized(handlers),
+        taskResourceLocalHandlers: offline.authorized(handlers, { scalableTargets }),
         waitTimeOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0])),
         retryIntervalOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Task').map(([n]) => [n, 0])),
       },
@@ -341,7 +346,10 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     configs,
     served,
     get scalingRegistered() {
-      return scalingRegistered;
+      return scalableTargets.get(scalableId) !== undefined;
+    },
+    get scalableTargetTags() {
+      return scalableTargets.get(scalableId)?.tags;
     },
     get instances() {
       return instances;

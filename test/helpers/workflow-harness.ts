@@ -199,10 +199,9 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
     input as any,
     {
       overrides: {
-        taskResourceLocalHandlers: offline.authorized(
-          handlers,
-          (group) => `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${group}/${packages.length + 1}`,
-        ),
+        taskResourceLocalHandlers: offline.authorized(handlers, {
+          nextPackage: (group) => `arn:aws:sagemaker:eu-west-1:111122223333:model-package/${group}/${packages.length + 1}`,
+        }),
         waitTimeOverrides: Object.fromEntries(waitStates.map((n) => [n, 0])),
         retryIntervalOverrides: Object.fromEntries(taskStates.map((n) => [n, 0])),
       },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../offline/local-cloud';
-import { offlineMachine } from '../../offline/iam/tasks';
+import { offlineMachine, taskNeeds } from '../../offline/iam/tasks';
+import { ScalableTargets } from '../../offline/scalable-targets';
 import { synthPlatform } from '../../offline/synth';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { breastCancerCsv } from '../helpers/fixtures';
@@ -106,6 +107,51 @@ describe("one pipeline cannot forge another's metrics (#13 item 5)", () => {
     await expect(publish(metricsNamespace('mlops-dev-breast-cancer'))).resolves.toBeUndefined();
     await expect(publish(metricsNamespace('mlops-dev-churn'))).rejects.toThrow(/not authorized to perform: cloudwatch:PutMetricData/);
     await expect(publish('MLOps')).rejects.toThrow(/not authorized/);
+  });
+});
+
+describe("one pipeline cannot change another's auto-scaling (#13 item 3)", () => {
+  const ID = 'endpoint/mlops-dev-breast-cancer/variant/primary';
+  const OWN = { 'mlops:project': 'mlops', 'mlops:stage': 'dev', 'mlops:pipeline': 'breast-cancer' };
+  const target = { ServiceNamespace: 'sagemaker', ResourceId: ID, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' };
+  /** The deployment workflow's four scaling calls on a target registered with `tags` (undefined: none yet), as its role. */
+  async function scalingCalls(tags: Record<string, string> | undefined) {
+    const m = offlineMachine(synthPlatform().template(synthPlatform().stages.get('dev')!.pipelines[0]!), 'ModelDeploymentWorkflow');
+    const scalableTargets = new ScalableTargets();
+    if (tags) scalableTargets.register({ ...target, Tags: tags });
+    const calls: [string, Record<string, unknown>][] = [
+      ['registerScalableTarget', { ...target, MinCapacity: 1, MaxCapacity: 4, Tags: OWN }],
+      ['tagResource', { ResourceARN: scalableTargets.arnOf(ID), Tags: OWN }],
+      ['putScalingPolicy', { ...target, PolicyName: 'p', PolicyType: 'TargetTrackingScaling' }],
+      ['deregisterScalableTarget', target],
+    ];
+    const outcomes: string[] = [];
+    for (const [op, params] of calls) {
+      const needs = taskNeeds(m.account, `arn:aws:states:::aws-sdk:applicationautoscaling:${op}`, params, { scalableTargets });
+      const denied = await Promise.all(
+        needs.map((n) =>
+          m.authorizer.authorize({ principal: m.role, via: op, ...n }).then(
+            () => false,
+            () => true,
+          ),
+        ),
+      );
+      outcomes.push(`${op}: ${denied.some(Boolean) ? 'denied' : 'allowed'}`);
+    }
+    return outcomes;
+  }
+
+  it("allows every call on the pipeline's own target, on a new one and on an untagged one from an earlier version", async () => {
+    const allowed = ['registerScalableTarget', 'tagResource', 'putScalingPolicy', 'deregisterScalableTarget'].map((op) => `${op}: allowed`);
+    expect(await scalingCalls(OWN)).toEqual(allowed);
+    expect(await scalingCalls({})).toEqual(allowed);
+    expect((await scalingCalls(undefined)).slice(0, 1)).toEqual(allowed.slice(0, 1));
+  });
+
+  it("denies every call on a target tagged as another pipeline's", async () => {
+    expect(await scalingCalls({ ...OWN, 'mlops:pipeline': 'churn' })).toEqual(
+      ['registerScalableTarget', 'tagResource', 'putScalingPolicy', 'deregisterScalableTarget'].map((op) => `${op}: denied`),
+    );
   });
 });
 

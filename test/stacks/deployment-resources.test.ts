@@ -74,6 +74,28 @@ describe('deployment workflow permissions', () => {
     expect(flat(pkg.Resource)).toMatch(/:model-package\/mlops-dev-breast-cancer\/\*"/);
   });
 
+  it("changes only scalable targets tagged as this pipeline's (or not tagged yet), and tags only with its tags (#13 item 3)", () => {
+    const own = (k: string) => ({
+      [`aws:${k}/mlops:project`]: 'mlops',
+      [`aws:${k}/mlops:stage`]: 'dev',
+      [`aws:${k}/mlops:pipeline`]: 'breast-cancer',
+    });
+    const scaling = [...sm(), ...statementsOf('ModelDeploymentCleanupFunction')].filter((s: any) =>
+      [s.Action].flat().some((a: string) => a.startsWith('application-autoscaling:')),
+    );
+    const scalingActions = (s: any) => [s.Action].flat().filter((a: string) => a.startsWith('application-autoscaling:'));
+    const changing = scaling.filter((s: any) => scalingActions(s).some((a: string) => a !== 'application-autoscaling:DescribeScalableTargets'));
+    expect(changing).toHaveLength(3);
+    for (const s of changing) {
+      expect(flat(s.Resource)).toMatch(/:application-autoscaling:.*:scalable-target\/\*"/);
+      expect(s.Condition.StringEqualsIfExists).toEqual(own('ResourceTag'));
+    }
+    const tagging = changing.find((s: any) => [s.Action].flat().includes('application-autoscaling:TagResource'));
+    expect(tagging.Condition.StringEquals).toEqual(own('RequestTag'));
+    expect(tagging.Condition['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['mlops:project', 'mlops:stage', 'mlops:pipeline'] });
+    expect(scaling.filter((s: any) => s.Resource === '*').flatMap(scalingActions)).toEqual(['application-autoscaling:DescribeScalableTargets']);
+  });
+
   it('creates the auto-scaling service-linked role only for SageMaker endpoints', () => {
     const slr = sm().find((s: any) => s.Action === 'iam:CreateServiceLinkedRole');
     expect(slr.Condition).toEqual({ StringLike: { 'iam:AWSServiceName': 'sagemaker.application-autoscaling.amazonaws.com' } });
@@ -87,10 +109,13 @@ describe('deployment workflow permissions', () => {
     const sdk = Object.entries(def.States as Record<string, any>).filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes(':aws-sdk:'));
     expect(sdk.length).toBeGreaterThan(15);
     for (const [name, s] of sdk) {
+      const throttling = String(s.Resource).includes(':applicationautoscaling:')
+        ? 'ApplicationAutoScaling.ThrottlingException'
+        : 'SageMaker.ThrottlingException';
       expect(
         s.Retry.flatMap((r: any) => r.ErrorEquals),
         name,
-      ).toEqual(expect.arrayContaining(['SageMaker.ThrottlingException', 'ThrottlingException']));
+      ).toEqual(expect.arrayContaining([throttling, 'ThrottlingException']));
       // Before the first endpoint change a failure is notified; after it, production is recovered first; a failed
       // recovery is notified as such; marking the live version comes after the model is live, so its failure goes on to the success e-mail.
       const mark = /^(MarkLive|UnmarkReplaced)(\w+)$/.exec(name);
@@ -170,7 +195,7 @@ describe('auto-rollback alarms and clean-up', () => {
 /** The states that run before the workflow first changes an endpoint that serves production. */
 const BEFORE_ENDPOINT_CHANGE = ['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'];
 /** A first deployment after CreateEndpoint: the endpoint it made is deleted (no production before it). */
-const AFTER_CREATE_ENDPOINT = ['DescribeCreated', 'CreatedRegisterScaling', 'CreatedScalingPolicy'];
+const AFTER_CREATE_ENDPOINT = ['DescribeCreated', 'CreatedRegisterScaling', 'CreatedTagScaling', 'CreatedScalingPolicy'];
 
 describe('contracts between the stack and the Lambdas', () => {
   it('names the production variant in the rollback alarms with the literal the Lambdas use (blue/green needs it to stay)', () => {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { parseS3Uri } from '../../lambdas/shared/object-store';
 import { stateMachines } from '../../offline/cfn';
-import { type DeploymentOutcome, runDeploymentWorkflow, SHADOW_TIME } from '../helpers/deployment-harness';
+import { type DeploymentOutcome, PIPELINE_TAGS, runDeploymentWorkflow, SHADOW_TIME } from '../helpers/deployment-harness';
 import { synthPlatform } from '../../offline/synth';
 
 /**
@@ -42,6 +42,7 @@ describe('the first deployment (no endpoint yet)', () => {
       'DescribeCreated:describeEndpoint',
       'DescribeCreated:describeEndpoint',
       'CreatedRegisterScaling:registerScalableTarget',
+      'CreatedTagScaling:tagResource',
       'CreatedScalingPolicy:putScalingPolicy',
       'MarkLiveCreated:addTags',
     ]);
@@ -84,7 +85,13 @@ describe('the first deployment (no endpoint yet)', () => {
       ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
       MinCapacity: 1,
       MaxCapacity: 4,
+      Tags: PIPELINE_TAGS,
     });
+    expect(req(run, 'CreatedTagScaling')).toEqual({
+      ResourceARN: expect.stringMatching(/^arn:aws:application-autoscaling:eu-west-1:111122223333:scalable-target\/[0-9a-f]{36}$/),
+      Tags: PIPELINE_TAGS,
+    });
+    expect(run.scalableTargetTags).toEqual(PIPELINE_TAGS);
     expect(req(run, 'CreatedScalingPolicy').TargetTrackingScalingPolicyConfiguration).toMatchObject({
       TargetValue: 1000,
       PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
@@ -113,6 +120,7 @@ describe('a shadow test that passes', () => {
       'PauseScaling:deregisterScalableTarget',
       'Promote:updateEndpoint',
       'PromotedRegisterScaling:registerScalableTarget',
+      'PromotedTagScaling:tagResource',
       'PromotedScalingPolicy:putScalingPolicy',
       'MarkLivePromoted:addTags',
       'UnmarkReplacedPromoted:deleteTags',
@@ -155,6 +163,20 @@ describe('a shadow test that passes', () => {
   });
 });
 
+describe('a scalable target registered by an earlier version, without tags (#13 item 3)', () => {
+  it("is tagged as the pipeline's by the next deployment, so the tag-scoped grants keep working", async () => {
+    // A failed shadow test restores production without deregistering: RegisterScalableTarget updates the old target, which it does not tag.
+    const run = await runDeploymentWorkflow(template, {
+      endpoint: { model: `${ENDPOINT}--m6-11111111`, scalableTargetTags: {} },
+      metrics: { production: GOOD.production, shadow: { invocations: 1000, errors: 90, p99LatencyUs: 21_000 } },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(ops(run)).not.toContain('PauseScaling:deregisterScalableTarget');
+    expect(ops(run)).toContain('RestoredTagScaling:tagResource');
+    expect(run.scalableTargetTags).toEqual(PIPELINE_TAGS);
+  });
+});
+
 describe('a shadow test that fails', () => {
   it('restores the production-only config, rejects the package with the reason and says why', async () => {
     const run = await runDeploymentWorkflow(template, {
@@ -170,6 +192,7 @@ describe('a shadow test that fails', () => {
       'CreateRestoreConfig:createEndpointConfig',
       'RestoreProduction:updateEndpoint',
       'RestoredRegisterScaling:registerScalableTarget',
+      'RestoredTagScaling:tagResource',
       'RestoredScalingPolicy:putScalingPolicy',
       'RejectPackage:updateModelPackage',
     ]);
