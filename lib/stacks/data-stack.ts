@@ -97,16 +97,18 @@ export class DataStack extends Stack {
     // CloudWatch alarms publish to the topic, which is encrypted with the stage key (SNS SSE needs this grant for them).
     // The topic policy (enforceSSL) replaces SNS's default one, so CloudWatch needs its own Allow
     // to publish alarm notifications: scoped to this account and to this stage's alarms.
+    // Both statements hold only for this stage's alarms in this account (confused-deputy prevention: aws:SourceAccount, aws:SourceArn).
+    const ownAlarms = {
+      StringEquals: { 'aws:SourceAccount': this.account },
+      ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:${project}-${stage.name}-*` },
+    };
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': this.account },
-          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:${project}-${stage.name}-*` },
-        },
+        conditions: ownAlarms,
       }),
     );
     this.key.addToResourcePolicy(
@@ -115,6 +117,7 @@ export class DataStack extends Stack {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: ownAlarms,
       }),
     );
 

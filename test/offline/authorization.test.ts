@@ -110,6 +110,26 @@ describe("one pipeline cannot forge another's metrics (#13 item 5)", () => {
   });
 });
 
+describe("the stage key serves CloudWatch only for the stage's own alarms (#13 item 4)", () => {
+  it("lets an alarm named after the stage use the topic's key, and denies any other alarm, of this or another account", async () => {
+    const c = cloud();
+    const key = c.account.encryptionKey(c.env.notify!.TOPIC_ARN!)!;
+    const use = (alarm: string, account = '111122223333') =>
+      c.authorizer
+        .authorize({
+          principal: 'cloudwatch.amazonaws.com',
+          action: 'kms:GenerateDataKey',
+          resource: key,
+          context: { 'aws:SourceArn': `arn:aws:cloudwatch:eu-west-1:${account}:alarm:${alarm}`, 'aws:SourceAccount': account },
+          via: 'test',
+        })
+        .then(() => 'allowed', () => 'denied');
+    expect(await use('mlops-dev-breast-cancer-drift')).toBe('allowed');
+    expect(await use('someone-elses-alarm')).toBe('denied');
+    expect(await use('mlops-dev-breast-cancer-drift', '444455556666')).toBe('denied');
+  });
+});
+
 describe("one pipeline cannot change another's auto-scaling (#13 item 3)", () => {
   const ID = 'endpoint/mlops-dev-breast-cancer/variant/primary';
   const OWN = { 'mlops:project': 'mlops', 'mlops:stage': 'dev', 'mlops:pipeline': 'breast-cancer' };

@@ -24,10 +24,27 @@ describe('data stack', () => {
     expect(JSON.stringify(stmt.Condition)).toContain('/aws/vendedlogs/states/mlops-dev-');
   });
 
-  it('lets CloudWatch alarms publish to the encrypted topic: decrypt and data keys, nothing else', () => {
+  it("lets only this stage's CloudWatch alarms, in this account, use the key to publish to the encrypted topic: decrypt and data keys, nothing else (#13 item 4)", () => {
     const key = Object.values(data().findResources('AWS::KMS::Key'))[0] as any;
     const st = key.Properties.KeyPolicy.Statement.find((x: any) => x.Sid === 'AllowCloudWatchAlarmsToNotify');
     expect(st).toMatchObject({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] });
+    expect(st.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    expect(JSON.stringify(st.Condition.ArnLike['aws:SourceArn'])).toMatch(/:alarm:mlops-dev-\*"\]\]\}$/);
+  });
+
+  it('puts the documented aws:SourceAccount/aws:SourceArn conditions on every resource-policy statement for a service principal', () => {
+    const asm = synthPlatform().app.synth();
+    const unconditioned = asm.stacks.flatMap((st) =>
+      Object.entries(st.template.Resources as Record<string, any>).flatMap(([id, r]) =>
+        [r.Properties?.PolicyDocument, r.Properties?.KeyPolicy]
+          .filter((d) => d && !/^AWS::IAM::/.test(r.Type))
+          .flatMap((d: any) => d.Statement)
+          .filter((x: any) => x.Effect === 'Allow' && x.Principal?.Service)
+          .filter((x: any) => !/aws:Source(Arn|Account)|kms:EncryptionContext:aws:logs:arn/.test(JSON.stringify(x.Condition ?? {})))
+          .map((x: any) => `${st.stackName}/${id}: ${JSON.stringify(x.Principal.Service)} ${x.Action}`),
+      ),
+    );
+    expect(unconditioned).toEqual([]);
   });
 
   it('creates four versioned buckets, all blocking public access and retained', () => {
