@@ -2,11 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { deadLetterQueue, failureDestination } from './dead-letter-queue';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
 import { PlatformFunction } from './platform-function';
@@ -46,15 +45,10 @@ export class DatasetTrigger extends Construct {
 
   constructor(scope: Construct, id: string, props: DatasetTriggerProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      queueName: `${props.resourcePrefix}-trigger-dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the trigger (EventBridge target DLQ and Lambda on-failure destination).',
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', {
+      name: `${props.resourcePrefix}-trigger-dlq`,
+      key: props.key,
+      of: 'the trigger (EventBridge target DLQ and Lambda on-failure destination)',
     });
 
     this.function = new PlatformFunction(this, 'Handler', {
@@ -76,7 +70,7 @@ export class DatasetTrigger extends Construct {
     fn.configureAsyncInvoke({
       retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
       maxEventAge: Duration.hours(6),
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      onFailure: failureDestination(this.deadLetterQueue, props.key),
     });
     props.stateMachine.grantStartExecution(fn);
     const arns = arnsOf(this);

@@ -1,13 +1,12 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { SECURE_DEFAULTS } from '../config/secure-defaults';
+import { deadLetterQueue } from './dead-letter-queue';
 import { arnsOf } from './arns';
 import { PlatformFunction } from './platform-function';
 import { driftCheckJob, type JobContext } from './sagemaker-jobs';
@@ -199,13 +198,11 @@ export class DriftCheck extends Construct {
   }
 
   private addSchedule(props: DriftCheckProps): scheduler.CfnSchedule {
-    const dlq = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
-      queueName: `${props.resourcePrefix}-drift-check-dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
+    const dlq = deadLetterQueue(this, 'ScheduleDeadLetterQueue', {
+      name: `${props.resourcePrefix}-drift-check-dlq`,
+      key: props.key,
+      of: 'the drift-check schedule',
     });
-    Validations.of(dlq).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the drift-check schedule.' });
     const role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': arnsOf(this).account } } }),
       description: `EventBridge Scheduler: drift check of ${props.endpointName}`,
@@ -214,6 +211,8 @@ export class DriftCheck extends Construct {
       role,
       { actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] },
       { actions: ['sqs:SendMessage'], resources: [dlq.queueArn] },
+      // SendMessage to a queue encrypted with a customer-managed key needs its data key (SQS developer guide, key management).
+      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
     );
     return new scheduler.CfnSchedule(this, 'Schedule', {
       name: `${props.resourcePrefix}-drift-check`,

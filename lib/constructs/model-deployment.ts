@@ -1,13 +1,12 @@
-import { CustomResource, Duration, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue, failureDestination } from './dead-letter-queue';
 import { captureRoot, PRODUCTION_VARIANT } from '../../lambdas/shared/names';
 import type { PipelineConfig } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
@@ -265,15 +264,10 @@ export class ModelDeployment extends Construct {
 
   /** Model package group → Approved starts a deployment, Rejected sends a notification (through one deduplicating Lambda). */
   private approvalGate(props: ModelDeploymentProps, common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey }): events.Rule {
-    const dlq = new sqs.Queue(this, 'ApprovalDeadLetterQueue', {
-      queueName: `${props.resourcePrefix}-approval-dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
-    });
-    Validations.of(dlq).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the approval gate (EventBridge target DLQ and Lambda on-failure destination).',
+    const dlq = deadLetterQueue(this, 'ApprovalDeadLetterQueue', {
+      name: `${props.resourcePrefix}-approval-dlq`,
+      key: props.key,
+      of: 'the approval gate (EventBridge target DLQ and Lambda on-failure destination)',
     });
     const fn = new PlatformFunction(this, 'ApprovalFunction', {
       ...common,
@@ -285,7 +279,7 @@ export class ModelDeployment extends Construct {
     fn.function.configureAsyncInvoke({
       retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
       maxEventAge: Duration.hours(6),
-      onFailure: new destinations.SqsDestination(dlq),
+      onFailure: failureDestination(dlq, props.key),
     });
     this.workflow.stateMachine.grantStartExecution(fn.function);
     allow(

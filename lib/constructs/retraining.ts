@@ -1,14 +1,14 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deadLetterQueue, failureDestination } from './dead-letter-queue';
 import { DRIFT_RECHECK, SCHEDULED_RETRAINING } from '../../lambdas/retrain/schema';
 import type { RetrainingConfig } from '../config/retraining-schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
@@ -50,15 +50,10 @@ export class Retraining extends Construct {
   constructor(scope: Construct, id: string, props: RetrainingProps) {
     super(scope, id);
     const r = props.retraining;
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      queueName: `${props.resourcePrefix}-retrain-dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the retraining triggers (rule target, schedule and Lambda on-failure destination).',
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', {
+      name: `${props.resourcePrefix}-retrain-dlq`,
+      key: props.key,
+      of: 'the retraining triggers (rule target, schedule and Lambda on-failure destination)',
     });
 
     this.function = new PlatformFunction(this, 'Handler', {
@@ -81,7 +76,7 @@ export class Retraining extends Construct {
     fn.configureAsyncInvoke({
       retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
       maxEventAge: Duration.hours(6),
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      onFailure: failureDestination(this.deadLetterQueue, props.key),
     });
     props.trainingStateMachine.grantStartExecution(fn);
     const arns = arnsOf(this);
@@ -132,6 +127,8 @@ export class Retraining extends Construct {
       role,
       { actions: ['lambda:InvokeFunction'], resources: [this.function.function.functionArn] },
       { actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] },
+      // SendMessage to a queue encrypted with a customer-managed key needs its data key (SQS developer guide, key management).
+      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
     );
     return role;
   }

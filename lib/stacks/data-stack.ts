@@ -121,6 +121,21 @@ export class DataStack extends Stack {
       }),
     );
 
+    // EventBridge sends failed events to the pipelines' dead-letter queues, encrypted with this key: only
+    // to this stage's queues, which SQS names in the encryption context (SQS developer guide, key management).
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeToDeadLetterQueues',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `sqs.${this.region}.amazonaws.com` },
+          ArnLike: { 'kms:EncryptionContext:aws:sqs:arn': `arn:${this.partition}:sqs:${this.region}:${this.account}:${project}-${stage.name}-*` },
+        },
+      }),
+    );
+
     new CfnOutput(this, 'KeyArn', { value: this.key.keyArn, exportName: keyArnExportName(project, stage.name) });
     new CfnOutput(this, 'LandingBucketName', { value: this.landingBucket.bucketName, description: 'Drop datasets here: <pipeline>/<dataset-id>/*.csv' });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactsBucket.bucketName });

@@ -1,5 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, asArray, type NamedPolicy, type SynthesizedAccount } from '../account';
+import { resolveEncryptionContext } from './encryption-context';
 
 type Json = Record<string, any>;
 
@@ -100,10 +101,12 @@ export class Authorizer {
           resource: { resource: request.resource, accountId: /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(request.resource)?.[1] ?? ACCOUNT },
           contextVariables: { ...SECURE, ...(isRole ? {} : { 'aws:SourceAccount': ACCOUNT }), ...request.context },
         },
-        identityPolicies: policies.map((p) => ({ name: p.name, policy: p.document })),
+        identityPolicies: policies.map((p) => ({ name: p.name, policy: resolveEncryptionContext(p.document, request.context) })),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
-        ...(resourcePolicy ? { resourcePolicy: this.without(`resource:${request.resource}`, 'resource', resourcePolicy) } : {}),
+        ...(resourcePolicy
+          ? { resourcePolicy: resolveEncryptionContext(this.without(`resource:${request.resource}`, 'resource', resourcePolicy), request.context) }
+          : {}),
       },
       {},
     );

@@ -6,15 +6,19 @@ type Json = Record<string, any>;
 
 const withContext = (needs: Need[], context: Record<string, string>): Need[] => needs.map((n) => ({ ...n, context: { ...n.context, ...context } }));
 
-/** Sending to a queue, and its key's data key when the queue is encrypted with a customer-managed key. */
+/**
+ * Sending to a queue, and its key's data key when the queue is encrypted with a customer-managed
+ * key; SQS asks KMS on the sender's behalf with the queue ARN as encryption context (`aws:sqs:arn`).
+ */
 function sqsSend(account: SynthesizedAccount, queueArn: string): Need[] {
   const key = account.encryptionKey(queueArn);
+  const context = { 'kms:ViaService': `sqs.${REGION}.amazonaws.com`, 'kms:EncryptionContext:aws:sqs:arn': queueArn, 'kms:CallerAccount': ACCOUNT };
   return [
     { action: 'sqs:SendMessage', resource: queueArn },
     ...(key
       ? [
-          { action: 'kms:GenerateDataKey', resource: key },
-          { action: 'kms:Decrypt', resource: key },
+          { action: 'kms:GenerateDataKey', resource: key, context },
+          { action: 'kms:Decrypt', resource: key, context },
         ]
       : []),
   ];

@@ -123,7 +123,10 @@ describe("the stage key serves CloudWatch only for the stage's own alarms (#13 i
           context: { 'aws:SourceArn': `arn:aws:cloudwatch:eu-west-1:${account}:alarm:${alarm}`, 'aws:SourceAccount': account },
           via: 'test',
         })
-        .then(() => 'allowed', () => 'denied');
+        .then(
+          () => 'allowed',
+          () => 'denied',
+        );
     expect(await use('mlops-dev-breast-cancer-drift')).toBe('allowed');
     expect(await use('someone-elses-alarm')).toBe('denied');
     expect(await use('mlops-dev-breast-cancer-drift', '444455556666')).toBe('denied');

@@ -32,6 +32,14 @@ describe('data stack', () => {
     expect(JSON.stringify(st.Condition.ArnLike['aws:SourceArn'])).toMatch(/:alarm:mlops-dev-\*"\]\]\}$/);
   });
 
+  it("lets EventBridge use the key only through SQS, for this stage's dead-letter queues (#13 item 6)", () => {
+    const key = Object.values(data().findResources('AWS::KMS::Key'))[0] as any;
+    const st = key.Properties.KeyPolicy.Statement.find((x: any) => x.Sid === 'AllowEventBridgeToDeadLetterQueues');
+    expect(st).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    expect(JSON.stringify(st.Condition.StringEquals['kms:ViaService'])).toContain('sqs.');
+    expect(JSON.stringify(st.Condition.ArnLike['kms:EncryptionContext:aws:sqs:arn'])).toMatch(/:mlops-dev-\*"\]\]\}$/);
+  });
+
   it('puts the documented aws:SourceAccount/aws:SourceArn conditions on every resource-policy statement for a service principal', () => {
     const asm = synthPlatform().app.synth();
     const unconditioned = asm.stacks.flatMap((st) =>
@@ -40,7 +48,7 @@ describe('data stack', () => {
           .filter((d) => d && !/^AWS::IAM::/.test(r.Type))
           .flatMap((d: any) => d.Statement)
           .filter((x: any) => x.Effect === 'Allow' && x.Principal?.Service)
-          .filter((x: any) => !/aws:Source(Arn|Account)|kms:EncryptionContext:aws:logs:arn/.test(JSON.stringify(x.Condition ?? {})))
+          .filter((x: any) => !/aws:Source(Arn|Account)|kms:EncryptionContext:aws:(logs|sqs):arn/.test(JSON.stringify(x.Condition ?? {})))
           .map((x: any) => `${st.stackName}/${id}: ${JSON.stringify(x.Principal.Service)} ${x.Action}`),
       ),
     );

@@ -49,8 +49,14 @@ describe('pipeline stack: trigger', () => {
     });
   });
 
-  it('encrypts the DLQ and refuses non-TLS access to it', () => {
-    pipeline().hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+  it('encrypts every DLQ with the stage key (#13 item 6), keeps messages 14 days and refuses non-TLS access', () => {
+    const queues = Object.values(pipeline().findResources('AWS::SQS::Queue')) as any[];
+    expect(queues).toHaveLength(4);
+    for (const q of queues) {
+      expect(q.Properties.KmsMasterKeyId).toEqual({ 'Fn::ImportValue': expect.stringMatching(/KeyArn|key/i) });
+      expect(q.Properties.SqsManagedSseEnabled).toBeUndefined();
+      expect(q.Properties.MessageRetentionPeriod).toBe(1209600);
+    }
     pipeline().hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });

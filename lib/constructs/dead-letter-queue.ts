@@ -1,0 +1,44 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { SECURE_DEFAULTS } from '../config/secure-defaults';
+import { allow } from './scoped-policy';
+
+/**
+ * A dead-letter queue of the platform: `<prefix>-<purpose>-dlq`, encrypted with the stage key
+ * (a failed event carries object keys and model package ARNs), TLS-only, kept 14 days. Senders
+ * need the key: EventBridge by the key policy (lib/stacks/data-stack.ts, scoped by the queue ARN
+ * SQS puts in the encryption context), Scheduler and Lambda through their roles. It alarms when a
+ * message lands (PipelineAlarms.watchDeadLetterQueues).
+ */
+export function deadLetterQueue(scope: Construct, id: string, props: { name: string; key: kms.IKey; of: string }): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    queueName: props.name,
+    encryption: sqs.QueueEncryption.KMS,
+    encryptionMasterKey: props.key,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(SECURE_DEFAULTS.dlqRetentionDays),
+  });
+  Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: `This queue is itself the dead-letter queue of ${props.of}.` });
+  return queue;
+}
+
+/**
+ * A Lambda on-failure destination on such a queue, granting the function's role exactly what
+ * SendMessage to it needs (sqs:SendMessage, and the key's GenerateDataKey and Decrypt), where
+ * CDK's SqsDestination grants `kms:GenerateDataKey*` and `kms:ReEncrypt*` as well.
+ */
+export function failureDestination(queue: sqs.Queue, key: kms.IKey): lambda.IDestination {
+  return {
+    bind(_scope, fn) {
+      allow(
+        fn.role!,
+        { actions: ['sqs:SendMessage'], resources: [queue.queueArn] },
+        { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] },
+      );
+      return { destination: queue.queueArn };
+    },
+  };
+}
