@@ -141,6 +141,7 @@ export class PipelineStack extends Stack {
       notifyEnvironment,
       stateMachine: this.workflow.stateMachine,
       ignore: p.dataset.ignore,
+      maxObjects: p.dataset.maxObjects,
       logRetentionDays: stage.logRetentionDays,
       logKey: key,
     });
@@ -211,6 +212,10 @@ export class PipelineStack extends Stack {
     });
 
     this.acknowledgeCodeDeployment(artifacts);
+    // Log groups follow retainData, like the buckets (function and workflow logs are evidence of what ran).
+    for (const c of this.node.findAll()) {
+      if (c instanceof logs.CfnLogGroup) c.applyRemovalPolicy(stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    }
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ModelPackageGroupName', { value: prefix });
     new CfnOutput(this, 'DeploymentStateMachineArn', { value: this.deployment.workflow.stateMachine.stateMachineArn });

@@ -63,6 +63,24 @@ describe('pipeline stack: trigger', () => {
   });
 });
 
+describe('pipeline stack: no silent failures, retention (#13 items 6 and 7)', () => {
+  it('reserves concurrency for the trigger, sized for a drop of dataset.maxObjects files', () => {
+    const fn = (t: ReturnType<typeof pipeline>) =>
+      (Object.values(t.findResources('AWS::Lambda::Function')) as any[]).find((f) => f.Properties.FunctionName?.endsWith('-dataset-trigger'));
+    expect(fn(pipeline()).Properties.ReservedConcurrentExecutions).toBe(5);
+    const base = s.config.pipelines[0]!;
+    const big = synthPlatform({ pipelines: [{ ...base, dataset: { ...base.dataset, maxObjects: 10000 } }] });
+    expect(fn(big.template(big.stages.get('dev')!.pipelines[0]!)).Properties.ReservedConcurrentExecutions).toBe(10);
+  });
+
+  it('keeps log groups on stack deletion when the stage retains data, like the buckets, and deletes them when it does not', () => {
+    const policies = (t: ReturnType<typeof pipeline>) => [...new Set(Object.values(t.findResources('AWS::Logs::LogGroup')).map((g: any) => g.DeletionPolicy))];
+    expect(policies(pipeline())).toEqual(['Retain']);
+    const gone = synthPlatform({ stages: [{ name: 'dev', retainData: false }] });
+    expect(policies(gone.template(gone.stages.get('dev')!.pipelines[0]!))).toEqual(['Delete']);
+  });
+});
+
 describe('pipeline stack: functions and roles', () => {
   it('runs every platform function on Node.js 24 with tracing and a KMS-encrypted, retained-for-90-days log group', () => {
     const fns = Object.values(pipeline().findResources('AWS::Lambda::Function')).filter((f: any) => f.Properties.FunctionName);
