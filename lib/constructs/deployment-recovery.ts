@@ -68,11 +68,11 @@ export function recoveryChain(wf: DeploymentWorkflow, failed: sfn.IChainable): s
     const restore = createStep(wf, 'CreateRecoverConfig', 'createEndpointConfig', req.createEndpointConfig(wf.props.requests, 'recover'))
       .next(wf.descale('PauseScalingToRecover'))
       .next(wf.sdk('RecoverProduction', 'sagemaker', 'updateEndpoint', req.updateEndpoint(wf.props.requests, 'recover'), true))
-      .next(waitInService(wf, 'Recovered', wf.scaling('Recovered').next(recovered('restored')), '$.plan.configs.recover.name'));
+      .next(waitInService(wf, 'Recovered', wf.scaling('Recovered', 'descale').next(recovered('restored')), '$.plan.configs.recover.name'));
     return check.next(
       new sfn.Choice(wf, 'RestoreNeeded?')
         .when(sfn.Condition.booleanEquals('$.recovery.restore', true), restore)
-        .otherwise(wf.scaling('Checked').next(recovered('checked'))),
+        .otherwise(wf.scaling('Checked', 'registered').next(recovered('checked'))),
     );
   });
 }

@@ -96,7 +96,7 @@ export class DeploymentWorkflow extends Construct {
       createStep(this, 'CreateEndpoint', 'createEndpoint', req.createEndpoint(props.requests)),
     );
     this.onError = createdCleanup(this, failed);
-    createPath.next(waitInService(this, 'Created', this.scaling('Created').next(created), '$.plan.configs.promote.name'));
+    createPath.next(waitInService(this, 'Created', this.scaling('Created', 'new endpoint').next(created), '$.plan.configs.promote.name'));
 
     // From here on the workflow changes an endpoint that serves production: a failure goes
     // through the recovery (production back to the previous model, scaling registered), then fails.
@@ -119,7 +119,7 @@ export class DeploymentWorkflow extends Construct {
         waitInService(
           this,
           'Restored',
-          this.scaling('Restored')
+          this.scaling('Restored', 'registered')
             .next(this.sdk('RejectPackage', 'sagemaker', 'updateModelPackage', req.rejectPackage()))
             .next(rolledBack),
           '$.plan.configs.restore.name',
@@ -140,7 +140,10 @@ export class DeploymentWorkflow extends Construct {
     // Promote: blue/green to the new model alone, guarded by the alarms; check it held.
     const promoted = this.notifyDeployed('NotifyPromoted');
     const held = new sfn.Choice(this, 'PromotionHeld?')
-      .when(sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'), this.scaling('Promoted').next(promoted))
+      .when(
+        sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.plan.configs.promote.name'),
+        this.scaling('Promoted', 'descale').next(promoted),
+      )
       .otherwise(alarmsRolledBack);
     const promote = createStep(this, 'CreatePromotionConfig', 'createEndpointConfig', req.createEndpointConfig(props.requests, 'promote'))
       .next(this.descale('PauseScaling'))
@@ -325,16 +328,24 @@ export class DeploymentWorkflow extends Construct {
     return caught ? this.catching(state) : state;
   }
 
-  /** Target tracking on invocations per instance, for instance-based variants when enabled. */
-  scaling(id: string): sfn.Chain {
+  /**
+   * Target tracking on invocations per instance, for instance-based variants when enabled.
+   * `after` says whether a target may be registered already: on a new endpoint, or after a
+   * descale, RegisterScalableTarget creates it, with the tags; otherwise it only updates it, and
+   * an untagged one (an earlier version's) is tagged by TagResource.
+   */
+  scaling(id: string, after: 'new endpoint' | 'descale' | 'registered'): sfn.Chain {
     const d = this.props.deployment;
     if (d.serverless || !d.autoScaling.enabled) return sfn.Chain.start(new sfn.Pass(this, `${id}NoScaling`));
     const registered = '$.scalableTarget';
-    return sfn.Chain.start(
+    const register = sfn.Chain.start(
       this.sdk(`${id}RegisterScaling`, 'applicationautoscaling', 'registerScalableTarget', req.registerScalableTarget(this.props.requests), false, registered),
-    )
+    );
+    const policy = this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', req.putScalingPolicy(this.props.requests));
+    if (after !== 'registered') return register.next(policy);
+    return register
       .next(this.sdk(`${id}TagScaling`, 'applicationautoscaling', 'tagResource', req.tagScalableTarget(this.props.requests, registered)))
-      .next(this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', req.putScalingPolicy(this.props.requests)));
+      .next(policy);
   }
 
   /** Deregisters the variant from auto-scaling before an update that may change its instance type (SageMaker refuses it otherwise). */

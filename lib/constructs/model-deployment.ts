@@ -231,7 +231,13 @@ export class ModelDeployment extends Construct {
       allow(
         role,
         {
-          actions: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:TagResource'],
+          actions: ['application-autoscaling:RegisterScalableTarget'],
+          resources: [scaling.arn],
+          conditions: scaling.registering,
+          wildcardReason: scaling.reason,
+        },
+        {
+          actions: ['application-autoscaling:TagResource'],
           resources: [scaling.arn],
           conditions: scaling.tagging,
           wildcardReason: scaling.reason,
@@ -359,10 +365,13 @@ function ownScalableTargets(scope: Construct, tags: readonly { Key: string; Valu
     'application-autoscaling:scalable-dimension': 'sagemaker:variant:DesiredInstanceCount',
   };
   const acting = { StringEqualsIfExists: own('ResourceTag') };
+  const tagging = { ...acting, StringEquals: own('RequestTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': tags.map((t) => t.Key) } };
   return {
     arn: arnsOf(scope).scalableTargets(),
     acting: { ...acting, StringEquals: sageMakerVariants },
-    tagging: { ...acting, StringEquals: own('RequestTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': tags.map((t) => t.Key) } },
+    tagging,
+    // TagResource has no namespace or dimension keys (service authorization reference); RegisterScalableTarget has both.
+    registering: { ...tagging, StringEquals: { ...tagging.StringEquals, ...sageMakerVariants } },
     reason: `Scalable targets get random ids; the statement is limited to targets tagged ${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')} (or not yet tagged) by aws:ResourceTag/aws:RequestTag conditions.`,
   };
 }

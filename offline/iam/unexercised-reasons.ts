@@ -63,6 +63,10 @@ export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
   ],
   [/DeploymentWorkflowStateMachineRole[0-9A-F]*\|sagemaker:UpdateModelPackage$/, 'Sets the package to Rejected on a rollback; the story promotes.'],
   [
+    /DeploymentWorkflowStateMachineRole[0-9A-F]*\|application-autoscaling:TagResource$/,
+    'Tags a scalable target that was registered before (a restore or a recovery check; the deployment workflow tests run it); the story promotes, after a descale.',
+  ],
+  [
     /DeploymentWorkflowStateMachineRole[0-9A-F]*\|sagemaker:DescribeModelPackage$/,
     "SageMaker may read the package for CreateModel from a ModelPackageName with the caller's permissions (not documented; kept so a first deploy does not fail).",
   ],

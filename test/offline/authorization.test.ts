@@ -171,6 +171,22 @@ describe("one pipeline cannot change another's auto-scaling (#13 item 3)", () =>
     expect((await scalingCalls(undefined)).slice(0, 1)).toEqual(allowed.slice(0, 1));
   });
 
+  it("denies registering a scalable target of another service, even with the pipeline's tags", async () => {
+    const m = offlineMachine(synthPlatform().template(synthPlatform().stages.get('dev')!.pipelines[0]!), 'ModelDeploymentWorkflow');
+    const table = {
+      ServiceNamespace: 'dynamodb',
+      ResourceId: 'table/orders',
+      ScalableDimension: 'dynamodb:table:ReadCapacityUnits',
+      MinCapacity: 1,
+      MaxCapacity: 1,
+      Tags: OWN,
+    };
+    const needs = taskNeeds(m.account, 'arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget', table, {
+      scalableTargets: new ScalableTargets(),
+    });
+    await expect(Promise.all(needs.map((n) => m.authorizer.authorize({ principal: m.role, via: 'test', ...n })))).rejects.toThrow(/RegisterScalableTarget/);
+  });
+
   it("denies every call on a target tagged as another pipeline's", async () => {
     expect(await scalingCalls({ ...OWN, 'mlops:pipeline': 'churn' })).toEqual(
       ['registerScalableTarget', 'tagResource', 'putScalingPolicy', 'deregisterScalableTarget'].map((op) => `${op}: denied`),

@@ -85,13 +85,19 @@ describe('deployment workflow permissions', () => {
     );
     const scalingActions = (s: any) => [s.Action].flat().filter((a: string) => a.startsWith('application-autoscaling:'));
     const changing = scaling.filter((s: any) => scalingActions(s).some((a: string) => a !== 'application-autoscaling:DescribeScalableTargets'));
-    expect(changing).toHaveLength(3);
+    expect(changing).toHaveLength(4);
     for (const s of changing) {
       expect(flat(s.Resource)).toMatch(/:application-autoscaling:.*:scalable-target\/\*"/);
       expect(s.Condition.StringEqualsIfExists).toEqual(own('ResourceTag'));
     }
     const tagging = changing.find((s: any) => [s.Action].flat().includes('application-autoscaling:TagResource'));
     expect(tagging.Condition.StringEquals).toEqual(own('RequestTag'));
+    const registering = changing.find((s: any) => [s.Action].flat().includes('application-autoscaling:RegisterScalableTarget'));
+    expect(registering.Condition.StringEquals).toEqual({
+      ...own('RequestTag'),
+      'application-autoscaling:service-namespace': 'sagemaker',
+      'application-autoscaling:scalable-dimension': 'sagemaker:variant:DesiredInstanceCount',
+    });
     expect(tagging.Condition['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['mlops:project', 'mlops:stage', 'mlops:pipeline'] });
     expect(scaling.filter((s: any) => s.Resource === '*').flatMap(scalingActions)).toEqual(['application-autoscaling:DescribeScalableTargets']);
   });
@@ -195,7 +201,7 @@ describe('auto-rollback alarms and clean-up', () => {
 /** The states that run before the workflow first changes an endpoint that serves production. */
 const BEFORE_ENDPOINT_CHANGE = ['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'];
 /** A first deployment after CreateEndpoint: the endpoint it made is deleted (no production before it). */
-const AFTER_CREATE_ENDPOINT = ['DescribeCreated', 'CreatedRegisterScaling', 'CreatedTagScaling', 'CreatedScalingPolicy'];
+const AFTER_CREATE_ENDPOINT = ['DescribeCreated', 'CreatedRegisterScaling', 'CreatedScalingPolicy'];
 
 describe('contracts between the stack and the Lambdas', () => {
   it('names the production variant in the rollback alarms with the literal the Lambdas use (blue/green needs it to stay)', () => {

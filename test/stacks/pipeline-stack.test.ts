@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SAGEMAKER_THROTTLING_ERRORS, SAGEMAKER_TRANSIENT_ERRORS } from '../../lib/constructs/retries';
 import { stateMachines } from '../../offline/cfn';
+import { triggerConcurrency } from '../../lib/constructs/dataset-trigger';
 import { normalizeTemplate } from '../helpers/normalize';
 import { synthPlatform, type Synthesized } from '../../offline/synth';
 
@@ -68,6 +69,7 @@ describe('pipeline stack: no silent failures, retention (#13 items 6 and 7)', ()
     const fn = (t: ReturnType<typeof pipeline>) =>
       (Object.values(t.findResources('AWS::Lambda::Function')) as any[]).find((f) => f.Properties.FunctionName?.endsWith('-dataset-trigger'));
     expect(fn(pipeline()).Properties.ReservedConcurrentExecutions).toBe(5);
+    expect([1, 200, 201, 2000, 2001].map(triggerConcurrency)).toEqual([2, 2, 2, 10, 10]);
     const base = s.config.pipelines[0]!;
     const big = synthPlatform({ pipelines: [{ ...base, dataset: { ...base.dataset, maxObjects: 10000 } }] });
     expect(fn(big.template(big.stages.get('dev')!.pipelines[0]!)).Properties.ReservedConcurrentExecutions).toBe(10);
