@@ -1,13 +1,11 @@
-import { Aws, CfnMapping, CfnOutput, CfnRule, DefaultStackSynthesizer, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, CfnMapping, CfnOutput, CfnRule, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { BUILT_IN_IMAGE_ACCOUNTS, imageUri, SKLEARN_REPOSITORY, SKLEARN_TAG, SUPPORTED_REGIONS, XGBOOST_REPOSITORY, XGBOOST_TAG } from '../config/images';
-import { bucketName, keyArnExportName, lambdaLogGroup, latestDatasetParameterName, resourcePrefix, topicName } from '../config/naming';
+import { bucketName, keyArnExportName, latestDatasetParameterName, resourcePrefix, topicName } from '../config/naming';
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
 import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
@@ -16,10 +14,11 @@ import { ModelDeployment } from '../constructs/model-deployment';
 import { PipelineAlarms } from '../constructs/pipeline-alarms';
 import { PipelineDashboard } from '../constructs/pipeline-dashboard';
 import { Retraining } from '../constructs/retraining';
-import { codeVersion, ML_DIR, pipelineSpec } from '../constructs/ml-code';
+import { codeVersion } from '../constructs/ml-code';
 import { PlatformFunction } from '../constructs/platform-function';
+import { MlCodeDeployment } from '../constructs/ml-code-deployment';
 import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
-import { acknowledgeWildcardResource, allow } from '../constructs/scoped-policy';
+import { allow } from '../constructs/scoped-policy';
 import { TrainingWorkflow } from '../constructs/training-workflow';
 import { notifyEnv } from '../../lambdas/notify/contract';
 import { environmentFor } from '../constructs/function-environment';
@@ -57,24 +56,14 @@ export class PipelineStack extends Stack {
     const images = this.images(p, stage);
     const version = codeVersion(p);
     const codePrefix = `${p.name}/code/${version}/`;
-    const deployment = new s3deploy.BucketDeployment(this, 'MlCode', {
-      sources: [
-        s3deploy.Source.asset(ML_DIR, { exclude: ['**/__pycache__/**', '*.pyc', 'tests/**'] }),
-        s3deploy.Source.jsonData('pipeline.json', pipelineSpec(p)),
-      ],
-      destinationBucket: s3.Bucket.fromBucketAttributes(this, 'ArtifactsBucket', { bucketName: artifacts, encryptionKey: key }),
-      destinationKeyPrefix: codePrefix,
-      prune: false,
-      retainOnDelete: true,
-      memoryLimit: 256,
-      // CDK's copy function logs where every platform function does: the stage key, the stage's retention.
-      logGroup: new logs.LogGroup(this, 'MlCodeLogs', {
-        logGroupName: lambdaLogGroup(prefix, 'ml-code-deployment'),
-        retention: stage.logRetentionDays as logs.RetentionDays,
-        encryptionKey: key,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
-    });
+    const deployment = new MlCodeDeployment(this, 'MlCode', {
+      pipeline: p,
+      resourcePrefix: prefix,
+      artifactsBucket: artifacts,
+      codePrefix,
+      key,
+      logRetentionDays: stage.logRetentionDays,
+    }).deployment;
 
     new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
       modelPackageGroupName: prefix,
@@ -211,7 +200,6 @@ export class PipelineStack extends Stack {
       alarms: [this.alarms.trainingFailed, this.alarms.deploymentFailed, this.alarms.drift, ...this.deployment.alarms, ...this.alarms.deadLetters],
     });
 
-    this.acknowledgeCodeDeployment(artifacts);
     // Log groups follow retainData, like the buckets (function and workflow logs are evidence of what ran).
     for (const c of this.node.findAll()) {
       if (c instanceof logs.CfnLogGroup) c.applyRemovalPolicy(stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
@@ -249,32 +237,5 @@ export class PipelineStack extends Stack {
     const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.[^/]+\/([^:@]+)/.exec(p.training.image)!;
     repositories.push(arns.ecrRepository(m[1]!, m[2]!, m[3]!));
     return { ...images, training: p.training.image, repositories };
-  }
-
-  private acknowledgeCodeDeployment(artifacts: string): void {
-    const handler = this.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
-    if (!handler) {
-      this.node.addValidation({
-        validate: () => ["CDK's BucketDeployment handler was not found (CDK changed its construct id): its cdk-nag findings cannot be acknowledged"],
-      });
-      return;
-    }
-    const reason =
-      'CDK BucketDeployment helper (copies ml/ scripts at deploy time); its role and runtime are generated by aws-cdk-lib and it writes only under <pipeline>/code/<version>/.';
-    Validations.of(handler).acknowledge(
-      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason },
-      { id: 'AwsSolutions-L1', reason },
-      { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason },
-      { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason },
-      { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason },
-      { id: 'AwsSolutions-IAM5[Action::s3:DeleteObject*]', reason },
-      { id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason },
-      { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason },
-      { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason },
-    );
-    const arns = arnsOf(this);
-    acknowledgeWildcardResource(handler, arns.objects(artifacts, '*'), reason);
-    const assets = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${this.account}-${this.region}`;
-    acknowledgeWildcardResource(handler, arns.objects(assets, '*'), `${reason} It reads the ml/ asset from the CDK bootstrap asset bucket.`);
   }
 }

@@ -17,7 +17,7 @@ export interface UnexercisedGrant extends Grant {
 }
 
 /** Roles that run only while CloudFormation deploys (CDK's own helpers): nothing offline runs as them. */
-const DEPLOY_TIME_ROLES = /BucketNotificationsHandler|CustomCDKBucketDeployment|LogRetention/;
+const DEPLOY_TIME_ROLES = /BucketNotificationsHandler|MlCodeRole|LogRetention/;
 
 const pattern = (p: string) => globToRegExp(p, 'i');
 

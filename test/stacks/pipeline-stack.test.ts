@@ -114,6 +114,28 @@ describe('pipeline stack: functions and roles', () => {
     for (const [, r] of own as [string, any][]) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
+  it("ships ml/ with a copy role that reads CDK's asset and writes only this code version's prefix, never deletes (#13 item 1)", () => {
+    const copy = policyStatements().filter((st) => JSON.stringify(st.policy.Properties.Roles).includes('MlCodeRole'));
+    expect(copy.flatMap((st) => [st.Action].flat()).sort()).toEqual(
+      [
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:GetObject',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+      ].sort(),
+    );
+    const writes = copy.find((st) => [st.Action].flat().includes('s3:PutObject'))!;
+    expect(JSON.stringify(writes.Resource)).toMatch(/artifacts-.*\/breast-cancer\/code\/[0-9a-f]{12}\/\*"/);
+    const handlers = Object.values(pipeline().findResources('AWS::Lambda::Function')).filter((f: any) => !f.Properties.FunctionName) as any[];
+    expect(handlers.map((f) => JSON.stringify(f.Properties.Role))).toEqual([expect.stringContaining('MlCodeRole')]);
+    // CDK's own role for the copy function (with read-write-delete on the whole bucket) is gone.
+    expect(Object.keys(pipeline().findResources('AWS::IAM::Role')).filter((id) => id.startsWith('CustomCDKBucketDeployment'))).toEqual([]);
+  });
+
   it('lets SageMaker assume the execution role only on behalf of this account', () => {
     pipeline().hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
@@ -133,12 +155,13 @@ describe('pipeline stack: functions and roles', () => {
     const s3 = policyStatements().filter((st) =>
       [st.Action].flat().some((a: string) => a.startsWith('s3:') && !['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads'].includes(a)),
     );
-    const own = s3.filter((st) => !JSON.stringify(st.policy.Properties.Roles).includes('CDKBucketDeployment'));
+    // The ml/ copy role also reads CDK's bootstrap asset bucket (its test is below).
+    const own = s3.filter((st) => !JSON.stringify(st.Resource).includes('cdk-hnb659fds-assets-'));
     expect(own.length).toBeGreaterThan(4);
     for (const st of own) {
       for (const r of [st.Resource].flat())
         expect(JSON.stringify(r)).toMatch(
-          /\/(quarantine\/)?breast-cancer\/((runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/)?\*|datasets\/\*\/listed\.json)"/,
+          /\/(quarantine\/)?breast-cancer\/((runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/|code\/[0-9a-f]{12}\/)?\*|datasets\/\*\/listed\.json)"/,
         );
     }
   });
