@@ -166,7 +166,8 @@ export class DriftCheck extends Construct {
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
         conditions: { StringEquals: { 'cloudwatch:namespace': metricsNamespace(props.resourcePrefix) } },
-        wildcardReason: "PutMetricData has no resource-level permissions; the namespace condition limits it to this pipeline's own metrics.",
+        wildcardReason:
+          "PutMetricData writes metrics, which are no resource (its only resource type, optional, is a CloudWatch dataset); the namespace condition limits it to this pipeline's own metrics.",
       },
     );
   }

@@ -9,7 +9,7 @@ import { lambdaLogGroup } from '../config/naming';
 import type { PipelineConfig } from '../config/schema';
 import { arnsOf } from './arns';
 import { ML_DIR, pipelineSpec } from './ml-code';
-import { allow, SERVICE_WIDE_REASON, acknowledgeWildcardResource } from './scoped-policy';
+import { allow } from './scoped-policy';
 
 export interface MlCodeDeploymentProps {
   readonly pipeline: PipelineConfig;
@@ -68,7 +68,6 @@ export class MlCodeDeployment extends Construct {
         wildcardReason: 'Lambda creates a log stream per execution environment in the function log group.',
       },
     );
-    acknowledgeWildcardResource(role, '*', SERVICE_WIDE_REASON);
     this.deployment = new s3deploy.BucketDeployment(this, 'Copy', {
       sources: [
         s3deploy.Source.asset(ML_DIR, { exclude: ['**/__pycache__/**', '*.pyc', 'tests/**'] }),

@@ -108,7 +108,12 @@ export class ModelDeployment extends Construct {
         resources: [arns.sageMaker('endpoint-config', `${prefix}--*`)],
         wildcardReason: `Endpoint configs are named per deployment; "${prefix}--*" matches only this pipeline's.`,
       },
-      { actions: ['cloudwatch:GetMetricData'], resources: ['*'], wildcardReason: 'cloudwatch:GetMetricData has no resource-level permissions.' },
+      {
+        actions: ['cloudwatch:GetMetricData'],
+        resources: ['*'],
+        wildcardReason:
+          "cloudwatch:GetMetricData reads metrics, which are no resource (the reference's only resource type, optional, is a CloudWatch dataset).",
+      },
       // The comparison lists capture with ListObjectVersions, which S3 authorizes as s3:ListBucketVersions.
       {
         actions: ['s3:ListBucketVersions'],

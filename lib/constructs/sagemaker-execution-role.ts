@@ -78,7 +78,8 @@ export class SageMakerExecutionRole extends Construct {
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
         conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
-        wildcardReason: 'PutMetricData has no resource-level permissions; the namespace condition limits it to SageMaker job metrics.',
+        wildcardReason:
+          'PutMetricData writes metrics, which are no resource (its only resource type, optional, is a CloudWatch dataset); the namespace condition limits it to SageMaker job metrics.',
       },
       {
         actions: ['ecr:GetAuthorizationToken'],

@@ -147,7 +147,12 @@ function gateFunction(scope: Stack, props: TrainingFunctionsProps, common: Commo
       wildcardReason: 'Reads evaluation reports of runs whose ids are made at run time.',
     },
     { actions: ['kms:Decrypt'], resources: [props.key.keyArn] },
-    { actions: ['sagemaker:ListModelPackages'], resources: ['*'], wildcardReason: 'sagemaker:ListModelPackages has no resource-level permissions.' },
+    {
+      actions: ['sagemaker:ListModelPackages'],
+      resources: ['*'],
+      wildcardReason:
+        'sagemaker:ListModelPackages lists across groups (its model-package resource type is optional); the gate then describes only its own group.',
+    },
     {
       actions: ['sagemaker:DescribeModelPackage'],
       resources: [arns.sageMaker('model-package', `${prefix}/*`)],
