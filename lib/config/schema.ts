@@ -67,6 +67,10 @@ const stageSchema = z.strictObject({
     })
     .default(90),
   noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
+  /** Captured endpoint requests and responses expire this many days after capture (then as noncurrent versions). */
+  captureExpirationDays: z.number().int().min(1).max(3650).default(30),
+  /** Copies of rejected datasets under `quarantine/` expire this many days after the rejection (the originals stay in their drop folder). */
+  quarantineExpirationDays: z.number().int().min(1).max(3650).default(30),
   /**
    * Pipeline settings of this stage only (instance types and counts, gate thresholds, schedules,
    * …), deep-merged into every pipeline of the stage and validated like them: small instances in
@@ -261,6 +265,19 @@ export const configSchema = z
       });
     }
     uniqueNames(c.pipelines, ['pipelines'], ctx);
+    c.stages.forEach((s, i) => {
+      for (const p of c.pipelines) {
+        const days = Math.ceil(p.monitoring.windowHours / 24) + 1;
+        if (s.captureExpirationDays < days) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', i, 'captureExpirationDays'],
+            message: `expected at least ${days} days: the drift check of pipeline "${p.name}" reads ${p.monitoring.windowHours} hours of captured traffic`,
+          });
+          break;
+        }
+      }
+    });
     c.pipelines.forEach((p, i) => {
       if (p.name === 'quarantine') {
         ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'name'], message: '"quarantine" is reserved for rejected datasets' });

@@ -1,3 +1,4 @@
+import { QUARANTINE_PREFIX } from '../../lambdas/shared/names';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -79,9 +80,18 @@ export class DataStack extends Stack {
         lifecycleRules,
         ...extra,
       });
-    this.landingBucket = dataBucket('LandingBucket', 'landing', { eventBridgeEnabled: true });
+    // Copies of rejected datasets and captured traffic expire (then as noncurrent versions); datasets, models and lineage do not.
+    this.landingBucket = dataBucket('LandingBucket', 'landing', {
+      eventBridgeEnabled: true,
+      lifecycleRules: [
+        ...lifecycleRules,
+        { id: 'expire-quarantine-copies', prefix: `${QUARANTINE_PREFIX}/`, expiration: Duration.days(stage.quarantineExpirationDays) },
+      ],
+    });
     this.artifactsBucket = dataBucket('ArtifactsBucket', 'artifacts');
-    this.captureBucket = dataBucket('CaptureBucket', 'capture');
+    this.captureBucket = dataBucket('CaptureBucket', 'capture', {
+      lifecycleRules: [...lifecycleRules, { id: 'expire-captured-traffic', expiration: Duration.days(stage.captureExpirationDays) }],
+    });
 
     this.topic = new sns.Topic(this, 'NotificationsTopic', {
       topicName: topicName(project, stage.name),

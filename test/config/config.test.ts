@@ -190,6 +190,13 @@ describe('configuration', () => {
     expect(parseConfig(DEFAULT_CONFIG).security.requireHumanApprovalInAccountStages).toBe(true);
   });
 
+  it('keeps captured traffic at least as long as the longest drift-check window reads it', () => {
+    const input = deepMerge(withPipeline({ monitoring: { windowHours: 168 } }), { stages: [{ name: 'dev', captureExpirationDays: 3 }] });
+    expect(problemsOf(input)).toEqual([
+      'stages[0].captureExpirationDays: expected at least 8 days: the drift check of pipeline "breast-cancer" reads 168 hours of captured traffic, got 3',
+    ]);
+  });
+
   it('keeps SageMaker job names within 63 characters by bounding the resource prefix', () => {
     const problems = problemsOf(
       deepMerge(withPipeline({ name: 'a-very-long-pipeline-name-x' }), { project: 'long-project-x', stages: [{ name: 'staging1' }] }),

@@ -100,6 +100,23 @@ describe('data stack', () => {
     }
   });
 
+  it('expires captured payloads and quarantine copies after their configured days (#13 item 7), and nothing else', () => {
+    const rulesOf = (t: ReturnType<typeof data>, purpose: string) =>
+      (Object.values(t.findResources('AWS::S3::Bucket')) as any[]).find((b) => JSON.stringify(b.Properties.BucketName).includes(`-${purpose}-`))!.Properties
+        .LifecycleConfiguration.Rules;
+    const expiring = (t: ReturnType<typeof data>, purpose: string) =>
+      rulesOf(t, purpose)
+        .filter((r: any) => r.ExpirationInDays)
+        .map((r: any) => ({ prefix: r.Prefix, days: r.ExpirationInDays }));
+    expect(expiring(data(), 'capture')).toEqual([{ prefix: undefined, days: 30 }]);
+    expect(expiring(data(), 'landing')).toEqual([{ prefix: 'quarantine/', days: 30 }]);
+    expect(expiring(data(), 'artifacts')).toEqual([]);
+    const custom = synthPlatform({ stages: [{ name: 'dev', captureExpirationDays: 7, quarantineExpirationDays: 365 }] });
+    const t = custom.template(custom.stages.get('dev')!.data);
+    expect(expiring(t, 'capture')).toEqual([{ prefix: undefined, days: 7 }]);
+    expect(expiring(t, 'landing')).toEqual([{ prefix: 'quarantine/', days: 365 }]);
+  });
+
   it('denies non-TLS and TLS below 1.2 on every bucket', () => {
     const policies = Object.values(data().findResources('AWS::S3::BucketPolicy')) as any[];
     expect(policies).toHaveLength(4);
