@@ -3,8 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { arnsOf } from './arns';
-import { allow } from './scoped-policy';
-import { captureRoot } from '../../lambdas/shared/names';
+import { allow, type ScopedStatement } from './scoped-policy';
+import { captureRoot, monitoringRoot } from '../../lambdas/shared/names';
 
 export interface SageMakerExecutionRoleProps {
   readonly pipeline: string;
@@ -14,82 +14,123 @@ export interface SageMakerExecutionRoleProps {
   /** Endpoints of the pipeline write data capture here, under `<pipeline>/datacapture/`. */
   readonly captureBucket: string;
   readonly key: kms.IKey;
-  /** ECR repository ARNs the jobs pull from. */
+  /** ECR repository ARNs the jobs (or the model) pull from. */
   readonly imageRepositories: readonly string[];
 }
 
+/** Where a pipeline's runs write: `<pipeline>/runs/<run-id>/…` (lambdas/shared/run.ts). */
+const runsRoot = (pipeline: string) => `${pipeline}/runs`;
+
 /**
- * The role SageMaker jobs of one pipeline run as: read that pipeline's landing prefix, read and
- * write its artifacts prefix, use the data key, write its job logs and metrics, pull its images.
+ * A role SageMaker assumes for this account only, with what every SageMaker use needs: the
+ * data key, its own log streams, SageMaker metrics, and the images of the pipeline.
+ */
+function sageMakerRole(scope: Construct, description: string, props: SageMakerExecutionRoleProps, logStreams: string[], logGroups: string[]): iam.Role {
+  const role = new iam.Role(scope, 'Role', {
+    assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } } }),
+    description,
+  });
+  const arns = arnsOf(scope);
+  allow(
+    role,
+    { actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.key.keyArn] },
+    {
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: logStreams.map((s) => arns.logGroup(s)),
+      wildcardReason: "SageMaker names a log stream per job, instance and endpoint variant; the patterns match only this pipeline's.",
+    },
+    { actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'], resources: logGroups.map((g) => arns.logGroup(g)) },
+    {
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
+      wildcardReason:
+        'PutMetricData writes metrics, which are no resource (its only resource type, optional, is a CloudWatch dataset); the namespace condition limits it to SageMaker metrics.',
+    },
+    {
+      actions: ['ecr:GetAuthorizationToken'],
+      resources: ['*'],
+      wildcardReason: 'ecr:GetAuthorizationToken has no resource-level permissions (it returns a registry login token).',
+    },
+    { actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [...props.imageRepositories] },
+  );
+  return role;
+}
+
+/**
+ * The role SageMaker jobs of one pipeline run as (preprocessing, training, evaluation, drift
+ * check): read the pipeline's landing prefix and artifacts, write only under its runs and its
+ * monitoring prefix (never its code, its dataset ledger or anything else of the bucket), read its
+ * data capture.
  */
 export class SageMakerExecutionRole extends Construct {
   public readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: SageMakerExecutionRoleProps) {
     super(scope, id);
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
-      description: `SageMaker jobs of pipeline ${props.pipeline}`,
-    });
+    const jobLogs = (kind: string) => `/aws/sagemaker/${kind}:log-stream:${props.resourcePrefix}--*`;
+    this.role = sageMakerRole(
+      this,
+      `SageMaker jobs of pipeline ${props.pipeline}`,
+      props,
+      [jobLogs('ProcessingJobs'), jobLogs('TrainingJobs')],
+      ['/aws/sagemaker/ProcessingJobs', '/aws/sagemaker/TrainingJobs'],
+    );
     const arns = arnsOf(this);
     const prefix = `${props.pipeline}/*`;
-    const jobLogs = (kind: string) => arns.logGroup(`/aws/sagemaker/${kind}:log-stream:${props.resourcePrefix}--*`);
     allow(
       this.role,
+      // A job's volume is encrypted with the key through a grant SageMaker makes as the job's role (an endpoint's, as the caller of CreateEndpointConfig).
+      { actions: ['kms:CreateGrant'], resources: [props.key.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
       {
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: [arns.objects(props.landingBucket, prefix), arns.objects(props.artifactsBucket, prefix)],
-        wildcardReason: `Datasets and run files are created at run time under the pipeline's own prefix "${props.pipeline}/".`,
+        wildcardReason: `Datasets, code and run files are read at run time under the pipeline's own prefix "${props.pipeline}/".`,
       },
       {
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [arns.objects(props.artifactsBucket, prefix)],
-        wildcardReason: `Job outputs are written at run time under the pipeline's own prefix "${props.pipeline}/" of the artifacts bucket.`,
+        resources: [
+          arns.objects(props.artifactsBucket, `${runsRoot(props.pipeline)}/*`),
+          arns.objects(props.artifactsBucket, `${monitoringRoot(props.pipeline)}/*`),
+        ],
+        wildcardReason: `Job outputs are written at run time under the pipeline's runs and monitoring prefixes only ("${runsRoot(props.pipeline)}/", "${monitoringRoot(props.pipeline)}/").`,
       },
       {
-        actions: ['s3:PutObject', 's3:GetObject'],
+        actions: ['s3:GetObject'],
         resources: [arns.objects(props.captureBucket, `${captureRoot(props.pipeline)}/*`)],
-        wildcardReason: `Endpoints write data capture files at run time under the pipeline's capture prefix "${captureRoot(props.pipeline)}/"; the drift check reads them.`,
+        wildcardReason: `The drift check reads data capture files, written at run time under "${captureRoot(props.pipeline)}/".`,
       },
       {
         actions: ['s3:ListBucket'],
         resources: [arns.bucket(props.landingBucket), arns.bucket(props.artifactsBucket)],
         conditions: { StringLike: { 's3:prefix': [`${props.pipeline}/`, prefix] } },
       },
-      {
-        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-        resources: [props.key.keyArn],
-      },
-      { actions: ['kms:CreateGrant'], resources: [props.key.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
-      {
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [jobLogs('ProcessingJobs'), jobLogs('TrainingJobs'), arns.logGroup(`/aws/sagemaker/Endpoints/${props.resourcePrefix}:log-stream:*`)],
-        wildcardReason: "SageMaker names a log stream per job, instance and endpoint variant; the patterns match only this pipeline's jobs and endpoint.",
-      },
-      {
-        actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
-        resources: [
-          arns.logGroup('/aws/sagemaker/ProcessingJobs'),
-          arns.logGroup('/aws/sagemaker/TrainingJobs'),
-          arns.logGroup(`/aws/sagemaker/Endpoints/${props.resourcePrefix}`),
-        ],
-      },
-      {
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
-        wildcardReason:
-          'PutMetricData writes metrics, which are no resource (its only resource type, optional, is a CloudWatch dataset); the namespace condition limits it to SageMaker job metrics.',
-      },
-      {
-        actions: ['ecr:GetAuthorizationToken'],
-        resources: ['*'],
-        wildcardReason: 'ecr:GetAuthorizationToken has no resource-level permissions (it returns a registry login token).',
-      },
-      {
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: [...props.imageRepositories],
-      },
     );
+  }
+}
+
+/**
+ * The role the pipeline's served model runs as: read only the model artifacts of its runs
+ * (`<pipeline>/runs/<run-id>/model/…`), write only its data capture, pull its image, log to the
+ * endpoint's log group. Nothing a job writes elsewhere, and no job's role, is within its reach.
+ */
+export class SageMakerModelRole extends Construct {
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: SageMakerExecutionRoleProps) {
+    super(scope, id);
+    const endpointLogs = `/aws/sagemaker/Endpoints/${props.resourcePrefix}`;
+    this.role = sageMakerRole(this, `Served models of pipeline ${props.pipeline}`, props, [`${endpointLogs}:log-stream:*`], [endpointLogs]);
+    const arns = arnsOf(this);
+    const modelArtifacts: ScopedStatement = {
+      actions: ['s3:GetObject'],
+      resources: [arns.objects(props.artifactsBucket, `${runsRoot(props.pipeline)}/*/model/*`)],
+      wildcardReason: `Model artifacts are written by training jobs under "${runsRoot(props.pipeline)}/<run-id>/model/" at run time.`,
+    };
+    allow(this.role, modelArtifacts, {
+      actions: ['s3:PutObject'],
+      resources: [arns.objects(props.captureBucket, `${captureRoot(props.pipeline)}/*`)],
+      wildcardReason: `Endpoints write data capture files at run time under the pipeline's capture prefix "${captureRoot(props.pipeline)}/".`,
+    });
   }
 }

@@ -17,7 +17,7 @@ import { Retraining } from '../constructs/retraining';
 import { codeVersion } from '../constructs/ml-code';
 import { PlatformFunction } from '../constructs/platform-function';
 import { MlCodeDeployment } from '../constructs/ml-code-deployment';
-import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
+import { SageMakerExecutionRole, SageMakerModelRole } from '../constructs/sagemaker-execution-role';
 import { allow } from '../constructs/scoped-policy';
 import { TrainingWorkflow } from '../constructs/training-workflow';
 import { notifyEnv } from '../../lambdas/notify/contract';
@@ -70,7 +70,7 @@ export class PipelineStack extends Stack {
       modelPackageGroupDescription: p.description || `Models of pipeline ${p.name}`,
     });
 
-    const sageMakerRole = new SageMakerExecutionRole(this, 'SageMakerExecutionRole', {
+    const roleProps = {
       pipeline: p.name,
       resourcePrefix: prefix,
       landingBucket: landing,
@@ -78,7 +78,10 @@ export class PipelineStack extends Stack {
       captureBucket: capture,
       key,
       imageRepositories: images.repositories,
-    }).role;
+    };
+    const sageMakerRole = new SageMakerExecutionRole(this, 'SageMakerExecutionRole', roleProps).role;
+    // The served model runs as a role of its own: model artifacts to read, capture to write, nothing a job may write.
+    const modelRole = new SageMakerModelRole(this, 'SageMakerModelRole', roleProps).role;
 
     const common = { resourcePrefix: prefix, logRetentionDays: stage.logRetentionDays, logKey: key };
     const topicArn = arns.topic(topicName(config.project, stage.name));
@@ -140,7 +143,7 @@ export class PipelineStack extends Stack {
       resourcePrefix: prefix,
       modelPackageGroupName: prefix,
       key,
-      modelRole: sageMakerRole,
+      modelRole,
       notifyFunction: notify.function,
       notifyEnvironment,
       topicArn,

@@ -75,7 +75,7 @@ export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
     'SageMaker reads inputs by key (not version) here and uploads large outputs in parts; the stand-in uploads small files whole.',
   ],
   [
-    /SageMakerExecutionRole[0-9A-F]*\|(kms:(DescribeKey|Encrypt)|logs:(CreateLogGroup|DescribeLogStreams)|cloudwatch:PutMetricData|ecr:BatchCheckLayerAvailability)$/,
+    /SageMaker(Execution|Model)Role[0-9A-F]*\|(kms:(DescribeKey|Encrypt)|logs:(CreateLogGroup|DescribeLogStreams)|cloudwatch:PutMetricData|ecr:BatchCheckLayerAvailability)$/,
     'In the minimum execution-role policy of the SageMaker roles guide (output key, log group set-up, job metrics, layer checks); the offline jobs do not make these calls.',
   ],
 ];

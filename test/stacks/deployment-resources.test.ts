@@ -59,11 +59,11 @@ describe('deployment workflow permissions', () => {
     }
   });
 
-  it('passes only the SageMaker execution role, and only to SageMaker', () => {
+  it("passes only the served model's role, and only to SageMaker", () => {
     const pass = sm().filter((s: any) => s.Action === 'iam:PassRole');
     expect(pass).toEqual([
       expect.objectContaining({
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerExecutionRole/), 'Arn'] },
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerModelRole/), 'Arn'] },
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
     ]);
@@ -189,12 +189,32 @@ describe('auto-rollback alarms and clean-up', () => {
     for (const s of del) expect(flat(s.Resource)).toContain('mlops-dev-breast-cancer');
   });
 
-  it("lets SageMaker write (endpoints) and read (drift check) data capture only under the pipeline's capture prefix", () => {
-    const put = statementsOf('SageMakerExecutionRole').filter((s: any) => flat(s.Resource).includes('capture'));
-    expect(put).toHaveLength(1);
-    expect([put[0].Action].flat().sort()).toEqual(['s3:GetObject', 's3:PutObject']);
-    expect(flat(put[0].Resource)).toContain('mlops-dev-capture-');
-    expect(flat(put[0].Resource)).toContain('/breast-cancer/datacapture/*');
+  it("lets endpoints write (model role) and the drift check read (jobs role) data capture only under the pipeline's capture prefix", () => {
+    const capture = (role: string) => statementsOf(role).filter((s: any) => flat(s.Resource).includes('capture'));
+    expect(capture('SageMakerModelRole').map((s: any) => s.Action)).toEqual(['s3:PutObject']);
+    expect(capture('SageMakerExecutionRole').map((s: any) => s.Action)).toEqual(['s3:GetObject']);
+    for (const s of [...capture('SageMakerModelRole'), ...capture('SageMakerExecutionRole')]) {
+      expect(flat(s.Resource)).toContain('mlops-dev-capture-');
+      expect(flat(s.Resource)).toContain('/breast-cancer/datacapture/*');
+    }
+  });
+
+  it('separates the served model from the jobs (#13 item 2): it reads only model artifacts; no job can write code, the dataset ledger or anything outside runs and monitoring', () => {
+    const s3Actions = (role: string) =>
+      statementsOf(role)
+        .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('s3:')))
+        .map((s: any) => ({ actions: [s.Action].flat().sort(), on: flat(s.Resource).match(/-(landing|artifacts|capture)-|\/breast-cancer\/[^"]*"/g) }));
+    expect(s3Actions('SageMakerModelRole')).toEqual([
+      { actions: ['s3:GetObject'], on: ['-artifacts-', '/breast-cancer/runs/*/model/*"'] },
+      { actions: ['s3:PutObject'], on: ['-capture-', '/breast-cancer/datacapture/*"'] },
+    ]);
+    const writes = statementsOf('SageMakerExecutionRole').filter((s: any) => [s.Action].flat().includes('s3:PutObject'));
+    expect(writes).toHaveLength(1);
+    expect(
+      flat(writes[0].Resource)
+        .match(/\/breast-cancer\/[^"]*"/g)
+        ?.sort(),
+    ).toEqual(['/breast-cancer/monitoring/*"', '/breast-cancer/runs/*"']);
   });
 });
 

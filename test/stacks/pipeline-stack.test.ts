@@ -161,7 +161,7 @@ describe('pipeline stack: functions and roles', () => {
     for (const st of own) {
       for (const r of [st.Resource].flat())
         expect(JSON.stringify(r)).toMatch(
-          /\/(quarantine\/)?breast-cancer\/((runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/|code\/[0-9a-f]{12}\/)?\*|datasets\/\*\/listed\.json)"/,
+          /\/(quarantine\/)?breast-cancer\/((runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/|code\/[0-9a-f]{12}\/|runs\/\*\/model\/)?\*|datasets\/\*\/listed\.json)"/,
         );
     }
   });
@@ -173,9 +173,11 @@ describe('pipeline stack: functions and roles', () => {
       expect.stringContaining('ModelDeploymentWorkflowStateMachineRole'),
       expect.stringContaining('TrainingWorkflowStateMachineRole'),
     ]);
+    // Jobs run as the jobs role; the served model as its own role (#13 item 2).
     for (const st of pass) {
+      const role = JSON.stringify(st.policy.Properties.Roles).includes('ModelDeployment') ? /^SageMakerModelRole/ : /^SageMakerExecutionRole/;
       expect(st).toMatchObject({
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SageMakerExecutionRole/), 'Arn'] },
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(role), 'Arn'] },
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       });
     }
@@ -276,9 +278,9 @@ describe('pipeline stack: training workflow', () => {
     const types: Record<string, number> = {};
     for (const r of Object.values(json.Resources) as any[]) types[r.Type] = (types[r.Type] ?? 0) + 1;
     expect(types).toEqual({
-      // The scheduler role of the hourly drift recheck counts in both.
-      'AWS::IAM::Role': 16,
-      'AWS::IAM::Policy': 16,
+      // The scheduler role of the hourly drift recheck, and the served model's own role (#13 item 2), count in both.
+      'AWS::IAM::Role': 17,
+      'AWS::IAM::Policy': 17,
       'AWS::Lambda::Function': 10,
       'AWS::Logs::LogGroup': 13,
       'AWS::Lambda::LayerVersion': 1,

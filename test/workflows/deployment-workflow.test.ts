@@ -48,12 +48,12 @@ describe('the first deployment (no endpoint yet)', () => {
     expect(run.endpoint).toEqual({ status: 'InService', config: expect.stringMatching(/^mlops-dev-breast-cancer--c7-[0-9a-f]{8}-p$/) });
   });
 
-  it('creates the model from the approved package, network-isolated, as the SageMaker role', () => {
+  it("creates the model from the approved package, network-isolated, as the served model's own role", () => {
     expect(req(run, 'CreateModel')).toMatchObject({
       ModelName: expect.stringMatching(/^mlops-dev-breast-cancer--m7-[0-9a-f]{8}$/),
       PrimaryContainer: { ModelPackageName: expect.stringContaining(':model-package/mlops-dev-breast-cancer/7') },
       EnableNetworkIsolation: true,
-      ExecutionRoleArn: expect.stringContaining('SageMakerExecutionRole'),
+      ExecutionRoleArn: expect.stringContaining('SageMakerModelRole'),
     });
   });
 
