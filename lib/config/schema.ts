@@ -266,13 +266,16 @@ export const configSchema = z
     }
     uniqueNames(c.pipelines, ['pipelines'], ctx);
     c.stages.forEach((s, i) => {
+      // The stage's overrides may lengthen the window (validated with the overrides themselves).
+      const overridden = (s.overrides?.monitoring as { windowHours?: unknown } | undefined)?.windowHours;
       for (const p of c.pipelines) {
-        const days = Math.ceil(p.monitoring.windowHours / 24) + 1;
+        const hours = typeof overridden === 'number' ? overridden : p.monitoring.windowHours;
+        const days = Math.ceil(hours / 24) + 1;
         if (s.captureExpirationDays < days) {
           ctx.addIssue({
             code: 'custom',
             path: ['stages', i, 'captureExpirationDays'],
-            message: `expected at least ${days} days: the drift check of pipeline "${p.name}" reads ${p.monitoring.windowHours} hours of captured traffic`,
+            message: `expected at least ${days} days: the drift check of pipeline "${p.name}" reads ${hours} hours of captured traffic`,
           });
           break;
         }

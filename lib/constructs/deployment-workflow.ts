@@ -9,7 +9,7 @@ import * as req from './deployment-requests';
 import { createdCleanup, failureNotice, recoveryChain } from './deployment-recovery';
 import { createStep, waitInService } from './deployment-steps';
 import { platformStateMachine } from './platform-state-machine';
-import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries } from './retries';
+import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries, raisesQuota } from './retries';
 
 export interface DeploymentWorkflowProps {
   readonly resourcePrefix: string;
@@ -324,7 +324,7 @@ export class DeploymentWorkflow extends Construct {
     }
     // Each service's own transient errors: Application Auto Scaling never raises SageMaker's.
     if (service === 'applicationautoscaling') addAutoScalingRetries(state);
-    else addSageMakerRetries(state);
+    else addSageMakerRetries(state, raisesQuota(action));
     return caught ? this.catching(state) : state;
   }
 

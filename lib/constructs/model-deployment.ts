@@ -128,6 +128,9 @@ export class ModelDeployment extends Construct {
       { actions: ['kms:Decrypt'], resources: [props.key.keyArn] },
     );
 
+    // With deployment guardrails, SageMaker reads the auto-rollback alarms as the model's execution role (CreateModel API, execution role permissions).
+    allow(props.modelRole, { actions: ['cloudwatch:DescribeAlarms'], resources: this.alarms.map((a) => a.alarmArn) });
+
     this.workflow = new DeploymentWorkflow(this, 'Workflow', {
       resourcePrefix: prefix,
       deployment: d,

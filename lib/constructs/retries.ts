@@ -28,7 +28,14 @@ export const AUTOSCALING_TRANSIENT_ERRORS = [
   'ThrottlingException',
 ];
 
-export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unknown }>(state: T): T {
+/**
+ * SageMaker API calls that can be refused for a quota (their API reference lists
+ * ResourceLimitExceeded): creating and updating resources. Reads, tags and deletes cannot.
+ */
+export const raisesQuota = (action: string): boolean => /^(create[A-Z]\w*|updateEndpoint)$/.test(action);
+
+/** Transient-error retries, and quota waits for a call that can hit a quota. */
+export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unknown }>(state: T, quota = true): T {
   state.addRetry({
     errors: SAGEMAKER_TRANSIENT_ERRORS,
     interval: Duration.seconds(10),
@@ -37,6 +44,6 @@ export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unk
     maxDelay: Duration.minutes(5),
     jitterStrategy: sfn.JitterType.FULL,
   });
-  state.addRetry({ errors: SAGEMAKER_QUOTA_ERRORS, interval: Duration.minutes(5), backoffRate: 1.5, maxAttempts: 3 });
+  if (quota) state.addRetry({ errors: SAGEMAKER_QUOTA_ERRORS, interval: Duration.minutes(5), backoffRate: 1.5, maxAttempts: 3 });
   return state;
 }

@@ -20,6 +20,8 @@ export interface SageMakerExecutionRoleProps {
 
 /** Where a pipeline's runs write: `<pipeline>/runs/<run-id>/…` (lambdas/shared/run.ts). */
 const runsRoot = (pipeline: string) => `${pipeline}/runs`;
+/** The log group of the pipeline's endpoint. */
+const endpointLogs = (resourcePrefix: string) => `/aws/sagemaker/Endpoints/${resourcePrefix}`;
 
 /**
  * A role SageMaker assumes for this account only, with what every SageMaker use needs: the
@@ -105,6 +107,18 @@ export class SageMakerExecutionRole extends Construct {
         resources: [arns.bucket(props.landingBucket), arns.bucket(props.artifactsBucket)],
         conditions: { StringLike: { 's3:prefix': [`${props.pipeline}/`, prefix] } },
       },
+      // Transitional, to remove in the next release: a model created before the served model had its own role
+      // still runs as this one, and its endpoint must keep capturing traffic and logging until a new model replaces it.
+      {
+        actions: ['s3:PutObject'],
+        resources: [arns.objects(props.captureBucket, `${captureRoot(props.pipeline)}/*`)],
+        wildcardReason: `Models created by an earlier version still run as this role and write data capture under "${captureRoot(props.pipeline)}/".`,
+      },
+      {
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [arns.logGroup(`${endpointLogs(props.resourcePrefix)}:log-stream:*`)],
+        wildcardReason: "Models created by an earlier version still run as this role and log per endpoint variant and instance in the endpoint's log group.",
+      },
     );
   }
 }
@@ -119,13 +133,13 @@ export class SageMakerModelRole extends Construct {
 
   constructor(scope: Construct, id: string, props: SageMakerExecutionRoleProps) {
     super(scope, id);
-    const endpointLogs = `/aws/sagemaker/Endpoints/${props.resourcePrefix}`;
-    this.role = sageMakerRole(this, `Served models of pipeline ${props.pipeline}`, props, [`${endpointLogs}:log-stream:*`], [endpointLogs]);
+    const logs = endpointLogs(props.resourcePrefix);
+    this.role = sageMakerRole(this, `Served models of pipeline ${props.pipeline}`, props, [`${logs}:log-stream:*`], [logs]);
     const arns = arnsOf(this);
     const modelArtifacts: ScopedStatement = {
       actions: ['s3:GetObject'],
-      resources: [arns.objects(props.artifactsBucket, `${runsRoot(props.pipeline)}/*/model/*`)],
-      wildcardReason: `Model artifacts are written by training jobs under "${runsRoot(props.pipeline)}/<run-id>/model/" at run time.`,
+      resources: [arns.objects(props.artifactsBucket, `${runsRoot(props.pipeline)}/*/model/${props.resourcePrefix}--*/output/model.tar.gz`)],
+      wildcardReason: `Model artifacts are written at run time by training jobs as "${runsRoot(props.pipeline)}/<run-id>/model/<job>/output/model.tar.gz".`,
     };
     allow(this.role, modelArtifacts, {
       actions: ['s3:PutObject'],

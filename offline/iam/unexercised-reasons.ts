@@ -71,6 +71,14 @@ export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
     "SageMaker may read the package for CreateModel from a ModelPackageName with the caller's permissions (not documented; kept so a first deploy does not fail).",
   ],
   [
+    /SageMakerExecutionRole[0-9A-F]*\|(s3:PutObject|logs:(CreateLogStream|PutLogEvents))$/,
+    'Transitional: data capture and endpoint logs of models an earlier version created as the jobs role; the story creates its models as the model role.',
+  ],
+  [
+    /SageMakerModelRole[0-9A-F]*\|cloudwatch:DescribeAlarms$/,
+    "SageMaker reads the auto-rollback alarms as the model's role during a blue/green update; the offline SageMaker does not model that read.",
+  ],
+  [
     /SageMakerExecutionRole[0-9A-F]*\|s3:(GetObjectVersion|AbortMultipartUpload)$/,
     'SageMaker reads inputs by key (not version) here and uploads large outputs in parts; the stand-in uploads small files whole.',
   ],

@@ -195,6 +195,11 @@ describe('configuration', () => {
     expect(problemsOf(input)).toEqual([
       'stages[0].captureExpirationDays: expected at least 8 days: the drift check of pipeline "breast-cancer" reads 168 hours of captured traffic, got 3',
     ]);
+    // A stage's overrides count too: they are what that stage's drift check reads.
+    const overridden = { ...DEFAULT_CONFIG, stages: [{ name: 'dev', captureExpirationDays: 2, overrides: { monitoring: { windowHours: 168 } } }] };
+    expect(problemsOf(overridden)).toEqual([
+      'stages[0].captureExpirationDays: expected at least 8 days: the drift check of pipeline "breast-cancer" reads 168 hours of captured traffic, got 2',
+    ]);
   });
 
   it('keeps SageMaker job names within 63 characters by bounding the resource prefix', () => {

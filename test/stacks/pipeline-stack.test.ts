@@ -161,7 +161,7 @@ describe('pipeline stack: functions and roles', () => {
     for (const st of own) {
       for (const r of [st.Resource].flat())
         expect(JSON.stringify(r)).toMatch(
-          /\/(quarantine\/)?breast-cancer\/((runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/|code\/[0-9a-f]{12}\/|runs\/\*\/model\/)?\*|datasets\/\*\/listed\.json)"/,
+          /\/(quarantine\/)?breast-cancer\/((runs\/|runs\/\*\/data\/input\/|datacapture\/|monitoring\/|datasets\/|code\/[0-9a-f]{12}\/)?\*|datasets\/\*\/listed\.json|runs\/\*\/model\/mlops-dev-breast-cancer--\*\/output\/model\.tar\.gz)"/,
         );
     }
   });
