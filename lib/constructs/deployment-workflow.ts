@@ -228,6 +228,7 @@ export class DeploymentWorkflow extends Construct {
 
   notify(id: string, payload: Record<string, unknown>): tasks.LambdaInvoke {
     return new tasks.LambdaInvoke(this, id, {
+      retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
       lambdaFunction: this.props.notifyFunction,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
@@ -267,6 +268,7 @@ export class DeploymentWorkflow extends Construct {
 
   task(id: string, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
     return new tasks.LambdaInvoke(this, id, {
+      retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
       lambdaFunction: this.props.deploymentFunction,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,

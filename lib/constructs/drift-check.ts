@@ -64,6 +64,7 @@ export class DriftCheck extends Construct {
 
     const fail = new sfn.Fail(this, 'CheckFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const notify = new tasks.LambdaInvoke(this, 'NotifyCheckFailed', {
+      retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
       lambdaFunction: props.notifyFunction,
       payload: sfn.TaskInput.fromObject({
         kind: 'failed',
@@ -78,6 +79,7 @@ export class DriftCheck extends Construct {
     notify.addCatch(fail, { resultPath: '$.notifyError' }).next(fail);
     const lambdaTask = (taskId: string, payload: Record<string, unknown>, resultPath: string) => {
       const t = new tasks.LambdaInvoke(this, taskId, {
+        retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
         lambdaFunction: this.function.function,
         payload: sfn.TaskInput.fromObject(payload),
         payloadResponseOnly: true,

@@ -47,3 +47,21 @@ export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unk
   if (quota) state.addRetry({ errors: SAGEMAKER_QUOTA_ERRORS, interval: Duration.minutes(5), backoffRate: 1.5, maxAttempts: 3 });
   return state;
 }
+
+/**
+ * Every Lambda task's one retrier: CDK's default service errors (2 s, ×2, 6 attempts) and
+ * throttling by the account's or the function's concurrency (Lambda.TooManyRequestsException,
+ * which CDK's default leaves out).
+ */
+export const LAMBDA_TRANSIENT_RETRY: sfn.RetryProps = {
+  errors: [
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 6,
+};

@@ -102,6 +102,7 @@ export class TrainingWorkflow extends Construct {
     const startSettle = new sfn.Pass(this, 'StartSettle', { result: sfn.Result.fromObject({}), resultPath: '$.settle' });
     const survey = onError(
       new tasks.LambdaInvoke(this, 'SurveyDrop', {
+        retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
         lambdaFunction: this.validateFunction,
         payload: sfn.TaskInput.fromObject({ ...task('survey'), settle: sfn.JsonPath.objectAt('$.settle') }),
         payloadResponseOnly: true,
@@ -119,6 +120,7 @@ export class TrainingWorkflow extends Construct {
     });
     const validate = onError(
       new tasks.LambdaInvoke(this, 'ValidateDataset', {
+        retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
         lambdaFunction: this.validateFunction,
         payload: sfn.TaskInput.fromObject(task('validate')),
         payloadResponseOnly: true,
@@ -155,6 +157,7 @@ export class TrainingWorkflow extends Construct {
     const evaluate = job('Evaluate', 'evaluation', evaluationJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' });
     const gate = onError(
       new tasks.LambdaInvoke(this, 'QualityGate', {
+        retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
         lambdaFunction: this.gateFunction,
         payload: sfn.TaskInput.fromObject({ evaluationReport: sfn.JsonPath.stringAt('$.validation.paths.evaluationReport') }),
         payloadResponseOnly: true,
@@ -280,6 +283,7 @@ export class TrainingWorkflow extends Construct {
 
   private notify(id: string, payload: Record<string, unknown>, fn: lambda.IFunction): tasks.LambdaInvoke {
     return new tasks.LambdaInvoke(this, id, {
+      retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
       lambdaFunction: fn,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,

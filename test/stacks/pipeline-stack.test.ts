@@ -65,6 +65,23 @@ describe('pipeline stack: trigger', () => {
 });
 
 describe('pipeline stack: no silent failures, retention (#13 items 6 and 7)', () => {
+  it('retries Lambda throttling (TooManyRequestsException) with the service errors, in one retrier, in every Lambda task of every workflow', () => {
+    const lambdaTasks = stateMachines(pipeline()).flatMap((m) =>
+      Object.entries(m.definition.States as Record<string, any>).filter(([, st]) => st.Type === 'Task' && /:lambda:/.test(JSON.stringify(st.Resource))),
+    );
+    expect(lambdaTasks.length).toBeGreaterThan(10);
+    for (const [name, st] of lambdaTasks) {
+      const lambdaRetriers = st.Retry.filter((r: any) => r.ErrorEquals.some((e: string) => e.startsWith('Lambda.')));
+      expect(lambdaRetriers, name).toEqual([
+        expect.objectContaining({
+          ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
+          BackoffRate: 2,
+          MaxAttempts: 6,
+        }),
+      ]);
+    }
+  });
+
   it('reserves concurrency for the trigger, sized for a drop of dataset.maxObjects files', () => {
     const fn = (t: ReturnType<typeof pipeline>) =>
       (Object.values(t.findResources('AWS::Lambda::Function')) as any[]).find((f) => f.Properties.FunctionName?.endsWith('-dataset-trigger'));
