@@ -2,7 +2,8 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { Construct } from 'constructs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct, IConstruct } from 'constructs';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { allow } from './scoped-policy';
 
@@ -26,18 +27,21 @@ export function deadLetterQueue(scope: Construct, id: string, props: { name: str
 }
 
 /**
+ * Exactly what SendMessage to such a queue needs: sqs:SendMessage, and the key's GenerateDataKey
+ * and Decrypt (SQS developer guide, key management).
+ */
+export function allowSendTo(principal: iam.IPrincipal & IConstruct, queue: sqs.IQueue, key: kms.IKey): void {
+  allow(principal, { actions: ['sqs:SendMessage'], resources: [queue.queueArn] }, { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] });
+}
+
+/**
  * A Lambda on-failure destination on such a queue, granting the function's role exactly what
- * SendMessage to it needs (sqs:SendMessage, and the key's GenerateDataKey and Decrypt), where
- * CDK's SqsDestination grants `kms:GenerateDataKey*` and `kms:ReEncrypt*` as well.
+ * SendMessage needs, where CDK's SqsDestination grants `kms:GenerateDataKey*` and `kms:ReEncrypt*` as well.
  */
 export function failureDestination(queue: sqs.Queue, key: kms.IKey): lambda.IDestination {
   return {
     bind(_scope, fn) {
-      allow(
-        fn.role!,
-        { actions: ['sqs:SendMessage'], resources: [queue.queueArn] },
-        { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] },
-      );
+      allowSendTo(fn.role!, queue, key);
       return { destination: queue.queueArn };
     },
   };

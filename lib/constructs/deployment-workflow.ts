@@ -2,14 +2,14 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config/deployment-schema';
 import * as req from './deployment-requests';
 import { createdCleanup, failureNotice, recoveryChain } from './deployment-recovery';
 import { createStep, waitInService } from './deployment-steps';
 import { platformStateMachine } from './platform-state-machine';
-import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries, raisesQuota } from './retries';
+import { AUTOSCALING_TRANSIENT_ERRORS, addSageMakerRetries, raisesQuota, invokeLambda } from './retries';
 
 export interface DeploymentWorkflowProps {
   readonly resourcePrefix: string;
@@ -227,8 +227,7 @@ export class DeploymentWorkflow extends Construct {
   }
 
   notify(id: string, payload: Record<string, unknown>): tasks.LambdaInvoke {
-    return new tasks.LambdaInvoke(this, id, {
-      retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
+    return invokeLambda(this, id, {
       lambdaFunction: this.props.notifyFunction,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
@@ -267,8 +266,7 @@ export class DeploymentWorkflow extends Construct {
   }
 
   task(id: string, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
-    return new tasks.LambdaInvoke(this, id, {
-      retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
+    return invokeLambda(this, id, {
       lambdaFunction: this.props.deploymentFunction,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,

@@ -4,9 +4,9 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { deadLetterQueue } from './dead-letter-queue';
+import { invokeLambda } from './retries';
+import { allowSendTo, deadLetterQueue } from './dead-letter-queue';
 import { arnsOf } from './arns';
 import { PlatformFunction } from './platform-function';
 import { driftCheckJob, type JobContext } from './sagemaker-jobs';
@@ -63,8 +63,7 @@ export class DriftCheck extends Construct {
     this.grantFunction(props);
 
     const fail = new sfn.Fail(this, 'CheckFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const notify = new tasks.LambdaInvoke(this, 'NotifyCheckFailed', {
-      retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
+    const notify = invokeLambda(this, 'NotifyCheckFailed', {
       lambdaFunction: props.notifyFunction,
       payload: sfn.TaskInput.fromObject({
         kind: 'failed',
@@ -78,8 +77,7 @@ export class DriftCheck extends Construct {
     });
     notify.addCatch(fail, { resultPath: '$.notifyError' }).next(fail);
     const lambdaTask = (taskId: string, payload: Record<string, unknown>, resultPath: string) => {
-      const t = new tasks.LambdaInvoke(this, taskId, {
-        retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
+      const t = invokeLambda(this, taskId, {
         lambdaFunction: this.function.function,
         payload: sfn.TaskInput.fromObject(payload),
         payloadResponseOnly: true,
@@ -210,13 +208,8 @@ export class DriftCheck extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': arnsOf(this).account } } }),
       description: `EventBridge Scheduler: drift check of ${props.endpointName}`,
     });
-    allow(
-      role,
-      { actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] },
-      { actions: ['sqs:SendMessage'], resources: [dlq.queueArn] },
-      // SendMessage to a queue encrypted with a customer-managed key needs its data key (SQS developer guide, key management).
-      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
-    );
+    allow(role, { actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] });
+    allowSendTo(role, dlq, props.key);
     return new scheduler.CfnSchedule(this, 'Schedule', {
       name: `${props.resourcePrefix}-drift-check`,
       description: `Drift check of ${props.endpointName} (skips cheaply while there is no endpoint or no traffic)`,

@@ -3,10 +3,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { stateMachineLogGroup } from '../config/naming';
-import { LAMBDA_TRANSIENT_RETRY } from './retries';
 import { acknowledgeWildcardResource, SERVICE_WIDE_REASON } from './scoped-policy';
 
 export interface PlatformStateMachineProps {
@@ -28,10 +26,6 @@ export interface PlatformStateMachineProps {
  * the cdk-nag findings CDK's own grants cause acknowledged with their reasons.
  */
 export function platformStateMachine(scope: Construct, id: string, props: PlatformStateMachineProps): sfn.StateMachine {
-  // Every Lambda task retries service errors and throttling (its own retryOnServiceExceptions is off: one retrier, not two).
-  for (const state of sfn.State.findReachableStates(props.definition.startState, { includeErrorHandlers: true })) {
-    if (state instanceof tasks.LambdaInvoke) state.addRetry(LAMBDA_TRANSIENT_RETRY);
-  }
   const machine = new sfn.StateMachine(scope, id, {
     stateMachineName: `${props.resourcePrefix}-${props.workflow}`,
     comment: props.comment,

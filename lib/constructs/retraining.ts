@@ -8,7 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { deadLetterQueue, failureDestination } from './dead-letter-queue';
+import { allowSendTo, deadLetterQueue, failureDestination } from './dead-letter-queue';
 import { DRIFT_RECHECK, SCHEDULED_RETRAINING } from '../../lambdas/retrain/schema';
 import type { RetrainingConfig } from '../config/retraining-schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
@@ -123,13 +123,8 @@ export class Retraining extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': arnsOf(this).account } } }),
       description: `EventBridge Scheduler: scheduled retraining of ${props.pipeline}`,
     });
-    allow(
-      role,
-      { actions: ['lambda:InvokeFunction'], resources: [this.function.function.functionArn] },
-      { actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] },
-      // SendMessage to a queue encrypted with a customer-managed key needs its data key (SQS developer guide, key management).
-      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
-    );
+    allow(role, { actions: ['lambda:InvokeFunction'], resources: [this.function.function.functionArn] });
+    allowSendTo(role, this.deadLetterQueue, props.key);
     return role;
   }
 

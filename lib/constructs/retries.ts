@@ -1,5 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
 
 /** Errors SageMaker raises for throttling and transient faults (optimized and SDK integrations). */
 export const SAGEMAKER_TRANSIENT_ERRORS = [
@@ -53,7 +55,7 @@ export function addSageMakerRetries<T extends { addRetry(p: sfn.RetryProps): unk
  * throttling by the account's or the function's concurrency (Lambda.TooManyRequestsException,
  * which CDK's default leaves out).
  */
-export const LAMBDA_TRANSIENT_RETRY: sfn.RetryProps = {
+const LAMBDA_TRANSIENT_RETRY: sfn.RetryProps = {
   errors: [
     'Lambda.ClientExecutionTimeoutException',
     'Lambda.ServiceException',
@@ -65,3 +67,10 @@ export const LAMBDA_TRANSIENT_RETRY: sfn.RetryProps = {
   backoffRate: 2,
   maxAttempts: 6,
 };
+
+/** A Lambda task of the platform's workflows: CDK's own retrier off, LAMBDA_TRANSIENT_RETRY in its place (one retrier, not two). */
+export function invokeLambda(scope: Construct, id: string, props: tasks.LambdaInvokeProps): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, { ...props, retryOnServiceExceptions: false });
+  task.addRetry(LAMBDA_TRANSIENT_RETRY);
+  return task;
+}

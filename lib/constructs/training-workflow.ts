@@ -11,7 +11,7 @@ import { arnsOf } from './arns';
 import { evaluationJob, preprocessingJob, trainingJob, type JobContext } from './sagemaker-jobs';
 import { platformStateMachine } from './platform-state-machine';
 import { SYNC_JOB_EXTRA_SECONDS, syncJob } from './sagemaker-sync-job';
-import { addSageMakerRetries } from './retries';
+import { addSageMakerRetries, invokeLambda } from './retries';
 import { trainingFunctions, VALIDATION_TIMEOUT } from './training-functions';
 import { acknowledgeWildcardResource, allow } from './scoped-policy';
 import { MAX_SURVEYS } from '../../lambdas/validate-dataset/survey-state';
@@ -101,8 +101,7 @@ export class TrainingWorkflow extends Construct {
     });
     const startSettle = new sfn.Pass(this, 'StartSettle', { result: sfn.Result.fromObject({}), resultPath: '$.settle' });
     const survey = onError(
-      new tasks.LambdaInvoke(this, 'SurveyDrop', {
-        retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
+      invokeLambda(this, 'SurveyDrop', {
         lambdaFunction: this.validateFunction,
         payload: sfn.TaskInput.fromObject({ ...task('survey'), settle: sfn.JsonPath.objectAt('$.settle') }),
         payloadResponseOnly: true,
@@ -119,8 +118,7 @@ export class TrainingWorkflow extends Construct {
       resultPath: '$.validation',
     });
     const validate = onError(
-      new tasks.LambdaInvoke(this, 'ValidateDataset', {
-        retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
+      invokeLambda(this, 'ValidateDataset', {
         lambdaFunction: this.validateFunction,
         payload: sfn.TaskInput.fromObject(task('validate')),
         payloadResponseOnly: true,
@@ -156,8 +154,7 @@ export class TrainingWorkflow extends Construct {
     const train = job('Train', 'training', trainingJob(ctx), { 'jobArn.$': '$.TrainingJobArn', 'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts' });
     const evaluate = job('Evaluate', 'evaluation', evaluationJob(ctx), { 'jobArn.$': '$.ProcessingJobArn' });
     const gate = onError(
-      new tasks.LambdaInvoke(this, 'QualityGate', {
-        retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
+      invokeLambda(this, 'QualityGate', {
         lambdaFunction: this.gateFunction,
         payload: sfn.TaskInput.fromObject({ evaluationReport: sfn.JsonPath.stringAt('$.validation.paths.evaluationReport') }),
         payloadResponseOnly: true,
@@ -282,8 +279,7 @@ export class TrainingWorkflow extends Construct {
   }
 
   private notify(id: string, payload: Record<string, unknown>, fn: lambda.IFunction): tasks.LambdaInvoke {
-    return new tasks.LambdaInvoke(this, id, {
-      retryOnServiceExceptions: false, // platformStateMachine adds LAMBDA_TRANSIENT_RETRY
+    return invokeLambda(this, id, {
       lambdaFunction: fn,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
