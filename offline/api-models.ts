@@ -41,6 +41,7 @@ const otherApis: Record<string, ApiModel> = {
   applicationautoscaling: (new AWS.ApplicationAutoScaling({ region: 'eu-west-1' }) as unknown as { api: ApiModel }).api,
   cloudwatch: (new AWS.CloudWatch({ region: 'eu-west-1' }) as unknown as { api: ApiModel }).api,
   ssm: (new AWS.SSM({ region: 'eu-west-1' }) as unknown as { api: ApiModel }).api,
+  eventbridge: (new AWS.EventBridge({ region: 'eu-west-1' }) as unknown as { api: ApiModel }).api,
 };
 
 /** Validates a request of a non-SageMaker service against its official API model (unknown members, types, required members). */

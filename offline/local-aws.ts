@@ -1,4 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -16,7 +17,7 @@ export type LocalService = (operation: string, input: Json) => Promise<Json>;
 export interface LocalAws {
   readonly account: SynthesizedAccount;
   readonly authorizer: Authorizer;
-  readonly services: Record<'s3' | 'sagemaker' | 'sfn' | 'sns' | 'ssm' | 'cloudwatch', LocalService>;
+  readonly services: Record<'s3' | 'sagemaker' | 'sfn' | 'sns' | 'ssm' | 'cloudwatch' | 'eventbridge', LocalService>;
   readonly state: ServiceState;
 }
 
@@ -55,6 +56,7 @@ export function localClients(aws: LocalAws, principal: string, via: string) {
     sns: make(SNSClient, 'sns'),
     ssm: make(SSMClient, 'ssm'),
     cloudWatch: make(CloudWatchClient, 'cloudwatch'),
+    eventBridge: make(EventBridgeClient, 'eventbridge'),
   };
 }
 

@@ -4,10 +4,10 @@ import type { FormattedMessage } from '../lambdas/notify/logic';
 import { FUNCTION_NAMES, type FunctionName } from '../lib/constructs/lambda-bundles';
 import { ACCOUNT, REGION, type SynthesizedAccount } from './account';
 import { sdkIntegration, validateAwsRequest, validateSageMakerRequest } from './api-models';
-import { matchesPattern } from './event-pattern';
 import { Authorizer, type AuthRequest } from './iam/authorizer';
 import { configuredDeliveries } from './iam/deliveries';
-import { checkLambdaPayload, checkPutEventsEntry, checkStartExecution, checkStateData } from './limits';
+import { checkLambdaPayload, checkStartExecution, checkStateData } from './limits';
+import { LocalEventBridge } from './local-events';
 import { needsOf, type Need, roleUseNeeds, type ServiceState } from './iam/requests';
 import { taskNeeds } from './iam/tasks';
 import { type LocalAws, localClients } from './local-aws';
@@ -58,6 +58,7 @@ export class LocalCloud {
   readonly failedDeliveries: FailedDelivery[] = [];
   readonly sageMaker: LocalSageMaker;
   readonly authorizer: Authorizer;
+  readonly eventBridge: LocalEventBridge;
   readonly env: Record<string, NodeJS.ProcessEnv> = {};
   readonly parameters = new Map<string, string>();
   /** Simulated time ahead of the wall clock (the story skips days). */
@@ -77,6 +78,14 @@ export class LocalCloud {
     this.template = account.template(stack);
     this.store.clock = () => this.now();
     this.authorizer = new Authorizer(account);
+    this.eventBridge = new LocalEventBridge(
+      account,
+      stack,
+      this.authorizer,
+      (fn, event) => this.handlers[handlerOf(fn.split(':').pop())!]!(event),
+      (what, error) => this.failedDeliveries.push({ what, error }),
+      log,
+    );
     this.sageMaker = new LocalSageMaker(
       this.store,
       pipelineJson,
@@ -93,6 +102,7 @@ export class LocalCloud {
         sfn: async (op, p) => this.sfnApi(op, p),
         sns: localSns((_topic, m) => this.email(m)),
         ssm: localSsm(this.parameters),
+        eventbridge: this.eventBridge.service(),
         cloudwatch: localCloudWatch(
           this.sageMaker,
           (ns, name, value, dim) => this.putMetric(ns, name, value, dim),
@@ -164,25 +174,9 @@ export class LocalCloud {
     throw new Error(`the offline Step Functions API has no ${op}`);
   }
 
-  /** EventBridge: every rule whose pattern matches invokes its target function, as events.amazonaws.com under the function's resource policy. */
+  /** EventBridge: an AWS service's event on the default bus, routed to the stack's rules (a target's failure propagates to the test). */
   async putEvent(event: Json): Promise<void> {
-    checkPutEventsEntry({ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources });
-    for (const [id, rule] of Object.entries(this.template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Events::Rule')) {
-      if (!matchesPattern(this.account.resolve(rule.Properties.EventPattern, this.stack), event)) continue;
-      const ruleArn = this.account.getAtt(this.stack, id, 'Arn');
-      for (const t of rule.Properties.Targets as Json[]) {
-        const target = this.account.resolve(t.Arn, this.stack) as string;
-        await this.authorizer.authorize({
-          principal: 'events.amazonaws.com',
-          action: 'lambda:InvokeFunction',
-          resource: target,
-          context: { 'aws:SourceArn': ruleArn },
-          via: `rule ${ruleArn.split('/').pop()} → Lambda`,
-        });
-        checkLambdaPayload('async', JSON.stringify(event));
-        await this.handlers[handlerOf(target.split(':').pop())!]!(event);
-      }
-    }
+    await this.eventBridge.route(event);
   }
 
   /** EventBridge Scheduler fires a schedule: it assumes the schedule's role, which starts the target (a Lambda's answer is returned). */

@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { notifyEnvShape } from '../notify/contract';
+import { lifecycleEnvShape } from '../shared/lifecycle';
 import { envJson, envText } from '../shared/env';
 
-/** The dataset trigger's environment, set by its construct from these keys (it e-mails a re-upload, so it has the notify variables). */
+/** The dataset trigger's environment, set by its construct from these keys (it announces a re-upload, so it has the lifecycle variables). */
 export const triggerEnv = z.object({
-  ...notifyEnvShape,
+  ...lifecycleEnvShape,
   LANDING_BUCKET: envText(),
   ARTIFACTS_BUCKET: envText(),
   STATE_MACHINE_ARN: envText(),

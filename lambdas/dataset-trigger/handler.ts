@@ -6,9 +6,8 @@ import { parseInput } from '../shared/errors';
 import { createLogger, logInvocation } from '../shared/logger';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { executionState, startOnce } from '../shared/sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { contextFromEnv, snsPublisher } from '../notify/handler';
-import { formatNotification } from '../notify/logic';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { eventBridgePublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
 import { onObjectCreated, type TriggerOutcome, type WorkflowStarter } from './logic';
 import { triggerEnv } from './contract';
 import { objectCreatedEventSchema } from './schema';
@@ -24,14 +23,13 @@ export function sfnStarter(client: SFNClient, stateMachineArn: string): Workflow
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export function handlerWith(c: { s3: S3Client; sfn: SFNClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env) {
+export function handlerWith(c: { s3: S3Client; sfn: SFNClient; eventBridge: EventBridgeClient }, env: NodeJS.ProcessEnv = process.env) {
   const store = new S3ObjectStore(c.s3);
-  const publish = snsPublisher(c.sns);
   return async (event: unknown, context?: Context): Promise<TriggerOutcome> => {
     logInvocation(log, context);
     const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
     const e = readEnv(env);
-    const ctx = contextFromEnv(env);
+    const announce = eventBridgePublisher(c.eventBridge, lifecycleContextFromEnv(env));
     return onObjectCreated(
       bucket.name,
       object.key,
@@ -42,10 +40,10 @@ export function handlerWith(c: { s3: S3Client; sfn: SFNClient; sns: SNSClient },
         store,
         starter: sfnStarter(c.sfn, e.STATE_MACHINE_ARN),
         notifyReupload: async (n) => {
-          await publish(ctx.topicArn, formatNotification({ kind: 'dataset-already-trained', ...n }, ctx));
+          await announce({ kind: 'dataset-already-trained', ...n });
         },
         notifyLate: async (n) => {
-          await publish(ctx.topicArn, formatNotification({ kind: 'dataset-late-files', ...n, lateKeys: [...n.lateKeys] }, ctx));
+          await announce({ kind: 'dataset-late-files', ...n, lateKeys: [...n.lateKeys] });
         },
         ignore: e.IGNORE,
         log,
@@ -55,4 +53,4 @@ export function handlerWith(c: { s3: S3Client; sfn: SFNClient; sns: SNSClient },
   };
 }
 
-export const handler = handlerWith({ s3: traced(new S3Client({})), sfn: traced(new SFNClient({})), sns: traced(new SNSClient({})) });
+export const handler = handlerWith({ s3: traced(new S3Client({})), sfn: traced(new SFNClient({})), eventBridge: traced(new EventBridgeClient({})) });

@@ -1,8 +1,7 @@
 import { traced } from '../shared/tracing';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
-import { formatNotification } from '../notify/logic';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { eventBridgePublisher, type FactPublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
 import { envReader } from '../shared/env';
 import { approvalEnv } from './contract';
 import { parseInput } from '../shared/errors';
@@ -19,7 +18,7 @@ export function sfnDeploymentStarter(client: SFNClient, stateMachineArn: string)
 
 const readEnv = envReader(approvalEnv);
 
-export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: Logger }, env: NodeJS.ProcessEnv = process.env) {
+export function createHandler(deps: { sfn: SFNClient; announce: FactPublisher; log: Logger }, env: NodeJS.ProcessEnv = process.env) {
   return async (event: unknown, context?: Context): Promise<ApprovalOutcome> => {
     logInvocation(deps.log, context);
     const parsed = parseInput(modelPackageEventSchema, event, 'not a "SageMaker Model Package State Change" event');
@@ -28,11 +27,7 @@ export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: L
       starter: sfnDeploymentStarter(deps.sfn, readEnv(env).STATE_MACHINE_ARN),
       notifier: {
         async rejected(modelPackageArn, by, reason) {
-          const msg = formatNotification(
-            { kind: 'model-rejected', modelPackageArn, ...(by ? { by } : {}), ...(reason ? { reason } : {}) },
-            contextFromEnv(env),
-          );
-          await deps.publish(readEnv(env).TOPIC_ARN, msg);
+          await deps.announce({ kind: 'model-rejected', modelPackageArn, ...(by ? { by } : {}), ...(reason ? { reason } : {}) });
         },
       },
       log: deps.log,
@@ -41,7 +36,10 @@ export function createHandler(deps: { sfn: SFNClient; publish: Publisher; log: L
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { sfn: SFNClient; sns: SNSClient }, env: NodeJS.ProcessEnv = process.env) =>
-  createHandler({ sfn: c.sfn, publish: snsPublisher(c.sns), log: createLogger('model-approval') }, env);
+export const handlerWith = (c: { sfn: SFNClient; eventBridge: EventBridgeClient }, env: NodeJS.ProcessEnv = process.env) =>
+  createHandler(
+    { sfn: c.sfn, announce: (f) => eventBridgePublisher(c.eventBridge, lifecycleContextFromEnv(env))(f), log: createLogger('model-approval') },
+    env,
+  );
 
-export const handler = handlerWith({ sfn: traced(new SFNClient({})), sns: traced(new SNSClient({})) });
+export const handler = handlerWith({ sfn: traced(new SFNClient({})), eventBridge: traced(new EventBridgeClient({})) });

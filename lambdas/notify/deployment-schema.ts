@@ -3,7 +3,7 @@ import * as z from 'zod';
 const pkg = { modelPackageArn: z.string().min(1), executionArn: z.string().min(1), datasetUri: z.string().optional() };
 const variant = z.object({ invocations: z.number().nullable(), errorRate: z.number().nullable(), p99LatencyMs: z.number().nullable() });
 /** The shadow comparison as the deployment Lambda returns it (the fields a message shows). */
-const comparison = z.object({
+export const comparisonSchema = z.object({
   decision: z.enum(['promote', 'rollback']),
   basis: z.enum(['evidence', 'insufficient']),
   reasons: z.array(z.string()),
@@ -12,9 +12,9 @@ const comparison = z.object({
   agreementRate: z.number().nullable(),
   agreementPairs: z.number(),
 });
-export type ComparisonSummary = z.infer<typeof comparison>;
+export type ComparisonSummary = z.infer<typeof comparisonSchema>;
 /** The comparison, or why there was none (a serverless endpoint has no shadow test). */
-const comparisonOrSkipped = z.union([comparison, z.object({ skipped: z.string() })]).optional();
+const comparisonOrSkipped = z.union([comparisonSchema, z.object({ skipped: z.string() })]).optional();
 
 /** What the approval gate and the deployment workflow report. */
 export const deploymentNotificationSchemas = [

@@ -1,9 +1,13 @@
 import { traced } from '../shared/tracing';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { envReader, requireEnv } from '../shared/env';
+import * as z from 'zod';
+import { envReader } from '../shared/env';
+import { eventBridgePublisher, type FactPublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
+import { DETAIL_TYPES, lifecycleSource } from '../shared/lifecycle';
 import { notifyEnv } from './contract';
-import { parseInput } from '../shared/errors';
-import { type FormattedMessage, formatNotification, type NotifyContext } from './logic';
+import { InvalidInputError, parseInput } from '../shared/errors';
+import { type FormattedMessage, formatNotification } from './logic';
 import { notificationSchema } from './schema';
 import type { Context } from 'aws-lambda';
 import { createLogger, logInvocation } from '../shared/logger';
@@ -28,32 +32,36 @@ export function snsPublisher(sns: SNSClient): Publisher {
 const readEnv = envReader(notifyEnv);
 const log = createLogger('notify');
 
-/** The names a message shows, and the topic, from the environment every e-mailing function has (notifyEnvShape). */
-export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyContext & { topicArn: string } {
-  const e = readEnv(env);
-  return {
-    project: e.PROJECT,
-    stage: e.STAGE,
-    pipeline: e.PIPELINE_NAME,
-    region: requireEnv('AWS_REGION', env),
-    modelPackageGroup: e.MODEL_PACKAGE_GROUP,
-    topicArn: e.TOPIC_ARN,
-  };
-}
+/** A lifecycle event as EventBridge delivers it to the e-mail subscriber (its rule matches source, pipeline and the e-mailed detail-types). */
+const deliveredEvent = z.object({ source: z.string(), 'detail-type': z.string(), detail: z.record(z.string(), z.unknown()) });
 
-/** The handler over any publisher and environment. */
-export function createHandler(publish: Publisher, env: NodeJS.ProcessEnv = process.env) {
-  return async (event: unknown, context?: Context): Promise<{ messageId: string; subject: string }> => {
+/**
+ * Two callers, one message type. A workflow announces a fact: it becomes an event on the stage's
+ * bus. The bus delivers the e-mailed facts back (the e-mail rule): each becomes one e-mail.
+ */
+export function createHandler(deps: { publish: Publisher; announce: FactPublisher }, env: NodeJS.ProcessEnv = process.env) {
+  return async (event: unknown, context?: Context): Promise<{ eventId: string } | { messageId: string; subject: string }> => {
     logInvocation(log, context);
-    const ctx = contextFromEnv(env);
-    const msg = formatNotification(parseInput(notificationSchema, event, 'bad notification'), ctx);
-    const messageId = await publish(ctx.topicArn, msg);
+    const ctx = lifecycleContextFromEnv(env);
+    if (!(typeof event === 'object' && event !== null && 'detail-type' in event)) {
+      const eventId = await deps.announce(parseInput(notificationSchema, event, 'bad notification'));
+      log.info('fact announced', { eventId, kind: (event as { kind?: unknown }).kind });
+      return { eventId };
+    }
+    const e = parseInput(deliveredEvent, event, 'bad lifecycle event');
+    if (e.source !== lifecycleSource(ctx.project) || e.detail.pipeline !== ctx.pipeline)
+      throw new InvalidInputError(`lifecycle event of ${e.source}/${String(e.detail.pipeline)} delivered to the e-mail subscriber of ${ctx.pipeline}`);
+    const fact = parseInput(notificationSchema, e.detail, `bad ${e['detail-type']} event`);
+    if (DETAIL_TYPES[fact.kind] !== e['detail-type']) throw new InvalidInputError(`a ${fact.kind} fact under detail-type ${e['detail-type']}`);
+    const msg = formatNotification(fact, ctx);
+    const messageId = await deps.publish(readEnv(env).TOPIC_ARN, msg);
     log.info('notification published', { subject: msg.subject, messageId, ...msg.attributes });
     return { messageId, subject: msg.subject };
   };
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { sns: SNSClient }, env: NodeJS.ProcessEnv = process.env) => createHandler(snsPublisher(c.sns), env);
+export const handlerWith = (c: { sns: SNSClient; eventBridge: EventBridgeClient }, env: NodeJS.ProcessEnv = process.env) =>
+  createHandler({ publish: snsPublisher(c.sns), announce: (f) => eventBridgePublisher(c.eventBridge, lifecycleContextFromEnv(env))(f) }, env);
 
-export const handler = handlerWith({ sns: traced(new SNSClient({})) });
+export const handler = handlerWith({ sns: traced(new SNSClient({})), eventBridge: traced(new EventBridgeClient({})) });

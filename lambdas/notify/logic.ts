@@ -1,6 +1,7 @@
 import { formatDeployment } from './deployment-messages';
 import { clip, fitBytes, listLines, MAX_MESSAGE_BYTES, subjectLine } from './fit';
 import type { Notification } from './schema';
+import { executionLink, registryLink } from '../shared/lifecycle';
 
 export interface NotifyContext {
   readonly project: string;
@@ -20,10 +21,6 @@ export interface FormattedMessage {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-const console_ = (region: string) => `https://${region}.console.aws.amazon.com`;
-export const executionLink = (region: string, executionArn: string) =>
-  `${console_(region)}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
-export const registryLink = (region: string, group: string) => `${console_(region)}/sagemaker/home?region=${region}#/model-registry/${group}`;
 export function s3Link(region: string, uri: string): string {
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
   return m ? `https://s3.console.aws.amazon.com/s3/buckets/${m[1]}?region=${region}&prefix=${encodeURIComponent(m[2]!)}` : uri;

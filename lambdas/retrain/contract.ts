@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { notifyEnvShape } from '../notify/contract';
+import { lifecycleEnvShape } from '../shared/lifecycle';
 import { envNumber, envText } from '../shared/env';
 
 /** The retrain function's environment, set by its construct from these keys. */
 export const retrainEnv = z.object({
-  ...notifyEnvShape,
+  ...lifecycleEnvShape,
   STATE_MACHINE_ARN: envText(),
   LATEST_DATASET_PARAMETER: envText(),
   COOLDOWN_HOURS: envNumber(),

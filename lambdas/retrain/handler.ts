@@ -1,10 +1,9 @@
 import { traced } from '../shared/tracing';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListExecutionsCommand, paginateListExecutions, SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { contextFromEnv, type Publisher, snsPublisher } from '../notify/handler';
-import { formatNotification } from '../notify/logic';
+import { eventBridgePublisher, type FactPublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
 import { envReader } from '../shared/env';
 import { retrainEnv } from './contract';
 import { parseInput } from '../shared/errors';
@@ -18,7 +17,7 @@ export interface RetrainDeps {
   readonly sfn: SFNClient;
   readonly ssm: SSMClient;
   readonly cloudWatch: CloudWatchClient;
-  readonly publish: Publisher;
+  readonly announce: FactPublisher;
   readonly log: Logger;
   readonly now?: () => Date;
 }
@@ -90,17 +89,17 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
       deps.log.info('retraining skipped', { reason: decision.reason, trigger: reason });
       // A recheck asks every hour: it never e-mails (the alarm's own trigger did, once).
       if (decision.notify && !driftSince) {
-        const msg = formatNotification({ kind: 'retraining-skipped', trigger: reason, reason: decision.reason }, contextFromEnv(env));
-        await deps.publish(env_.TOPIC_ARN, msg);
+        await deps.announce({ kind: 'retraining-skipped', trigger: reason, reason: decision.reason });
       }
       return { action: 'skipped', reason: decision.reason };
     }
-    const { status } = await startOnce(deps.sfn, stateMachineArn, decision.executionName, decision.input);
+    const { status, executionArn } = await startOnce(deps.sfn, stateMachineArn, decision.executionName, decision.input);
     if (status === 'exists') {
       deps.log.info('retraining of this cooldown window already started', { executionName: decision.executionName, trigger: reason });
       return { action: 'already-started', executionName: decision.executionName, reason };
     }
     deps.log.info('retraining started', { executionName: decision.executionName, trigger: reason, datasetId: decision.input.datasetId });
+    await deps.announce({ kind: 'retraining-started', trigger: reason, executionArn, datasetUri: `s3://${decision.input.bucket}/${decision.input.prefix}` });
     return { action: 'started', executionName: decision.executionName, reason };
   };
 }
@@ -115,15 +114,25 @@ async function driftAlarmState(cloudWatch: CloudWatchClient, alarmArn: string): 
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
 export const handlerWith = (
-  c: { sfn: SFNClient; ssm: SSMClient; sns: SNSClient; cloudWatch: CloudWatchClient },
+  c: { sfn: SFNClient; ssm: SSMClient; eventBridge: EventBridgeClient; cloudWatch: CloudWatchClient },
   env: NodeJS.ProcessEnv = process.env,
   now?: () => Date,
 ) =>
-  createHandler({ sfn: c.sfn, ssm: c.ssm, cloudWatch: c.cloudWatch, publish: snsPublisher(c.sns), log: createLogger('retrain'), ...(now ? { now } : {}) }, env);
+  createHandler(
+    {
+      sfn: c.sfn,
+      ssm: c.ssm,
+      cloudWatch: c.cloudWatch,
+      announce: (f) => eventBridgePublisher(c.eventBridge, lifecycleContextFromEnv(env))(f),
+      log: createLogger('retrain'),
+      ...(now ? { now } : {}),
+    },
+    env,
+  );
 
 export const handler = handlerWith({
   sfn: traced(new SFNClient({})),
   ssm: traced(new SSMClient({})),
-  sns: traced(new SNSClient({})),
+  eventBridge: traced(new EventBridgeClient({})),
   cloudWatch: traced(new CloudWatchClient({})),
 });

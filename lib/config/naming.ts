@@ -30,3 +30,6 @@ export const lambdaLogGroup = (prefix: string, fn: string): string => `/aws/lamb
 
 /** SSM parameter holding the latest accepted dataset of a pipeline (retraining starts from it). */
 export const latestDatasetParameterName = (project: string, stage: string, pipeline: string): string => `/${project}/${stage}/${pipeline}/latest-dataset`;
+
+/** The stage's lifecycle event bus (data stack); its schema registry has the same name. */
+export const eventBusName = (project: string, stage: string): string => `${project}-${stage}-lifecycle`;

@@ -13,6 +13,7 @@ export function arnsOf(scope: IConstruct) {
     objects: (bucket: string, pattern: string) => `arn:${p}:s3:::${bucket}/${pattern}`,
     sageMaker: (type: string, name: string) => `arn:${p}:sagemaker:${r}:${a}:${type}/${name}`,
     topic: (name: string) => `arn:${p}:sns:${r}:${a}:${name}`,
+    eventBus: (name: string) => `arn:${p}:events:${r}:${a}:event-bus/${name}`,
     eventsRule: (name: string) => `arn:${p}:events:${r}:${a}:rule/${name}`,
     logGroup: (name: string) => `arn:${p}:logs:${r}:${a}:log-group:${name}`,
     /** `name` starts with "/" (SSM hierarchy). */

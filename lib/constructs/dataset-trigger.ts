@@ -12,9 +12,8 @@ import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
 import { triggerEnv } from '../../lambdas/dataset-trigger/contract';
 import { environmentFor } from './function-environment';
-import type { notifyEnv } from '../../lambdas/notify/contract';
 import { datasetLedgerRoot } from '../../lambdas/shared/names';
-import type { EnvValues } from '../../lambdas/shared/env';
+import type { LifecycleAnnouncer } from './lifecycle-events';
 
 export interface DatasetTriggerProps {
   readonly pipeline: string;
@@ -25,7 +24,8 @@ export interface DatasetTriggerProps {
   /** The stage key (artifacts bucket and topic). */
   readonly key: kms.IKey;
   /** The notification variables (a re-upload to a trained dataset id is e-mailed). */
-  readonly notifyEnvironment: EnvValues<typeof notifyEnv>;
+  /** It announces a re-uploaded dataset and late files. */
+  readonly announcer: LifecycleAnnouncer;
   readonly stateMachine: sfn.IStateMachine;
   /** dataset.ignore: tools' by-products, never reported as late files. */
   readonly ignore: readonly string[];
@@ -58,7 +58,7 @@ export class DatasetTrigger extends Construct {
       resourcePrefix: props.resourcePrefix,
       description: `Starts one training run per dataset dropped under ${props.pipeline}/`,
       environment: environmentFor(this, triggerEnv, {
-        ...props.notifyEnvironment,
+        ...props.announcer.environment,
         LANDING_BUCKET: props.landingBucket,
         ARTIFACTS_BUCKET: props.artifactsBucket,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
@@ -106,8 +106,8 @@ export class DatasetTrigger extends Construct {
         resources: [arns.executions(`${props.resourcePrefix}-training`)],
         wildcardReason: "Whether a dataset's run still runs; executions are named per dataset at run time.",
       },
-      { actions: ['sns:Publish'], resources: [props.notifyEnvironment.TOPIC_ARN] },
     );
+    props.announcer.grant(fn.role!);
 
     this.rule = new events.Rule(this, 'ObjectCreatedRule', {
       description: `Data drops under ${props.pipeline}/ in the landing bucket`,

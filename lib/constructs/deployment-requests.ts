@@ -28,7 +28,7 @@ export function endpointKmsKey(ctx: DeploymentRequestContext): Record<string, st
 }
 
 /** Data capture of inputs and outputs (KMS-encrypted); serverless endpoints do not support it. */
-export function dataCapture(ctx: DeploymentRequestContext): Record<string, unknown> {
+function dataCapture(ctx: DeploymentRequestContext): Record<string, unknown> {
   if (ctx.deployment.serverless) return {};
   return {
     DataCaptureConfig: {
@@ -42,12 +42,41 @@ export function dataCapture(ctx: DeploymentRequestContext): Record<string, unkno
   };
 }
 
+/** Where the workflow holds the request parts that several states send (the Requests state puts them there first). */
+export const SHARED = '$.requests';
+
+/**
+ * The request parts that several states send, fixed here like the rest and put into the state
+ * once (the `Requests` state) instead of into every state that sends them: the tags, data
+ * capture, and the auto-scaling bodies (sent whole with `InputPath`). The template stays the
+ * one place to review them, at a fraction of its size.
+ */
+export function sharedRequests(ctx: DeploymentRequestContext): Record<string, unknown> {
+  const d = ctx.deployment;
+  const scaling = !d.serverless && d.autoScaling.enabled;
+  return {
+    tags: ctx.tags,
+    ...(d.serverless ? {} : { dataCapture: dataCapture(ctx).DataCaptureConfig }),
+    ...(scaling ? { scalableTarget: scalableTarget(ctx), register: registerScalableTarget(ctx), policy: putScalingPolicy(ctx) } : {}),
+  };
+}
+
+/** A request sent whole from the shared parts (`InputPath`), e.g. `sent('register')`. */
+export class SharedRequest {
+  constructor(readonly name: 'register' | 'policy' | 'scalableTarget') {}
+  get inputPath(): string {
+    return `${SHARED}.${this.name}`;
+  }
+}
+
+const sharedTags = { 'Tags.$': `${SHARED}.tags` };
+
 export const createModel = (ctx: DeploymentRequestContext) => ({
   'ModelName.$': '$.plan.modelName',
   ExecutionRoleArn: ctx.modelRoleArn,
   PrimaryContainer: { 'ModelPackageName.$': '$.modelPackageArn' },
   EnableNetworkIsolation: true,
-  Tags: ctx.tags,
+  ...sharedTags,
 });
 
 /** CreateEndpointConfig for one of the plan's configs (`shadow`, `promote`, `restore` or `recover`). */
@@ -56,16 +85,16 @@ export function createEndpointConfig(ctx: DeploymentRequestContext, which: 'shad
     'EndpointConfigName.$': `$.plan.configs.${which}.name`,
     'ProductionVariants.$': `$.plan.configs.${which}.productionVariants`,
     ...(which === 'shadow' ? { 'ShadowProductionVariants.$': '$.plan.configs.shadow.shadowVariants' } : {}),
-    ...dataCapture(ctx),
+    ...(ctx.deployment.serverless ? {} : { 'DataCaptureConfig.$': `${SHARED}.dataCapture` }),
     ...endpointKmsKey(ctx),
-    Tags: ctx.tags,
+    ...sharedTags,
   };
 }
 
 export const createEndpoint = (ctx: DeploymentRequestContext) => ({
   EndpointName: ctx.endpointName,
   'EndpointConfigName.$': '$.plan.configs.promote.name',
-  Tags: ctx.tags,
+  ...sharedTags,
 });
 
 /** Blue/green with all-at-once traffic shifting, a bake period and auto-rollback on this stack's alarms. */

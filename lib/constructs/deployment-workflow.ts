@@ -185,8 +185,14 @@ export class DeploymentWorkflow extends Construct {
 
     // No rollback under way: the recovery's e-mail reads $.rollback.reasons (a rollback sets them).
     const noRollback = new sfn.Pass(this, 'NoRollback', { result: sfn.Result.fromObject({ reasons: [] }), resultPath: '$.rollback' });
+    const shared = new sfn.Pass(this, 'Requests', {
+      comment: 'Request parts that several states send (deployment-requests.ts, sharedRequests)',
+      result: sfn.Result.fromObject(req.sharedRequests(props.requests)),
+      resultPath: req.SHARED,
+    });
     const definition = init
       .next(noRollback)
+      .next(shared)
       .next(settle)
       .next(checkTurn)
       .next(
@@ -299,7 +305,7 @@ export class DeploymentWorkflow extends Construct {
     id: string,
     service: 'sagemaker' | 'applicationautoscaling',
     action: string,
-    parameters: object,
+    parameters: object | req.SharedRequest,
     changesEndpoint = false,
     resultPath: string | null = null,
     /** Catch failures into the failure notification (false: the caller catches them itself). */
@@ -309,7 +315,7 @@ export class DeploymentWorkflow extends Construct {
       stateJson: {
         Type: 'Task',
         Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:${service}:${action}`,
-        Parameters: parameters,
+        ...(parameters instanceof req.SharedRequest ? { InputPath: parameters.inputPath } : { Parameters: parameters }),
         ResultPath: resultPath,
       },
     });
@@ -339,9 +345,9 @@ export class DeploymentWorkflow extends Construct {
     if (d.serverless || !d.autoScaling.enabled) return sfn.Chain.start(new sfn.Pass(this, `${id}NoScaling`));
     const registered = '$.scalableTarget';
     const register = sfn.Chain.start(
-      this.sdk(`${id}RegisterScaling`, 'applicationautoscaling', 'registerScalableTarget', req.registerScalableTarget(this.props.requests), false, registered),
+      this.sdk(`${id}RegisterScaling`, 'applicationautoscaling', 'registerScalableTarget', new req.SharedRequest('register'), false, registered),
     );
-    const policy = this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', req.putScalingPolicy(this.props.requests));
+    const policy = this.sdk(`${id}ScalingPolicy`, 'applicationautoscaling', 'putScalingPolicy', new req.SharedRequest('policy'));
     if (after !== 'registered') return register.next(policy);
     return register
       .next(this.sdk(`${id}TagScaling`, 'applicationautoscaling', 'tagResource', req.tagScalableTarget(this.props.requests, registered)))
@@ -356,7 +362,7 @@ export class DeploymentWorkflow extends Construct {
       stateJson: {
         Type: 'Task',
         Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:applicationautoscaling:deregisterScalableTarget`,
-        Parameters: req.scalableTarget(this.props.requests),
+        InputPath: new req.SharedRequest('scalableTarget').inputPath,
         ResultPath: sfn.JsonPath.DISCARD,
       },
     });

@@ -1,6 +1,7 @@
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,8 +17,7 @@ import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
 import { deploymentEnvSchema } from '../../lambdas/deployment/contract';
 import { approvalEnv } from '../../lambdas/model-approval/contract';
-import type { notifyEnv } from '../../lambdas/notify/contract';
-import type { EnvValues } from '../../lambdas/shared/env';
+import type { LifecycleAnnouncer } from './lifecycle-events';
 import { environmentFor } from './function-environment';
 
 export interface ModelDeploymentProps {
@@ -28,10 +28,8 @@ export interface ModelDeploymentProps {
   /** The role the endpoint's model runs as (reads artifacts, writes capture). */
   readonly modelRole: iam.IRole;
   readonly notifyFunction: lambda.IFunction;
-  /** Environment the notify formatter needs (PROJECT, STAGE, …, TOPIC_ARN). */
-  /** The notification variables every e-mailing function has (the notify contract). */
-  readonly notifyEnvironment: EnvValues<typeof notifyEnv>;
-  readonly topicArn: string;
+  /** The approval gate announces a rejected model. */
+  readonly announcer: LifecycleAnnouncer;
   readonly captureBucket: string;
   readonly logRetentionDays: number;
   readonly tags: readonly { Key: string; Value: string }[];
@@ -51,6 +49,8 @@ export class ModelDeployment extends Construct {
   public readonly endpointName: string;
   public readonly alarms: cloudwatch.Alarm[];
   public readonly approvalRule: events.Rule;
+  /** The approval gate's dead-letter queue, which the e-mail subscriber of the lifecycle events shares. */
+  public readonly deadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ModelDeploymentProps) {
     super(scope, id);
@@ -153,6 +153,11 @@ export class ModelDeployment extends Construct {
     });
     for (const a of this.alarms) this.workflow.stateMachine.node.addDependency(a);
     this.grantWorkflow(props);
+    this.deadLetterQueue = deadLetterQueue(this, 'ApprovalDeadLetterQueue', {
+      name: `${props.resourcePrefix}-approval-dlq`,
+      key: props.key,
+      of: 'the approval gate and the e-mail subscriber (EventBridge target DLQ and Lambda on-failure destination)',
+    });
     this.approvalRule = this.approvalGate(props, common);
     this.cleanup(props, common);
   }
@@ -278,17 +283,13 @@ export class ModelDeployment extends Construct {
 
   /** Model package group → Approved starts a deployment, Rejected sends a notification (through one deduplicating Lambda). */
   private approvalGate(props: ModelDeploymentProps, common: { resourcePrefix: string; logRetentionDays: number; logKey: kms.IKey }): events.Rule {
-    const dlq = deadLetterQueue(this, 'ApprovalDeadLetterQueue', {
-      name: `${props.resourcePrefix}-approval-dlq`,
-      key: props.key,
-      of: 'the approval gate (EventBridge target DLQ and Lambda on-failure destination)',
-    });
+    const dlq = this.deadLetterQueue;
     const fn = new PlatformFunction(this, 'ApprovalFunction', {
       ...common,
       handler: 'model-approval',
       description: `Approval gate of ${props.modelPackageGroupName}: Approved → deployment, Rejected → notification`,
       timeout: Duration.seconds(30),
-      environment: environmentFor(this, approvalEnv, { ...props.notifyEnvironment, STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn }),
+      environment: environmentFor(this, approvalEnv, { ...props.announcer.environment, STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn }),
     });
     fn.function.configureAsyncInvoke({
       retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
@@ -296,11 +297,7 @@ export class ModelDeployment extends Construct {
       onFailure: failureDestination(dlq, props.key),
     });
     this.workflow.stateMachine.grantStartExecution(fn.function);
-    allow(
-      fn.role,
-      { actions: ['sns:Publish'], resources: [props.topicArn] },
-      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
-    );
+    props.announcer.grant(fn.role);
     return new events.Rule(this, 'ApprovalRule', {
       description: `Approval decisions on model package group ${props.modelPackageGroupName}`,
       eventPattern: {

@@ -15,9 +15,8 @@ import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
 import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
-import type { notifyEnv } from '../../lambdas/notify/contract';
 import { retrainEnv } from '../../lambdas/retrain/contract';
-import type { EnvValues } from '../../lambdas/shared/env';
+import type { LifecycleAnnouncer } from './lifecycle-events';
 import { environmentFor } from './function-environment';
 
 export interface RetrainingProps {
@@ -28,8 +27,8 @@ export interface RetrainingProps {
   readonly latestDatasetParameter: string;
   readonly driftAlarm: cloudwatch.IAlarm;
   /** The notification variables every e-mailing function has (the notify contract). */
-  readonly notifyEnvironment: EnvValues<typeof notifyEnv>;
-  readonly topicArn: string;
+  /** It announces a retraining started or skipped. */
+  readonly announcer: LifecycleAnnouncer;
   readonly key: kms.IKey;
   readonly logRetentionDays: number;
 }
@@ -65,7 +64,7 @@ export class Retraining extends Construct {
       logRetentionDays: props.logRetentionDays,
       logKey: props.key,
       environment: environmentFor(this, retrainEnv, {
-        ...props.notifyEnvironment,
+        ...props.announcer.environment,
         STATE_MACHINE_ARN: props.trainingStateMachine.stateMachineArn,
         LATEST_DATASET_PARAMETER: props.latestDatasetParameter,
         COOLDOWN_HOURS: String(r.cooldownHours),
@@ -84,9 +83,8 @@ export class Retraining extends Construct {
       this.function.role,
       { actions: ['states:ListExecutions'], resources: [props.trainingStateMachine.stateMachineArn] },
       { actions: ['ssm:GetParameter'], resources: [arns.ssmParameter(props.latestDatasetParameter)] },
-      { actions: ['sns:Publish'], resources: [props.topicArn] },
-      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] },
     );
+    props.announcer.grant(this.function.role);
     if (r.onDrift) {
       // The hourly drift recheck reads this alarm, and only it.
       allow(this.function.role, { actions: ['cloudwatch:DescribeAlarms'], resources: [props.driftAlarm.alarmArn] });

@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { bucketName, keyAlias, keyArnExportName, lambdaLogGroup, stateMachineLogGroup, topicName, type BucketPurpose } from '../config/naming';
 import type { PlatformConfig, StageConfig } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
+import { LifecycleEvents } from '../constructs/lifecycle-events';
 
 export interface DataStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -17,7 +18,7 @@ export interface DataStackProps extends StackProps {
 
 /**
  * The stateful base of one stage: the KMS key, the landing/artifacts/capture buckets (and the
- * access-log bucket), and the notifications topic. Retained on delete unless the stage says not.
+ * access-log bucket), the notifications topic, and the lifecycle event bus with its schema registry. Retained on delete unless the stage says not.
  */
 export class DataStack extends Stack {
   public readonly key: kms.Key;
@@ -146,6 +147,8 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'LandingBucketName', { value: this.landingBucket.bucketName, description: 'Drop datasets here: <pipeline>/<dataset-id>/*.csv' });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactsBucket.bucketName });
     new CfnOutput(this, 'NotificationsTopicArn', { value: this.topic.topicArn });
+    const lifecycle = new LifecycleEvents(this, 'LifecycleEvents', { project, stage: stage.name });
+    new CfnOutput(this, 'LifecycleEventBusName', { value: lifecycle.bus.eventBusName, description: 'Lifecycle events (README "Lifecycle events")' });
     this.acknowledgeHelperFunctions();
   }
 

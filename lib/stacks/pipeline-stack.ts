@@ -1,11 +1,13 @@
-import { Aws, CfnMapping, CfnOutput, CfnRule, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnMapping, CfnOutput, CfnRule, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { SECURE_DEFAULTS } from '../config/secure-defaults';
+import { failureDestination } from '../constructs/dead-letter-queue';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { BUILT_IN_IMAGE_ACCOUNTS, imageUri, SKLEARN_REPOSITORY, SKLEARN_TAG, SUPPORTED_REGIONS, XGBOOST_REPOSITORY, XGBOOST_TAG } from '../config/images';
-import { bucketName, keyArnExportName, latestDatasetParameterName, resourcePrefix, topicName } from '../config/naming';
+import { bucketName, eventBusName, keyArnExportName, latestDatasetParameterName, resourcePrefix, topicName } from '../config/naming';
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
 import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
@@ -21,6 +23,7 @@ import { SageMakerExecutionRole, SageMakerModelRole } from '../constructs/sagema
 import { allow } from '../constructs/scoped-policy';
 import { TrainingWorkflow } from '../constructs/training-workflow';
 import { notifyEnv } from '../../lambdas/notify/contract';
+import { LifecycleAnnouncer } from '../constructs/lifecycle-events';
 import { environmentFor } from '../constructs/function-environment';
 
 export interface PipelineStackProps extends StackProps {
@@ -85,14 +88,21 @@ export class PipelineStack extends Stack {
 
     const common = { resourcePrefix: prefix, logRetentionDays: stage.logRetentionDays, logKey: key };
     const topicArn = arns.topic(topicName(config.project, stage.name));
-    const notifyEnvironment = { PROJECT: config.project, STAGE: stage.name, PIPELINE_NAME: p.name, MODEL_PACKAGE_GROUP: prefix, TOPIC_ARN: topicArn };
+    const announcer = new LifecycleAnnouncer(this, {
+      PROJECT: config.project,
+      STAGE: stage.name,
+      PIPELINE_NAME: p.name,
+      MODEL_PACKAGE_GROUP: prefix,
+      EVENT_BUS_NAME: eventBusName(config.project, stage.name),
+    });
     const notify = new PlatformFunction(this, 'NotifyFunction', {
       ...common,
       handler: 'notify',
-      description: `Formats and publishes notifications of pipeline ${p.name}`,
-      environment: environmentFor(this, notifyEnv, notifyEnvironment),
+      description: `Announces the lifecycle events of pipeline ${p.name}, and e-mails them`,
+      environment: environmentFor(this, notifyEnv, { ...announcer.environment, TOPIC_ARN: topicArn }),
     });
     allow(notify.role, { actions: ['sns:Publish'], resources: [topicArn] }, { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] });
+    announcer.grant(notify.role);
 
     const tags = [
       { Key: 'mlops:project', Value: config.project },
@@ -130,7 +140,7 @@ export class PipelineStack extends Stack {
       landingBucket: landing,
       artifactsBucket: artifacts,
       key,
-      notifyEnvironment,
+      announcer,
       stateMachine: this.workflow.stateMachine,
       ignore: p.dataset.ignore,
       maxObjects: p.dataset.maxObjects,
@@ -145,8 +155,7 @@ export class PipelineStack extends Stack {
       key,
       modelRole,
       notifyFunction: notify.function,
-      notifyEnvironment,
-      topicArn,
+      announcer,
       captureBucket: capture,
       logRetentionDays: stage.logRetentionDays,
       tags,
@@ -166,8 +175,7 @@ export class PipelineStack extends Stack {
       trainingStateMachine: this.workflow.stateMachine,
       latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
       driftAlarm: this.alarms.drift,
-      notifyEnvironment,
-      topicArn,
+      announcer,
       key,
       logRetentionDays: stage.logRetentionDays,
     });
@@ -193,6 +201,13 @@ export class PipelineStack extends Stack {
       logRetentionDays: stage.logRetentionDays,
     });
     driftCheck.stateMachine.node.addDependency(deployment);
+    // E-mail is one subscriber of the lifecycle events: failed deliveries join the approval gate's in its dead-letter queue.
+    notify.function.configureAsyncInvoke({
+      retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
+      maxEventAge: Duration.hours(6),
+      onFailure: failureDestination(this.deployment.deadLetterQueue, key),
+    });
+    announcer.emailTo(this, notify.function, this.deployment.deadLetterQueue);
     this.alarms.watchDeadLetterQueues(this);
 
     new PipelineDashboard(this, 'Dashboard', {

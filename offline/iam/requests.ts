@@ -23,6 +23,7 @@ const PREFIX: Record<string, string> = {
   ssm: 'ssm',
   s3: 's3',
   sns: 'sns',
+  eventbridge: 'events',
 };
 
 /**
@@ -122,6 +123,14 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
     }
     case 'sns:Publish':
       return snsPublish(account, p.TopicArn);
+    case 'events:PutEvents':
+      // One request, authorized on each entry's bus with the request's sources and detail-types (multivalued keys).
+      return (p.Entries as Json[]).flatMap((e) =>
+        one(`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${e.EventBusName ?? 'default'}`, {
+          'events:source': (p.Entries as Json[]).map((x) => x.Source),
+          'events:detail-type': (p.Entries as Json[]).map((x) => x.DetailType),
+        }),
+      );
     case 'states:StartExecution':
     case 'states:ListExecutions':
       return one(p.stateMachineArn);

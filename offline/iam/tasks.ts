@@ -85,7 +85,7 @@ export function offlineMachine(template: Template, logicalIdPrefix: string): Off
         account,
         authorizer,
         state: {},
-        services: { s3: localS3(store), sagemaker: unused, sfn: unused, sns: unused, ssm: unused, cloudwatch: unused },
+        services: { s3: localS3(store), sagemaker: unused, sfn: unused, sns: unused, ssm: unused, cloudwatch: unused, eventbridge: unused },
       };
       return new S3ObjectStore(localClients(aws, functionRole(fn), `lambda ${fn}`).s3);
     },

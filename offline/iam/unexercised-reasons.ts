@@ -41,12 +41,8 @@ export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
     "Part of CDK's grant to send to the dead-letter queue; the send itself is authorized by the configured-delivery check, these two are never called.",
   ],
   [
-    /ApprovalFunctionRole[0-9A-F]*\|(sns:Publish|kms:Decrypt|kms:GenerateDataKey)$/,
-    'The approval Lambda e-mails only when a package is Rejected by an operator; the story approves.',
-  ],
-  [
-    /RetrainingHandlerRole[0-9A-F]*\|(sns:Publish|kms:Decrypt|kms:GenerateDataKey)$/,
-    'The retrain Lambda e-mails only when it skips a retraining for want of an accepted dataset.',
+    /ApprovalFunctionRole[0-9A-F]*\|events:PutEvents$/,
+    'The approval Lambda announces a model only when an operator Rejects its package; the story approves (test/lambdas/model-approval.test.ts rejects).',
   ],
   [/CleanupFunctionRole[0-9A-F]*\|/, 'The clean-up custom resource runs when the pipeline stack is deleted; the story never deletes it.'],
   [

@@ -5,7 +5,7 @@ import type { VariantMetrics } from '../../lambdas/deployment/compare';
 import { createHandler as deploymentHandler } from '../../lambdas/deployment/handler';
 import type { RunningExecution, SageMakerReader } from '../../lambdas/deployment/logic';
 import type { Variant } from '../../lambdas/deployment/plan';
-import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
+import { notifyThroughBus } from './lifecycle-loop';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { offlineMachine } from '../../offline/iam/tasks';
@@ -278,13 +278,10 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     },
     deployEnv,
   );
-  const notify = notifyHandler(
-    async (_t, m) => {
-      notifications.push(m);
-      return 'id';
-    },
-    functionEnv(template, 'notify'),
-  );
+  const notify = notifyThroughBus(functionEnv(template, 'notify'), async (_t, m) => {
+    notifications.push(m);
+    return 'id';
+  });
 
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   const states = Object.entries(definition.States as Json);

@@ -3,7 +3,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { hourPrefixes } from '../../lambdas/shared/capture-layout';
 import { createHandler as driftHandler } from '../../lambdas/drift-check/handler';
 import type { LiveModelReader } from '../../lambdas/drift-check/logic';
-import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
+import { notifyThroughBus } from './lifecycle-loop';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { LocalSageMaker } from '../../offline/local-sagemaker';
@@ -90,13 +90,10 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
     { sageMaker: reader, store: offline.storeOf('drift-check', store), publish: async (_p, v) => void metrics.push(v), log: memoryLogger() },
     env,
   );
-  const notify = notifyHandler(
-    async (_t, m) => {
-      notifications.push(m);
-      return 'id';
-    },
-    functionEnv(template, 'notify'),
-  );
+  const notify = notifyThroughBus(functionEnv(template, 'notify'), async (_t, m) => {
+    notifications.push(m);
+    return 'id';
+  });
 
   const sageMaker = new LocalSageMaker(store, scenario.spec, async () => {}, offline.asRole);
 

@@ -1,7 +1,7 @@
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { datasetForKey } from '../../lambdas/dataset-trigger/logic';
-import { createHandler as notifyHandler } from '../../lambdas/notify/handler';
+import { notifyThroughBus } from './lifecycle-loop';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { createHandler as gateHandler } from '../../lambdas/quality-gate/handler';
 import type { ChampionSource } from '../../lambdas/quality-gate/logic';
@@ -93,7 +93,7 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   };
   const validate = validateHandler(offline.storeOf('validate-dataset', store), functionEnv(template, 'validate-dataset'));
   const gate = gateHandler(offline.storeOf('quality-gate', store), champions, functionEnv(template, 'quality-gate'));
-  const notify = notifyHandler(publish, functionEnv(template, 'notify'));
+  const notify = notifyThroughBus(functionEnv(template, 'notify'), publish);
 
   const jobs = new SageMakerJobs();
   const jobKind = (p: Json): JobKind | undefined => (p.TrainingJobName ? 'TrainingJob' : p.ProcessingJobName ? 'ProcessingJob' : undefined);

@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { emailOf } from '../helpers/lifecycle-loop';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, afterAll } from 'vitest';
 import { handler } from '../../lambdas/dataset-trigger/handler';
@@ -8,12 +9,12 @@ import event from '../fixtures/events/s3-object-created.json';
 
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
-const sns = mockClient(SNSClient);
+const bus = mockClient(EventBridgeClient);
 // isolate: false shares modules between files: give the real clients back when this file is done.
 afterAll(() => {
   sfn.restore();
   s3.restore();
-  sns.restore();
+  bus.restore();
 });
 const LEDGER = 'breast-cancer/datasets/2026-11-01/run.json';
 const notFound = () => Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
@@ -28,7 +29,7 @@ beforeEach(() => {
     PROJECT: 'mlops',
     STAGE: 'dev',
     MODEL_PACKAGE_GROUP: 'mlops-dev-breast-cancer',
-    TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
+    EVENT_BUS_NAME: 'mlops-dev-lifecycle',
     IGNORE: '["_SUCCESS"]',
     AWS_REGION: 'eu-west-1',
   });
@@ -38,7 +39,7 @@ beforeEach(() => {
 afterEach(() => {
   sfn.reset();
   s3.reset();
-  sns.reset();
+  bus.reset();
 });
 
 describe('dataset-trigger handler', () => {
@@ -65,7 +66,7 @@ describe('dataset-trigger handler', () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', executionArn: 'x', stateMachineArn: ARN, startDate: new Date() });
     await expect(handler(event)).resolves.toMatchObject({ action: 'already-started' });
-    expect(sns.calls()).toHaveLength(0);
+    expect(bus.calls()).toHaveLength(0);
   });
 
   it("starts nothing for files that arrive after the dataset's run ended, and e-mails why once a day (a conditional write marks it)", async () => {
@@ -74,17 +75,17 @@ describe('dataset-trigger handler', () => {
       Body: { transformToString: async () => JSON.stringify({ executionArn: `${ARN.replace(':stateMachine:', ':execution:')}:old` }) } as never,
     });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', executionArn: 'x', stateMachineArn: ARN, startDate: new Date() });
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     await expect(handler(event)).resolves.toMatchObject({ action: 'already-trained', datasetId: '2026-11-01' });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe(
-      '[mlops-dev] breast-cancer: dataset 2026-11-01 was already trained, nothing started',
-    );
+    const [entry] = bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!;
+    expect(entry).toMatchObject({ EventBusName: 'mlops-dev-lifecycle', DetailType: 'Dataset Already Trained' });
+    expect((await emailOf(entry!, process.env)).subject).toBe('[mlops-dev] breast-cancer: dataset 2026-11-01 was already trained, nothing started');
     const mark = s3.commandCalls(PutObjectCommand).at(-1)!.args[0].input;
     expect(mark).toMatchObject({ Key: expect.stringMatching(/^breast-cancer\/datasets\/2026-11-01\/reupload-\d{4}-\d{2}-\d{2}$/), IfNoneMatch: '*' });
     s3.on(HeadObjectCommand, { Key: mark.Key }).resolves({});
     await expect(handler(event)).resolves.toMatchObject({ action: 'already-trained' });
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
 
   it('rethrows other Step Functions errors so the event is retried and then dead-lettered', async () => {

@@ -1,9 +1,10 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { createHandler } from '../../lambdas/model-approval/handler';
-import { snsPublisher } from '../../lambdas/notify/handler';
+import { eventBridgePublisher, lifecycleContextFromEnv } from '../../lambdas/shared/event-publisher';
+import { emailOf } from '../helpers/lifecycle-loop';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import documented from '../fixtures/events/sagemaker-model-package-state-change.json';
 
@@ -13,28 +14,31 @@ import documented from '../fixtures/events/sagemaker-model-package-state-change.
  * "source" key that the page's JSON has and JSON.parse would resolve to an array.
  */
 const sfn = mockClient(SFNClient);
-const sns = mockClient(SNSClient);
+const bus = mockClient(EventBridgeClient);
 // isolate: false shares modules between files: give the real clients back when this file is done.
 afterAll(() => {
   sfn.restore();
-  sns.restore();
+  bus.restore();
 });
 const ARN = 'arn:aws:states:us-east-2:123456789012:stateMachine:mlops-dev-abalone-deployment';
 const env = {
   MODEL_PACKAGE_GROUP: 'versionedmp-p-idy6c3e1fiqj',
   STATE_MACHINE_ARN: ARN,
-  TOPIC_ARN: 'arn:aws:sns:us-east-2:123456789012:mlops-dev-notifications',
+  EVENT_BUS_NAME: 'mlops-dev-lifecycle',
   PROJECT: 'mlops',
   STAGE: 'dev',
   PIPELINE_NAME: 'abalone',
   AWS_REGION: 'us-east-2',
 };
-const handler = createHandler({ sfn: new SFNClient({}), publish: snsPublisher(new SNSClient({})), log: memoryLogger() }, env);
+const handler = createHandler(
+  { sfn: new SFNClient({}), announce: (f) => eventBridgePublisher(new EventBridgeClient({}), lifecycleContextFromEnv(env))(f), log: memoryLogger() },
+  env,
+);
 const withDetail = (patch: Record<string, unknown>) => ({ ...documented, detail: { ...documented.detail, ...patch } });
 
 afterEach(() => {
   sfn.reset();
-  sns.reset();
+  bus.reset();
 });
 
 describe('model-approval handler', () => {
@@ -51,7 +55,7 @@ describe('model-approval handler', () => {
       approvedBy: 'alice',
       approvalDescription: 'looks good',
     });
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
   it('names a duplicate of the same approval event the same, so it starts nothing more', async () => {
@@ -74,23 +78,30 @@ describe('model-approval handler', () => {
   });
 
   it('notifies a rejection (the documented event) and names the package', async () => {
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     expect(await handler(documented)).toEqual({ action: 'rejection-notified' });
-    const msg = sns.commandCalls(PublishCommand)[0]!.args[0].input;
-    expect(msg.Subject).toBe('[mlops-dev] abalone: model v2 rejected');
-    expect(msg.Message).toContain(`Model package ${documented.detail.ModelPackageArn} was rejected. Nothing is deployed.`);
-    expect(msg.Message).toContain('No reason was given (ApprovalDescription is empty).');
+    const [entry] = bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!;
+    expect(entry).toMatchObject({
+      EventBusName: 'mlops-dev-lifecycle',
+      Source: 'mlops.mlops',
+      DetailType: 'Model Rejected',
+      Resources: [documented.detail.ModelPackageArn],
+    });
+    const msg = await emailOf(entry!, env);
+    expect(msg.subject).toBe('[mlops-dev] abalone: model v2 rejected');
+    expect(msg.body).toContain(`Model package ${documented.detail.ModelPackageArn} was rejected. Nothing is deployed.`);
+    expect(msg.body).toContain('No reason was given (ApprovalDescription is empty).');
   });
 
   it('says who rejected and why when the event carries it', async () => {
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     await handler(
       withDetail({
         ApprovalDescription: 'AUC dropped on the holdout',
         LastModifiedBy: { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/Ops/bob' } },
       }),
     );
-    const body = sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
+    const { body } = await emailOf(bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!, env);
     expect(body).toContain('was rejected by arn:aws:sts::123456789012:assumed-role/Ops/bob');
     expect(body).toContain('Reason: AUC dropped on the holdout');
   });
@@ -98,7 +109,7 @@ describe('model-approval handler', () => {
   it('stays quiet about a rejection the deployment workflow made (its rollback message said why)', async () => {
     const out = await handler(withDetail({ ApprovalDescription: 'Rolled back by the deployment workflow: ["shadow error rate 5%"]' }));
     expect(out).toEqual({ action: 'ignored', reason: 'rejected by the deployment workflow' });
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
   it("ignores another group's package (the rule filters, the Lambda double-checks)", async () => {

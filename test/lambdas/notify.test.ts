@@ -1,4 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { factEntry, lifecycleContextFromEnv } from '../../lambdas/shared/event-publisher';
+import type { FactInput } from '../../lambdas/shared/lifecycle';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { handler } from '../../lambdas/notify/handler';
@@ -222,27 +225,65 @@ describe('notifications at the limits', () => {
 
 describe('notify handler', () => {
   const sns = mockClient(SNSClient);
-  afterEach(() => sns.reset());
-  afterAll(() => sns.restore());
+  const bus = mockClient(EventBridgeClient);
+  afterEach(() => {
+    sns.reset();
+    bus.reset();
+  });
+  afterAll(() => {
+    sns.restore();
+    bus.restore();
+  });
+  const env = {
+    PROJECT: 'mlops',
+    STAGE: 'dev',
+    PIPELINE_NAME: 'churn',
+    MODEL_PACKAGE_GROUP: 'mlops-dev-churn',
+    EVENT_BUS_NAME: 'mlops-dev-lifecycle',
+    TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
+    AWS_REGION: 'eu-west-1',
+  };
+  const gateFailed = {
+    kind: 'gate-failed',
+    executionArn,
+    metric: 'auc',
+    value: 0.7,
+    threshold: 0.9,
+    reasons: ['auc 0.7000 is not at least the threshold 0.9000'],
+  };
 
-  it('publishes the formatted message with filterable attributes', async () => {
-    Object.assign(process.env, {
-      PROJECT: 'mlops',
-      STAGE: 'dev',
-      PIPELINE_NAME: 'churn',
-      MODEL_PACKAGE_GROUP: 'mlops-dev-churn',
-      TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
-      AWS_REGION: 'eu-west-1',
+  it("announces a workflow's fact on the stage's bus, with the envelope, and e-mails nothing itself", async () => {
+    Object.assign(process.env, env);
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    expect(await handler(gateFailed)).toEqual({ eventId: 'e-1' });
+    expect(sns.calls()).toHaveLength(0);
+    const [entry] = bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!;
+    expect(entry).toMatchObject({ EventBusName: 'mlops-dev-lifecycle', Source: 'mlops.mlops', DetailType: 'Quality Gate Failed', Resources: [] });
+    expect(JSON.parse(entry!.Detail!)).toEqual({
+      ...gateFailed,
+      schemaVersion: '1',
+      project: 'mlops',
+      stage: 'dev',
+      pipeline: 'churn',
+      modelPackageGroup: 'mlops-dev-churn',
+      links: {
+        execution: `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionArn}`,
+        modelRegistry: 'https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/model-registry/mlops-dev-churn',
+      },
     });
+  });
+
+  it('throws a retryable typed error when EventBridge refuses the entry (FailedEntryCount)', async () => {
+    Object.assign(process.env, env);
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }] });
+    await expect(handler(gateFailed)).rejects.toMatchObject({ name: 'EventDeliveryError', message: expect.stringContaining('ThrottlingException') });
+  });
+
+  it('e-mails a delivered event with filterable attributes', async () => {
+    Object.assign(process.env, env);
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    const out = await handler({
-      kind: 'gate-failed',
-      executionArn,
-      metric: 'auc',
-      value: 0.7,
-      threshold: 0.9,
-      reasons: ['auc 0.7000 is not at least the threshold 0.9000'],
-    });
+    const entry = factEntry(gateFailed as FactInput, lifecycleContextFromEnv(env));
+    const out = await handler({ source: entry.Source, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail) });
     expect(out).toEqual({ messageId: 'm-1', subject: '[mlops-dev] churn: model did not pass the quality gate (auc 0.700)' });
     const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(input.TopicArn).toBe('arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications');
@@ -251,10 +292,19 @@ describe('notify handler', () => {
       stage: { DataType: 'String', StringValue: 'dev' },
       kind: { DataType: 'String', StringValue: 'gate-failed' },
     });
+    expect(bus.calls()).toHaveLength(0);
   });
 
-  it('refuses an unknown kind with a typed error', async () => {
+  it("refuses another pipeline's event, a detail-type that does not match its kind, and an unknown kind, with typed errors", async () => {
+    Object.assign(process.env, env);
+    const entry = factEntry(gateFailed as FactInput, lifecycleContextFromEnv(env));
+    const detail = JSON.parse(entry.Detail);
+    await expect(handler({ source: entry.Source, 'detail-type': entry.DetailType, detail: { ...detail, pipeline: 'other' } })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+    });
+    await expect(handler({ source: entry.Source, 'detail-type': 'Model Live', detail })).rejects.toMatchObject({ name: 'InvalidInputError' });
     await expect(handler({ kind: 'party', executionArn })).rejects.toMatchObject({ name: 'InvalidInputError' });
     expect(sns.calls()).toHaveLength(0);
+    expect(bus.calls()).toHaveLength(0);
   });
 });

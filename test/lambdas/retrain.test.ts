@@ -1,10 +1,12 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, afterAll } from 'vitest';
-import { snsPublisher } from '../../lambdas/notify/handler';
+import { eventBridgePublisher, lifecycleContextFromEnv } from '../../lambdas/shared/event-publisher';
+import { emailOf } from '../helpers/lifecycle-loop';
+import type { FactInput } from '../../lambdas/shared/lifecycle';
 import { createHandler } from '../../lambdas/retrain/handler';
 import { decideRetraining, parseLatestDataset, type TrainingRun } from '../../lambdas/retrain/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
@@ -60,13 +62,13 @@ describe('retraining decision', () => {
 
 const sfn = mockClient(SFNClient);
 const ssm = mockClient(SSMClient);
-const sns = mockClient(SNSClient);
+const bus = mockClient(EventBridgeClient);
 const cw = mockClient(CloudWatchClient);
 // isolate: false shares modules between files: give the real clients back when this file is done.
 afterAll(() => {
   sfn.restore();
   ssm.restore();
-  sns.restore();
+  bus.restore();
   cw.restore();
 });
 const env = {
@@ -75,14 +77,20 @@ const env = {
   LATEST_DATASET_PARAMETER: '/mlops/dev/breast-cancer/latest-dataset',
   COOLDOWN_HOURS: '24',
   DRIFT_ALARM_ARN: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:mlops-dev-breast-cancer-drift',
-  TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications',
+  EVENT_BUS_NAME: 'mlops-dev-lifecycle',
   PROJECT: 'mlops',
   STAGE: 'dev',
   MODEL_PACKAGE_GROUP: 'mlops-dev-breast-cancer',
   AWS_REGION: 'eu-west-1',
 };
 const log = memoryLogger();
-const deps = { sfn: new SFNClient({}), ssm: new SSMClient({}), cloudWatch: new CloudWatchClient({}), publish: snsPublisher(new SNSClient({})), log };
+const deps = {
+  sfn: new SFNClient({}),
+  ssm: new SSMClient({}),
+  cloudWatch: new CloudWatchClient({}),
+  announce: (f: FactInput) => eventBridgePublisher(new EventBridgeClient({}), lifecycleContextFromEnv(env))(f),
+  log,
+};
 const handler = createHandler({ ...deps, now: () => now }, env);
 
 /** Step Functions' StartExecution semantics: same name + same input → the same execution; same name + other input → ExecutionAlreadyExists. */
@@ -92,7 +100,7 @@ function idempotentStarts() {
     const prior = started.get(input.name);
     if (prior !== undefined && prior !== input.input) throw new ExecutionAlreadyExists({ message: 'exists', $metadata: {} });
     started.set(input.name, input.input);
-    return { executionArn: `${env.STATE_MACHINE_ARN}:${input.name}`, startDate: now };
+    return { executionArn: `${env.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: now };
   });
   return started;
 }
@@ -100,11 +108,12 @@ function idempotentStarts() {
 beforeEach(() => {
   ssm.on(GetParameterCommand).resolves({ Parameter: { Name: env.LATEST_DATASET_PARAMETER, Value: JSON.stringify(latest) } });
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 });
 afterEach(() => {
   sfn.reset();
   ssm.reset();
-  sns.reset();
+  bus.reset();
   cw.reset();
 });
 
@@ -144,7 +153,7 @@ describe('drift that lasts keeps asking (#19 item 5)', () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Name: env.LATEST_DATASET_PARAMETER, Value: 'none' } });
     driftAlarmIs('ALARM');
     expect(await handler(recheck)).toMatchObject({ action: 'skipped' });
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
   it('drift whose alarm came while a run was active is retrained once the cooldown allows, once in three cooldown periods; a storm at that moment adds none', async () => {
@@ -188,6 +197,16 @@ describe('retrain handler', () => {
     expect(await handler(alarm)).toMatchObject({ action: 'started', reason: 'drift' });
     expect([...started.values()].map((i) => JSON.parse(i))).toEqual([{ ...latest, reason: 'drift' }]);
     expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: env.LATEST_DATASET_PARAMETER });
+    const [entry] = bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!;
+    expect(entry).toMatchObject({ EventBusName: 'mlops-dev-lifecycle', Source: 'mlops.mlops', DetailType: 'Retraining Started' });
+    expect(JSON.parse(entry!.Detail!)).toMatchObject({
+      kind: 'retraining-started',
+      trigger: 'drift',
+      executionArn: expect.stringMatching(/^arn:aws:states:eu-west-1:111122223333:execution:mlops-dev-breast-cancer-training:/),
+      datasetUri: `s3://${latest.bucket}/${latest.prefix}`,
+      pipeline: 'breast-cancer',
+      schemaVersion: '1',
+    });
   });
 
   it('sees a running training run on any page of running executions, not only among the newest 20 (#12 review)', async () => {
@@ -233,10 +252,12 @@ describe('retrain handler', () => {
 
   it('tells the team when no dataset is recorded, and starts nothing', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Name: env.LATEST_DATASET_PARAMETER, Value: 'none' } });
-    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     expect(await handler({ kind: 'scheduled-retraining', pipeline: 'breast-cancer' })).toMatchObject({ action: 'skipped' });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe('[mlops-dev] breast-cancer: scheduled retraining, but no run started');
+    expect((await emailOf(bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!, env)).subject).toBe(
+      '[mlops-dev] breast-cancer: scheduled retraining, but no run started',
+    );
   });
 
   it('ignores the alarm going back to OK, and another alarm', async () => {

@@ -4,6 +4,9 @@ import { beforeAll, expect, it } from 'vitest';
 import { AccessDeniedError, Authorizer, type Decision } from '../../offline/iam/authorizer';
 import { playStory, type StoryResult } from '../../tools/simulate/story';
 import { describeWithMlPython } from '../helpers/ml-python';
+import { publishedSchemas } from '../helpers/published-schemas';
+import { dataStackName } from '../../lib/config/naming';
+import { DETAIL_TYPES } from '../../lambdas/shared/lifecycle';
 
 /**
  * `npm run simulate`, asserted: the whole lifecycle on the synthesized default app, with the
@@ -101,6 +104,42 @@ describeWithMlPython('npm run simulate', () => {
     const principals = new Set(decisions.map((d) => d.request.principal));
     for (const p of ['events.amazonaws.com', 'scheduler.amazonaws.com', 'cloudwatch.amazonaws.com']) expect(principals).toContain(p);
     expect([...principals].filter((p) => p.startsWith('arn:aws:iam::')).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("announces each lifecycle fact on the stage's bus, every event valid against the schema the registry publishes, and e-mails from those events", () => {
+    const { put } = story.cloud.eventBridge;
+    const schemas = publishedSchemas(story.cloud.account.template(dataStackName('mlops', 'dev')));
+    expect(put.map((e) => e.event['detail-type'])).toEqual([
+      'Dataset Late Files',
+      'Model Registered',
+      'Model Live',
+      'Model Registered',
+      'Model Live',
+      'Retraining Started',
+      'Model Registered',
+      'Dataset Rejected',
+      'Dataset Already Trained',
+    ]);
+    for (const { bus, event } of put) {
+      expect(bus).toBe('mlops-dev-lifecycle');
+      expect(event.source).toBe('mlops.mlops');
+      expect(schemas.problems(event), event['detail-type']).toEqual([]);
+    }
+    const live = put.find((e) => e.event['detail-type'] === 'Model Live')!.event;
+    expect(live.detail).toMatchObject({ schemaVersion: '1', stage: 'dev', pipeline: 'breast-cancer', modelPackageVersion: 1, how: 'created' });
+    expect(live.resources).toEqual([live.detail.modelPackageArn]);
+    // Every e-mail of the lifecycle came through its event (the alarm's comes from CloudWatch): 8 of the 9 events are e-mailed.
+    expect(story.cloud.notifications.filter((n) => !n.subject.startsWith('ALARM')).length).toBe(put.length - 1);
+  });
+
+  it('publishes a schema for every detail-type, and the schemas reject an event that breaks them', () => {
+    const schemas = publishedSchemas(story.cloud.account.template(dataStackName('mlops', 'dev')));
+    expect(schemas.detailTypes.sort()).toEqual(Object.values(DETAIL_TYPES).sort());
+    expect(schemas.names).toContain('mlops.mlops@ModelLive');
+    const live = story.cloud.eventBridge.put.find((e) => e.event['detail-type'] === 'Model Live')!.event;
+    expect(schemas.problems({ ...live, detail: { ...live.detail, how: 'sideways' } })).toEqual([expect.stringContaining('/detail/how')]);
+    expect(schemas.problems({ ...live, detail: { ...live.detail, schemaVersion: '2' } })).not.toEqual([]);
+    expect(schemas.problems({ ...live, source: 'mlops.other' })).not.toEqual([]);
   });
 
   it('leaves no grant of the platform unexercised without a reason, and says so in one line', () => {

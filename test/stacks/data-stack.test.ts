@@ -197,6 +197,9 @@ describe('data stack', () => {
       'AWS::SNS::Topic': 1,
       'AWS::SNS::TopicPolicy': 1,
       'AWS::SNS::Subscription': 1,
+      'AWS::Events::EventBus': 1,
+      'AWS::EventSchemas::Registry': 1,
+      'AWS::EventSchemas::Schema': 17,
     });
     expect(normalizeTemplate(json)).toMatchSnapshot();
   });

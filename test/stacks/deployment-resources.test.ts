@@ -39,10 +39,13 @@ describe('approval gate', () => {
     });
   });
 
-  it('lets the approval Lambda start only the deployment workflow and publish only to the topic', () => {
+  it("lets the approval Lambda start only the deployment workflow and announce only on the stage's bus, with the project's source", () => {
     const st = statementsOf('ModelDeploymentApprovalFunction');
     expect(st.find((s: any) => s.Action === 'states:StartExecution').Resource).toEqual({ Ref: expect.stringMatching(/^ModelDeploymentWorkflowStateMachine/) });
-    expect(flat(st.find((s: any) => s.Action === 'sns:Publish').Resource)).toContain(':mlops-dev-notifications');
+    const put = st.find((s: any) => s.Action === 'events:PutEvents');
+    expect(flat(put.Resource)).toContain(':event-bus/mlops-dev-lifecycle');
+    expect(put.Condition).toEqual({ 'ForAllValues:StringEquals': { 'events:source': ['mlops.mlops'] }, Null: { 'events:source': 'false' } });
+    expect(st.some((s: any) => [s.Action].flat().some((a: string) => a.startsWith('sns:')))).toBe(false);
   });
 });
 

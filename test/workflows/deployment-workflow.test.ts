@@ -235,7 +235,9 @@ describe('a shadow test that fails', () => {
 describe('prediction agreement from data capture', () => {
   it('rolls back a shadow that answers differently, reading capture where the endpoint config writes it', async () => {
     const def = stateMachines(template).find((m) => m.logicalId.startsWith('ModelDeploymentWorkflow'))!.definition;
-    const { bucket, key } = parseS3Uri(def.States.CreateShadowConfig.Parameters.DataCaptureConfig.DestinationS3Uri);
+    // The shadow config sends the data capture the Requests state holds (one copy for every config).
+    expect(def.States.CreateShadowConfig.Parameters['DataCaptureConfig.$']).toBe('$.requests.dataCapture');
+    const { bucket, key } = parseS3Uri(def.States.Requests.Result.dataCapture.DestinationS3Uri);
     const hour = SHADOW_TIME.slice(0, 13).replace(/[-T]/g, '/');
     const lines = (scores: number[]) =>
       scores

@@ -1,0 +1,53 @@
+import { createHandler, type Publisher } from '../../lambdas/notify/handler';
+import { factEntry, type FactPublisher, lifecycleContextFromEnv } from '../../lambdas/shared/event-publisher';
+import { DETAIL_TYPES, EMAILED_KINDS } from '../../lambdas/shared/lifecycle';
+import type { FormattedMessage } from '../../lambdas/notify/logic';
+
+type Json = Record<string, any>;
+
+const EMAILED = new Set<string>(EMAILED_KINDS.map((k) => DETAIL_TYPES[k]));
+
+/**
+ * The notify function with the bus folded in, for the workflow harnesses: a fact the workflow
+ * announces becomes the event PutEvents would carry (recorded in `events`), and an e-mailed one is
+ * delivered back to the same function as its e-mail rule would, which publishes it with `publish`.
+ */
+export function notifyThroughBus(env: NodeJS.ProcessEnv, publish: Publisher, events: Json[] = []) {
+  let handler: ReturnType<typeof createHandler>;
+  const announce: FactPublisher = async (fact) => {
+    const entry = factEntry(fact, lifecycleContextFromEnv(env));
+    const event = {
+      version: '0',
+      id: `loop-${events.length + 1}`,
+      'detail-type': entry.DetailType,
+      source: entry.Source,
+      account: '111122223333',
+      time: new Date().toISOString(),
+      region: env.AWS_REGION,
+      resources: entry.Resources,
+      detail: JSON.parse(entry.Detail),
+    };
+    events.push(event);
+    if (EMAILED.has(entry.DetailType)) await handler(event);
+    return event.id;
+  };
+  handler = createHandler({ publish, announce }, env);
+  return handler;
+}
+
+/** The e-mail the notify function makes of one PutEvents entry (as the e-mail rule delivers it), for handler tests. */
+export async function emailOf(entry: { Source?: string; DetailType?: string; Detail?: string }, env: NodeJS.ProcessEnv): Promise<FormattedMessage> {
+  const sent: FormattedMessage[] = [];
+  const notify = createHandler(
+    {
+      publish: async (_t, m) => String(sent.push(m)),
+      announce: async () => {
+        throw new Error('the e-mail path announces nothing');
+      },
+    },
+    { TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops-dev-notifications', ...env },
+  );
+  await notify({ source: entry.Source, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail!) });
+  if (sent.length !== 1) throw new Error(`expected one e-mail, got ${sent.length}`);
+  return sent[0]!;
+}
