@@ -7,7 +7,7 @@ import { createLogger, logInvocation } from '../shared/logger';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { executionState, startOnce } from '../shared/sfn';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { eventBridgePublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
+import { envAnnouncer } from '../shared/event-publisher';
 import { onObjectCreated, type TriggerOutcome, type WorkflowStarter } from './logic';
 import { triggerEnv } from './contract';
 import { objectCreatedEventSchema } from './schema';
@@ -29,7 +29,7 @@ export function handlerWith(c: { s3: S3Client; sfn: SFNClient; eventBridge: Even
     logInvocation(log, context);
     const { bucket, object } = parseInput(objectCreatedEventSchema, event, 'not an S3 "Object Created" event').detail;
     const e = readEnv(env);
-    const announce = eventBridgePublisher(c.eventBridge, lifecycleContextFromEnv(env));
+    const announce = envAnnouncer(c.eventBridge, env);
     return onObjectCreated(
       bucket.name,
       object.key,

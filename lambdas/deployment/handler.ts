@@ -1,3 +1,5 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { bestEffort, envAnnouncer, type FactPublisher } from '../shared/event-publisher';
 import { traced } from '../shared/tracing';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -120,6 +122,8 @@ export interface DeploymentDeps {
   readonly metrics: MetricsReader;
   readonly store: ObjectStore;
   readonly running: (stateMachineArn: string) => Promise<RunningExecution[]>;
+  /** Announces a deployment started and the shadow verdict on the stage's bus. */
+  readonly announce: FactPublisher;
   readonly log: Logger;
 }
 
@@ -149,19 +153,42 @@ export function createHandler(deps: DeploymentDeps, env: NodeJS.ProcessEnv = pro
         deps.log.info('turn checked', { ...result, running: running.length });
         return result;
       }
-      case 'plan':
-        return plan(deps.sageMaker, deploymentEnv(env), task, deps.log);
-      case 'compare':
-        return compare(deps.metrics, deps.store, deploymentEnv(env), task, deps.log);
+      case 'plan': {
+        const e = deploymentEnv(env);
+        const result = await plan(deps.sageMaker, e, task, deps.log);
+        if (result.mode !== 'already-live')
+          await deps.announce({
+            kind: 'deployment-started',
+            executionArn: task.executionArn,
+            modelPackageArn: task.modelPackageArn,
+            endpointName: e.endpointName,
+            mode: result.mode,
+          });
+        return result;
+      }
+      case 'compare': {
+        const e = deploymentEnv(env);
+        const comparison = await compare(deps.metrics, deps.store, e, task, deps.log);
+        await deps.announce({
+          kind: 'shadow-verdict',
+          executionArn: task.executionArn,
+          modelPackageArn: task.modelPackageArn,
+          endpointName: e.endpointName,
+          comparison,
+        });
+        return comparison;
+      }
       case 'recover':
         return checkRecovery(deps.sageMaker, deploymentEnv(env), task, deps.log);
     }
   };
 }
 
+const log = createLogger('deployment');
+
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
 export const handlerWith = (
-  c: { sageMaker: SageMakerClient; cloudWatch: CloudWatchClient; s3: S3Client; sfn: SFNClient },
+  c: { sageMaker: SageMakerClient; cloudWatch: CloudWatchClient; s3: S3Client; sfn: SFNClient; eventBridge: EventBridgeClient },
   env: NodeJS.ProcessEnv = process.env,
 ) =>
   createHandler(
@@ -170,7 +197,8 @@ export const handlerWith = (
       metrics: cloudWatchMetrics(c.cloudWatch),
       store: new S3ObjectStore(c.s3),
       running: sfnRunning(c.sfn),
-      log: createLogger('deployment'),
+      announce: bestEffort(envAnnouncer(c.eventBridge, env), log),
+      log,
     },
     env,
   );
@@ -180,4 +208,5 @@ export const handler = handlerWith({
   cloudWatch: traced(new CloudWatchClient({})),
   s3: traced(new S3Client({})),
   sfn: traced(new SFNClient({})),
+  eventBridge: traced(new EventBridgeClient({})),
 });

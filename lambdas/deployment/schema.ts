@@ -14,8 +14,17 @@ export const deploymentTaskSchema = z.discriminatedUnion('action', [
     action: z.literal('plan'),
     modelPackageArn: z.string().regex(/:model-package\//, 'expected a model package ARN'),
     executionName: z.string().min(1),
+    /** The deployment's execution, for the Deployment Started event. */
+    executionArn: z.string().min(1),
   }),
-  z.object({ action: z.literal('compare'), start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }),
+  z.object({
+    action: z.literal('compare'),
+    start: z.iso.datetime({ offset: true }),
+    end: z.iso.datetime({ offset: true }),
+    /** The package under test and the deployment's execution, for the Shadow Verdict event. */
+    modelPackageArn: z.string().regex(/:model-package\//, 'expected a model package ARN'),
+    executionArn: z.string().min(1),
+  }),
   z.object({
     action: z.literal('recover'),
     /** What production served, and with which config, when the deployment began. */

@@ -1,8 +1,10 @@
 import * as z from 'zod';
+import { lifecycleEnvShape } from '../shared/lifecycle';
 import { envNumber, envText } from '../shared/env';
 
 /** The drift-check function's environment, set by its construct from these keys. */
 export const driftCheckEnv = z.object({
+  ...lifecycleEnvShape,
   RESOURCE_PREFIX: envText(),
   PIPELINE_NAME: envText(),
   ENDPOINT_NAME: envText(),

@@ -1,3 +1,5 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { bestEffort, envAnnouncer, type FactPublisher } from '../shared/event-publisher';
 import { traced } from '../shared/tracing';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -78,7 +80,7 @@ export function driftEnv(env: NodeJS.ProcessEnv = process.env): DriftEnv {
 
 /** The drift-check workflow's two tasks: prepare (what to compare) and publish (the metric). */
 export function createHandler(
-  deps: { sageMaker: LiveModelReader; store: ObjectStore; publish: MetricPublisher; log: Logger },
+  deps: { sageMaker: LiveModelReader; store: ObjectStore; publish: MetricPublisher; announce: FactPublisher; log: Logger },
   env: NodeJS.ProcessEnv = process.env,
 ) {
   return async (event: unknown, context?: Context) => {
@@ -87,6 +89,17 @@ export function createHandler(
     const e = driftEnv(env);
     if (task.action === 'prepare') return prepare(deps.sageMaker, deps.store, e, task, deps.log);
     const report = await readReport(deps.store, task.outputUri);
+    if (report.driftedFeatures)
+      await deps.announce({
+        kind: 'drift-detected',
+        executionArn: task.executionArn,
+        endpointName: e.endpointName,
+        modelPackageArn: task.modelPackageArn,
+        driftedFeatures: report.driftedFeatures,
+        features: report.drifted.slice(0, 10),
+        psiThreshold: report.psiThreshold,
+      });
+    // The metric after the event: its alarm starts the retraining, announced after the drift.
     if (report.driftedFeatures !== null) await deps.publish(e.prefix, report.driftedFeatures);
     deps.log.info('drift published', { status: report.status, driftedFeatures: report.driftedFeatures, drifted: report.drifted });
     return {
@@ -99,16 +112,27 @@ export function createHandler(
   };
 }
 
+const log = createLogger('drift-check');
+
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { sageMaker: SageMakerClient; s3: S3Client; cloudWatch: CloudWatchClient }, env: NodeJS.ProcessEnv = process.env) =>
+export const handlerWith = (
+  c: { sageMaker: SageMakerClient; s3: S3Client; cloudWatch: CloudWatchClient; eventBridge: EventBridgeClient },
+  env: NodeJS.ProcessEnv = process.env,
+) =>
   createHandler(
     {
       sageMaker: sageMakerLiveModel(c.sageMaker),
       store: new S3ObjectStore(c.s3),
       publish: cloudWatchPublisher(c.cloudWatch),
-      log: createLogger('drift-check'),
+      announce: bestEffort(envAnnouncer(c.eventBridge, env), log),
+      log,
     },
     env,
   );
 
-export const handler = handlerWith({ sageMaker: traced(new SageMakerClient({})), s3: traced(new S3Client({})), cloudWatch: traced(new CloudWatchClient({})) });
+export const handler = handlerWith({
+  sageMaker: traced(new SageMakerClient({})),
+  s3: traced(new S3Client({})),
+  cloudWatch: traced(new CloudWatchClient({})),
+  eventBridge: traced(new EventBridgeClient({})),
+});

@@ -1,7 +1,7 @@
 import { traced } from '../shared/tracing';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { eventBridgePublisher, type FactPublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
+import { envAnnouncer, type FactPublisher } from '../shared/event-publisher';
 import { envReader } from '../shared/env';
 import { approvalEnv } from './contract';
 import { parseInput } from '../shared/errors';
@@ -37,9 +37,6 @@ export function createHandler(deps: { sfn: SFNClient; announce: FactPublisher; l
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
 export const handlerWith = (c: { sfn: SFNClient; eventBridge: EventBridgeClient }, env: NodeJS.ProcessEnv = process.env) =>
-  createHandler(
-    { sfn: c.sfn, announce: (f) => eventBridgePublisher(c.eventBridge, lifecycleContextFromEnv(env))(f), log: createLogger('model-approval') },
-    env,
-  );
+  createHandler({ sfn: c.sfn, announce: envAnnouncer(c.eventBridge, env), log: createLogger('model-approval') }, env);
 
 export const handler = handlerWith({ sfn: traced(new SFNClient({})), eventBridge: traced(new EventBridgeClient({})) });

@@ -3,7 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { envReader } from '../shared/env';
-import { eventBridgePublisher, type FactPublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
+import { envAnnouncer, type FactPublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
 import { DETAIL_TYPES, lifecycleSource } from '../shared/lifecycle';
 import { notifyEnv } from './contract';
 import { InvalidInputError, parseInput } from '../shared/errors';
@@ -62,6 +62,6 @@ export function createHandler(deps: { publish: Publisher; announce: FactPublishe
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
 export const handlerWith = (c: { sns: SNSClient; eventBridge: EventBridgeClient }, env: NodeJS.ProcessEnv = process.env) =>
-  createHandler({ publish: snsPublisher(c.sns), announce: (f) => eventBridgePublisher(c.eventBridge, lifecycleContextFromEnv(env))(f) }, env);
+  createHandler({ publish: snsPublisher(c.sns), announce: envAnnouncer(c.eventBridge, env) }, env);
 
 export const handler = handlerWith({ sns: traced(new SNSClient({})), eventBridge: traced(new EventBridgeClient({})) });

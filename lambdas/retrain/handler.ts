@@ -3,7 +3,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListExecutionsCommand, paginateListExecutions, SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { eventBridgePublisher, type FactPublisher, lifecycleContextFromEnv } from '../shared/event-publisher';
+import { envAnnouncer, type FactPublisher } from '../shared/event-publisher';
 import { envReader } from '../shared/env';
 import { retrainEnv } from './contract';
 import { parseInput } from '../shared/errors';
@@ -123,7 +123,7 @@ export const handlerWith = (
       sfn: c.sfn,
       ssm: c.ssm,
       cloudWatch: c.cloudWatch,
-      announce: (f) => eventBridgePublisher(c.eventBridge, lifecycleContextFromEnv(env))(f),
+      announce: envAnnouncer(c.eventBridge, env),
       log: createLogger('retrain'),
       ...(now ? { now } : {}),
     },

@@ -1,5 +1,6 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { envReader, requireEnv } from './env';
+import type { Logger } from './logger';
 import { PlatformError } from './errors';
 import { DETAIL_TYPES, type FactInput, factDetail, type LifecycleContext, lifecycleEnv, lifecycleSource } from './lifecycle';
 
@@ -61,16 +62,48 @@ function cut(value: unknown, chars: number, items: number): unknown {
   return value;
 }
 
-/** Announces facts on the stage's bus with PutEvents; a refused entry throws {@link EventDeliveryError} (the caller retries). */
-export function eventBridgePublisher(client: EventBridgeClient, ctx: LifecycleContext): FactPublisher {
+/** The publisher of a function whose environment has the lifecycle variables (read at each call, like every contract). */
+export const envAnnouncer =
+  (client: EventBridgeClient, env: NodeJS.ProcessEnv = process.env): FactPublisher =>
+  (fact) =>
+    eventBridgePublisher(client, lifecycleContextFromEnv(env))(fact);
+
+/** Attempts at an entry that PutEvents refuses (FailedEntryCount: throttled or an internal failure), which the SDK does not retry. */
+const ENTRY_ATTEMPTS = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Announces facts on the stage's bus with PutEvents. An entry that EventBridge refuses is sent
+ * again (100 ms, then 200 ms later); refused every time, it throws {@link EventDeliveryError}.
+ */
+export function eventBridgePublisher(client: EventBridgeClient, ctx: LifecycleContext, pause = sleep): FactPublisher {
   return async (fact) => {
     const entry = factEntry(fact, ctx);
-    const out = await client.send(new PutEventsCommand({ Entries: [entry] }));
-    const result = out.Entries?.[0];
-    if ((out.FailedEntryCount ?? 0) > 0 || !result?.EventId)
-      throw new EventDeliveryError(
-        `EventBridge refused the ${entry.DetailType} event: ${result?.ErrorCode ?? 'no result'} ${result?.ErrorMessage ?? ''}`.trim(),
-      );
-    return result.EventId;
+    let refusal = '';
+    for (let attempt = 1; attempt <= ENTRY_ATTEMPTS; attempt++) {
+      if (attempt > 1) await pause(100 * 2 ** (attempt - 2));
+      const out = await client.send(new PutEventsCommand({ Entries: [entry] }));
+      const result = out.Entries?.[0];
+      if (!out.FailedEntryCount && result?.EventId) return result.EventId;
+      refusal = `${result?.ErrorCode ?? 'no result'} ${result?.ErrorMessage ?? ''}`.trim();
+    }
+    throw new EventDeliveryError(`EventBridge refused the ${entry.DetailType} event ${ENTRY_ATTEMPTS} times: ${refusal}`);
   };
 }
+
+/**
+ * For a function whose work is not the announcement (validation, deployment decisions, the drift
+ * check): a fact that cannot be sent is logged as an error and the work goes on (the execution
+ * history keeps it). The notify function announces without this: its workflow step fails visibly.
+ */
+export const bestEffort =
+  (announce: FactPublisher, log: Logger): FactPublisher =>
+  async (fact) => {
+    try {
+      return await announce(fact);
+    } catch (e) {
+      log.error('lifecycle event not sent', { kind: fact.kind, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+      return '';
+    }
+  };

@@ -1,8 +1,10 @@
 import * as z from 'zod';
+import { lifecycleEnvShape } from '../shared/lifecycle';
 import { envJson, envNumber, envText } from '../shared/env';
 
 /** The validation function's environment, set by its construct from these keys. */
 export const validateEnv = z.object({
+  ...lifecycleEnvShape,
   COLUMNS: envJson(z.array(z.string().min(1)).min(1)),
   LABEL: envText(),
   MIN_ROWS: envNumber(),

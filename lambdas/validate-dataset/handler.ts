@@ -1,3 +1,5 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { bestEffort, envAnnouncer, type FactPublisher } from '../shared/event-publisher';
 import { traced } from '../shared/tracing';
 import { S3Client } from '@aws-sdk/client-s3';
 import { envReader } from '../shared/env';
@@ -31,7 +33,7 @@ export function rulesFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetRules
 }
 
 /** The handler over any object store and environment (the offline workflow runs use this). */
-export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()) {
+export function createHandler(store: ObjectStore, announce: FactPublisher, env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()) {
   return async (event: unknown, context?: Context): Promise<ValidationResult | SurveyResult> => {
     logInvocation(log, context);
     const task = parseInput(validateTaskSchema, event, 'bad workflow input');
@@ -47,11 +49,24 @@ export function createHandler(store: ObjectStore, env: NodeJS.ProcessEnv = proce
       log,
       now,
     };
-    return task.action === 'survey' ? surveyDrop(task, task.settle, e.SETTLE, deps) : validateDataset(task, deps);
+    if (task.action === 'survey') return surveyDrop(task, task.settle, e.SETTLE, deps);
+    const result = await validateDataset(task, deps);
+    if (result.accepted)
+      await announce({
+        kind: 'dataset-accepted',
+        executionArn: task.executionArn,
+        datasetUri: result.dataset.uri,
+        datasetId: task.input.datasetId,
+        files: result.dataset.objectCount,
+        bytes: result.dataset.totalBytes,
+        sha256: result.dataset.sha256,
+      });
+    return result;
   };
 }
 
 /** The handler as deployed, over the given SDK clients (the offline cloud passes local ones). */
-export const handlerWith = (c: { s3: S3Client }, env: NodeJS.ProcessEnv = process.env, now?: () => Date) => createHandler(new S3ObjectStore(c.s3), env, now);
+export const handlerWith = (c: { s3: S3Client; eventBridge: EventBridgeClient }, env: NodeJS.ProcessEnv = process.env, now?: () => Date) =>
+  createHandler(new S3ObjectStore(c.s3), bestEffort(envAnnouncer(c.eventBridge, env), log), env, now);
 
-export const handler = handlerWith({ s3: traced(new S3Client({})) });
+export const handler = handlerWith({ s3: traced(new S3Client({})), eventBridge: traced(new EventBridgeClient({})) });

@@ -84,7 +84,11 @@ export class DeploymentWorkflow extends Construct {
     }).next(notifyFailed);
 
     // Plan (waits while the endpoint is busy), then the model from the approved package.
-    const plan = this.task('Plan', { action: 'plan', modelPackageArn: pkg, executionName: sfn.JsonPath.stringAt('$$.Execution.Name') }, '$.plan');
+    const plan = this.task(
+      'Plan',
+      { action: 'plan', modelPackageArn: pkg, executionName: sfn.JsonPath.stringAt('$$.Execution.Name'), executionArn: execution },
+      '$.plan',
+    );
     plan.addRetry({ errors: ['EndpointBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 60 });
     this.catching(plan);
     const createModel = createStep(this, 'CreateModel', 'createModel', req.createModel(props.requests));
@@ -154,7 +158,13 @@ export class DeploymentWorkflow extends Construct {
     const compare = this.catching(
       this.task(
         'CompareShadow',
-        { action: 'compare', start: sfn.JsonPath.stringAt('$.shadowWindow.start'), end: sfn.JsonPath.stringAt('$$.State.EnteredTime') },
+        {
+          action: 'compare',
+          start: sfn.JsonPath.stringAt('$.shadowWindow.start'),
+          end: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+          modelPackageArn: pkg,
+          executionArn: execution,
+        },
         '$.comparison',
       ),
     );

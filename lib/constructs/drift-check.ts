@@ -1,3 +1,4 @@
+import type { LifecycleAnnouncer } from './lifecycle-events';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -24,6 +25,8 @@ export interface DriftCheckProps {
   readonly artifactsBucket: string;
   readonly captureBucket: string;
   readonly notifyFunction: lambda.IFunction;
+  /** The check announces drift it detects. */
+  readonly announcer: LifecycleAnnouncer;
   readonly sageMakerRole: iam.IRole;
   readonly key: kms.IKey;
   readonly logRetentionDays: number;
@@ -51,6 +54,7 @@ export class DriftCheck extends Construct {
       logRetentionDays: props.logRetentionDays,
       logKey: props.key,
       environment: environmentFor(this, driftCheckEnv, {
+        ...props.announcer.environment,
         RESOURCE_PREFIX: prefix,
         PIPELINE_NAME: p.name,
         ENDPOINT_NAME: props.endpointName,
@@ -100,7 +104,16 @@ export class DriftCheck extends Construct {
       onError: notify,
       errorPath: '$.error',
     });
-    const publish = lambdaTask('PublishDrift', { action: 'publish', outputUri: sfn.JsonPath.stringAt('$.prepared.outputUri') }, '$.drift');
+    const publish = lambdaTask(
+      'PublishDrift',
+      {
+        action: 'publish',
+        outputUri: sfn.JsonPath.stringAt('$.prepared.outputUri'),
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        modelPackageArn: sfn.JsonPath.stringAt('$.prepared.modelPackageArn'),
+      },
+      '$.drift',
+    );
 
     const definition = prepare.next(
       new sfn.Choice(this, 'AnythingToCheck?')
@@ -125,6 +138,7 @@ export class DriftCheck extends Construct {
     const arns = arnsOf(this);
     const prefix = props.resourcePrefix;
     const pipeline = props.jobs.pipeline.name;
+    props.announcer.grant(this.function.role);
     allow(
       this.function.role,
       { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.sageMaker('endpoint', props.endpointName)] },

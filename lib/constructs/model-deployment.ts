@@ -68,6 +68,7 @@ export class ModelDeployment extends Construct {
       description: `Deployment decisions of ${prefix}: turn, plan, shadow comparison`,
       timeout: Duration.minutes(2),
       environment: environmentFor(this, deploymentEnvSchema, {
+        ...props.announcer.environment,
         RESOURCE_PREFIX: prefix,
         ENDPOINT_NAME: prefix,
         MODEL_PACKAGE_GROUP: props.modelPackageGroupName,
@@ -87,6 +88,8 @@ export class ModelDeployment extends Construct {
         }),
       }),
     });
+    // It announces a deployment started and the shadow verdict.
+    props.announcer.grant(deployFn.role);
     const stateMachineName = `${prefix}-deployment`;
     allow(
       deployFn.role,

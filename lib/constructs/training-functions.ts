@@ -13,6 +13,7 @@ import { arnsOf } from './arns';
 import { environmentFor } from './function-environment';
 import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
+import type { LifecycleAnnouncer } from './lifecycle-events';
 
 export interface TrainingFunctionsProps {
   readonly pipeline: PipelineConfig;
@@ -23,6 +24,8 @@ export interface TrainingFunctionsProps {
   /** The stage key: buckets, log groups. */
   readonly key: kms.IKey;
   readonly logRetentionDays: number;
+  /** Validation announces an accepted dataset. */
+  readonly announcer: LifecycleAnnouncer;
 }
 
 /**
@@ -55,6 +58,7 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
     description: `Checks datasets of pipeline ${p.name} (ranged reads), snapshots accepted ones into the run, quarantines rejects`,
     timeout: VALIDATION_TIMEOUT,
     environment: environmentFor(scope, validateEnv, {
+      ...props.announcer.environment,
       COLUMNS: JSON.stringify(p.schema.columns),
       LABEL: p.schema.label,
       MIN_ROWS: String(p.dataset.minRows),
@@ -74,6 +78,7 @@ function validateFunction(scope: Stack, props: TrainingFunctionsProps, common: C
       QUARANTINE_PREFIX,
     }),
   });
+  props.announcer.grant(fn.role);
   const arns = arnsOf(scope);
   const why = (what: string) => `${what}; keys are chosen by data scientists at run time under the pipeline's own prefix.`;
   allow(

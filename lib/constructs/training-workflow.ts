@@ -1,3 +1,4 @@
+import type { LifecycleAnnouncer } from './lifecycle-events';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -33,6 +34,8 @@ export interface TrainingWorkflowProps {
   readonly landingBucket: string;
   readonly artifactsBucket: string;
   readonly notifyFunction: lambda.IFunction;
+  /** Validation announces an accepted dataset. */
+  readonly announcer: LifecycleAnnouncer;
   readonly tags: readonly { Key: string; Value: string }[];
   /** SSM parameter that holds the latest accepted dataset (JSON workflow input, without the reason): retraining starts from it. */
   readonly latestDatasetParameter: string;
@@ -59,6 +62,7 @@ export class TrainingWorkflow extends Construct {
       artifactsBucket: props.artifactsBucket,
       key: props.key,
       logRetentionDays: props.stage.logRetentionDays,
+      announcer: props.announcer,
     });
     this.validateFunction = fns.validate.function;
     this.gateFunction = fns.gate.function;

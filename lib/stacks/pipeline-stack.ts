@@ -129,6 +129,7 @@ export class PipelineStack extends Stack {
       landingBucket: landing,
       artifactsBucket: artifacts,
       notifyFunction: notify.function,
+      announcer,
       tags,
       latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
     });
@@ -196,6 +197,7 @@ export class PipelineStack extends Stack {
       artifactsBucket: artifacts,
       captureBucket: capture,
       notifyFunction: notify.function,
+      announcer,
       sageMakerRole,
       key,
       logRetentionDays: stage.logRetentionDays,

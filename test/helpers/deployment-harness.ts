@@ -5,7 +5,7 @@ import type { VariantMetrics } from '../../lambdas/deployment/compare';
 import { createHandler as deploymentHandler } from '../../lambdas/deployment/handler';
 import type { RunningExecution, SageMakerReader } from '../../lambdas/deployment/logic';
 import type { Variant } from '../../lambdas/deployment/plan';
-import { notifyThroughBus } from './lifecycle-loop';
+import { busLoop } from './lifecycle-loop';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { offlineMachine } from '../../offline/iam/tasks';
@@ -67,6 +67,8 @@ export interface DeploymentOutcome {
   readonly tasks: string[];
   readonly requests: { state: string; service: string; operation: string; params: Json }[];
   readonly notifications: FormattedMessage[];
+  /** The lifecycle events announced during the run (e-mailed ones and the rest), in order. */
+  readonly events: Json[];
   /** The endpoint after the run. */
   readonly endpoint?: { status: string; config: string };
   readonly configs: Map<string, Json>;
@@ -268,20 +270,22 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     },
   };
   let turnChecks = 0;
+  const bus = busLoop(functionEnv(template, 'notify'), async (_t, m) => {
+    notifications.push(m);
+    return 'id';
+  });
   const deploy = deploymentHandler(
     {
       sageMaker: reader,
       metrics: { variantMetrics: async (_e, variant) => (variant === 'shadow' ? scenario.metrics?.shadow : scenario.metrics?.production) ?? {} },
       store: offline.storeOf('deployment', store),
       running: async () => scenario.running?.(turnChecks++) ?? [],
+      announce: bus.announceAs(deployEnv),
       log: memoryLogger(),
     },
     deployEnv,
   );
-  const notify = notifyThroughBus(functionEnv(template, 'notify'), async (_t, m) => {
-    notifications.push(m);
-    return 'id';
-  });
+  const notify = bus.notify;
 
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   const states = Object.entries(definition.States as Json);
@@ -340,6 +344,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
     tasks,
     requests,
     notifications,
+    events: bus.events,
     configs,
     served,
     get scalingRegistered() {

@@ -3,7 +3,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { hourPrefixes } from '../../lambdas/shared/capture-layout';
 import { createHandler as driftHandler } from '../../lambdas/drift-check/handler';
 import type { LiveModelReader } from '../../lambdas/drift-check/logic';
-import { notifyThroughBus } from './lifecycle-loop';
+import { busLoop } from './lifecycle-loop';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { LocalSageMaker } from '../../offline/local-sagemaker';
@@ -40,6 +40,8 @@ export interface DriftOutcome {
   readonly jobRequest?: Json;
   readonly metrics: number[];
   readonly notifications: FormattedMessage[];
+  /** The lifecycle events the check announced. */
+  readonly events: Json[];
 }
 
 /**
@@ -86,14 +88,21 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
   const notifications: FormattedMessage[] = [];
   const tasks: string[] = [];
   let jobRequest: Json | undefined;
-  const drift = driftHandler(
-    { sageMaker: reader, store: offline.storeOf('drift-check', store), publish: async (_p, v) => void metrics.push(v), log: memoryLogger() },
-    env,
-  );
-  const notify = notifyThroughBus(functionEnv(template, 'notify'), async (_t, m) => {
+  const bus = busLoop(functionEnv(template, 'notify'), async (_t, m) => {
     notifications.push(m);
     return 'id';
   });
+  const drift = driftHandler(
+    {
+      sageMaker: reader,
+      store: offline.storeOf('drift-check', store),
+      publish: async (_p, v) => void metrics.push(v),
+      announce: bus.announceAs(env),
+      log: memoryLogger(),
+    },
+    env,
+  );
+  const notify = bus.notify;
 
   const sageMaker = new LocalSageMaker(store, scenario.spec, async () => {}, offline.asRole);
 
@@ -143,11 +152,11 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
   try {
     const output = (await execution.result) as Json;
     offline.assertNoDenials();
-    return { status: 'SUCCEEDED', output, tasks, jobRequest, metrics, notifications };
+    return { status: 'SUCCEEDED', output, tasks, jobRequest, metrics, notifications, events: bus.events };
   } catch (e) {
     if (!(e instanceof ExecutionError)) throw e;
     offline.assertNoDenials();
     const c = e.cause as Error;
-    return { status: 'FAILED', error: c.name, cause: c.message, tasks, jobRequest, metrics, notifications };
+    return { status: 'FAILED', error: c.name, cause: c.message, tasks, jobRequest, metrics, notifications, events: bus.events };
   }
 }

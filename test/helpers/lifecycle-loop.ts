@@ -8,32 +8,37 @@ type Json = Record<string, any>;
 const EMAILED = new Set<string>(EMAILED_KINDS.map((k) => DETAIL_TYPES[k]));
 
 /**
- * The notify function with the bus folded in, for the workflow harnesses: a fact the workflow
- * announces becomes the event PutEvents would carry (recorded in `events`), and an e-mailed one is
- * delivered back to the same function as its e-mail rule would, which publishes it with `publish`.
+ * The stage's bus folded into the workflow harnesses: a fact a function announces becomes the
+ * event PutEvents would carry (recorded in `events`), and an e-mailed one is delivered to the
+ * notify function as its e-mail rule would, which publishes it with `publish`.
  */
-export function notifyThroughBus(env: NodeJS.ProcessEnv, publish: Publisher, events: Json[] = []) {
-  let handler: ReturnType<typeof createHandler>;
-  const announce: FactPublisher = async (fact) => {
-    const entry = factEntry(fact, lifecycleContextFromEnv(env));
-    const event = {
-      version: '0',
-      id: `loop-${events.length + 1}`,
-      'detail-type': entry.DetailType,
-      source: entry.Source,
-      account: '111122223333',
-      time: new Date().toISOString(),
-      region: env.AWS_REGION,
-      resources: entry.Resources,
-      detail: JSON.parse(entry.Detail),
+export function busLoop(notifyEnv: NodeJS.ProcessEnv, publish: Publisher) {
+  const events: Json[] = [];
+  const announceAs =
+    (env: NodeJS.ProcessEnv): FactPublisher =>
+    async (fact) => {
+      const entry = factEntry(fact, lifecycleContextFromEnv(env));
+      const event = {
+        version: '0',
+        id: `loop-${events.length + 1}`,
+        'detail-type': entry.DetailType,
+        source: entry.Source,
+        account: '111122223333',
+        time: new Date().toISOString(),
+        region: env.AWS_REGION,
+        resources: entry.Resources,
+        detail: JSON.parse(entry.Detail),
+      };
+      events.push(event);
+      if (EMAILED.has(entry.DetailType)) await notify(event);
+      return event.id;
     };
-    events.push(event);
-    if (EMAILED.has(entry.DetailType)) await handler(event);
-    return event.id;
-  };
-  handler = createHandler({ publish, announce }, env);
-  return handler;
+  const notify = createHandler({ publish, announce: announceAs(notifyEnv) }, notifyEnv);
+  return { notify, announceAs, events };
 }
+
+/** The notify function with the bus folded in (see {@link busLoop}). */
+export const notifyThroughBus = (env: NodeJS.ProcessEnv, publish: Publisher) => busLoop(env, publish).notify;
 
 /** The e-mail the notify function makes of one PutEvents entry (as the e-mail rule delivers it), for handler tests. */
 export async function emailOf(entry: { Source?: string; DetailType?: string; Detail?: string }, env: NodeJS.ProcessEnv): Promise<FormattedMessage> {

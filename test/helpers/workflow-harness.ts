@@ -1,7 +1,7 @@
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { datasetForKey } from '../../lambdas/dataset-trigger/logic';
-import { notifyThroughBus } from './lifecycle-loop';
+import { busLoop } from './lifecycle-loop';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
 import { createHandler as gateHandler } from '../../lambdas/quality-gate/handler';
 import type { ChampionSource } from '../../lambdas/quality-gate/logic';
@@ -54,6 +54,8 @@ export interface RunOutcome {
   readonly tasks: string[];
   readonly sageMakerRequests: { state: string; operation: string; params: Json }[];
   readonly notifications: FormattedMessage[];
+  /** The lifecycle events the run announced (e-mailed ones and the rest), in order. */
+  readonly events: Json[];
   readonly store: MemoryObjectStore;
   /** SSM parameters the run wrote (name → value). */
   readonly parameters: Map<string, string>;
@@ -91,9 +93,11 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
     notifications.push(m);
     return `msg-${notifications.length}`;
   };
-  const validate = validateHandler(offline.storeOf('validate-dataset', store), functionEnv(template, 'validate-dataset'));
+  const bus = busLoop(functionEnv(template, 'notify'), publish);
+  const validateEnv = functionEnv(template, 'validate-dataset');
+  const validate = validateHandler(offline.storeOf('validate-dataset', store), bus.announceAs(validateEnv), validateEnv);
   const gate = gateHandler(offline.storeOf('quality-gate', store), champions, functionEnv(template, 'quality-gate'));
-  const notify = notifyThroughBus(functionEnv(template, 'notify'), publish);
+  const notify = bus.notify;
 
   const jobs = new SageMakerJobs();
   const jobKind = (p: Json): JobKind | undefined => (p.TrainingJobName ? 'TrainingJob' : p.ProcessingJobName ? 'ProcessingJob' : undefined);
@@ -210,7 +214,15 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
       },
     } as any,
   );
-  const seen = () => ({ tasks, sageMakerRequests, notifications, store, parameters, authorized: offline.authorizer.decisions.map((d) => d.request) });
+  const seen = () => ({
+    tasks,
+    sageMakerRequests,
+    notifications,
+    events: bus.events,
+    store,
+    parameters,
+    authorized: offline.authorizer.decisions.map((d) => d.request),
+  });
   try {
     const output = (await execution.result) as Json;
     offline.assertNoDenials();

@@ -15,6 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { createHandler as cleanupHandler, sageMakerJanitor } from '../../lambdas/endpoint-cleanup/handler';
 import { cloudWatchMetrics, createHandler, sageMakerReader, sfnRunning } from '../../lambdas/deployment/handler';
+import type { FactInput } from '../../lambdas/shared/lifecycle';
 import { memoryLogger } from '../../lambdas/shared/logger';
 import { MemoryObjectStore } from '../../offline/memory-store';
 import { validateAwsRequest } from '../../offline/api-models';
@@ -121,6 +122,7 @@ describe('deployment Lambda adapters', () => {
       CreationTime: new Date(),
       PrimaryContainer: { ModelPackageName: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/1' },
     });
+    const announced: FactInput[] = [];
     const handler = createHandler(
       {
         sageMaker: {
@@ -130,9 +132,14 @@ describe('deployment Lambda adapters', () => {
         metrics: cloudWatchMetrics(new CloudWatchClient({})),
         store: new MemoryObjectStore(),
         running: async () => [],
+        announce: async (f) => String(announced.push(f)),
         log: memoryLogger(),
       },
       {
+        PROJECT: 'mlops',
+        STAGE: 'dev',
+        PIPELINE_NAME: 'churn',
+        EVENT_BUS_NAME: 'mlops-dev-lifecycle',
         RESOURCE_PREFIX: 'mlops-dev-churn',
         ENDPOINT_NAME: 'mlops-dev-churn',
         MODEL_PACKAGE_GROUP: 'mlops-dev-churn',
@@ -151,6 +158,7 @@ describe('deployment Lambda adapters', () => {
       action: 'plan',
       modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/2',
       executionName: 'v2-x',
+      executionArn: 'arn:aws:states:eu-west-1:1:execution:mlops-dev-churn-deployment:v2-x',
     })) as unknown as { mode: string; currentModelName: string; configs: Record<string, { productionVariants: { InitialInstanceCount?: number }[] }> };
     expect(plan).toMatchObject({
       mode: 'shadow',
@@ -161,6 +169,15 @@ describe('deployment Lambda adapters', () => {
     // A restore puts back the capacity production has now, not its config's initial count.
     expect(plan.configs.recover!.productionVariants[0]!.InitialInstanceCount).toBe(3);
     expect(plan.configs.restore!.productionVariants[0]!.InitialInstanceCount).toBe(3);
+    expect(announced).toEqual([
+      {
+        kind: 'deployment-started',
+        executionArn: 'arn:aws:states:eu-west-1:1:execution:mlops-dev-churn-deployment:v2-x',
+        modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/mlops-dev-churn/2',
+        endpointName: 'mlops-dev-churn',
+        mode: 'shadow',
+      },
+    ]);
     await expect(handler({ action: 'compare', start: 'yesterday', end: 'today' })).rejects.toThrow(/bad deployment task: start: /);
   });
 });

@@ -1,13 +1,16 @@
 import { CopyObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, afterAll } from 'vitest';
 import { handler, rulesFromEnv } from '../../lambdas/validate-dataset/handler';
 import type { ValidationResult } from '../../lambdas/validate-dataset/logic';
 
 const s3 = mockClient(S3Client);
+const bus = mockClient(EventBridgeClient);
 // isolate: false shares modules between files: give the real clients back when this file is done.
 afterAll(() => {
   s3.restore();
+  bus.restore();
 });
 /** A GetObject body: the code under test only calls transformToByteArray. */
 const body = (text: string) => ({ transformToByteArray: async () => new TextEncoder().encode(text) });
@@ -32,9 +35,18 @@ beforeEach(() => {
     ARTIFACTS_BUCKET: 'artifacts',
     RESOURCE_PREFIX: 'mlops-dev-churn',
     QUARANTINE_PREFIX: 'quarantine',
+    PROJECT: 'mlops',
+    STAGE: 'dev',
+    MODEL_PACKAGE_GROUP: 'mlops-dev-churn',
+    EVENT_BUS_NAME: 'mlops-dev-lifecycle',
+    AWS_REGION: 'eu-west-1',
   });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 });
-afterEach(() => s3.reset());
+afterEach(() => {
+  s3.reset();
+  bus.reset();
+});
 
 function listing(keys: [string, number][]) {
   s3.on(ListObjectVersionsCommand).resolves({
@@ -76,6 +88,17 @@ describe('validate-dataset handler', () => {
       ContentType: 'application/json',
       Body: `[{"prefix":"s3://artifacts/churn/runs/${run}/data/input/"},"a.csv"]`,
     });
+    const [entry] = bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!;
+    expect(entry).toMatchObject({ EventBusName: 'mlops-dev-lifecycle', Source: 'mlops.mlops', DetailType: 'Dataset Accepted' });
+    expect(JSON.parse(entry!.Detail!)).toMatchObject({
+      kind: 'dataset-accepted',
+      executionArn: input.executionArn,
+      datasetUri: 's3://landing/churn/my data/',
+      datasetId: 'my data',
+      files: 1,
+      bytes: 100,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('copies rejected files by version with a URL-encoded CopySource', async () => {
@@ -85,6 +108,7 @@ describe('validate-dataset handler', () => {
     s3.on(PutObjectCommand).resolves({});
     const out = (await handler(input)) as ValidationResult;
     expect(out.accepted).toBe(false);
+    expect(bus.calls()).toHaveLength(0);
     expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({
       Bucket: 'landing',
       Key: 'quarantine/churn/my data/a+b.csv',

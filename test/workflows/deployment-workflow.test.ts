@@ -155,6 +155,19 @@ describe('a shadow test that passes', () => {
     expect(run.notifications[0]!.subject).toBe(`[mlops-dev] breast-cancer: model v7 is live on ${ENDPOINT} (promoted)`);
     expect(run.notifications[0]!.body).toContain('p99 latency:  20.0 ms vs 21.0 ms');
   });
+
+  it('announces the deployment, the shadow verdict with its evidence, and the model live, in that order', () => {
+    expect(run.events.map((e) => e['detail-type'])).toEqual(['Deployment Started', 'Shadow Verdict', 'Model Live']);
+    const [started, verdict, live] = run.events;
+    expect(started!.detail).toMatchObject({
+      mode: 'shadow',
+      endpointName: ENDPOINT,
+      modelPackageVersion: 7,
+      executionArn: expect.stringContaining(':execution:'),
+    });
+    expect(verdict!.detail.comparison).toMatchObject({ decision: 'promote', basis: 'evidence', shadow: { p99LatencyMs: 21 } });
+    expect(live!.detail).toMatchObject({ how: 'promoted', executionArn: started!.detail.executionArn });
+  });
 });
 
 describe('a scalable target registered by an earlier version, without tags (#13 item 3)', () => {
@@ -204,6 +217,11 @@ describe('a shadow test that fails', () => {
     expect(run.packageStatus).toBe('Rejected');
     expect(run.notifications.map((n) => n.subject)).toEqual([`[mlops-dev] breast-cancer: model v7 rolled back on ${ENDPOINT}`]);
     expect(run.notifications[0]!.body).toContain("- shadow error rate 9.00% exceeds production's 0.20%");
+    expect(run.events.map((e) => e['detail-type'])).toEqual(['Deployment Started', 'Shadow Verdict', 'Model Rolled Back']);
+    expect(run.events[1]!.detail.comparison).toMatchObject({
+      decision: 'rollback',
+      reasons: expect.arrayContaining([expect.stringContaining('shadow error rate 9.00%')]),
+    });
   });
 
   it('rolls back when the shadow is slower than allowed', async () => {
