@@ -37,9 +37,6 @@ export function busLoop(notifyEnv: NodeJS.ProcessEnv, publish: Publisher) {
   return { notify, announceAs, events };
 }
 
-/** The notify function with the bus folded in (see {@link busLoop}). */
-export const notifyThroughBus = (env: NodeJS.ProcessEnv, publish: Publisher) => busLoop(env, publish).notify;
-
 /** The e-mail the notify function makes of one PutEvents entry (as the e-mail rule delivers it), for handler tests. */
 export async function emailOf(entry: { Source?: string; DetailType?: string; Detail?: string }, env: NodeJS.ProcessEnv): Promise<FormattedMessage> {
   const sent: FormattedMessage[] = [];
