@@ -8,6 +8,7 @@ layout (`<problem>_metrics` → {name: {value, standard_deviation}}) for the Mod
 """
 import argparse
 import glob
+import hashlib
 import json
 import math
 import os
@@ -42,14 +43,27 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def load_booster(model_dir):
-    import xgboost as xgb  # imported here so the module imports without xgboost for --help
-
+def find_archive(model_dir):
     archives = glob.glob(os.path.join(model_dir, "**", "model.tar.gz"), recursive=True)
     if not archives:
         raise EvaluationError(f"no model.tar.gz under {model_dir}")
+    return archives[0]
+
+
+def sha256_of(path):
+    """The artifact's identity: the model registry records it, and a promotion to another stage checks its copy against it."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_booster(archive):
+    import xgboost as xgb  # imported here so the module imports without xgboost for --help
+
     workdir = tempfile.mkdtemp()
-    with tarfile.open(archives[0]) as tar:
+    with tarfile.open(archive) as tar:
         for member in tar.getmembers():
             if not (member.isfile() or member.isdir()) or os.path.isabs(member.name) or ".." in member.name.split("/"):
                 raise EvaluationError(f"unsafe entry in model.tar.gz: {member.name}")
@@ -123,7 +137,8 @@ def run(argv):
     args = parse_args(argv)
     with open(args.config, encoding="utf-8") as f:
         spec = json.load(f)
-    booster = load_booster(args.model_dir)
+    archive = find_archive(args.model_dir)
+    booster = load_booster(archive)
     y, pred = predict_test(args.test_dir, booster)
     metrics = compute_metrics(spec["problemType"], y, pred)
     finite = {k: v for k, v in metrics.items() if math.isfinite(v)}
@@ -132,6 +147,7 @@ def run(argv):
         SECTION[spec["problemType"]]: {k: {"value": v, "standard_deviation": "NaN"} for k, v in finite.items()},
         "rows": int(len(y)),
         "gate": spec.get("evaluation"),
+        "model": {"sha256": sha256_of(archive), "bytes": os.path.getsize(archive)},
     }
     os.makedirs(args.output_dir, exist_ok=True)
     with open(os.path.join(args.output_dir, "evaluation.json"), "w", encoding="utf-8") as f:

@@ -28,6 +28,8 @@ export interface GateDecision {
   readonly champion?: Champion;
   readonly reasons: readonly string[];
   readonly metrics: Readonly<Record<string, number>>;
+  /** The evaluated model.tar.gz's SHA-256 (the report's `model.sha256`). */
+  readonly modelSha256?: string;
 }
 
 const better = (a: number, b: number, direction: 'maximize' | 'minimize') => (direction === 'maximize' ? a > b : a < b);
@@ -86,9 +88,12 @@ export async function runGate(evaluationReport: string, deps: GateDeps): Promise
     throw new EvaluationReportError(`the evaluation report ${evaluationReport} is not JSON`);
   }
   const report = evaluationReportSchema.safeParse(json);
-  if (!report.success) throw new EvaluationReportError(`the evaluation report ${evaluationReport} has no "metrics" map of numbers`);
+  if (!report.success)
+    throw new EvaluationReportError(
+      `the evaluation report ${evaluationReport} is not what ml/evaluate.py writes: ${report.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+    );
   const champion = deps.rule.mustBeatChampion ? await deps.champions.latestApproved(deps.rule.modelPackageGroup, deps.rule.metric) : undefined;
-  const decision = decide(report.data.metrics, deps.rule, champion);
+  const decision = { ...decide(report.data.metrics, deps.rule, champion), modelSha256: report.data.model.sha256 };
   deps.log.info(decision.passed ? 'quality gate passed' : 'quality gate failed', { metric: decision.metric, value: decision.value, reasons: decision.reasons });
   return decision;
 }

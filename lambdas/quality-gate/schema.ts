@@ -9,6 +9,8 @@ export const gateTaskSchema = z.object({
 /** The part of ml/evaluate.py's report the gate reads. */
 export const evaluationReportSchema = z.object({
   metrics: z.record(z.string(), z.number()),
+  /** The evaluated artifact's SHA-256: registered with the package, checked by a promotion to another stage. */
+  model: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 in hexadecimal') }),
 });
 
 export interface GateRule {

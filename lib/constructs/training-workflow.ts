@@ -328,6 +328,7 @@ export class TrainingWorkflow extends Construct {
           execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
           'training-job': sfn.JsonPath.stringAt('$.validation.jobs.training'),
           'code-version': props.codeVersion,
+          'model-sha256': sfn.JsonPath.stringAt('$.gate.modelSha256'),
         },
         Tags: props.tags,
       },

@@ -20,6 +20,8 @@ const MODELS: Record<string, ApiModel> = {
   sagemaker: (new AWS.SageMaker(region) as unknown as { api: ApiModel }).api,
   'application-autoscaling': (new AWS.ApplicationAutoScaling(region) as unknown as { api: ApiModel }).api,
   'sagemaker-runtime': (new AWS.SageMakerRuntime(region) as unknown as { api: ApiModel }).api,
+  events: (new AWS.EventBridge(region) as unknown as { api: ApiModel }).api,
+  pricing: (new AWS.Pricing(region) as unknown as { api: ApiModel }).api,
 };
 /** The CLI's own options, not members of any request. */
 const GLOBAL_OPTIONS = new Set(['region', 'profile', 'output', 'query', 'no-cli-pager']);

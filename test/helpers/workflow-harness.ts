@@ -15,6 +15,9 @@ import { operationFor, validateAwsRequest, validateSageMakerRequest } from '../.
 import { type JobKind, SageMakerJobs } from '../../offline/sagemaker-jobs';
 
 type Json = Record<string, any>;
+/** The SHA-256 the stand-in evaluation reports for every model (ml/evaluate.py computes the real one). */
+export const MODEL_SHA256 = 'a'.repeat(64);
+
 export type SageMakerState = 'Preprocess' | 'Train' | 'Evaluate' | 'RegisterModel' | 'RecordLatestDataset';
 
 /** A failure a SageMaker stand-in raises, `times` times (default: every time). */
@@ -171,7 +174,11 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
     })),
     Evaluate: sageMaker('Evaluate', (p) => {
       const { bucket, key } = parseS3Uri(p.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri);
-      store.put(bucket, `${key}evaluation.json`, JSON.stringify({ metrics: scenario.metrics ?? { auc: 0.97, accuracy: 0.95 } }));
+      store.put(
+        bucket,
+        `${key}evaluation.json`,
+        JSON.stringify({ metrics: scenario.metrics ?? { auc: 0.97, accuracy: 0.95 }, model: { sha256: MODEL_SHA256 } }),
+      );
       return {
         ProcessingJobName: p.ProcessingJobName,
         ProcessingJobArn: `arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${p.ProcessingJobName}`,

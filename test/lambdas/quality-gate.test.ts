@@ -22,6 +22,8 @@ const champion = (value?: number) => ({
   ...(value === undefined ? {} : { value }),
 });
 
+const SHA = 'b'.repeat(64);
+
 describe('quality gate decision', () => {
   it.each([
     ['passes at the threshold', { auc: 0.9 }, rule(), undefined, true, []],
@@ -70,7 +72,7 @@ describe('quality gate decision', () => {
 describe('runGate', () => {
   it('reads the report from S3 and looks up the champion only when asked to', async () => {
     const store = new MemoryObjectStore();
-    store.put('artifacts', 'churn/runs/r1/evaluation/evaluation.json', JSON.stringify({ metrics: { auc: 0.93 } }));
+    store.put('artifacts', 'churn/runs/r1/evaluation/evaluation.json', JSON.stringify({ metrics: { auc: 0.93 }, model: { sha256: SHA } }));
     let lookups = 0;
     const champions = {
       latestApproved: async () => {
@@ -101,8 +103,11 @@ describe('runGate', () => {
     });
     await expect(runGate('s3://a/bad.json', deps)).rejects.toMatchObject({
       name: 'EvaluationReportError',
-      message: expect.stringContaining('no "metrics" map'),
+      message: expect.stringContaining('is not what ml/evaluate.py writes: metrics: '),
     });
+    // A report without the evaluated model's hash: nothing could check a promoted copy against it.
+    store.put('a', 'nohash.json', '{"metrics": {"auc": 0.9}}');
+    await expect(runGate('s3://a/nohash.json', deps)).rejects.toMatchObject({ name: 'EvaluationReportError', message: expect.stringContaining('model: ') });
   });
 });
 
@@ -147,7 +152,7 @@ describe('quality-gate handler', () => {
 
   it('decides from the environment rule and the report', async () => {
     Object.assign(process.env, { METRIC: 'auc', THRESHOLD: '0.9', DIRECTION: 'maximize', MUST_BEAT_CHAMPION: 'false', MODEL_PACKAGE_GROUP: 'g' });
-    s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify({ metrics: { auc: 0.8 } }) } as never });
+    s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify({ metrics: { auc: 0.8 }, model: { sha256: SHA } }) } as never });
     await expect(handler({ evaluationReport: 's3://a/r/evaluation.json' })).resolves.toMatchObject({ passed: false, value: 0.8 });
     expect(sm.calls()).toHaveLength(0);
   });

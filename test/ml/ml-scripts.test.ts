@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,6 +129,9 @@ describeWithMlPython(
       expect(Object.keys(report.metrics).sort()).toEqual(['accuracy', 'auc', 'f1', 'logloss', 'precision', 'recall']);
       expect(report.binary_classification_metrics.auc).toEqual({ value: report.metrics.auc, standard_deviation: 'NaN' });
       expect(report.rows).toBe(csvRows(join(ws.dir, 'out', 'test', 'test.csv')).length);
+      // The identity of the very artifact it scored: what the registry records and a promotion checks.
+      const archive = readFileSync(join(ws.dir, 'model', 'model.tar.gz'));
+      expect(report.model).toEqual({ sha256: createHash('sha256').update(archive).digest('hex'), bytes: archive.length });
     });
 
     it('produces a report the quality-gate Lambda reads and passes', async () => {

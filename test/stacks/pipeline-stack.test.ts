@@ -285,7 +285,17 @@ describe('pipeline stack: training workflow', () => {
     const p = asl().States.RegisterModel.Parameters;
     expect(p).toMatchObject({ ModelPackageGroupName: 'mlops-dev-breast-cancer', ModelApprovalStatus: 'PendingManualApproval' });
     expect(Object.keys(p.CustomerMetadataProperties).sort()).toEqual(
-      ['code-version', 'dataset-sha256.$', 'dataset-snapshot.$', 'dataset.$', 'execution.$', 'lineage.$', 'metric:auc.$', 'training-job.$'].sort(),
+      [
+        'code-version',
+        'dataset-sha256.$',
+        'dataset-snapshot.$',
+        'dataset.$',
+        'execution.$',
+        'lineage.$',
+        'metric:auc.$',
+        'model-sha256.$',
+        'training-job.$',
+      ].sort(),
     );
     pipeline().hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'mlops-dev-breast-cancer' });
   });

@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { parseS3Uri } from '../../lambdas/shared/object-store';
 import { breastCancerCsv, breastCancerParts } from '../helpers/fixtures';
 import { synthPlatform } from '../../offline/synth';
-import { type RunOutcome, runTrainingWorkflow } from '../helpers/workflow-harness';
+import { MODEL_SHA256, type RunOutcome, runTrainingWorkflow } from '../helpers/workflow-harness';
 
 /**
  * The synthesized training workflow, run by aws-local-stepfunctions: the real Lambda handlers
@@ -142,6 +142,8 @@ describe('a good dataset of three files', () => {
       'metric:auc': '0.97',
       dataset: `s3://${LANDING}/breast-cancer/2026-11-22/`,
       'training-job': request(run, 'Train').TrainingJobName,
+      // The evaluated artifact's hash, as the evaluation reported it: what a promotion checks its copy against.
+      'model-sha256': MODEL_SHA256,
     });
     expect(p.CustomerMetadataProperties['dataset-sha256']).toMatch(/^[0-9a-f]{64}$/);
     expect(p.MetadataProperties.GeneratedBy).toBe(p.CustomerMetadataProperties.execution);

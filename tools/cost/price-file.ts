@@ -168,12 +168,12 @@ export function parsePriceFile(input: unknown, file: string): SuppliedPrices {
   return { file, date, source, regions: Object.fromEntries(Object.entries(regions).map(([code, r]) => [code, toRegionPrices(r, from)])) };
 }
 
-/** A JSON.parse message with a line and column for its character position (Node 20 gives only the position). */
+/** A JSON.parse message with the line and column of its character position, the same on every Node version (22 adds its own, 20 none). */
 function whereInJson(message: string, text: string): string {
   const at = /at position (\d+)/.exec(message);
-  if (!at || / \(line \d+ column \d+\)/.test(message)) return message;
+  if (!at) return message;
   const before = text.slice(0, Number(at[1])).split('\n');
-  return message.replace(/at position \d+/, `at line ${before.length}, column ${before.at(-1)!.length + 1}`);
+  return message.replace(/ \(line \d+ column \d+\)/, '').replace(/at position \d+/, `at line ${before.length}, column ${before.at(-1)!.length + 1}`);
 }
 
 /** Reads and validates a prices file. */
