@@ -5,6 +5,7 @@ import { handlerWith as cleanupHandler } from '../lambdas/endpoint-cleanup/handl
 import { handlerWith as approvalHandler } from '../lambdas/model-approval/handler';
 import { handlerWith as notifyHandler } from '../lambdas/notify/handler';
 import { handlerWith as gateHandler } from '../lambdas/quality-gate/handler';
+import { handlerWith as promoteHandler } from '../lambdas/promote-model/handler';
 import { handlerWith as retrainHandler } from '../lambdas/retrain/handler';
 import { handlerWith as validateHandler } from '../lambdas/validate-dataset/handler';
 import type { FunctionName } from '../lib/constructs/lambda-bundles';
@@ -36,5 +37,7 @@ export function deployedHandler(
       return driftHandler(c, env);
     case 'endpoint-cleanup':
       return cleanupHandler(c);
+    case 'promote-model':
+      return promoteHandler(c, env);
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ObjectRef, ObjectStore, StoredObject } from '../lambdas/shared/object-store';
 
 type Version = { body: Buffer; versionId: string; contentType?: string; lastModified: string };
@@ -52,6 +53,10 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.has(`${bucket}/${key}`);
   }
 
+  async sizeOf(bucket: string, key: string): Promise<number | undefined> {
+    return this.getBuffer(bucket, key)?.length;
+  }
+
   async list(bucket: string, prefix: string, limit: number): Promise<{ objects: StoredObject[]; truncated: boolean }> {
     const all = this.keys(bucket, prefix).map((key) => {
       const o = this.objects.get(`${bucket}/${key}`)!;
@@ -71,6 +76,12 @@ export class MemoryObjectStore implements ObjectStore {
 
   async readText(ref: ObjectRef): Promise<string> {
     return this.require(ref).body.toString('utf8');
+  }
+
+  async sha256(ref: ObjectRef): Promise<string> {
+    const body = this.getBuffer(ref.bucket, ref.key, ref.versionId);
+    if (!body) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    return createHash('sha256').update(body).digest('hex');
   }
 
   async copy(from: ObjectRef, to: ObjectRef): Promise<void> {

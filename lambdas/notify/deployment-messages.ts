@@ -2,7 +2,10 @@ import type { ComparisonSummary } from './deployment-schema';
 import { clip, listLines } from './fit';
 import type { Notification } from './schema';
 
-type DeploymentNotification = Extract<Notification, { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' | 'retraining-skipped' }>;
+type DeploymentNotification = Extract<
+  Notification,
+  { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' | 'retraining-skipped' | 'model-promoted' }
+>;
 
 /** Console page of an endpoint (invocation metrics per variant are on it). */
 export const endpointLink = (region: string, endpoint: string) =>
@@ -45,6 +48,24 @@ export function formatDeployment(n: DeploymentNotification, tag: string, region:
           `Model registry: ${registry}`,
         ],
       };
+    case 'model-promoted': {
+      const pending = n.approvalStatus === 'PendingManualApproval';
+      const source = `${n.sourceStage} v${n.sourcePackageArn.split('/').pop()}`;
+      return {
+        subject: `${tag}: ${model} (${source}) ${pending ? 'awaits approval' : 'registered and approved'}`,
+        lines: [
+          `The model that went live in stage ${n.sourceStage} was copied here and registered as ${model}${pending ? ', waiting for your approval' : ', approved (stage autoApprove)'}.`,
+          `Its artifact is the very one ${n.sourceStage} evaluated: SHA-256 ${n.modelSha256}, checked on the copy.`,
+          '',
+          `Source package: ${n.sourcePackageArn}`,
+          ...(n.sourceExecutionArn ? [`Trained by: ${n.sourceExecutionArn}`] : []),
+          `Model package: ${n.modelPackageArn}`,
+          '',
+          `Review and approve: ${registry}`,
+          ...(pending ? [`Or with the CLI: aws sagemaker update-model-package --model-package-arn ${n.modelPackageArn} --model-approval-status Approved`] : []),
+        ],
+      };
+    }
     case 'deployment-waiting':
       return {
         subject: `${tag}: deployment of ${model} waits for another deployment`,

@@ -28,6 +28,21 @@ export const deploymentNotificationSchemas = [
   }),
   z.object({ kind: z.literal('deployment-waiting'), ...pkg, blockedBy: z.string().min(1) }),
   z.object({
+    kind: z.literal('model-promoted'),
+    /** The package registered in this stage. */
+    modelPackageArn: z.string().min(1),
+    approvalStatus: z.enum(['PendingManualApproval', 'Approved']),
+    /** The package that went live in the source stage, and its stage. */
+    sourcePackageArn: z.string().min(1),
+    sourceStage: z.string().min(1),
+    /** The training run that made it, in the source stage. */
+    sourceExecutionArn: z.string().optional(),
+    /** The artifact's SHA-256, as the source's evaluation recorded it and as the copy here was checked to have. */
+    modelSha256: z.string(),
+    executionArn: z.string().optional(),
+    datasetUri: z.string().optional(),
+  }),
+  z.object({
     kind: z.literal('deployed'),
     ...pkg,
     endpointName: z.string().min(1),

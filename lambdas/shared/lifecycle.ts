@@ -87,6 +87,7 @@ export const DETAIL_TYPES = {
   'gate-failed': 'Quality Gate Failed',
   'model-registered': 'Model Registered',
   'model-rejected': 'Model Rejected',
+  'model-promoted': 'Model Promoted',
   'deployment-waiting': 'Deployment Waiting',
   'deployment-started': 'Deployment Started',
   'shadow-verdict': 'Shadow Verdict',

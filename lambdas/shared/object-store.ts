@@ -18,11 +18,15 @@ export interface ObjectRef {
 export interface ObjectStore {
   /** True when the object exists (current version). */
   exists(bucket: string, key: string): Promise<boolean>;
+  /** The current version's size in bytes, or undefined when there is no such object. */
+  sizeOf(bucket: string, key: string): Promise<number | undefined>;
   /** Current versions under a prefix, in key order, at most `limit` (+ whether more exist). */
   list(bucket: string, prefix: string, limit: number): Promise<{ objects: StoredObject[]; truncated: boolean }>;
   /** The first `bytes` bytes of an object, raw (a ranged GET): the caller decides whether they are text. */
   readHead(ref: ObjectRef, bytes: number): Promise<Uint8Array>;
   readText(ref: ObjectRef): Promise<string>;
+  /** The SHA-256 of an object of `size` bytes, in hexadecimal, read in ranges (memory stays bounded however large it is). */
+  sha256(ref: ObjectRef, size: number): Promise<string>;
   /** A server-side copy; `size` (bytes) lets a store copy objects over 5 GiB in parts. */
   copy(from: ObjectRef, to: ObjectRef, size?: number): Promise<void>;
   putText(ref: ObjectRef, body: string, contentType: string): Promise<void>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -17,6 +18,8 @@ import type { ObjectRef, ObjectStore, StoredObject } from './object-store';
 
 /** Objects above this are copied in parallel parts (UploadPartCopy, at most 10,000 parts of ≤ 5 GiB): faster than one long CopyObject, which copies at most 5 GiB. */
 const MULTIPART_COPY_ABOVE = 1024 ** 3;
+/** Bytes per ranged GET while hashing: one range in memory at a time. */
+const HASH_RANGE_BYTES = 64 * 1024 ** 2;
 const PART_BYTES = 512 * 1024 ** 2;
 const MAX_PARTS = 10_000;
 
@@ -25,12 +28,15 @@ export class S3ObjectStore implements ObjectStore {
   constructor(private readonly s3: S3Client) {}
 
   async exists(bucket: string, key: string): Promise<boolean> {
+    return (await this.sizeOf(bucket, key)) !== undefined;
+  }
+
+  async sizeOf(bucket: string, key: string): Promise<number | undefined> {
     try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return true;
+      return (await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength ?? 0;
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 || (e as Error).name === 'NotFound') return false;
+      if (status === 404 || (e as Error).name === 'NotFound') return undefined;
       throw e;
     }
   }
@@ -66,6 +72,16 @@ export class S3ObjectStore implements ObjectStore {
   async readText(ref: ObjectRef): Promise<string> {
     const out = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
     return (await out.Body?.transformToString('utf-8')) ?? '';
+  }
+
+  async sha256(ref: ObjectRef, size: number): Promise<string> {
+    const hash = createHash('sha256');
+    for (let first = 0; first < size; first += HASH_RANGE_BYTES) {
+      const last = Math.min(size, first + HASH_RANGE_BYTES) - 1;
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, Range: `bytes=${first}-${last}` }));
+      hash.update((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+    }
+    return hash.digest('hex');
   }
 
   async copy(from: ObjectRef, to: ObjectRef, size?: number): Promise<void> {

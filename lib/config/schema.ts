@@ -44,6 +44,45 @@ const DEFAULT_THRESHOLD_METRICS = new Set(['auc', 'accuracy', 'f1', 'precision',
 
 const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/;
 
+/**
+ * What is wrong with the stages' `promoteFrom`: it must name another stage of the config, without
+ * a cycle, in the same region (SageMaker pulls a package's image from its own region's registry),
+ * and, across accounts, both stages must name theirs (the grants name the other account).
+ */
+export function promotionProblems(stages: readonly { name: string; account?: string; region?: string; promoteFrom?: string }[]) {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  stages.forEach((s, i) => {
+    if (s.promoteFrom === undefined) return;
+    const path = ['stages', i, 'promoteFrom'];
+    const source = byName.get(s.promoteFrom);
+    if (!source || source === s) {
+      problems.push({ path, message: `expected the name of another stage (${[...byName.keys()].filter((n) => n !== s.name).join(', ') || 'none'})` });
+      return;
+    }
+    const seen = new Set([s.name]);
+    for (let at = source; at.promoteFrom !== undefined; at = byName.get(at.promoteFrom) ?? at) {
+      if (seen.has(at.name)) {
+        problems.push({ path, message: `stage "${s.name}" promotes from "${s.promoteFrom}", which leads back to it: promotions cannot go round in a cycle` });
+        return;
+      }
+      seen.add(at.name);
+      if (!byName.has(at.promoteFrom)) break;
+    }
+    if (source.region !== s.region)
+      problems.push({
+        path,
+        message: `expected a stage in the same region: "${s.promoteFrom}" is in ${source.region ?? 'the deploying region'}, "${s.name}" in ${s.region ?? 'the deploying region'}`,
+      });
+    if (source.account !== s.account && (source.account === undefined || s.account === undefined))
+      problems.push({
+        path,
+        message: `stages "${s.promoteFrom}" and "${s.name}" are in different accounts: both must name their account, which the grants between them name`,
+      });
+  });
+  return problems;
+}
+
 const stageSchema = z.strictObject({
   name: slug(8),
   account: z
@@ -58,6 +97,13 @@ const stageSchema = z.strictObject({
     .optional(),
   /** Register models as Approved instead of PendingManualApproval. */
   autoApprove: z.boolean().default(false),
+  /**
+   * Train nothing here: every model that goes live in the named stage (after its shadow test) is
+   * copied here, checked against the hash its evaluation recorded, and registered in this stage's
+   * model package group for this stage's operators to approve (README "Promotion across stages").
+   * The named stage must be in the same region; it may be another account.
+   */
+  promoteFrom: z.string().min(1).optional(),
   /** Keep buckets and the KMS key when the stack is deleted. */
   retainData: z.boolean().default(true),
   logRetentionDays: z
@@ -265,6 +311,7 @@ export const configSchema = z
       });
     }
     uniqueNames(c.pipelines, ['pipelines'], ctx);
+    for (const p of promotionProblems(c.stages)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     c.stages.forEach((s, i) => {
       // The stage's overrides may lengthen the window (validated with the overrides themselves).
       const overridden = (s.overrides?.monitoring as { windowHours?: unknown } | undefined)?.windowHours;

@@ -18,6 +18,7 @@ export const FUNCTION_NAMES = [
   'endpoint-cleanup',
   'retrain',
   'drift-check',
+  'promote-model',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 

@@ -190,6 +190,36 @@ describe('configuration', () => {
     expect(parseConfig(DEFAULT_CONFIG).security.requireHumanApprovalInAccountStages).toBe(true);
   });
 
+  it('promotes only from another stage of the config, without a cycle, in the same region, naming both accounts across accounts (#14)', () => {
+    const stages = (...s: object[]) => problemsOf({ ...DEFAULT_CONFIG, stages: s });
+    expect(stages({ name: 'dev' }, { name: 'prod', promoteFrom: 'stage' })).toEqual([
+      'stages[1].promoteFrom: expected the name of another stage (dev), got "stage"',
+    ]);
+    expect(stages({ name: 'dev', promoteFrom: 'dev' })).toEqual(['stages[0].promoteFrom: expected the name of another stage (none), got "dev"']);
+    expect(stages({ name: 'a', promoteFrom: 'b' }, { name: 'b', promoteFrom: 'a' })).toEqual([
+      'stages[0].promoteFrom: stage "a" promotes from "b", which leads back to it: promotions cannot go round in a cycle, got "b"',
+      'stages[1].promoteFrom: stage "b" promotes from "a", which leads back to it: promotions cannot go round in a cycle, got "a"',
+    ]);
+    expect(stages({ name: 'dev', region: 'eu-west-1' }, { name: 'prod', region: 'us-east-1', promoteFrom: 'dev' })).toEqual([
+      'stages[1].promoteFrom: expected a stage in the same region: "dev" is in eu-west-1, "prod" in us-east-1, got "dev"',
+    ]);
+    expect(stages({ name: 'dev' }, { name: 'prod', account: '123456789012', promoteFrom: 'dev' })).toEqual([
+      'stages[1].promoteFrom: stages "dev" and "prod" are in different accounts: both must name their account, which the grants between them name, got "dev"',
+    ]);
+    const ok = parseConfig({
+      ...DEFAULT_CONFIG,
+      stages: [
+        { name: 'dev', account: '111111111111' },
+        { name: 'prod', account: '222222222222', promoteFrom: 'dev' },
+      ],
+    });
+    expect(ok.stages.map((s) => s.promoteFrom)).toEqual([undefined, 'dev']);
+    // A chain is fine: staging promotes dev's models, prod promotes staging's.
+    expect(
+      parseConfig({ ...DEFAULT_CONFIG, stages: [{ name: 'dev' }, { name: 'staging', promoteFrom: 'dev' }, { name: 'prod', promoteFrom: 'staging' }] }).stages,
+    ).toHaveLength(3);
+  });
+
   it('keeps captured traffic at least as long as the longest drift-check window reads it', () => {
     const input = deepMerge(withPipeline({ monitoring: { windowHours: 168 } }), { stages: [{ name: 'dev', captureExpirationDays: 3 }] });
     expect(problemsOf(input)).toEqual([

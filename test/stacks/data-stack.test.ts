@@ -199,7 +199,7 @@ describe('data stack', () => {
       'AWS::SNS::Subscription': 1,
       'AWS::Events::EventBus': 1,
       'AWS::EventSchemas::Registry': 1,
-      'AWS::EventSchemas::Schema': 17,
+      'AWS::EventSchemas::Schema': 18,
     });
     expect(normalizeTemplate(json)).toMatchSnapshot();
   });

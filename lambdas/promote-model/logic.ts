@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import type { FactPublisher } from '../shared/event-publisher';
+import { PlatformError } from '../shared/errors';
+import { lifecycleSource } from '../shared/lifecycle';
+import type { Logger } from '../shared/logger';
+import { type ObjectStore, parseS3Uri, s3Uri } from '../shared/object-store';
+import type { PromoteEnv } from './contract';
+import type { ModelLiveEvent } from './schema';
+
+/** The event or the source package is not one this stage may promote: not retried (the DLQ keeps the event, the alarm says so). */
+export class PromotionRefusedError extends PlatformError {}
+
+/** The copy's SHA-256 differs from the one the source's evaluation recorded: nothing is registered. */
+export class ArtifactMismatchError extends PlatformError {}
+
+/** What promotion reads of the source package (DescribeModelPackage). */
+export interface SourcePackage {
+  readonly approvalStatus: string;
+  readonly image: string;
+  readonly modelDataUrl: string;
+  readonly contentTypes: readonly string[];
+  readonly responseTypes: readonly string[];
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** What promotion registers here (CreateModelPackage). */
+export interface Registration {
+  readonly group: string;
+  readonly approvalStatus: 'PendingManualApproval' | 'Approved';
+  readonly description: string;
+  readonly image: string;
+  readonly modelDataUrl: string;
+  readonly contentTypes: readonly string[];
+  readonly responseTypes: readonly string[];
+  readonly metadata: Readonly<Record<string, string>>;
+  /** The same for every delivery of one source package: SageMaker then creates it once. */
+  readonly clientToken: string;
+  readonly tags: readonly { Key: string; Value: string }[];
+}
+
+export interface Registry {
+  describe(modelPackageArn: string): Promise<SourcePackage>;
+  /** Returns the new package's ARN. */
+  register(r: Registration): Promise<string>;
+}
+
+export interface PromotionDeps {
+  readonly registry: Registry;
+  readonly store: ObjectStore;
+  readonly announce: FactPublisher;
+  readonly log: Logger;
+}
+
+export interface Promoted {
+  readonly modelPackageArn: string;
+  readonly sourcePackageArn: string;
+  readonly modelSha256: string;
+}
+
+const PACKAGE_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:(\d{12}):model-package\/([^/]+)\/(\d+)$/;
+
+/** Where a promoted model lives here: a run folder named after its origin, so the served model's role and the drift check find it as they find a trained one. */
+export const promotedRun = (sourceStage: string, version: number): string => `from-${sourceStage}-v${version}`;
+
+/**
+ * Registers here the model that went live in the source stage: the same artifact, copied into this
+ * stage's artifacts bucket and checked against the SHA-256 its evaluation recorded, with the
+ * source's lineage and baseline (for the drift check), as a new version of this pipeline's group,
+ * waiting for this stage's approval. Any delivery of the same event registers it once.
+ */
+export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: PromotionDeps): Promise<Promoted> {
+  const { detail } = event;
+  const sourceArn = detail.modelPackageArn;
+  const [, account, group, versionText] = PACKAGE_ARN.exec(sourceArn)!;
+  const expected = { source: lifecycleSource(env.PROJECT), stage: env.SOURCE_STAGE, pipeline: env.PIPELINE_NAME, account: env.SOURCE_ACCOUNT };
+  const got = { source: event.source, stage: detail.stage, pipeline: detail.pipeline, account: event.account };
+  const off = Object.entries(expected).filter(([k, v]) => got[k as keyof typeof got] !== v);
+  if (off.length > 0 || account !== env.SOURCE_ACCOUNT || group !== env.SOURCE_GROUP)
+    throw new PromotionRefusedError(
+      `not a Model Live event of ${env.SOURCE_GROUP} in account ${env.SOURCE_ACCOUNT}: ${[...off.map(([k, v]) => `${k} is ${got[k as keyof typeof got]}, expected ${v}`), ...(group !== env.SOURCE_GROUP || account !== env.SOURCE_ACCOUNT ? [`package ${sourceArn}`] : [])].join('; ')}`,
+    );
+  const version = Number(versionText);
+  const pkg = await deps.registry.describe(sourceArn);
+  if (pkg.approvalStatus !== 'Approved')
+    throw new PromotionRefusedError(`${sourceArn} is ${pkg.approvalStatus} in stage ${env.SOURCE_STAGE}: only an approved package that went live is promoted`);
+  const sha = pkg.metadata['model-sha256'];
+  if (!sha || !/^[0-9a-f]{64}$/.test(sha))
+    throw new PromotionRefusedError(
+      `${sourceArn} has no model-sha256 (it was registered before the registry recorded artifact hashes): approve a model trained since`,
+    );
+  const source = parseS3Uri(pkg.modelDataUrl);
+  if (source.bucket !== env.SOURCE_BUCKET || !source.key.startsWith(`${env.PIPELINE_NAME}/runs/`) || !source.key.endsWith('/model.tar.gz'))
+    throw new PromotionRefusedError(`${sourceArn} serves ${pkg.modelDataUrl}, outside the runs of ${env.PIPELINE_NAME} in ${env.SOURCE_BUCKET}`);
+
+  const run = `${env.PIPELINE_NAME}/runs/${promotedRun(env.SOURCE_STAGE, version)}`;
+  const model = { bucket: env.ARTIFACTS_BUCKET, key: `${run}/model/${env.MODEL_PACKAGE_GROUP}--promoted/output/model.tar.gz` };
+  const size = await deps.store.sizeOf(source.bucket, source.key);
+  if (size === undefined) throw new PromotionRefusedError(`${pkg.modelDataUrl}, the artifact of ${sourceArn}, does not exist`);
+  await deps.store.copy(source, model, size);
+  const copied = await deps.store.sha256(model, size);
+  if (copied !== sha)
+    throw new ArtifactMismatchError(
+      `the copy of ${pkg.modelDataUrl} has SHA-256 ${copied}, not the ${sha} that the evaluation of ${sourceArn} recorded: the artifact changed after it was evaluated; nothing was registered`,
+    );
+  const lineage = await copyLineage(pkg.metadata.lineage, run, env, deps.store);
+
+  const metadata = { ...pkg.metadata, ...(lineage ? { lineage } : {}), 'promoted-from': sourceArn, 'source-stage': env.SOURCE_STAGE };
+  const modelPackageArn = await deps.registry.register({
+    group: env.MODEL_PACKAGE_GROUP,
+    approvalStatus: env.APPROVAL_STATUS,
+    description: `Promoted from stage ${env.SOURCE_STAGE}: ${sourceArn}`,
+    image: pkg.image,
+    modelDataUrl: s3Uri(model.bucket, model.key),
+    contentTypes: pkg.contentTypes,
+    responseTypes: pkg.responseTypes,
+    metadata,
+    clientToken: createHash('sha256').update(sourceArn).digest('hex').slice(0, 32),
+    tags: env.TAGS,
+  });
+  deps.log.info('model promoted', { sourcePackageArn: sourceArn, modelPackageArn, modelSha256: sha, bytes: size });
+  await deps.announce({
+    kind: 'model-promoted',
+    modelPackageArn,
+    approvalStatus: env.APPROVAL_STATUS,
+    sourcePackageArn: sourceArn,
+    sourceStage: env.SOURCE_STAGE,
+    ...(pkg.metadata.execution ? { sourceExecutionArn: pkg.metadata.execution } : {}),
+    modelSha256: sha,
+  });
+  return { modelPackageArn, sourcePackageArn: sourceArn, modelSha256: sha };
+}
+
+/**
+ * The source run's lineage and drift baseline, copied into the promoted run folder: the drift
+ * check here reads the baseline next to the lineage the package names. Returns the copy's lineage
+ * URI (undefined when the source package names none).
+ */
+async function copyLineage(lineage: string | undefined, run: string, env: PromoteEnv, store: ObjectStore): Promise<string | undefined> {
+  const m = lineage ? /^s3:\/\/([^/]+)\/(.+\/runs\/[^/]+)\/input\/lineage\.json$/.exec(lineage) : null;
+  if (!m || m[1] !== env.SOURCE_BUCKET) return undefined;
+  const files = ['input/lineage.json', 'data/baseline/baseline.csv'];
+  for (const file of files) {
+    const size = await store.sizeOf(m[1], `${m[2]}/${file}`);
+    if (size !== undefined) await store.copy({ bucket: m[1], key: `${m[2]}/${file}` }, { bucket: env.ARTIFACTS_BUCKET, key: `${run}/${file}` }, size);
+  }
+  return s3Uri(env.ARTIFACTS_BUCKET, `${run}/input/lineage.json`);
+}
