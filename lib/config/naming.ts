@@ -31,5 +31,11 @@ export const lambdaLogGroup = (prefix: string, fn: string): string => `/aws/lamb
 /** SSM parameter holding the latest accepted dataset of a pipeline (retraining starts from it). */
 export const latestDatasetParameterName = (project: string, stage: string, pipeline: string): string => `/${project}/${stage}/${pipeline}/latest-dataset`;
 
+/** The promotion function's role in a stage with `promoteFrom`: named, because the source stage's policies name it (≤ 48 characters). */
+export const promotionRoleName = (project: string, stage: string, pipeline: string): string => `${resourcePrefix(project, stage, pipeline)}-promote`;
+
+/** The role with which a source stage's bus forwards its Model Live events to a promoting stage's bus. */
+export const forwardingRoleName = (project: string, source: string, target: string): string => `${project}-${source}-to-${target}-events`;
+
 /** The stage's lifecycle event bus (data stack); its schema registry has the same name. */
 export const eventBusName = (project: string, stage: string): string => `${project}-${stage}-lifecycle`;

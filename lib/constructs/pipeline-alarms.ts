@@ -10,7 +10,8 @@ import { DRIFT_METRIC, metricsNamespace, PIPELINE_DIMENSION } from '../../lambda
 export interface PipelineAlarmsProps {
   readonly resourcePrefix: string;
   readonly topicArn: string;
-  readonly trainingStateMachine: sfn.IStateMachine;
+  /** None in a stage that promotes another's models (it trains nothing). */
+  readonly trainingStateMachine?: sfn.IStateMachine;
   readonly deploymentStateMachine: sfn.IStateMachine;
   /** Alarms made elsewhere that should e-mail too (the deployment's auto-rollback alarms). */
   readonly alsoNotify: readonly cloudwatch.Alarm[];
@@ -22,7 +23,7 @@ export interface PipelineAlarmsProps {
  */
 export class PipelineAlarms extends Construct {
   public readonly drift: cloudwatch.Alarm;
-  public readonly trainingFailed: cloudwatch.Alarm;
+  public readonly trainingFailed?: cloudwatch.Alarm;
   public readonly deploymentFailed: cloudwatch.Alarm;
   /** One per dead-letter queue of the pipeline: a message there is an event or invocation that failed for good. */
   public readonly deadLetters: cloudwatch.Alarm[] = [];
@@ -49,7 +50,7 @@ export class PipelineAlarms extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    this.trainingFailed = failed('TrainingFailedAlarm', 'training-failed', props.trainingStateMachine, 'training workflow');
+    if (props.trainingStateMachine) this.trainingFailed = failed('TrainingFailedAlarm', 'training-failed', props.trainingStateMachine, 'training workflow');
     this.deploymentFailed = failed('DeploymentFailedAlarm', 'deployment-failed', props.deploymentStateMachine, 'deployment workflow');
     this.drift = new cloudwatch.Alarm(this, 'DriftAlarm', {
       alarmName: `${p}-drift`,
@@ -67,7 +68,7 @@ export class PipelineAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.topic = new actions.SnsAction(sns.Topic.fromTopicArn(this, 'Topic', props.topicArn));
-    for (const alarm of [this.trainingFailed, this.deploymentFailed, this.drift, ...props.alsoNotify]) this.notify(alarm);
+    for (const alarm of [this.trainingFailed, this.deploymentFailed, this.drift, ...props.alsoNotify]) if (alarm) this.notify(alarm);
   }
 
   /**

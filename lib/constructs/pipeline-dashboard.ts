@@ -7,7 +7,8 @@ import { DRIFT_METRIC, metricsNamespace, PIPELINE_DIMENSION, PRODUCTION_VARIANT,
 export interface PipelineDashboardProps {
   readonly resourcePrefix: string;
   readonly endpointName: string;
-  readonly trainingStateMachine: sfn.IStateMachine;
+  /** None in a stage that promotes another's models. */
+  readonly trainingStateMachine?: sfn.IStateMachine;
   readonly deploymentStateMachine: sfn.IStateMachine;
   readonly alarms: readonly cloudwatch.IAlarm[];
 }
@@ -21,18 +22,6 @@ export class PipelineDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
-    const period = Duration.minutes(5);
-    const runs = (m: sfn.IStateMachine, what: string) =>
-      new cloudwatch.GraphWidget({
-        title: `${what} executions`,
-        width: 8,
-        left: [
-          m.metricStarted({ period, label: 'started' }),
-          m.metricSucceeded({ period, label: 'succeeded' }),
-          m.metricFailed({ period, label: 'failed' }),
-          m.metricTimedOut({ period, label: 'timed out' }),
-        ],
-      });
     const variant = (metricName: string, statistic: string, v: string, label: string) =>
       new cloudwatch.Metric({
         namespace: 'AWS/SageMaker',
@@ -64,28 +53,7 @@ export class PipelineDashboard extends Construct {
           }),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 8, height: 4 }),
         ],
-        [
-          runs(props.trainingStateMachine, 'Training'),
-          new cloudwatch.GraphWidget({
-            title: 'Training run duration (minutes)',
-            width: 8,
-            left: [
-              new cloudwatch.MathExpression({
-                expression: 'm / 60000',
-                usingMetrics: { m: props.trainingStateMachine.metricTime({ statistic: 'Average', period: Duration.hours(1) }) },
-                label: 'average',
-                period: Duration.hours(1),
-              }),
-              new cloudwatch.MathExpression({
-                expression: 'x / 60000',
-                usingMetrics: { x: props.trainingStateMachine.metricTime({ statistic: 'Maximum', period: Duration.hours(1) }) },
-                label: 'longest',
-                period: Duration.hours(1),
-              }),
-            ],
-          }),
-          runs(props.deploymentStateMachine, 'Deployment'),
-        ],
+        [...(props.trainingStateMachine ? trainingWidgets(props.trainingStateMachine) : []), runs(props.deploymentStateMachine, 'Deployment')],
         [
           perVariant('Invocations per variant', 'Invocations', 'Sum'),
           perVariant('5XX errors per variant', 'Invocation5XXErrors', 'Sum'),
@@ -112,4 +80,43 @@ export class PipelineDashboard extends Construct {
       ],
     });
   }
+}
+
+const runs = (m: sfn.IStateMachine, what: string) => {
+  const period = Duration.minutes(5);
+  return new cloudwatch.GraphWidget({
+    title: `${what} executions`,
+    width: 8,
+    left: [
+      m.metricStarted({ period, label: 'started' }),
+      m.metricSucceeded({ period, label: 'succeeded' }),
+      m.metricFailed({ period, label: 'failed' }),
+      m.metricTimedOut({ period, label: 'timed out' }),
+    ],
+  });
+};
+
+/** Training runs and their duration (a stage that promotes another's models has none). */
+function trainingWidgets(machine: sfn.IStateMachine): cloudwatch.IWidget[] {
+  return [
+    runs(machine, 'Training'),
+    new cloudwatch.GraphWidget({
+      title: 'Training run duration (minutes)',
+      width: 8,
+      left: [
+        new cloudwatch.MathExpression({
+          expression: 'm / 60000',
+          usingMetrics: { m: machine.metricTime({ statistic: 'Average', period: Duration.hours(1) }) },
+          label: 'average',
+          period: Duration.hours(1),
+        }),
+        new cloudwatch.MathExpression({
+          expression: 'x / 60000',
+          usingMetrics: { x: machine.metricTime({ statistic: 'Maximum', period: Duration.hours(1) }) },
+          label: 'longest',
+          period: Duration.hours(1),
+        }),
+      ],
+    }),
+  ];
 }

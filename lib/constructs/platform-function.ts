@@ -24,6 +24,10 @@ export interface PlatformFunctionProps {
   readonly description: string;
   /** @default - no reservation (the account's unreserved pool) */
   readonly reservedConcurrency?: number;
+  /** A fixed role name, for a role that another stage's resource policies name. @default - generated */
+  readonly roleName?: string;
+  /** @default - the platform's (SECURE_DEFAULTS.lambda.memorySize) */
+  readonly memorySize?: number;
 }
 
 /**
@@ -47,6 +51,7 @@ export class PlatformFunction extends Construct {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${name}`,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
     });
     const arns = arnsOf(this);
     allow(this.role, {
@@ -61,7 +66,7 @@ export class PlatformFunction extends Construct {
       description: props.description,
       runtime: d.runtime,
       architecture: d.architecture,
-      memorySize: d.memorySize,
+      memorySize: props.memorySize ?? d.memorySize,
       timeout: props.timeout ?? d.timeout,
       tracing: d.tracing,
       code: lambda.Code.fromAsset(functionBundleDir(props.handler)),

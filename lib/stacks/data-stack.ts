@@ -10,6 +10,7 @@ import { bucketName, keyAlias, keyArnExportName, lambdaLogGroup, stateMachineLog
 import type { PlatformConfig, StageConfig } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { LifecycleEvents } from '../constructs/lifecycle-events';
+import { admitForwarding, grantPromoters } from '../constructs/promotion-grants';
 
 export interface DataStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -148,6 +149,15 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactsBucket.bucketName });
     new CfnOutput(this, 'NotificationsTopicArn', { value: this.topic.topicArn });
     const lifecycle = new LifecycleEvents(this, 'LifecycleEvents', { project, stage: stage.name });
+    // Promotion across stages (promoteFrom): what this stage lets its promoters read, and what it admits from its source.
+    grantPromoters(this, props.config, stage, {
+      artifacts: this.artifactsBucket,
+      artifactsName: name('artifacts'),
+      key: this.key,
+      bus: lifecycle.bus,
+      topic: this.topic,
+    });
+    admitForwarding(this, props.config, stage, lifecycle.bus);
     new CfnOutput(this, 'LifecycleEventBusName', { value: lifecycle.bus.eventBusName, description: 'Lifecycle events (README "Lifecycle events")' });
     this.acknowledgeHelperFunctions();
   }

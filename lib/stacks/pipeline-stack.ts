@@ -5,7 +5,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { BUILT_IN_IMAGE_ACCOUNTS, imageUri, SKLEARN_REPOSITORY, SKLEARN_TAG, SUPPORTED_REGIONS, XGBOOST_REPOSITORY, XGBOOST_TAG } from '../config/images';
 import { bucketName, eventBusName, keyArnExportName, latestDatasetParameterName, resourcePrefix, topicName } from '../config/naming';
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
@@ -24,7 +25,29 @@ import { allow } from '../constructs/scoped-policy';
 import { TrainingWorkflow } from '../constructs/training-workflow';
 import { notifyEnv } from '../../lambdas/notify/contract';
 import { LifecycleAnnouncer } from '../constructs/lifecycle-events';
+import { ModelPromotion } from '../constructs/model-promotion';
+import { promotionReaders } from '../constructs/promotion-grants';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { environmentFor } from '../constructs/function-environment';
+
+/** What the training part of a pipeline stack is built from (a stage with promoteFrom has none). */
+interface TrainingParts {
+  readonly config: PlatformConfig;
+  readonly stage: StageConfig;
+  readonly p: PipelineConfig;
+  readonly prefix: string;
+  readonly key: kms.IKey;
+  readonly sageMakerRole: iam.IRole;
+  readonly codeUri: string;
+  readonly version: string;
+  readonly images: { sklearn: string; xgboost: string; training: string };
+  readonly landing: string;
+  readonly artifacts: string;
+  readonly notify: PlatformFunction;
+  readonly announcer: LifecycleAnnouncer;
+  readonly tags: { Key: string; Value: string }[];
+  readonly deployment: IConstruct;
+}
 
 export interface PipelineStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -38,12 +61,9 @@ export interface PipelineStackProps extends StackProps {
  * imports only the KMS key ARN.
  */
 export class PipelineStack extends Stack {
-  public readonly workflow: TrainingWorkflow;
-  public readonly trigger: DatasetTrigger;
   public readonly modelPackageGroupName: string;
   public readonly deployment: ModelDeployment;
   public readonly alarms: PipelineAlarms;
-  public readonly retraining: Retraining;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -71,6 +91,7 @@ export class PipelineStack extends Stack {
     new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
       modelPackageGroupName: prefix,
       modelPackageGroupDescription: p.description || `Models of pipeline ${p.name}`,
+      ...promotionReaders(config, stage, p.name, this),
     });
 
     const roleProps = {
@@ -109,45 +130,26 @@ export class PipelineStack extends Stack {
       { Key: 'mlops:stage', Value: stage.name },
       { Key: 'mlops:pipeline', Value: p.name },
     ];
-    const latestDataset = new ssm.StringParameter(this, 'LatestDataset', {
-      parameterName: latestDatasetParameterName(config.project, stage.name, p.name),
-      description: `Latest dataset of ${p.name} that passed validation (written by the training workflow; retraining starts from it)`,
-      stringValue: 'none',
-    });
-    this.workflow = new TrainingWorkflow(this, 'TrainingWorkflow', {
-      pipeline: p,
-      stage,
-      resourcePrefix: prefix,
-      modelPackageGroupName: prefix,
-      key,
-      sageMakerRole,
-      codeUri: `s3://${artifacts}/${codePrefix}`,
-      codeVersion: version,
-      sklearnImage: images.sklearn,
-      xgboostImage: images.xgboost,
-      trainingImage: images.training,
-      landingBucket: landing,
-      artifactsBucket: artifacts,
-      notifyFunction: notify.function,
-      announcer,
-      tags,
-      latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
-    });
-    this.workflow.stateMachine.node.addDependency(deployment, latestDataset);
-
-    this.trigger = new DatasetTrigger(this, 'DatasetTrigger', {
-      pipeline: p.name,
-      resourcePrefix: prefix,
-      landingBucket: landing,
-      artifactsBucket: artifacts,
-      key,
-      announcer,
-      stateMachine: this.workflow.stateMachine,
-      ignore: p.dataset.ignore,
-      maxObjects: p.dataset.maxObjects,
-      logRetentionDays: stage.logRetentionDays,
-      logKey: key,
-    });
+    // A stage that promotes another's models trains none of its own: no trigger, no training workflow, no retraining.
+    const training = stage.promoteFrom
+      ? undefined
+      : this.training({
+          config,
+          stage,
+          p,
+          prefix,
+          key,
+          sageMakerRole,
+          codeUri: `s3://${artifacts}/${codePrefix}`,
+          version,
+          images,
+          landing,
+          artifacts,
+          notify,
+          announcer,
+          tags,
+          deployment,
+        });
 
     this.deployment = new ModelDeployment(this, 'ModelDeployment', {
       pipeline: p,
@@ -165,21 +167,35 @@ export class PipelineStack extends Stack {
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       resourcePrefix: prefix,
       topicArn,
-      trainingStateMachine: this.workflow.stateMachine,
+      trainingStateMachine: training,
       deploymentStateMachine: this.deployment.workflow.stateMachine,
       alsoNotify: this.deployment.alarms,
     });
-    this.retraining = new Retraining(this, 'Retraining', {
-      pipeline: p.name,
-      resourcePrefix: prefix,
-      retraining: p.retraining,
-      trainingStateMachine: this.workflow.stateMachine,
-      latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
-      driftAlarm: this.alarms.drift,
-      announcer,
-      key,
-      logRetentionDays: stage.logRetentionDays,
-    });
+    if (training) {
+      new Retraining(this, 'Retraining', {
+        pipeline: p.name,
+        resourcePrefix: prefix,
+        retraining: p.retraining,
+        trainingStateMachine: training,
+        latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
+        driftAlarm: this.alarms.drift,
+        announcer,
+        key,
+        logRetentionDays: stage.logRetentionDays,
+      });
+    } else {
+      new ModelPromotion(this, 'Promotion', {
+        config,
+        stage,
+        source: config.stages.find((s) => s.name === stage.promoteFrom)!,
+        pipeline: p.name,
+        artifactsBucket: artifacts,
+        key,
+        announcer,
+        deadLetterQueue: this.deployment.deadLetterQueue,
+        tags,
+      });
+    }
 
     const driftCheck = new DriftCheck(this, 'DriftCheck', {
       jobs: {
@@ -215,20 +231,71 @@ export class PipelineStack extends Stack {
     new PipelineDashboard(this, 'Dashboard', {
       resourcePrefix: prefix,
       endpointName: this.deployment.endpointName,
-      trainingStateMachine: this.workflow.stateMachine,
+      trainingStateMachine: training,
       deploymentStateMachine: this.deployment.workflow.stateMachine,
-      alarms: [this.alarms.trainingFailed, this.alarms.deploymentFailed, this.alarms.drift, ...this.deployment.alarms, ...this.alarms.deadLetters],
+      alarms: [
+        ...(this.alarms.trainingFailed ? [this.alarms.trainingFailed] : []),
+        this.alarms.deploymentFailed,
+        this.alarms.drift,
+        ...this.deployment.alarms,
+        ...this.alarms.deadLetters,
+      ],
     });
 
     // Log groups follow retainData, like the buckets (function and workflow logs are evidence of what ran).
     for (const c of this.node.findAll()) {
       if (c instanceof logs.CfnLogGroup) c.applyRemovalPolicy(stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     }
-    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    if (training) new CfnOutput(this, 'StateMachineArn', { value: training.stateMachineArn });
     new CfnOutput(this, 'ModelPackageGroupName', { value: prefix });
     new CfnOutput(this, 'DeploymentStateMachineArn', { value: this.deployment.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EndpointName', { value: this.deployment.endpointName });
-    new CfnOutput(this, 'DropDataAt', { value: `s3://${landing}/${p.name}/<dataset-id>/` });
+    if (training) new CfnOutput(this, 'DropDataAt', { value: `s3://${landing}/${p.name}/<dataset-id>/` });
+  }
+
+  /** The data-drop trigger and the training workflow (with the latest-dataset parameter retraining reads). */
+  private training(c: TrainingParts): sfn.StateMachine {
+    const { config, stage, p, prefix, key, sageMakerRole, codeUri, version, images, landing, artifacts, notify, announcer, tags, deployment } = c;
+    const latestDataset = new ssm.StringParameter(this, 'LatestDataset', {
+      parameterName: latestDatasetParameterName(config.project, stage.name, p.name),
+      description: `Latest dataset of ${p.name} that passed validation (written by the training workflow; retraining starts from it)`,
+      stringValue: 'none',
+    });
+    const workflow = new TrainingWorkflow(this, 'TrainingWorkflow', {
+      pipeline: p,
+      stage,
+      resourcePrefix: prefix,
+      modelPackageGroupName: prefix,
+      key,
+      sageMakerRole,
+      codeUri,
+      codeVersion: version,
+      sklearnImage: images.sklearn,
+      xgboostImage: images.xgboost,
+      trainingImage: images.training,
+      landingBucket: landing,
+      artifactsBucket: artifacts,
+      notifyFunction: notify.function,
+      announcer,
+      tags,
+      latestDatasetParameter: latestDatasetParameterName(config.project, stage.name, p.name),
+    });
+    workflow.stateMachine.node.addDependency(deployment, latestDataset);
+
+    new DatasetTrigger(this, 'DatasetTrigger', {
+      pipeline: p.name,
+      resourcePrefix: prefix,
+      landingBucket: landing,
+      artifactsBucket: artifacts,
+      key,
+      announcer,
+      stateMachine: workflow.stateMachine,
+      ignore: p.dataset.ignore,
+      maxObjects: p.dataset.maxObjects,
+      logRetentionDays: stage.logRetentionDays,
+      logKey: key,
+    });
+    return workflow.stateMachine;
   }
 
   /** Image URIs: a per-region mapping of SageMaker's registries; a rule refuses other regions. */

@@ -347,3 +347,15 @@ describe('cost: the pinned price table', () => {
     }
   });
 });
+
+describe('cost: a stage that promotes another (examples/promote-dev-to-prod.json)', () => {
+  const [dev, prod] = estimate(loadConfig({ file: 'examples/promote-dev-to-prod.json' }), TEST_TABLE);
+
+  it('bills training in the source stage only: the promoting stage has no training run', () => {
+    const churn = (s: StageEstimate) => pipelineOf(s, 'churn');
+    expect(churn(prod!).trainingRun.lines).toEqual([]);
+    expect(churn(prod!).trainingRun.title).toBe('No training here: models come from stage dev (promoteFrom)');
+    // dev: 10 min ml.m5.large processing, 30 min ml.m5.xlarge training, 10 min evaluation, at eu-west-1's test figures.
+    expect(churn(dev!).trainingRun.total!.usd).toBeCloseTo(time(50, 1, 10) + time(40, 1, 30) + time(50, 1, 10), 6);
+  });
+});

@@ -48,7 +48,8 @@ export function estimatePipeline(p: PipelineConfig, stage: StageConfig, inv: Sta
   return {
     name: p.name,
     fixedMonthly: fixedMonthly(p, inv, prices),
-    trainingRun: trainingRun(p, a, prices),
+    // A stage that promotes another's models trains none: its models' training is billed in the source stage.
+    trainingRun: stage.promoteFrom ? section(`No training here: models come from stage ${stage.promoteFrom} (promoteFrom)`, []) : trainingRun(p, a, prices),
     deployment: deployment(p, prices),
     driftCheck: driftCheck(p, a, prices),
     perMillionRequests: perMillionRequests(p, stage, a, prices),
