@@ -11,18 +11,8 @@ import { DEFAULT_ASSUMPTIONS, type PipelineEstimate } from '../../tools/cost/pip
 import { readPriceFile } from '../../tools/cost/price-file';
 import { PRICE_TABLE, type PriceTable, ratesOf } from '../../tools/cost/prices';
 import { runsPerDay, ScheduleError } from '../../tools/cost/schedule';
+import { PIPELINE_STACK } from './fixtures/inventory';
 
-/** A pipeline stack as the platform synthesizes it (test/cost/inventory.test.ts checks these counts). */
-const PIPELINE_STACK: StackInventory = {
-  kmsKeys: 0,
-  directAlarmMetrics: 7,
-  mathAlarmMetrics: 6,
-  dashboards: 1,
-  schedules: [
-    { expression: 'rate(1 hour)', enabled: true },
-    { expression: 'rate(1 hour)', enabled: true },
-  ],
-};
 const DATA_STACK: StackInventory = { kmsKeys: 1, directAlarmMetrics: 0, mathAlarmMetrics: 0, dashboards: 0, schedules: [] };
 
 const inventoryOf = (config: PlatformConfig): StageInventory => ({

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthPlatform } from '../../offline/synth';
 import { countResources, countStages, type StageInventory } from '../../tools/cost/inventory';
+import { PIPELINE_STACK } from './fixtures/inventory';
 
 describe('cost: counting what a template deploys', () => {
   it('bills a metric-math alarm by its metrics and a plain alarm as one, and keeps disabled schedules apart', () => {
@@ -43,16 +44,8 @@ describe('cost: the synthesized default config', () => {
 
   it('gives the pipeline 13 alarm metrics (two metric-math alarms of 3), one dashboard and two hourly schedules', () => {
     // The counts test/cost/estimate.test.ts prices: a change here changes the estimate.
-    expect(dev.pipelines['breast-cancer']).toEqual({
-      kmsKeys: 0,
-      directAlarmMetrics: 7,
-      mathAlarmMetrics: 6,
-      dashboards: 1,
-      schedules: [
-        { expression: 'rate(1 hour)', enabled: true },
-        { expression: 'rate(1 hour)', enabled: true },
-      ],
-    });
+    expect(dev.pipelines['breast-cancer']).toEqual(PIPELINE_STACK);
+    expect(PIPELINE_STACK).toMatchObject({ directAlarmMetrics: 7, mathAlarmMetrics: 6, dashboards: 1 });
   });
 
   it('leaves the data stack without alarms, dashboards or schedules', () => {
