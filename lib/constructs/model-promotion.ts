@@ -6,7 +6,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { promoteEnv } from '../../lambdas/promote-model/contract';
 import { DETAIL_TYPES, lifecycleSource } from '../../lambdas/shared/lifecycle';
-import { bucketName, keyAlias, promotionRoleName, resourcePrefix } from '../config/naming';
+import { bucketName, promotionRoleName, resourcePrefix } from '../config/naming';
 import type { PlatformConfig, StageConfig } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
@@ -96,11 +96,9 @@ export class ModelPromotion extends Construct {
       {
         actions: ['kms:Decrypt'],
         resources: [`arn:${partition}:kms:${region}:${sourceAccount}:key/*`],
-        conditions: {
-          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [keyAlias(config.project, source.name)] },
-          StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` },
-        },
-        wildcardReason: `The key of stage ${source.name} is named by its alias (kms:ResourceAliases); its id is random and in another stack.`,
+        // Only as S3 decrypts objects of the source's artifacts bucket (bucket keys: the encryption context is the bucket's ARN).
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': arns.bucket(sourceBucket) } },
+        wildcardReason: `The key of stage ${source.name} has a random id in another stack; the encryption context pins it to that stage's artifacts bucket, read through S3.`,
       },
       {
         actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],

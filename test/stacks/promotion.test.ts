@@ -67,8 +67,10 @@ describe('a stage that promotes another (prod, promoteFrom dev)', () => {
     );
     const decrypt = of('kms:Decrypt').find((s) => JSON.stringify(s.Resource).includes('111111111111'))!;
     expect(decrypt.Condition).toEqual({
-      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/acme-dev'] },
-      StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+      StringEquals: {
+        'kms:ViaService': 's3.eu-west-1.amazonaws.com',
+        'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::acme-dev-artifacts-111111111111-eu-west-1',
+      },
     });
     expect(JSON.stringify(of('sagemaker:CreateModelPackage')[0].Resource)).toContain(':model-package/acme-prod-churn/*');
   });
