@@ -49,8 +49,10 @@ export function createHandler(deps: { publish: Publisher; announce: FactPublishe
       return { eventId };
     }
     const e = parseInput(deliveredEvent, event, 'bad lifecycle event');
-    if (e.source !== lifecycleSource(ctx.project) || e.detail.pipeline !== ctx.pipeline)
-      throw new InvalidInputError(`lifecycle event of ${e.source}/${String(e.detail.pipeline)} delivered to the e-mail subscriber of ${ctx.pipeline}`);
+    if (e.source !== lifecycleSource(ctx.project) || e.detail.stage !== ctx.stage || e.detail.pipeline !== ctx.pipeline)
+      throw new InvalidInputError(
+        `lifecycle event of ${e.source}/${String(e.detail.stage)}/${String(e.detail.pipeline)} delivered to the e-mail subscriber of ${ctx.stage}/${ctx.pipeline}`,
+      );
     const fact = parseInput(notificationSchema, e.detail, `bad ${e['detail-type']} event`);
     if (DETAIL_TYPES[fact.kind] !== e['detail-type']) throw new InvalidInputError(`a ${fact.kind} fact under detail-type ${e['detail-type']}`);
     const msg = formatNotification(fact, ctx);

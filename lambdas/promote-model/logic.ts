@@ -7,7 +7,7 @@ import { type ObjectStore, parseS3Uri, s3Uri } from '../shared/object-store';
 import type { PromoteEnv } from './contract';
 import type { ModelLiveEvent } from './schema';
 
-/** The event or the source package is not one this stage may promote: not retried (the DLQ keeps the event, the alarm says so). */
+/** The event or the source package is not one this stage may promote (Lambda's two async retries fail alike; then the DLQ keeps the event and alarms). */
 export class PromotionRefusedError extends PlatformError {}
 
 /** The copy's SHA-256 differs from the one the source's evaluation recorded: nothing is registered. */
@@ -60,7 +60,10 @@ export interface Promoted {
 const PACKAGE_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:(\d{12}):model-package\/([^/]+)\/(\d+)$/;
 
 /** Where a promoted model lives here: a run folder named after its origin, so the served model's role and the drift check find it as they find a trained one. */
-export const promotedRun = (sourceStage: string, version: number): string => `from-${sourceStage}-v${version}`;
+export const promotedRun = (sourceStage: string, version: number | '*'): string => `from-${sourceStage}-v${version}`;
+
+/** The files of a source run that a promotion reads besides the artifact: its lineage and its drift baseline (the construct grants exactly these). */
+export const RUN_FILES = ['input/lineage.json', 'data/baseline/baseline.csv'] as const;
 
 /**
  * Registers here the model that went live in the source stage: the same artifact, copied into this
@@ -93,18 +96,30 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
     throw new PromotionRefusedError(`${sourceArn} serves ${pkg.modelDataUrl}, outside the runs of ${env.PIPELINE_NAME} in ${env.SOURCE_BUCKET}`);
 
   const run = `${env.PIPELINE_NAME}/runs/${promotedRun(env.SOURCE_STAGE, version)}`;
-  const model = { bucket: env.ARTIFACTS_BUCKET, key: `${run}/model/${env.MODEL_PACKAGE_GROUP}--promoted/output/model.tar.gz` };
+  const marker = { bucket: env.ARTIFACTS_BUCKET, key: `${run}/promoted.json` };
+  if (await deps.store.exists(marker.bucket, marker.key)) {
+    // Done before (an event replayed from the DLQ, days later): registered and announced once already.
+    const earlier = JSON.parse(await deps.store.readText(marker)) as Promoted;
+    deps.log.info('already promoted', { ...earlier });
+    return earlier;
+  }
   const size = await deps.store.sizeOf(source.bucket, source.key);
   if (size === undefined) throw new PromotionRefusedError(`${pkg.modelDataUrl}, the artifact of ${sourceArn}, does not exist`);
-  await deps.store.copy(source, model, size);
-  const copied = await deps.store.sha256(model, size);
+  // Checked where the served model's role cannot read it (the incoming copy), then copied in place: bad bytes never reach the model's path.
+  const incoming = { bucket: env.ARTIFACTS_BUCKET, key: `${run}/incoming/model.tar.gz` };
+  await deps.store.copy(source, incoming, size);
+  const copied = await deps.store.sha256(incoming, size);
   if (copied !== sha)
     throw new ArtifactMismatchError(
       `the copy of ${pkg.modelDataUrl} has SHA-256 ${copied}, not the ${sha} that the evaluation of ${sourceArn} recorded: the artifact changed after it was evaluated; nothing was registered`,
     );
+  const model = { bucket: env.ARTIFACTS_BUCKET, key: `${run}/model/${env.MODEL_PACKAGE_GROUP}--promoted/output/model.tar.gz` };
+  await deps.store.copy(incoming, model, size);
   const lineage = await copyLineage(pkg.metadata.lineage, run, env, deps.store);
 
-  const metadata = { ...pkg.metadata, ...(lineage ? { lineage } : {}), 'promoted-from': sourceArn, 'source-stage': env.SOURCE_STAGE };
+  // The source's lineage URI names the source's bucket, which the drift check here cannot read: replaced by the copy's, or left out.
+  const { lineage: _sourceLineage, ...sourceMetadata } = pkg.metadata;
+  const metadata = { ...sourceMetadata, ...(lineage ? { lineage } : {}), 'promoted-from': sourceArn, 'source-stage': env.SOURCE_STAGE };
   const modelPackageArn = await deps.registry.register({
     group: env.MODEL_PACKAGE_GROUP,
     approvalStatus: env.APPROVAL_STATUS,
@@ -114,7 +129,8 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
     contentTypes: pkg.contentTypes,
     responseTypes: pkg.responseTypes,
     metadata,
-    clientToken: createHash('sha256').update(sourceArn).digest('hex').slice(0, 32),
+    // Per target group and source package: two stages that promote from one source send different tokens.
+    clientToken: createHash('sha256').update(`${env.MODEL_PACKAGE_GROUP}\n${sourceArn}`).digest('hex').slice(0, 32),
     tags: env.TAGS,
   });
   deps.log.info('model promoted', { sourcePackageArn: sourceArn, modelPackageArn, modelSha256: sha, bytes: size });
@@ -127,7 +143,9 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
     ...(pkg.metadata.execution ? { sourceExecutionArn: pkg.metadata.execution } : {}),
     modelSha256: sha,
   });
-  return { modelPackageArn, sourcePackageArn: sourceArn, modelSha256: sha };
+  const promoted: Promoted = { modelPackageArn, sourcePackageArn: sourceArn, modelSha256: sha };
+  await deps.store.putIfAbsent(marker, JSON.stringify(promoted), 'application/json');
+  return promoted;
 }
 
 /**
@@ -138,10 +156,12 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
 async function copyLineage(lineage: string | undefined, run: string, env: PromoteEnv, store: ObjectStore): Promise<string | undefined> {
   const m = lineage ? /^s3:\/\/([^/]+)\/(.+\/runs\/[^/]+)\/input\/lineage\.json$/.exec(lineage) : null;
   if (!m || m[1] !== env.SOURCE_BUCKET) return undefined;
-  const files = ['input/lineage.json', 'data/baseline/baseline.csv'];
-  for (const file of files) {
+  const copied: string[] = [];
+  for (const file of RUN_FILES) {
     const size = await store.sizeOf(m[1], `${m[2]}/${file}`);
-    if (size !== undefined) await store.copy({ bucket: m[1], key: `${m[2]}/${file}` }, { bucket: env.ARTIFACTS_BUCKET, key: `${run}/${file}` }, size);
+    if (size === undefined) continue;
+    await store.copy({ bucket: m[1], key: `${m[2]}/${file}` }, { bucket: env.ARTIFACTS_BUCKET, key: `${run}/${file}` }, size);
+    copied.push(file);
   }
-  return s3Uri(env.ARTIFACTS_BUCKET, `${run}/input/lineage.json`);
+  return copied.includes('input/lineage.json') ? s3Uri(env.ARTIFACTS_BUCKET, `${run}/input/lineage.json`) : undefined;
 }

@@ -3,7 +3,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListExecutionsCommand, paginateListExecutions, SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { envAnnouncer, type FactPublisher } from '../shared/event-publisher';
+import { bestEffort, envAnnouncer, type FactPublisher } from '../shared/event-publisher';
 import { envReader } from '../shared/env';
 import { retrainEnv } from './contract';
 import { parseInput } from '../shared/errors';
@@ -99,7 +99,16 @@ export function createHandler(deps: RetrainDeps, env: NodeJS.ProcessEnv = proces
       return { action: 'already-started', executionName: decision.executionName, reason };
     }
     deps.log.info('retraining started', { executionName: decision.executionName, trigger: reason, datasetId: decision.input.datasetId });
-    await deps.announce({ kind: 'retraining-started', trigger: reason, executionArn, datasetUri: `s3://${decision.input.bucket}/${decision.input.prefix}` });
+    // Best effort: a retry of this invocation finds the run started and would not announce it again.
+    await bestEffort(
+      deps.announce,
+      deps.log,
+    )({
+      kind: 'retraining-started',
+      trigger: reason,
+      executionArn,
+      datasetUri: `s3://${decision.input.bucket}/${decision.input.prefix}`,
+    });
     return { action: 'started', executionName: decision.executionName, reason };
   };
 }

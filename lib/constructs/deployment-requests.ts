@@ -61,7 +61,7 @@ export function sharedRequests(ctx: DeploymentRequestContext): Record<string, un
   };
 }
 
-/** A request sent whole from the shared parts (`InputPath`), e.g. `sent('register')`. */
+/** A request sent whole from the shared parts (`InputPath`), e.g. `new SharedRequest('register')`. */
 export class SharedRequest {
   constructor(readonly name: 'register' | 'policy' | 'scalableTarget') {}
   get inputPath(): string {

@@ -105,7 +105,8 @@ export class LifecycleAnnouncer {
       eventPattern: {
         source: [lifecycleSource(this.environment.PROJECT)],
         detailType: EMAILED_KINDS.map((k) => DETAIL_TYPES[k]),
-        detail: { pipeline: [this.environment.PIPELINE_NAME] },
+        // The stage too: a stage that promotes another's models also receives that stage's Model Live events.
+        detail: { stage: [this.environment.STAGE], pipeline: [this.environment.PIPELINE_NAME] },
       },
       targets: [new targets.LambdaFunction(notify, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
     });

@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { promoteEnv } from '../../lambdas/promote-model/contract';
+import { promotedRun, RUN_FILES } from '../../lambdas/promote-model/logic';
 import { DETAIL_TYPES, lifecycleSource } from '../../lambdas/shared/lifecycle';
 import { bucketName, promotionRoleName, resourcePrefix } from '../config/naming';
 import type { PlatformConfig, StageConfig } from '../config/schema';
@@ -16,12 +17,14 @@ import type { LifecycleAnnouncer } from './lifecycle-events';
 import { PlatformFunction } from './platform-function';
 import { allow } from './scoped-policy';
 
-/** What a source stage's model run folders hold that a promotion reads (the artifact, the lineage, the drift baseline). */
+/** What a source stage's model run folders hold that a promotion reads (the artifact, then RUN_FILES: the lineage, the drift baseline). */
 export const PROMOTED_OBJECTS = (pipeline: string, sourcePrefix: string) => [
   `${pipeline}/runs/*/model/${sourcePrefix}--*/output/model.tar.gz`,
-  `${pipeline}/runs/*/input/lineage.json`,
-  `${pipeline}/runs/*/data/baseline/baseline.csv`,
+  ...RUN_FILES.map((f) => `${pipeline}/runs/*/${f}`),
 ];
+
+/** The encryption context S3 gives the source key for those objects: the bucket's ARN under S3 Bucket Keys, else the object's. */
+export const sourceObjectsContext = (bucketArn: string, pipeline: string) => [bucketArn, `${bucketArn}/${pipeline}/runs/*`];
 
 export interface ModelPromotionProps {
   readonly config: PlatformConfig;
@@ -31,7 +34,7 @@ export interface ModelPromotionProps {
   readonly artifactsBucket: string;
   readonly key: kms.IKey;
   readonly announcer: LifecycleAnnouncer;
-  readonly deadLetterQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.Queue;
   readonly tags: readonly { Key: string; Value: string }[];
 }
 
@@ -74,11 +77,11 @@ export class ModelPromotion extends Construct {
     fn.function.configureAsyncInvoke({
       retryAttempts: SECURE_DEFAULTS.lambda.asyncRetryAttempts,
       maxEventAge: Duration.hours(6),
-      onFailure: failureDestination(props.deadLetterQueue as sqs.Queue, props.key),
+      onFailure: failureDestination(props.deadLetterQueue, props.key),
     });
     props.announcer.grant(fn.role);
     const arns = arnsOf(this);
-    const run = `${props.pipeline}/runs/from-${source.name}-v*`;
+    const run = `${props.pipeline}/runs/${promotedRun(source.name, '*')}`;
     allow(
       fn.role,
       {
@@ -97,7 +100,10 @@ export class ModelPromotion extends Construct {
         actions: ['kms:Decrypt'],
         resources: [`arn:${partition}:kms:${region}:${sourceAccount}:key/*`],
         // Only as S3 decrypts objects of the source's artifacts bucket (bucket keys: the encryption context is the bucket's ARN).
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': arns.bucket(sourceBucket) } },
+        conditions: {
+          StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` },
+          StringLike: { 'kms:EncryptionContext:aws:s3:arn': sourceObjectsContext(arns.bucket(sourceBucket), props.pipeline) },
+        },
         wildcardReason: `The key of stage ${source.name} has a random id in another stack; the encryption context pins it to that stage's artifacts bucket, read through S3.`,
       },
       {

@@ -12,7 +12,7 @@ import { DETAIL_TYPES, lifecycleSource } from '../../lambdas/shared/lifecycle';
 import { eventBusName, forwardingRoleName, promotionRoleName, resourcePrefix } from '../config/naming';
 import type { PlatformConfig, StageConfig } from '../config/schema';
 import { deadLetterQueue } from './dead-letter-queue';
-import { PROMOTED_OBJECTS } from './model-promotion';
+import { PROMOTED_OBJECTS, sourceObjectsContext } from './model-promotion';
 
 /**
  * The grants between a source stage and the stages that promote its models (`promoteFrom`),
@@ -118,8 +118,9 @@ export function grantPromoters(
           resources: ['*'],
           conditions: {
             ...role.condition,
+            StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` },
             // The bucket ARN from its name: a reference to the bucket would make the key and the bucket depend on each other.
-            StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': `arn:${partition}:s3:::${artifactsName}` },
+            StringLike: { 'kms:EncryptionContext:aws:s3:arn': sourceObjectsContext(`arn:${partition}:s3:::${artifactsName}`, pipeline) },
           },
         }),
       );

@@ -295,11 +295,15 @@ describe('notify handler', () => {
     expect(bus.calls()).toHaveLength(0);
   });
 
-  it("refuses another pipeline's event, a detail-type that does not match its kind, and an unknown kind, with typed errors", async () => {
+  it("refuses another pipeline's or stage's event, a detail-type that does not match its kind, and an unknown kind, with typed errors", async () => {
     Object.assign(process.env, env);
     const entry = factEntry(gateFailed as FactInput, lifecycleContextFromEnv(env));
     const detail = JSON.parse(entry.Detail);
     await expect(handler({ source: entry.Source, 'detail-type': entry.DetailType, detail: { ...detail, pipeline: 'other' } })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+    });
+    // A promoting stage's bus also carries its source stage's Model Live events: never e-mailed as this stage's.
+    await expect(handler({ source: entry.Source, 'detail-type': entry.DetailType, detail: { ...detail, stage: 'prod' } })).rejects.toMatchObject({
       name: 'InvalidInputError',
     });
     await expect(handler({ source: entry.Source, 'detail-type': 'Model Live', detail })).rejects.toMatchObject({ name: 'InvalidInputError' });

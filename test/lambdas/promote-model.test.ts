@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateModelPackageCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -88,6 +88,7 @@ describe('promotion of a model live in another stage', () => {
     const run = 'churn/runs/from-dev-v3';
     const copy = `${run}/model/acme-prod-churn--promoted/output/model.tar.gz`;
     expect(w.store.getBuffer(TARGET_BUCKET, copy)).toEqual(ARTIFACT);
+    expect(JSON.parse(w.store.get(TARGET_BUCKET, `${run}/promoted.json`)!)).toEqual(out);
     expect(w.store.get(TARGET_BUCKET, `${run}/data/baseline/baseline.csv`)).toBe('f1,f2\n1,2\n');
     expect(w.store.get(TARGET_BUCKET, `${run}/input/lineage.json`)).toBe('{"objects":[]}');
     expect(w.registered).toEqual([
@@ -123,13 +124,25 @@ describe('promotion of a model live in another stage', () => {
     ]);
   });
 
-  it('registers one package however often the event is delivered (one client token per source package)', async () => {
+  it('registers and announces once however often the event is delivered, even replayed days later (its marker), and retries with one client token', async () => {
     const w = world();
     const a = await promote(event(), env, w.deps);
     const b = await promote(event(), env, w.deps);
-    expect(b.modelPackageArn).toBe(a.modelPackageArn);
+    expect(b).toEqual(a);
     expect(w.registered).toHaveLength(1);
+    expect(w.announced).toHaveLength(1);
     expect(w.registered[0]!.clientToken).toMatch(/^[0-9a-f]{32}$/);
+    // A second stage promoting from the same source registers its own package: another token.
+    const other = world();
+    await promote(event(), { ...env, MODEL_PACKAGE_GROUP: 'acme-staging-churn' }, other.deps);
+    expect(other.registered[0]!.clientToken).not.toBe(w.registered[0]!.clientToken);
+  });
+
+  it("registers without a lineage when the source's names no run of its bucket, rather than a bucket the drift check here cannot read", async () => {
+    const w = world(sourcePackage({ metadata: { ...sourcePackage().metadata, lineage: 's3://elsewhere/x/runs/r/input/lineage.json' } }));
+    await promote(event(), env, w.deps);
+    expect(w.registered[0]!.metadata).not.toHaveProperty('lineage');
+    expect(w.registered[0]!.metadata['promoted-from']).toBe(SOURCE_ARN);
   });
 
   it('registers nothing when the artifact changed after its evaluation (its hash differs)', async () => {
@@ -138,6 +151,9 @@ describe('promotion of a model live in another stage', () => {
     await expect(promote(event(), env, w.deps)).rejects.toMatchObject({ name: 'ArtifactMismatchError', message: expect.stringContaining(`not the ${SHA}`) });
     expect(w.registered).toEqual([]);
     expect(w.announced).toEqual([]);
+    // The bad bytes stay in the incoming copy, never where the served model's role reads models.
+    expect(w.store.keys(TARGET_BUCKET, '').filter((k) => k.includes('/model/'))).toEqual([]);
+    expect(w.store.keys(TARGET_BUCKET, '')).toEqual(['churn/runs/from-dev-v3/incoming/model.tar.gz']);
   });
 
   it.each([
@@ -199,6 +215,11 @@ describe('promote-model handler', () => {
       CustomerMetadataProperties: { ...pkg.metadata },
     });
     s3.on(HeadObjectCommand).resolves({ ContentLength: ARTIFACT.length });
+    // Not promoted before: no marker.
+    s3.on(HeadObjectCommand, { Key: 'churn/runs/from-dev-v3/promoted.json' }).rejects(
+      Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
+    );
+    s3.on(PutObjectCommand).resolves({});
     s3.on(CopyObjectCommand).resolves({});
     s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => new Uint8Array(ARTIFACT) } as never });
     sm.on(CreateModelPackageCommand).resolves({ ModelPackageArn: 'arn:aws:sagemaker:eu-west-1:222222222222:model-package/acme-prod-churn/1' });
@@ -210,6 +231,7 @@ describe('promote-model handler', () => {
     await expect(handler(event())).resolves.toMatchObject({ modelSha256: SHA });
     expect(sm.commandCalls(DescribeModelPackageCommand)[0]!.args[0].input).toEqual({ ModelPackageName: SOURCE_ARN });
     expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Range)).toEqual([`bytes=0-${ARTIFACT.length - 1}`]);
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Key: 'churn/runs/from-dev-v3/promoted.json', IfNoneMatch: '*' });
     const create = sm.commandCalls(CreateModelPackageCommand)[0]!.args[0].input;
     expect(() => validateSageMakerRequest('createModelPackage', create)).not.toThrow();
     expect(create).toMatchObject({ ModelPackageGroupName: 'acme-prod-churn', ModelApprovalStatus: 'PendingManualApproval' });

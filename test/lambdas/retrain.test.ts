@@ -209,6 +209,15 @@ describe('retrain handler', () => {
     });
   });
 
+  it('reports the run it started even when EventBridge refuses the Retraining Started event: the run goes on, the refusal is logged', async () => {
+    const started = idempotentStarts();
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] });
+    expect(await handler(alarm)).toMatchObject({ action: 'started', reason: 'drift' });
+    expect(started.size).toBe(1);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(3);
+    expect(log.entries.some((e) => e.level === 'ERROR' && e.message === 'lifecycle event not sent' && e.data?.kind === 'retraining-started')).toBe(true);
+  });
+
   it('sees a running training run on any page of running executions, not only among the newest 20 (#12 review)', async () => {
     const started = idempotentStarts();
     const run = (n: number, status: 'RUNNING' | 'SUCCEEDED') => ({

@@ -43,7 +43,7 @@ describe('lifecycle events: pipeline stack', () => {
     expect(rules[0].Properties.EventPattern).toEqual({
       source: [lifecycleSource('mlops')],
       'detail-type': EMAILED_KINDS.map((k) => DETAIL_TYPES[k]),
-      detail: { pipeline: ['breast-cancer'] },
+      detail: { stage: ['dev'], pipeline: ['breast-cancer'] },
     });
     const [target] = rules[0].Properties.Targets;
     expect(JSON.stringify(target.Arn)).toContain('NotifyFunction');
@@ -91,6 +91,9 @@ describe("the README's event catalogue", () => {
     expect(examples.map((e) => e.detailType).sort()).toEqual(Object.values(DETAIL_TYPES).sort());
     const schemas = publishedSchemas(data.toJSON());
     for (const { detailType, fact } of examples) {
+      const detail = factDetail(fact, ctx);
+      // Every field the example shows is one the schema has (parsing would drop an unknown one silently).
+      for (const field of Object.keys(fact)) expect(detail, `${detailType}: ${field}`).toHaveProperty(field);
       const event = {
         version: '0',
         id: '1',
@@ -100,7 +103,7 @@ describe("the README's event catalogue", () => {
         time: '2026-12-02T10:00:00Z',
         region: 'eu-west-1',
         resources: [],
-        detail: factDetail(fact, ctx),
+        detail,
       };
       expect(schemas.problems(event), detailType).toEqual([]);
     }

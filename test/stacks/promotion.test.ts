@@ -66,11 +66,10 @@ describe('a stage that promotes another (prod, promoteFrom dev)', () => {
       'acme-dev-artifacts-111111111111-eu-west-1/churn/runs/*/model/acme-dev-churn--*/output/model.tar.gz',
     );
     const decrypt = of('kms:Decrypt').find((s) => JSON.stringify(s.Resource).includes('111111111111'))!;
+    const context = ['arn:aws:s3:::acme-dev-artifacts-111111111111-eu-west-1', 'arn:aws:s3:::acme-dev-artifacts-111111111111-eu-west-1/churn/runs/*'];
     expect(decrypt.Condition).toEqual({
-      StringEquals: {
-        'kms:ViaService': 's3.eu-west-1.amazonaws.com',
-        'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::acme-dev-artifacts-111111111111-eu-west-1',
-      },
+      StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+      StringLike: { 'kms:EncryptionContext:aws:s3:arn': context },
     });
     expect(JSON.stringify(of('sagemaker:CreateModelPackage')[0].Resource)).toContain(':model-package/acme-prod-churn/*');
   });
@@ -105,9 +104,13 @@ describe('the stage promoted from (dev)', () => {
     expect(bucket.map((s) => s.Action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
     expect(key).toHaveLength(1);
     expect(key[0].Action).toBe('kms:Decrypt');
-    expect(key[0].Condition.StringEquals).toEqual({
-      'kms:ViaService': 's3.eu-west-1.amazonaws.com',
-      'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::acme-dev-artifacts-111111111111-eu-west-1',
+    expect(key[0].Condition.StringEquals).toEqual({ 'kms:ViaService': 's3.eu-west-1.amazonaws.com' });
+    // Under S3 Bucket Keys the context is the bucket's ARN, else the object's: both, and only the pipeline's runs.
+    expect(key[0].Condition.StringLike).toEqual({
+      'kms:EncryptionContext:aws:s3:arn': [
+        'arn:aws:s3:::acme-dev-artifacts-111111111111-eu-west-1',
+        'arn:aws:s3:::acme-dev-artifacts-111111111111-eu-west-1/churn/runs/*',
+      ],
     });
     for (const s of [...bucket, ...key]) expect(s.Condition.ArnEquals).toEqual({ 'aws:PrincipalArn': PROD_ROLE });
   });

@@ -90,7 +90,7 @@ export function formatReport(header: ReportHeader, stages: readonly StageEstimat
     ...stages.flatMap((s) => [...formatStage(s), '']),
     'Fixed monthly = the stage-wide lines (KMS, and the free tiers, taken once per stage as one account) + each pipeline\'s "Fixed monthly"',
     '(its alarms, dashboard and schedules before the free tiers). The drift check adds its monthly figure while an endpoint has traffic.',
-    'Usage-based and left out: KMS, S3 and SageMaker requests, Lambda, Step Functions, CloudWatch Logs and custom metrics, SageMaker ML',
+    'Usage-based and left out: KMS, S3 and SageMaker requests, Lambda, Step Functions, EventBridge events, CloudWatch Logs and custom metrics, SageMaker ML',
     'storage volumes, data transfer. "no price": neither the pinned table nor --prices has that item for that region (README "Cost": how to add it).',
   ];
   return `${lines.join('\n')}\n`;
