@@ -75,13 +75,16 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
   const { detail } = event;
   const sourceArn = detail.modelPackageArn;
   const [, account, group, versionText] = PACKAGE_ARN.exec(sourceArn)!;
-  const expected = { source: lifecycleSource(env.PROJECT), stage: env.SOURCE_STAGE, pipeline: env.PIPELINE_NAME, account: env.SOURCE_ACCOUNT };
-  const got = { source: event.source, stage: detail.stage, pipeline: detail.pipeline, account: event.account };
-  const off = Object.entries(expected).filter(([k, v]) => got[k as keyof typeof got] !== v);
-  if (off.length > 0 || account !== env.SOURCE_ACCOUNT || group !== env.SOURCE_GROUP)
-    throw new PromotionRefusedError(
-      `not a Model Live event of ${env.SOURCE_GROUP} in account ${env.SOURCE_ACCOUNT}: ${[...off.map(([k, v]) => `${k} is ${got[k as keyof typeof got]}, expected ${v}`), ...(group !== env.SOURCE_GROUP || account !== env.SOURCE_ACCOUNT ? [`package ${sourceArn}`] : [])].join('; ')}`,
-    );
+  const checks: [string, unknown, string][] = [
+    ['source', event.source, lifecycleSource(env.PROJECT)],
+    ['stage', detail.stage, env.SOURCE_STAGE],
+    ['pipeline', detail.pipeline, env.PIPELINE_NAME],
+    ['account', event.account, env.SOURCE_ACCOUNT],
+    ["package's account", account, env.SOURCE_ACCOUNT],
+    ["package's group", group, env.SOURCE_GROUP],
+  ];
+  const off = checks.filter(([, got, expected]) => got !== expected).map(([what, got, expected]) => `${what} is ${String(got)}, expected ${expected}`);
+  if (off.length > 0) throw new PromotionRefusedError(`not a Model Live event this stage promotes (${sourceArn}): ${off.join('; ')}`);
   const version = Number(versionText);
   const pkg = await deps.registry.describe(sourceArn);
   if (pkg.approvalStatus !== 'Approved')
