@@ -7,6 +7,21 @@ import type { LocalService } from './local-aws';
 
 type Json = Record<string, any>;
 
+/** The event EventBridge makes of a PutEvents entry, as a rule's target receives it. */
+export function eventOf(e: { Source: string; DetailType: string; Detail: string; Resources?: readonly string[] }, id: string): Json {
+  return {
+    version: '0',
+    id,
+    'detail-type': e.DetailType,
+    source: e.Source,
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: e.Resources ?? [],
+    detail: JSON.parse(e.Detail),
+  };
+}
+
 /** An event as a rule's target receives it. */
 export interface DeliveredEvent {
   readonly bus: string;
@@ -41,17 +56,7 @@ export class LocalEventBridge {
       for (const e of p.Entries as Json[]) {
         checkPutEventsEntry({ Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Resources: e.Resources });
         const id = `sim-event-${++this.count}`;
-        const event = {
-          version: '0',
-          id,
-          'detail-type': e.DetailType,
-          source: e.Source,
-          account: ACCOUNT,
-          time: new Date().toISOString(),
-          region: REGION,
-          resources: e.Resources ?? [],
-          detail: JSON.parse(e.Detail),
-        };
+        const event = eventOf({ Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Resources: e.Resources }, id);
         const bus = e.EventBusName ?? 'default';
         this.put.push({ bus, event });
         this.log(`  event: ${e.DetailType}`);

@@ -32,7 +32,7 @@ export function snsPublisher(sns: SNSClient): Publisher {
 const readEnv = envReader(notifyEnv);
 const log = createLogger('notify');
 
-/** A lifecycle event as EventBridge delivers it to the e-mail subscriber (its rule matches source, pipeline and the e-mailed detail-types). */
+/** A lifecycle event as EventBridge delivers it to the e-mail subscriber (its rule matches source, stage, pipeline and the e-mailed detail-types). */
 const deliveredEvent = z.object({ source: z.string(), 'detail-type': z.string(), detail: z.record(z.string(), z.unknown()) });
 
 /**

@@ -72,8 +72,11 @@ const eventOnlyFacts = [
   }),
 ] as const;
 
+/** Every kind of fact the platform announces: the e-mailed ones and the events-only ones. */
+const FACTS = [...notificationSchema.options, ...eventOnlyFacts] as const;
+
 /** Every fact the platform announces. */
-export const factSchema = z.discriminatedUnion('kind', [...notificationSchema.options, ...eventOnlyFacts]);
+export const factSchema = z.discriminatedUnion('kind', FACTS);
 export type Fact = z.infer<typeof factSchema>;
 export type FactInput = z.input<typeof factSchema>;
 
@@ -124,7 +127,7 @@ export const envelopeShape = {
 };
 
 /** The detail schema of one detail-type: the envelope and the fact (what the schema registry publishes). */
-export const detailSchemas = [...notificationSchema.options, ...eventOnlyFacts].map((fact) => ({
+export const detailSchemas = FACTS.map((fact) => ({
   kind: fact.shape.kind.value as Fact['kind'],
   detailType: DETAIL_TYPES[fact.shape.kind.value as Fact['kind']],
   schema: fact.extend(envelopeShape),

@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -24,6 +25,19 @@ export function deadLetterQueue(scope: Construct, id: string, props: { name: str
   });
   Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: `This queue is itself the dead-letter queue of ${props.of}.` });
   return queue;
+}
+
+/** The alarm of such a queue, `<queue>-not-empty`: a message there is an event or invocation that failed for good. */
+export function deadLetterAlarm(scope: Construct, id: string, queue: sqs.Queue, description: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmName: `${(queue.node.defaultChild as sqs.CfnQueue).queueName!}-not-empty`,
+    alarmDescription: description,
+    metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { deadLetterAlarm } from './dead-letter-queue';
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -79,15 +80,12 @@ export class PipelineAlarms extends Construct {
     const queues = scope.node.findAll().filter((c): c is sqs.Queue => c instanceof sqs.Queue);
     for (const queue of queues) {
       const name = (queue.node.defaultChild as sqs.CfnQueue).queueName!;
-      const alarm = new cloudwatch.Alarm(this, `${queue.node.path.replace(/[^A-Za-z0-9]/g, '')}Alarm`, {
-        alarmName: `${name}-not-empty`,
-        alarmDescription: `${name} holds messages: events or invocations that failed after their retries (the original event is in each message; fix the cause, then send them again to the target, or delete them)`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      const alarm = deadLetterAlarm(
+        this,
+        `${queue.node.path.replace(/[^A-Za-z0-9]/g, '')}Alarm`,
+        queue,
+        `${name} holds messages: events or invocations that failed after their retries (the original event is in each message; fix the cause, then send them again to the target, or delete them)`,
+      );
       this.notify(alarm);
       this.deadLetters.push(alarm);
     }

@@ -1,5 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Stack } from 'aws-cdk-lib';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -11,7 +10,7 @@ import type { Construct } from 'constructs';
 import { DETAIL_TYPES, lifecycleSource } from '../../lambdas/shared/lifecycle';
 import { eventBusName, forwardingRoleName, promotionRoleName, resourcePrefix } from '../config/naming';
 import type { PlatformConfig, StageConfig } from '../config/schema';
-import { deadLetterQueue } from './dead-letter-queue';
+import { deadLetterAlarm, deadLetterQueue } from './dead-letter-queue';
 import { PROMOTED_OBJECTS, sourceObjectsContext } from './model-promotion';
 
 /**
@@ -79,15 +78,12 @@ export function grantPromoters(
     key,
     of: 'the forwarding of Model Live events to the stages that promote this one',
   });
-  new cloudwatch.Alarm(scope, 'ForwardingDeadLetterAlarm', {
-    alarmName: `${config.project}-${stage.name}-forwarding-dlq-not-empty`,
-    alarmDescription: `Model Live events of ${stage.name} that could not be forwarded to a promoting stage (the event is in each message: fix the cause, then send it again to that stage's bus)`,
-    metric: dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
-    threshold: 1,
-    evaluationPeriods: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  }).addAlarmAction(new actions.SnsAction(stack.topic));
+  deadLetterAlarm(
+    scope,
+    'ForwardingDeadLetterAlarm',
+    dlq,
+    `Model Live events of ${stage.name} that could not be forwarded to a promoting stage (the event is in each message: fix the cause, then send it again to that stage's bus)`,
+  ).addAlarmAction(new actions.SnsAction(stack.topic));
   for (const t of promoters) {
     for (const pipeline of config.pipelines.map((p) => p.name)) {
       const role = onlyRole(scope, t.account, promotionRoleName(config.project, t.name, pipeline));

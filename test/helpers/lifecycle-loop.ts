@@ -2,6 +2,7 @@ import { createHandler, type Publisher } from '../../lambdas/notify/handler';
 import { factEntry, type FactPublisher, lifecycleContextFromEnv } from '../../lambdas/shared/event-publisher';
 import { DETAIL_TYPES, EMAILED_KINDS } from '../../lambdas/shared/lifecycle';
 import type { FormattedMessage } from '../../lambdas/notify/logic';
+import { eventOf } from '../../offline/local-events';
 
 type Json = Record<string, any>;
 
@@ -18,17 +19,7 @@ export function busLoop(notifyEnv: NodeJS.ProcessEnv, publish: Publisher) {
     (env: NodeJS.ProcessEnv): FactPublisher =>
     async (fact) => {
       const entry = factEntry(fact, lifecycleContextFromEnv(env));
-      const event = {
-        version: '0',
-        id: `loop-${events.length + 1}`,
-        'detail-type': entry.DetailType,
-        source: entry.Source,
-        account: '111122223333',
-        time: new Date().toISOString(),
-        region: env.AWS_REGION,
-        resources: entry.Resources,
-        detail: JSON.parse(entry.Detail),
-      };
+      const event = eventOf(entry, `loop-${events.length + 1}`);
       events.push(event);
       if (EMAILED.has(entry.DetailType)) await notify(event);
       return event.id;
