@@ -2,17 +2,12 @@ import { createHash } from 'node:crypto';
 
 type Json = Record<string, any>;
 
-/** The placeholder account and region the offline cloud deploys into. */
+/** The placeholder account (for stages that name none) and the region the offline cloud deploys into. */
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
 
-const PSEUDO: Record<string, string> = {
-  'AWS::Partition': 'aws',
-  'AWS::Region': REGION,
-  'AWS::AccountId': ACCOUNT,
-  'AWS::URLSuffix': 'amazonaws.com',
-  'AWS::NoValue': '',
-};
+/** The account id in an ARN (none for S3 buckets and objects). */
+export const accountOfArn = (arn: string): string | undefined => /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(arn)?.[1];
 
 /** AWS managed policies the platform's roles attach (CDK's own helper functions), as AWS publishes them. */
 const AWS_MANAGED: Record<string, Json> = {
@@ -56,19 +51,28 @@ export interface RoleModel {
 const stableId = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
- * The synthesized stacks of one stage as one offline AWS account: CloudFormation values resolved
- * the way CloudFormation returns them (Ref, Fn::GetAtt, Fn::ImportValue across stacks, …), the
- * identity policies of every role, and the resource policies of buckets, topics, queues, keys,
- * functions (from `AWS::Lambda::Permission`) and roles (trust policies). Physical names the
- * templates leave to CloudFormation get stable generated ones.
+ * The synthesized stacks of one stage as one offline AWS account (`id`): CloudFormation values
+ * resolved the way CloudFormation returns them (Ref, Fn::GetAtt, Fn::ImportValue across stacks,
+ * …), the identity policies of every role, and the resource policies of buckets, topics, queues,
+ * keys, functions (from `AWS::Lambda::Permission`), event buses, model package groups and roles
+ * (trust policies). Physical names the templates leave to CloudFormation get stable generated
+ * ones. Accounts {@link link}ed together see each other's roles, resource policies and bucket
+ * keys, as IAM does for a cross-account request.
  */
 export class SynthesizedAccount {
   readonly roles = new Map<string, RoleModel>();
   private readonly resourcePolicies = new Map<string, Json>();
   private readonly exports = new Map<string, unknown>();
   private readonly keyOf = new Map<string, string>();
+  private readonly buckets = new Set<string>();
+  private readonly peers: SynthesizedAccount[] = [];
+  private readonly pseudo: Record<string, string>;
 
-  constructor(readonly stacks: StackTemplate[]) {
+  constructor(
+    readonly stacks: StackTemplate[],
+    readonly id: string = ACCOUNT,
+  ) {
+    this.pseudo = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': id, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::NoValue': '' };
     for (const s of stacks) {
       for (const out of Object.values((s.template.Outputs ?? {}) as Record<string, Json>)) {
         if (out.Export) this.exports.set(this.resolve(out.Export.Name, s.stackName), { stack: s.stackName, value: out.Value });
@@ -105,7 +109,7 @@ export class SynthesizedAccount {
   private intrinsic(fn: string, arg: any, stack: string): any {
     switch (fn) {
       case 'Ref':
-        return PSEUDO[arg] ?? this.ref(stack, arg);
+        return this.pseudo[arg] ?? this.ref(stack, arg);
       case 'Fn::GetAtt': {
         const [id, attr] = Array.isArray(arg) ? arg : String(arg).split('.');
         return this.getAtt(stack, id, attr);
@@ -116,7 +120,7 @@ export class SynthesizedAccount {
         const [text, vars] = Array.isArray(arg) ? arg : [arg, {}];
         return String(text).replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
           if (vars[name] !== undefined) return this.resolve(vars[name], stack);
-          if (PSEUDO[name] !== undefined) return PSEUDO[name]!;
+          if (this.pseudo[name] !== undefined) return this.pseudo[name]!;
           const [id, attr] = name.split('.');
           return attr ? this.getAtt(stack, id!, attr) : this.ref(stack, id!);
         });
@@ -164,15 +168,15 @@ export class SynthesizedAccount {
       case 'AWS::Lambda::Function':
         return name('FunctionName');
       case 'AWS::SNS::Topic':
-        return `arn:aws:sns:${REGION}:${ACCOUNT}:${name('TopicName', 256)}`;
+        return `arn:aws:sns:${REGION}:${this.id}:${name('TopicName', 256)}`;
       case 'AWS::SQS::Queue':
-        return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name('QueueName', 80)}`;
+        return `https://sqs.${REGION}.amazonaws.com/${this.id}/${name('QueueName', 80)}`;
       case 'AWS::KMS::Key': {
         const h = stableId(`${stack}/${id}`);
         return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
       }
       case 'AWS::StepFunctions::StateMachine':
-        return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name('StateMachineName', 80)}`;
+        return `arn:aws:states:${REGION}:${this.id}:stateMachine:${name('StateMachineName', 80)}`;
       case 'AWS::CloudWatch::Alarm':
         return name('AlarmName', 255);
       case 'AWS::Events::Rule':
@@ -184,9 +188,11 @@ export class SynthesizedAccount {
       case 'AWS::SSM::Parameter':
         return name('Name', 1011);
       case 'AWS::SageMaker::ModelPackageGroup':
-        return `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package-group/${name('ModelPackageGroupName', 63)}`;
+        return `arn:aws:sagemaker:${REGION}:${this.id}:model-package-group/${name('ModelPackageGroupName', 63)}`;
+      case 'AWS::Events::EventBus':
+        return name('Name', 256);
       case 'AWS::Lambda::LayerVersion':
-        return `arn:aws:lambda:${REGION}:${ACCOUNT}:layer:${this.generatedName(stack, id)}:1`;
+        return `arn:aws:lambda:${REGION}:${this.id}:layer:${this.generatedName(stack, id)}:1`;
       default:
         return id;
     }
@@ -198,17 +204,18 @@ export class SynthesizedAccount {
     const ref = this.ref(stack, id);
     const arns: Record<string, () => string> = {
       'AWS::S3::Bucket': () => `arn:aws:s3:::${ref}`,
-      'AWS::IAM::Role': () => `arn:aws:iam::${ACCOUNT}:role/${r.Properties?.Path ? `${String(r.Properties.Path).replace(/^\/|\/$/g, '')}/` : ''}${ref}`,
-      'AWS::Lambda::Function': () => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ref}`,
-      'AWS::SQS::Queue': () => `arn:aws:sqs:${REGION}:${ACCOUNT}:${ref.split('/').pop()}`,
-      'AWS::KMS::Key': () => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${ref}`,
+      'AWS::IAM::Role': () => `arn:aws:iam::${this.id}:role/${r.Properties?.Path ? `${String(r.Properties.Path).replace(/^\/|\/$/g, '')}/` : ''}${ref}`,
+      'AWS::Lambda::Function': () => `arn:aws:lambda:${REGION}:${this.id}:function:${ref}`,
+      'AWS::SQS::Queue': () => `arn:aws:sqs:${REGION}:${this.id}:${ref.split('/').pop()}`,
+      'AWS::KMS::Key': () => `arn:aws:kms:${REGION}:${this.id}:key/${ref}`,
       'AWS::StepFunctions::StateMachine': () => ref,
-      'AWS::CloudWatch::Alarm': () => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${ref}`,
-      'AWS::Events::Rule': () => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${ref}`,
-      'AWS::Scheduler::Schedule': () => `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${r.Properties?.GroupName ?? 'default'}/${ref}`,
-      'AWS::Logs::LogGroup': () => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${ref}:*`,
+      'AWS::CloudWatch::Alarm': () => `arn:aws:cloudwatch:${REGION}:${this.id}:alarm:${ref}`,
+      'AWS::Events::Rule': () => `arn:aws:events:${REGION}:${this.id}:rule/${ref}`,
+      'AWS::Scheduler::Schedule': () => `arn:aws:scheduler:${REGION}:${this.id}:schedule/${r.Properties?.GroupName ?? 'default'}/${ref}`,
+      'AWS::Logs::LogGroup': () => `arn:aws:logs:${REGION}:${this.id}:log-group:${ref}:*`,
       'AWS::SNS::Topic': () => ref,
       'AWS::SageMaker::ModelPackageGroup': () => ref,
+      'AWS::Events::EventBus': () => `arn:aws:events:${REGION}:${this.id}:event-bus/${ref}`,
     };
     if (attr === 'Arn' || attr === 'TopicArn' || attr === 'ModelPackageGroupArn') {
       const f = arns[r.Type];
@@ -252,12 +259,19 @@ export class SynthesizedAccount {
         for (const t of this.resolve(p.Topics, s.stackName) as string[]) this.addResourcePolicy(t, doc(p.PolicyDocument));
       } else if (r.Type === 'AWS::SQS::QueuePolicy') {
         for (const url of this.resolve(p.Queues, s.stackName) as string[])
-          this.addResourcePolicy(`arn:aws:sqs:${REGION}:${ACCOUNT}:${url.split('/').pop()}`, doc(p.PolicyDocument));
+          this.addResourcePolicy(`arn:aws:sqs:${REGION}:${this.id}:${url.split('/').pop()}`, doc(p.PolicyDocument));
       } else if (r.Type === 'AWS::KMS::Key') {
         this.addResourcePolicy(this.getAtt(s.stackName, id, 'Arn'), doc(p.KeyPolicy));
       } else if (r.Type === 'AWS::Lambda::Permission') {
         this.addResourcePolicy(this.functionArn(this.resolve(p.FunctionName, s.stackName)), permissionStatement(this.resolve(p, s.stackName)));
+      } else if (r.Type === 'AWS::Events::EventBusPolicy') {
+        // One statement per resource (`Statement`, or the older `Action`/`Principal` form, which the platform does not use).
+        const bus = String(this.resolve(p.EventBusName ?? 'default', s.stackName));
+        this.addResourcePolicy(`arn:aws:events:${REGION}:${this.id}:event-bus/${bus}`, { Version: '2012-10-17', Statement: [doc(p.Statement)] });
+      } else if (r.Type === 'AWS::SageMaker::ModelPackageGroup' && p.ModelPackageGroupPolicy) {
+        this.addResourcePolicy(this.ref(s.stackName, id), doc(p.ModelPackageGroupPolicy));
       } else if (r.Type === 'AWS::S3::Bucket') {
+        this.buckets.add(this.ref(s.stackName, id));
         const kms = p.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
         if (kms?.SSEAlgorithm === 'aws:kms') this.keyOf.set(this.getAtt(s.stackName, id, 'Arn'), this.keyArn(this.resolve(kms.KMSMasterKeyID, s.stackName)));
       } else if ((r.Type === 'AWS::SNS::Topic' || r.Type === 'AWS::SQS::Queue') && p.KmsMasterKeyId) {
@@ -272,26 +286,50 @@ export class SynthesizedAccount {
   }
 
   private functionArn(nameOrArn: string): string {
-    return nameOrArn.startsWith('arn:') ? nameOrArn.split(':').slice(0, 7).join(':') : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOrArn}`;
+    return nameOrArn.startsWith('arn:') ? nameOrArn.split(':').slice(0, 7).join(':') : `arn:aws:lambda:${REGION}:${this.id}:function:${nameOrArn}`;
   }
 
   private keyArn(idOrArn: string): string {
-    return idOrArn.startsWith('arn:') ? idOrArn : `arn:aws:kms:${REGION}:${ACCOUNT}:key/${idOrArn}`;
+    return idOrArn.startsWith('arn:') ? idOrArn : `arn:aws:kms:${REGION}:${this.id}:key/${idOrArn}`;
   }
 
-  /** The resource-based policy AWS evaluates for a request on `resourceArn` (bucket for its objects, function without qualifier). */
+  /** Lets two accounts' requests reach each other's resources (each side's policies still decide). */
+  link(other: SynthesizedAccount): void {
+    if (other.id === this.id) throw new Error(`cannot link account ${this.id} to itself`);
+    if (!this.peers.includes(other)) this.peers.push(other);
+    if (!other.peers.includes(this)) other.peers.push(this);
+  }
+
+  /** The account that owns a resource: its ARN's account, or for S3 the account whose template has the bucket. */
+  ownerOf(resourceArn: string): SynthesizedAccount {
+    const bucket = /^arn:aws:s3:::([^/]+)/.exec(resourceArn)?.[1];
+    const id = accountOfArn(resourceArn);
+    return [this, ...this.peers].find((a) => (bucket ? a.buckets.has(bucket) : a.id === id)) ?? this;
+  }
+
+  /** A role of this account or of a linked one. */
+  role(arn: string): RoleModel | undefined {
+    return this.roles.get(arn) ?? this.peers.find((a) => a.roles.has(arn))?.roles.get(arn);
+  }
+
+  /** The resource-based policy AWS evaluates for a request on `resourceArn` (bucket for its objects, function without qualifier, a model package's group), in the account that owns it. */
   resourcePolicyFor(resourceArn: string): Json | undefined {
+    const owner = this.ownerOf(resourceArn);
+    if (owner !== this) return owner.resourcePolicyFor(resourceArn);
     const s3 = /^arn:aws:s3:::([^/]+)/.exec(resourceArn);
     if (s3) return this.resourcePolicies.get(`arn:aws:s3:::${s3[1]}`);
+    const pkg = /^(arn:aws:sagemaker:[^:]+:\d{12}):model-package\/([^/]+)\/\d+$/.exec(resourceArn);
+    if (pkg) return this.resourcePolicies.get(`${pkg[1]}:model-package-group/${pkg[2]}`);
     if (resourceArn.startsWith('arn:aws:lambda:')) return this.resourcePolicies.get(this.functionArn(resourceArn));
-    if (/^arn:aws:ecr:[^:]+:(\d{12}):repository\//.exec(resourceArn)?.[1] !== undefined && !resourceArn.includes(`:${ACCOUNT}:`))
+    if (/^arn:aws:ecr:[^:]+:(\d{12}):repository\//.exec(resourceArn)?.[1] !== undefined && !resourceArn.includes(`:${this.id}:`))
       return AWS_IMAGE_REPOSITORY_POLICY;
     return this.resourcePolicies.get(resourceArn);
   }
 
   /** The customer-managed key that encrypts a bucket (by bucket name), topic or queue (by ARN), if any. */
   encryptionKey(bucketNameOrArn: string): string | undefined {
-    return this.keyOf.get(bucketNameOrArn.startsWith('arn:') ? bucketNameOrArn : `arn:aws:s3:::${bucketNameOrArn}`);
+    const arn = bucketNameOrArn.startsWith('arn:') ? bucketNameOrArn : `arn:aws:s3:::${bucketNameOrArn}`;
+    return this.ownerOf(arn).keyOf.get(arn);
   }
 
   /** The execution role of a function (by name) or state machine (by ARN), or a schedule's target role (by name). */

@@ -2,7 +2,7 @@ import './polyfills';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { FormattedMessage } from '../lambdas/notify/logic';
 import { FUNCTION_NAMES, type FunctionName } from '../lib/constructs/lambda-bundles';
-import { ACCOUNT, REGION, type SynthesizedAccount } from './account';
+import { accountOfArn, REGION, type SynthesizedAccount } from './account';
 import { sdkIntegration, validateAwsRequest, validateSageMakerRequest } from './api-models';
 import { Authorizer, type AuthRequest } from './iam/authorizer';
 import { configuredDeliveries } from './iam/deliveries';
@@ -15,6 +15,7 @@ import { deployedHandler } from './local-lambdas';
 import { failure, LocalSageMaker } from './local-sagemaker';
 import { localCloudWatch, localS3, localSageMakerApi, localSns, localSsm } from './local-services';
 import { MemoryObjectStore } from './memory-store';
+import { alarmStateChange, objectCreated, packageStateChange } from './service-events';
 
 type Json = Record<string, any>;
 const MAX_EXECUTIONS = 40;
@@ -51,7 +52,7 @@ export interface FailedDelivery {
  * against the synthesized IAM and resource policies first; a denial fails as AWS's AccessDenied.
  */
 export class LocalCloud {
-  readonly store = new MemoryObjectStore();
+  readonly store: MemoryObjectStore;
   readonly notifications: FormattedMessage[] = [];
   readonly executions: Execution[] = [];
   readonly metrics: { namespace: string; name: string; value: number }[] = [];
@@ -66,39 +67,56 @@ export class LocalCloud {
   private readonly template: Json;
   private readonly queue: Execution[] = [];
   private readonly handlers: Record<string, (event: any) => Promise<any>> = {};
+  /** The ARNs of the functions this cloud runs (the played pipeline's). */
+  private readonly hosted = new Set<string>();
+  /** The offline clouds of linked accounts, by account id. */
+  private readonly peers = new Map<string, LocalCloud>();
   private readonly alarmStates = new Map<string, string>();
   private readonly alarmSince = new Map<string, string>();
+  private readonly aws: LocalAws;
 
   constructor(
     readonly account: SynthesizedAccount,
     private readonly stack: string,
     pipelineJson: unknown,
     private readonly log: (line: string) => void,
+    /** S3 shared with a linked account's cloud (bucket names are global). */
+    options: { store?: MemoryObjectStore } = {},
   ) {
     this.template = account.template(stack);
+    this.store = options.store ?? new MemoryObjectStore();
     this.store.clock = () => this.now();
     this.authorizer = new Authorizer(account);
     this.eventBridge = new LocalEventBridge(
       account,
-      stack,
       this.authorizer,
-      (fn, event) => this.handlers[handlerOf(fn.split(':').pop())!]!(event),
-      (what, error) => this.failedDeliveries.push({ what, error }),
+      {
+        hosts: (fn) => this.hosted.has(fn),
+        invoke: (fn, event) => this.handlers[handlerOf(fn.split(':').pop())!]!(event),
+        forward: (bus, event) => this.cloudOf(bus).eventBridge.route(event, bus.split('/').pop()),
+        deliveryFailed: (what, error) => this.failedDeliveries.push({ what, error }),
+      },
       log,
     );
     this.sageMaker = new LocalSageMaker(
       this.store,
       pipelineJson,
-      (pkg) => this.putEvent(this.packageEvent(pkg)),
+      (pkg) => this.putEvent(packageStateChange(account.id, pkg)),
       (role, use, via) => this.authorizeAll(role, roleUseNeeds(account, use), via),
+      account.id,
     );
-    const aws: LocalAws = {
+    const sageMakerApi = localSageMakerApi(this.sageMaker);
+    this.aws = {
       account,
       authorizer: this.authorizer,
       state: this.serviceState(),
       services: {
         s3: localS3(this.store),
-        sagemaker: localSageMakerApi(this.sageMaker),
+        // A model package of another account (promotion) is described where it lives.
+        sagemaker: (op, p) => {
+          const owner = this.cloudOf(p.ModelPackageName ?? '');
+          return owner === this ? sageMakerApi(op, p) : owner.aws.services.sagemaker(op, p);
+        },
         sfn: async (op, p) => this.sfnApi(op, p),
         sns: localSns((_topic, m) => this.email(m)),
         ssm: localSsm(this.parameters),
@@ -110,15 +128,38 @@ export class LocalCloud {
         ),
       },
     };
-    for (const r of this.resources('AWS::Lambda::Function')) {
+    const aws = this.aws;
+    for (const [id, r] of Object.entries(this.template.Resources as Record<string, Json>).filter(([, x]) => x.Type === 'AWS::Lambda::Function')) {
       const name = account.resolve(r.Properties.FunctionName, stack) as string | undefined;
       const handler = handlerOf(name);
       if (!handler) continue; // CDK's own helpers (code deployment)
+      this.hosted.add(account.getAtt(stack, id, 'Arn'));
       const env = { ...account.resolve(r.Properties.Environment?.Variables ?? {}, stack), AWS_REGION: REGION };
       this.env[handler] = env;
       const clients = localClients(aws, account.roleOf('function', name!), `lambda ${handler}`);
       this.handlers[handler] = deployedHandler(handler, clients, env, () => this.now());
     }
+  }
+
+  /**
+   * Links this cloud with another account's (a stage that promotes from this one): each sees the
+   * other's resource policies, S3 is shared, rules deliver to the other's event bus, and a model
+   * package ARN of the other account is described there.
+   */
+  connect(peer: LocalCloud): void {
+    if (peer.store !== this.store) throw new Error('connect: the two clouds must share one object store (new LocalCloud(..., { store }))');
+    this.account.link(peer.account);
+    this.peers.set(peer.account.id, peer);
+    peer.peers.set(this.account.id, this);
+  }
+
+  /** The cloud of the account that owns an ARN (this one for its own and for ARNs without an account). */
+  private cloudOf(arn: string): LocalCloud {
+    const id = accountOfArn(arn);
+    if (!id || id === this.account.id) return this;
+    const peer = this.peers.get(id);
+    if (!peer) throw new Error(`${arn} is in account ${id}, which is not connected to this offline cloud (${this.account.id})`);
+    return peer;
   }
 
   now(): Date {
@@ -184,7 +225,7 @@ export class LocalCloud {
     const s = this.resources('AWS::Scheduler::Schedule').find((r) => r.Properties.Name === name);
     if (!s) throw new Error(`no schedule ${name}`);
     const target = this.account.resolve(s.Properties.Target, this.stack) as Json;
-    const scheduleArn = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${name}`;
+    const scheduleArn = `arn:aws:scheduler:${REGION}:${this.account.id}:schedule/default/${name}`;
     await this.authorizer.authorize({
       principal: 'scheduler.amazonaws.com',
       action: 'sts:AssumeRole',
@@ -330,22 +371,10 @@ export class LocalCloud {
       this.alarmSince.set(id, new Date(this.now()).toISOString());
       const alarmArn = this.account.getAtt(this.stack, id, 'Arn');
       this.log(`  alarm ${props.AlarmName}: ${previous} → ${state} (${name} = ${value}, ${dimension})`);
-      const at = new Date().toISOString();
       const reason = `${name} ${value} vs threshold ${props.Threshold}`;
       for (const topic of (state === 'ALARM' ? props.AlarmActions : props.OKActions) ?? [])
         await this.alarmAction(alarmArn, props.AlarmName, topic, state, reason);
-      const st = (v: string) => ({ value: v, reason, reasonData: '{}', timestamp: at });
-      await this.putEvent({
-        version: '0',
-        id: `sim-${Date.now()}`,
-        'detail-type': 'CloudWatch Alarm State Change',
-        source: 'aws.cloudwatch',
-        account: ACCOUNT,
-        time: at,
-        region: REGION,
-        resources: [alarmArn],
-        detail: { alarmName: props.AlarmName, state: st(state), previousState: st(previous), configuration: { metrics: [] } },
-      });
+      await this.putEvent(alarmStateChange(this.account.id, alarmArn, props.AlarmName, state, previous, reason));
     }
   }
 
@@ -364,52 +393,10 @@ export class LocalCloud {
     }
   }
 
-  private packageEvent(pkg: Json): Json {
-    return {
-      version: '0',
-      id: `sim-${pkg.ModelPackageVersion}-${pkg.ModelApprovalStatus}`,
-      'detail-type': 'SageMaker Model Package State Change',
-      source: 'aws.sagemaker',
-      account: ACCOUNT,
-      time: new Date().toISOString(),
-      region: REGION,
-      resources: [pkg.ModelPackageArn],
-      detail: {
-        ModelPackageGroupName: pkg.ModelPackageGroupName,
-        ModelPackageVersion: pkg.ModelPackageVersion,
-        ModelPackageArn: pkg.ModelPackageArn,
-        ModelApprovalStatus: pkg.ModelApprovalStatus,
-        ModelPackageStatus: 'Completed',
-        ...(pkg.ApprovalDescription ? { ApprovalDescription: pkg.ApprovalDescription } : {}),
-        LastModifiedBy: pkg.LastModifiedBy,
-        LastModifiedTime: pkg.LastModifiedTime,
-      },
-    };
-  }
-
   /** A data scientist uploads files: S3 stores them, then sends one Object Created event per file. */
   async dropFiles(bucket: string, files: Record<string, string>): Promise<void> {
     // Versioned landing bucket: S3's event names the version written.
     const versions = Object.fromEntries(Object.entries(files).map(([key, text]) => [key, this.store.put(bucket, key, text)]));
-    for (const [key, text] of Object.entries(files)) {
-      await this.putEvent({
-        version: '0',
-        id: `sim-${key}`,
-        'detail-type': 'Object Created',
-        source: 'aws.s3',
-        account: ACCOUNT,
-        time: new Date().toISOString(),
-        region: REGION,
-        resources: [`arn:aws:s3:::${bucket}`],
-        detail: {
-          version: '0',
-          bucket: { name: bucket },
-          object: { key, size: text.length, etag: 'sim', 'version-id': versions[key] },
-          'request-id': 'sim',
-          requester: ACCOUNT,
-          reason: 'PutObject',
-        },
-      });
-    }
+    for (const [key, text] of Object.entries(files)) await this.putEvent(objectCreated(this.account.id, bucket, key, text.length, versions[key]));
   }
 }

@@ -7,14 +7,14 @@ import type { LocalService } from './local-aws';
 
 type Json = Record<string, any>;
 
-/** The event EventBridge makes of a PutEvents entry, as a rule's target receives it. */
-export function eventOf(e: { Source: string; DetailType: string; Detail: string; Resources?: readonly string[] }, id: string): Json {
+/** The event EventBridge makes of a PutEvents entry, as a rule's target receives it (`account`: the sender's). */
+export function eventOf(e: { Source: string; DetailType: string; Detail: string; Resources?: readonly string[] }, id: string, account = ACCOUNT): Json {
   return {
     version: '0',
     id,
     'detail-type': e.DetailType,
     source: e.Source,
-    account: ACCOUNT,
+    account,
     time: new Date().toISOString(),
     region: REGION,
     resources: e.Resources ?? [],
@@ -28,10 +28,22 @@ export interface DeliveredEvent {
   readonly event: Json;
 }
 
+/** Where the offline cloud delivers what a rule matched: its own functions, and event buses (of a linked account). */
+export interface RuleTargets {
+  /** Whether the function runs in this offline cloud (rules of other pipelines' stacks target functions that do not). */
+  hosts(functionArn: string): boolean;
+  invoke(functionArn: string, event: Json): Promise<unknown>;
+  /** Delivers to an event bus (cross-account: the linked account's cloud routes it on). */
+  forward(busArn: string, event: Json): Promise<void>;
+  deliveryFailed(what: string, error: string): void;
+}
+
 /**
  * EventBridge in the offline account: PutEvents (validated against the official API model, each
- * entry within the entry size limit) and routing to every rule of the stack on that bus whose
- * pattern matches; a Lambda target is invoked as events.amazonaws.com under its resource policy.
+ * entry within the entry size limit) and routing to every rule on that bus whose pattern matches.
+ * A Lambda target is invoked as events.amazonaws.com under its resource policy; an event-bus
+ * target (another account's bus) through the rule's role: EventBridge assumes it, and the role
+ * puts the event on the target bus, whose resource policy must admit it.
  */
 export class LocalEventBridge {
   /** Every event put with PutEvents (the platform's lifecycle events), in order. */
@@ -40,10 +52,8 @@ export class LocalEventBridge {
 
   constructor(
     private readonly account: SynthesizedAccount,
-    private readonly stack: string,
     private readonly authorizer: Authorizer,
-    private readonly invoke: (functionArn: string, event: Json) => Promise<unknown>,
-    private readonly deliveryFailed: (what: string, error: string) => void,
+    private readonly targets: RuleTargets,
     private readonly log: (line: string) => void = () => {},
   ) {}
 
@@ -55,8 +65,8 @@ export class LocalEventBridge {
       const results: Json[] = [];
       for (const e of p.Entries as Json[]) {
         checkPutEventsEntry({ Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Resources: e.Resources });
-        const id = `sim-event-${++this.count}`;
-        const event = eventOf({ Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Resources: e.Resources }, id);
+        const id = `sim-event-${this.account.id}-${++this.count}`;
+        const event = eventOf({ Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Resources: e.Resources }, id, this.account.id);
         const bus = e.EventBusName ?? 'default';
         this.put.push({ bus, event });
         this.log(`  event: ${e.DetailType}`);
@@ -64,7 +74,7 @@ export class LocalEventBridge {
         try {
           await this.route(event, bus);
         } catch (err) {
-          this.deliveryFailed(`${e.DetailType} on ${bus}`, (err as Error).message);
+          this.targets.deliveryFailed(`${e.DetailType} on ${bus}`, (err as Error).message);
         }
         results.push({ EventId: id });
       }
@@ -72,27 +82,49 @@ export class LocalEventBridge {
     };
   }
 
-  /** Every rule of the stack on `bus` whose pattern matches invokes its targets, as events.amazonaws.com under each function's resource policy. */
+  /** Every rule on `bus` whose pattern matches delivers to its targets (a target's failure propagates to the caller). */
   async route(event: Json, bus = 'default'): Promise<void> {
     checkPutEventsEntry({ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources });
-    const template = this.account.template(this.stack);
-    for (const [id, rule] of Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Events::Rule')) {
-      const ruleBus = (this.account.resolve(rule.Properties.EventBusName, this.stack) as string | undefined) ?? 'default';
+    for (const rule of this.account.resourcesOfType('AWS::Events::Rule')) {
+      const ruleBus = (this.account.resolve(rule.properties.EventBusName, rule.stack) as string | undefined) ?? 'default';
       if (ruleBus.split('/').pop() !== bus.split('/').pop()) continue;
-      if (!matchesPattern(this.account.resolve(rule.Properties.EventPattern, this.stack), event)) continue;
-      const ruleArn = this.account.getAtt(this.stack, id, 'Arn');
-      for (const t of rule.Properties.Targets as Json[]) {
-        const target = this.account.resolve(t.Arn, this.stack) as string;
-        await this.authorizer.authorize({
-          principal: 'events.amazonaws.com',
-          action: 'lambda:InvokeFunction',
-          resource: target,
-          context: { 'aws:SourceArn': ruleArn },
-          via: `rule ${ruleArn.split('/').pop()} → Lambda`,
-        });
-        checkLambdaPayload('async', JSON.stringify(event));
-        await this.invoke(target, event);
-      }
+      if (!matchesPattern(this.account.resolve(rule.properties.EventPattern, rule.stack), event)) continue;
+      const ruleArn = this.account.getAtt(rule.stack, rule.logicalId, 'Arn');
+      for (const t of this.account.resolve(rule.properties.Targets, rule.stack) as Json[]) await this.deliver(ruleArn, t, event);
     }
+  }
+
+  private async deliver(ruleArn: string, target: Json, event: Json): Promise<void> {
+    const via = `rule ${ruleArn.split('/').pop()} → ${String(target.Arn).split(/[:/]/).pop()}`;
+    const arn = String(target.Arn);
+    if (arn.includes(':event-bus/')) {
+      await this.authorizer.authorize({
+        principal: 'events.amazonaws.com',
+        action: 'sts:AssumeRole',
+        resource: target.RoleArn,
+        context: { 'aws:SourceArn': ruleArn },
+        via,
+      });
+      await this.authorizer.authorize({
+        principal: target.RoleArn,
+        action: 'events:PutEvents',
+        resource: arn,
+        context: { 'events:source': [event.source], 'events:detail-type': [event['detail-type']] },
+        via,
+      });
+      this.log(`  event forwarded: ${event['detail-type']} → ${arn}`);
+      await this.targets.forward(arn, event);
+      return;
+    }
+    if (!this.targets.hosts(arn)) return;
+    await this.authorizer.authorize({
+      principal: 'events.amazonaws.com',
+      action: 'lambda:InvokeFunction',
+      resource: arn,
+      context: { 'aws:SourceArn': ruleArn },
+      via,
+    });
+    checkLambdaPayload('async', JSON.stringify(event));
+    await this.targets.invoke(arn, event);
   }
 }

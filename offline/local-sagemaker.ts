@@ -7,11 +7,9 @@ import type { MemoryObjectStore } from './memory-store';
 import { ML, python } from './python';
 import { SageMakerJobs } from './sagemaker-jobs';
 import { ScalableTargets } from './scalable-targets';
+import { ACCOUNT, REGION } from './account';
 
 type Json = Record<string, any>;
-const REGION = 'eu-west-1';
-const ACCOUNT = '111122223333';
-const arn = (type: string, name: string) => `arn:aws:sagemaker:${REGION}:${ACCOUNT}:${type}/${name}`;
 
 /** Every simulated request's ModelLatency (a fixed value, so comparisons are deterministic). */
 const SIMULATED_LATENCY_US = 5_000;
@@ -41,7 +39,7 @@ export class LocalSageMaker {
   readonly configs = new Map<string, Json>();
   readonly endpoints = new Map<string, EndpointState>();
   readonly jobs = new SageMakerJobs();
-  readonly scalableTargets = new ScalableTargets();
+  readonly scalableTargets: ScalableTargets;
   private captureSeq = 0;
 
   constructor(
@@ -50,11 +48,18 @@ export class LocalSageMaker {
     private readonly onApprovalChange: (pkg: Json) => Promise<void>,
     /** Authorizes what SageMaker does with an execution role (the offline cloud checks IAM here); none = allow all. */
     private readonly asRole: (role: string, use: RoleUse, via: string) => Promise<void> = async () => {},
-  ) {}
+    readonly accountId: string = ACCOUNT,
+  ) {
+    this.scalableTargets = new ScalableTargets(accountId);
+  }
+
+  private arn(type: string, name: string): string {
+    return `arn:aws:sagemaker:${REGION}:${this.accountId}:${type}/${name}`;
+  }
 
   /** The ARN CreateModelPackage gives the next version in a group. */
   nextPackageArn(group: string): string {
-    return arn('model-package', `${group}/${[...this.packages.values()].filter((x) => x.ModelPackageGroupName === group).length + 1}`);
+    return this.arn('model-package', `${group}/${[...this.packages.values()].filter((x) => x.ModelPackageGroupName === group).length + 1}`);
   }
 
   /** The job's image pull and log stream, and its volume key grant, as its role. */
@@ -119,7 +124,11 @@ export class LocalSageMaker {
         await this.upload(p.RoleArn, p.ProcessingJobName, local, out.S3Output.S3Uri);
       }
     }
-    const done = { ProcessingJobName: p.ProcessingJobName, ProcessingJobArn: arn('processing-job', p.ProcessingJobName), ProcessingJobStatus: 'Completed' };
+    const done = {
+      ProcessingJobName: p.ProcessingJobName,
+      ProcessingJobArn: this.arn('processing-job', p.ProcessingJobName),
+      ProcessingJobStatus: 'Completed',
+    };
     this.jobs.record('ProcessingJob', done);
     return done;
   }
@@ -178,7 +187,7 @@ export class LocalSageMaker {
     await this.putAs(p.RoleArn, p.TrainingJobName, bucket, key, readFileSync(join(dir, 'model', 'model.tar.gz')));
     const done = {
       TrainingJobName: p.TrainingJobName,
-      TrainingJobArn: arn('training-job', p.TrainingJobName),
+      TrainingJobArn: this.arn('training-job', p.TrainingJobName),
       TrainingJobStatus: 'Completed',
       ModelArtifacts: { S3ModelArtifacts: out },
     };
@@ -201,16 +210,16 @@ export class LocalSageMaker {
         const pkg = this.packages.get(p.PrimaryContainer.ModelPackageName);
         if (!pkg) throw failure('SageMaker.AmazonSageMakerException', `Model package ${p.PrimaryContainer.ModelPackageName} not found`);
         this.models.set(p.ModelName, { ...p, modelDataUrl: pkg.InferenceSpecification.Containers[0].ModelDataUrl });
-        return { ModelArn: arn('model', p.ModelName) };
+        return { ModelArn: this.arn('model', p.ModelName) };
       }
       case 'createEndpointConfig':
         this.configs.set(p.EndpointConfigName, p);
-        return { EndpointConfigArn: arn('endpoint-config', p.EndpointConfigName) };
+        return { EndpointConfigArn: this.arn('endpoint-config', p.EndpointConfigName) };
       case 'createEndpoint':
       case 'updateEndpoint':
         await this.hostModels(p.EndpointName, this.configs.get(p.EndpointConfigName));
         this.endpoints.set(p.EndpointName, { status: 'InService', config: p.EndpointConfigName, counters: new Map() });
-        return { EndpointArn: arn('endpoint', p.EndpointName) };
+        return { EndpointArn: this.arn('endpoint', p.EndpointName) };
       case 'describeTrainingJob':
         return this.jobs.describe('TrainingJob', p.TrainingJobName);
       case 'describeProcessingJob':
@@ -218,7 +227,7 @@ export class LocalSageMaker {
       case 'describeEndpoint': {
         const e = this.endpoints.get(p.EndpointName);
         if (!e) throw failure('SageMaker.AmazonSageMakerException', `Could not find endpoint "${p.EndpointName}".`);
-        return { EndpointName: p.EndpointName, EndpointArn: arn('endpoint', p.EndpointName), EndpointStatus: e.status, EndpointConfigName: e.config };
+        return { EndpointName: p.EndpointName, EndpointArn: this.arn('endpoint', p.EndpointName), EndpointStatus: e.status, EndpointConfigName: e.config };
       }
       case 'addTags':
       case 'deleteTags': {

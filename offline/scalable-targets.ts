@@ -17,6 +17,8 @@ interface Target {
 export class ScalableTargets {
   private readonly byId = new Map<string, Target>();
 
+  constructor(private readonly accountId: string = ACCOUNT) {}
+
   /** The target registered for a resource id (undefined: none yet). */
   get(resourceId: string): Target | undefined {
     return this.byId.get(resourceId);
@@ -29,7 +31,7 @@ export class ScalableTargets {
   /** The ARN of the target for `resourceId`: the registered one, or the one a registration would make. */
   arnOf(resourceId: string): string {
     const id = createHash('sha256').update(resourceId).digest('hex').slice(0, 36);
-    return this.byId.get(resourceId)?.arn ?? `arn:aws:application-autoscaling:${REGION}:${ACCOUNT}:scalable-target/${id}`;
+    return this.byId.get(resourceId)?.arn ?? `arn:aws:application-autoscaling:${REGION}:${this.accountId}:scalable-target/${id}`;
   }
 
   /** Registers (or updates) a target; tags apply only when it is created. */
@@ -54,7 +56,7 @@ export class ScalableTargets {
   /** A scaling policy needs its target registered first. */
   putScalingPolicy(p: Json): { PolicyARN: string } {
     if (!this.byId.has(p.ResourceId)) throw notRegistered(p.ResourceId);
-    return { PolicyARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:scalingPolicy:sim:resource/sagemaker/${p.ResourceId}:policyName/${p.PolicyName}` };
+    return { PolicyARN: `arn:aws:autoscaling:${REGION}:${this.accountId}:scalingPolicy:sim:resource/sagemaker/${p.ResourceId}:policyName/${p.PolicyName}` };
   }
 }
 

@@ -60,7 +60,12 @@ function build(override: unknown, options: { nag?: boolean; file?: string; inlin
       return cache.get(stack)!;
     },
     account(stage) {
-      return new SynthesizedAccount([stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: synthesized.template(st).toJSON() })));
+      // A stage that names its account is that account offline too (its templates hold the number literally).
+      const id = /^\d{12}$/.test(stage.data.account) ? stage.data.account : undefined;
+      return new SynthesizedAccount(
+        [stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: synthesized.template(st).toJSON() })),
+        id,
+      );
     },
   };
   const accounts = new Map<PlatformStacks, SynthesizedAccount>();

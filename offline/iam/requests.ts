@@ -1,4 +1,4 @@
-import { ACCOUNT, REGION, type SynthesizedAccount } from '../account';
+import { REGION, type SynthesizedAccount } from '../account';
 import { ScalableTargets } from '../scalable-targets';
 
 type Json = Record<string, any>;
@@ -10,7 +10,7 @@ export interface Need {
   readonly context?: Record<string, string | string[]>;
 }
 
-const sm = (type: string, name: string) => `arn:aws:sagemaker:${REGION}:${ACCOUNT}:${type}/${name}`;
+const sm = (account: SynthesizedAccount, type: string, name: string) => `arn:aws:sagemaker:${REGION}:${account.id}:${type}/${name}`;
 const obj = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
 const S3_VIA = `s3.${REGION}.amazonaws.com`;
 
@@ -37,7 +37,7 @@ export function s3Kms(account: SynthesizedAccount, bucket: string, use: 'read' |
     {
       action: use === 'read' ? 'kms:Decrypt' : 'kms:GenerateDataKey',
       resource: key,
-      context: { 'kms:ViaService': S3_VIA, 'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${bucket}`, 'kms:CallerAccount': ACCOUNT },
+      context: { 'kms:ViaService': S3_VIA, 'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${bucket}`, 'kms:CallerAccount': account.id },
     },
   ];
 }
@@ -126,7 +126,7 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
     case 'events:PutEvents':
       // One request, authorized on each entry's bus with the request's sources and detail-types (multivalued keys).
       return (p.Entries as Json[]).flatMap((e) =>
-        one(`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${e.EventBusName ?? 'default'}`, {
+        one(`arn:aws:events:${REGION}:${account.id}:event-bus/${e.EventBusName ?? 'default'}`, {
           'events:source': (p.Entries as Json[]).map((x) => x.Source),
           'events:detail-type': (p.Entries as Json[]).map((x) => x.DetailType),
         }),
@@ -138,27 +138,27 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
       return one(p.executionArn);
     case 'ssm:GetParameter':
     case 'ssm:PutParameter':
-      return one(`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${String(p.Name).replace(/^\//, '')}`);
+      return one(`arn:aws:ssm:${REGION}:${account.id}:parameter/${String(p.Name).replace(/^\//, '')}`);
     case 'cloudwatch:PutMetricData':
       return one('*', { 'cloudwatch:namespace': p.Namespace });
     case 'cloudwatch:GetMetricData':
       return one('*');
     case 'cloudwatch:DescribeAlarms':
       // Authorized per alarm listed by name (the service authorization reference: resource type alarm).
-      return (p.AlarmNames as string[]).flatMap((n) => one(`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${n}`));
+      return (p.AlarmNames as string[]).flatMap((n) => one(`arn:aws:cloudwatch:${REGION}:${account.id}:alarm:${n}`));
     case 'sagemaker:DescribeEndpoint':
     case 'sagemaker:DeleteEndpoint':
-      return one(sm('endpoint', p.EndpointName));
+      return one(sm(account, 'endpoint', p.EndpointName));
     case 'sagemaker:DescribeEndpointConfig':
     case 'sagemaker:DeleteEndpointConfig':
-      return one(sm('endpoint-config', p.EndpointConfigName));
+      return one(sm(account, 'endpoint-config', p.EndpointConfigName));
     case 'sagemaker:DescribeTrainingJob':
-      return one(sm('training-job', p.TrainingJobName));
+      return one(sm(account, 'training-job', p.TrainingJobName));
     case 'sagemaker:DescribeProcessingJob':
-      return one(sm('processing-job', p.ProcessingJobName));
+      return one(sm(account, 'processing-job', p.ProcessingJobName));
     case 'sagemaker:DescribeModel':
     case 'sagemaker:DeleteModel':
-      return one(sm('model', p.ModelName));
+      return one(sm(account, 'model', p.ModelName));
     case 'sagemaker:DescribeModelPackage':
     case 'sagemaker:UpdateModelPackage':
       return one(p.ModelPackageName ?? p.ModelPackageArn);
@@ -173,23 +173,23 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
       return [...one(arn), ...tagsOnCreate(p, op, arn)];
     }
     case 'sagemaker:CreateModel': {
-      const arn = sm('model', p.ModelName);
+      const arn = sm(account, 'model', p.ModelName);
       return [...one(arn), ...tagsOnCreate(p, op, arn), ...passRole(p.ExecutionRoleArn)];
     }
     case 'sagemaker:CreateEndpointConfig': {
-      const arn = sm('endpoint-config', p.EndpointConfigName);
+      const arn = sm(account, 'endpoint-config', p.EndpointConfigName);
       return [...one(arn), ...tagsOnCreate(p, op, arn)];
     }
     case 'sagemaker:CreateEndpoint':
     case 'sagemaker:UpdateEndpoint': {
-      const arn = sm('endpoint', p.EndpointName);
-      return [...one(arn), ...one(sm('endpoint-config', p.EndpointConfigName)), ...(op === 'CreateEndpoint' ? tagsOnCreate(p, op, arn) : [])];
+      const arn = sm(account, 'endpoint', p.EndpointName);
+      return [...one(arn), ...one(sm(account, 'endpoint-config', p.EndpointConfigName)), ...(op === 'CreateEndpoint' ? tagsOnCreate(p, op, arn) : [])];
     }
     case 'application-autoscaling:RegisterScalableTarget':
     case 'application-autoscaling:PutScalingPolicy':
     case 'application-autoscaling:DeregisterScalableTarget': {
       // Addressed by (namespace, ResourceId, dimension); authorized on the target's ARN, with its tags (service authorization reference).
-      const targets = state.scalableTargets ?? new ScalableTargets();
+      const targets = state.scalableTargets ?? new ScalableTargets(account.id);
       return one(targets.arnOf(p.ResourceId), {
         'application-autoscaling:service-namespace': p.ServiceNamespace,
         'application-autoscaling:scalable-dimension': p.ScalableDimension,
@@ -205,10 +205,10 @@ export function needsOf(account: SynthesizedAccount, service: string, operation:
 }
 
 /** Optimized `.sync` SageMaker jobs: the calls Step Functions itself makes (Step Functions guide, "IAM policies for SageMaker AI"). */
-export function syncJobNeeds(kind: 'TrainingJob' | 'ProcessingJob', p: Json): Need[] {
+export function syncJobNeeds(account: SynthesizedAccount, kind: 'TrainingJob' | 'ProcessingJob', p: Json): Need[] {
   const name = kind === 'TrainingJob' ? p.TrainingJobName : p.ProcessingJobName;
-  const arn = sm(kind === 'TrainingJob' ? 'training-job' : 'processing-job', name);
-  const rule = `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForSageMaker${kind}sRule`;
+  const arn = sm(account, kind === 'TrainingJob' ? 'training-job' : 'processing-job', name);
+  const rule = `arn:aws:events:${REGION}:${account.id}:rule/StepFunctionsGetEventsForSageMaker${kind}sRule`;
   return [
     { action: `sagemaker:Create${kind}`, resource: arn },
     ...tagsOnCreate(p, `Create${kind}`, arn),
@@ -254,7 +254,7 @@ export function roleUseNeeds(account: SynthesizedAccount, use: RoleUse): Need[] 
       ];
     }
     case 'logs': {
-      const stream = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${use.group}:log-stream:${use.stream}`;
+      const stream = `arn:aws:logs:${REGION}:${account.id}:log-group:${use.group}:log-stream:${use.stream}`;
       return [
         { action: 'logs:CreateLogStream', resource: stream },
         { action: 'logs:PutLogEvents', resource: stream },

@@ -17,7 +17,7 @@ type TaskHandler = (input: any) => Promise<any>;
 export function taskNeeds(account: SynthesizedAccount, resource: string, input: Json, state?: ServiceState): Need[] {
   if (resource.startsWith('arn:aws:lambda:')) return [{ action: 'lambda:InvokeFunction', resource }];
   const sync = /:states:::sagemaker:(createProcessingJob|createTrainingJob)\.sync$/.exec(resource);
-  if (sync) return syncJobNeeds(sync[1] === 'createTrainingJob' ? 'TrainingJob' : 'ProcessingJob', input);
+  if (sync) return syncJobNeeds(account, sync[1] === 'createTrainingJob' ? 'TrainingJob' : 'ProcessingJob', input);
   const { service, operation } = sdkIntegration(resource);
   return needsOf(account, service, operation, input, state);
 }
