@@ -300,6 +300,11 @@ export class SynthesizedAccount {
     if (!other.peers.includes(this)) other.peers.push(this);
   }
 
+  /** This account's id and those of the accounts linked to it. */
+  linkedIds(): string[] {
+    return [this.id, ...this.peers.map((a) => a.id)];
+  }
+
   /** The account that owns a resource: its ARN's account, or for S3 the account whose template has the bucket. */
   ownerOf(resourceArn: string): SynthesizedAccount {
     const bucket = /^arn:aws:s3:::([^/]+)/.exec(resourceArn)?.[1];

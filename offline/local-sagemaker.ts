@@ -199,6 +199,9 @@ export class LocalSageMaker {
   async sdk(operation: string, p: Json): Promise<Json> {
     switch (operation) {
       case 'createModelPackage': {
+        // ClientToken makes the call idempotent: the same token answers the package it created (SageMaker API reference).
+        const earlier = p.ClientToken && [...this.packages.values()].find((x) => x.ClientToken === p.ClientToken);
+        if (earlier) return { ModelPackageArn: earlier.ModelPackageArn };
         const pkgArn = this.nextPackageArn(p.ModelPackageGroupName);
         const version = Number(pkgArn.split('/').pop());
         this.packages.set(pkgArn, { ...p, ModelPackageArn: pkgArn, ModelPackageVersion: version });

@@ -1,4 +1,5 @@
 import type { FormattedMessage } from '../lambdas/notify/logic';
+import { validateSageMakerRequest } from './api-models';
 import { checkPutMetricData, checkSnsPublish, type PutMetricDataInput, type SnsPublishInput } from './limits';
 import { sdkError, type LocalService } from './local-aws';
 import type { LocalSageMaker } from './local-sagemaker';
@@ -10,9 +11,11 @@ type Json = Record<string, any>;
 export function localS3(store: MemoryObjectStore): LocalService {
   return async (op, p) => {
     switch (op) {
-      case 'HeadObject':
-        if (!(await store.exists(p.Bucket, p.Key))) throw sdkError('NotFound', 'Not Found', 404);
-        return {};
+      case 'HeadObject': {
+        const size = await store.sizeOf(p.Bucket, p.Key);
+        if (size === undefined) throw sdkError('NotFound', 'Not Found', 404);
+        return { ContentLength: size };
+      }
       case 'ListObjectVersions': {
         const { objects } = await store.list(p.Bucket, p.Prefix ?? '', Number.MAX_SAFE_INTEGER);
         return {
@@ -87,6 +90,10 @@ export function localSageMakerApi(sm: LocalSageMaker): LocalService {
         if (!m) throw sdkError('ValidationException', `Could not find model "${p.ModelName}".`);
         return { ModelName: p.ModelName, PrimaryContainer: m.PrimaryContainer, ExecutionRoleArn: m.ExecutionRoleArn };
       }
+      case 'CreateModelPackage':
+        // A Lambda's registration (promotion): checked against the API model like a workflow's.
+        validateSageMakerRequest(op, p);
+        return sm.sdk('createModelPackage', p);
       default:
         throw new Error(`the offline SageMaker API has no ${op}`);
     }

@@ -111,6 +111,9 @@ export class ModelPromotion extends Construct {
         resources: [arns.objects(props.artifactsBucket, `${run}/*`)],
         wildcardReason: `One run folder per promoted version, from-${source.name}-v<version>.`,
       },
+      // The marker check (was this version promoted before?) is a HeadObject of a key that is usually missing: without
+      // s3:ListBucket S3 answers 403, not 404, and every first promotion would fail.
+      { actions: ['s3:ListBucket'], resources: [arns.bucket(props.artifactsBucket)], conditions: { StringLike: { 's3:prefix': [`${run}/*`] } } },
       { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.key.keyArn] },
       {
         actions: ['sagemaker:CreateModelPackage', 'sagemaker:AddTags'],

@@ -151,9 +151,13 @@ export function admitForwarding(scope: Construct, config: PlatformConfig, stage:
       principals: [role.principal],
       actions: ['events:PutEvents'],
       resources: [bus.eventBusArn],
+      // events:source and events:detail-type are multivalued (one value per entry of the PutEvents request): every entry must be a
+      // Model Live of this project (ForAllValues), and the Null check refuses a request without them (EventBridge guide, "Example
+      // policy: Send events to a custom bus in a different account").
       conditions: {
         ...role.condition,
-        StringEquals: { 'events:source': lifecycleSource(config.project), 'events:detail-type': DETAIL_TYPES.deployed },
+        'ForAllValues:StringEquals': { 'events:source': [lifecycleSource(config.project)], 'events:detail-type': [DETAIL_TYPES.deployed] },
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
       },
     }),
   );

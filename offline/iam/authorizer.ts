@@ -102,7 +102,12 @@ export class Authorizer {
           action: request.action,
           resource: { resource: request.resource, accountId: accountOfArn(request.resource) ?? owner },
           // A service acting for a resource's owner (a delivery in one account) names that account.
-          contextVariables: { ...SECURE, ...(isRole ? {} : { 'aws:SourceAccount': owner }), ...request.context },
+          // IAM sets aws:PrincipalArn and aws:PrincipalAccount on every request by a role (global condition keys).
+          contextVariables: {
+            ...SECURE,
+            ...(isRole ? { 'aws:PrincipalArn': request.principal, 'aws:PrincipalAccount': accountOfArn(request.principal)! } : { 'aws:SourceAccount': owner }),
+            ...request.context,
+          },
         },
         identityPolicies: policies.map((p) => ({ name: p.name, policy: resolveEncryptionContext(p.document, request.context) })),
         serviceControlPolicies: [],
@@ -133,10 +138,18 @@ export class Authorizer {
   }
 }
 
+/**
+ * Where the statement that allowed a request is in its policy as synthesized: an exact match, or,
+ * for a statement whose encryption-context condition was resolved before evaluation (see
+ * encryption-context.ts), the one that equals it but for its condition.
+ */
 function statementIndex(document: Json | undefined, statement: Json): number {
-  const all = asArray(document?.Statement);
-  const i = all.findIndex((s) => JSON.stringify(s) === JSON.stringify(statement));
-  return i >= 0 ? i : all.indexOf(statement);
+  const all = asArray<Json>(document?.Statement);
+  const exact = all.findIndex((s) => JSON.stringify(s) === JSON.stringify(statement));
+  if (exact >= 0) return exact;
+  // The simulator's statement is a JSON value once serialized (its own fields are not the policy's).
+  const { Condition: _c, ...rest } = JSON.parse(JSON.stringify(statement)) as Json;
+  return all.findIndex(({ Condition: _d, ...other }) => JSON.stringify(other) === JSON.stringify(rest));
 }
 
 /** AWS's wording of why a request was denied. */

@@ -24,8 +24,19 @@ function sqsSend(account: SynthesizedAccount, queueArn: string): Need[] {
   ];
 }
 
-const targetNeeds = (arn: string): Need[] =>
-  arn.startsWith('arn:aws:states:') ? [{ action: 'states:StartExecution', resource: arn }] : [{ action: 'lambda:InvokeFunction', resource: arn }];
+/**
+ * What delivering to a target takes. An event bus (another account's) is sent to with PutEvents,
+ * whose `events:source` and `events:detail-type` are those of the events the rule matches (its
+ * pattern's values).
+ */
+function targetNeeds(arn: string, pattern: Json = {}): Need[] {
+  if (arn.startsWith('arn:aws:states:')) return [{ action: 'states:StartExecution', resource: arn }];
+  if (arn.includes(':event-bus/'))
+    return [
+      { action: 'events:PutEvents', resource: arn, context: { 'events:source': pattern.source ?? [], 'events:detail-type': pattern['detail-type'] ?? [] } },
+    ];
+  return [{ action: 'lambda:InvokeFunction', resource: arn }];
+}
 
 /**
  * Every delivery a service makes on the platform's behalf, as configured in the templates, whether
@@ -42,7 +53,7 @@ export function configuredDeliveries(account: SynthesizedAccount): AuthRequest[]
       const via = `rule ${ruleArn.split('/').pop()} → ${t.Arn.split(':').pop()}`;
       if (t.RoleArn) {
         add('events.amazonaws.com', [{ action: 'sts:AssumeRole', resource: t.RoleArn, context: { 'aws:SourceArn': ruleArn } }], via);
-        add(t.RoleArn, targetNeeds(t.Arn), via);
+        add(t.RoleArn, targetNeeds(t.Arn, account.resolve(r.properties.EventPattern, r.stack)), via);
       } else {
         add('events.amazonaws.com', withContext(targetNeeds(t.Arn), { 'aws:SourceArn': ruleArn }), via);
       }

@@ -5,8 +5,8 @@
  */
 export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
   [
-    /(DatasetTriggerHandlerRole|DriftCheckFunctionRole)[0-9A-F]*\|s3:ListBucket$/,
-    'Lets S3 answer 404 rather than 403 for a key that does not exist: a URL-decoded key that is not there (trigger), a run without a baseline (drift check); the story has neither.',
+    /(DatasetTriggerHandlerRole|DriftCheckFunctionRole|PromotionFunctionRole)[0-9A-F]*\|s3:ListBucket$/,
+    "Lets S3 answer 404 rather than 403 for a key that does not exist: a URL-decoded key that is not there (trigger), a run without a baseline (drift check), a source run without a baseline (promotion, in the source's bucket); the story has none.",
   ],
   [
     /Function(Role)?[0-9A-F]*\|logs:(CreateLogStream|PutLogEvents)$|HandlerRole[0-9A-F]*\|logs:(CreateLogStream|PutLogEvents)$/,
@@ -25,8 +25,8 @@ export const UNEXERCISED_REASONS: readonly (readonly [RegExp, string])[] = [
     'Deletes the endpoint a first deployment created when that deployment then fails; the story does not fail it (test/workflows/deployment-recovery.test.ts does).',
   ],
   [
-    /ValidateFunctionRole[0-9A-F]*\|s3:AbortMultipartUpload$/,
-    'Aborts the multipart copy of a file over 5 GiB into the run snapshot when a part fails; the story has neither such a file nor the failure (test/lambdas/s3-object-store.test.ts covers it).',
+    /(ValidateFunctionRole|PromotionFunctionRole)[0-9A-F]*\|s3:AbortMultipartUpload$/,
+    'Aborts a multipart copy (objects over 1 GiB) when a part fails: a file copied into the run snapshot (validation), a promoted model artifact (promotion); the story has neither such an object nor the failure (test/lambdas/s3-object-store.test.ts covers it).',
   ],
   [
     /StateMachineRole[0-9A-F]*\|sagemaker:Stop(Processing|Training)Job$/,

@@ -16,8 +16,8 @@ export interface UnexercisedGrant extends Grant {
   readonly reason?: string;
 }
 
-/** Roles that run only while CloudFormation deploys (CDK's own helpers): nothing offline runs as them. */
-const DEPLOY_TIME_ROLES = /BucketNotificationsHandler|MlCodeRole|LogRetention/;
+/** Roles that run only while CloudFormation deploys or deletes a stack (CDK's own helpers): nothing offline runs as them. */
+const DEPLOY_TIME_ROLES = /BucketNotificationsHandler|MlCodeRole|LogRetention|CustomS3AutoDeleteObjects/;
 
 const pattern = (p: string) => globToRegExp(p, 'i');
 

@@ -79,7 +79,11 @@ describe('a stage that promotes another (prod, promoteFrom dev)', () => {
     expect(policy).toMatchObject({
       Principal: { AWS: 'arn:aws:iam::111111111111:root' },
       Action: 'events:PutEvents',
-      Condition: { ArnEquals: { 'aws:PrincipalArn': FORWARDER }, StringEquals: { 'events:source': 'mlops.acme', 'events:detail-type': 'Model Live' } },
+      Condition: {
+        ArnEquals: { 'aws:PrincipalArn': FORWARDER },
+        'ForAllValues:StringEquals': { 'events:source': ['mlops.acme'], 'events:detail-type': ['Model Live'] },
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+      },
     });
   });
 });

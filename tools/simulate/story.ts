@@ -1,5 +1,6 @@
 import { explainFailure } from '../../lambdas/notify/logic';
 import { loadConfig } from '../../lib/config/load';
+import { evaluationRule } from '../../lib/config/schema';
 import { pipelinesOf } from '../../lib/config/stages';
 import { pipelineSpec } from '../../lib/constructs/ml-code';
 import { templateSchemaProblems } from '../../offline/cfn-schemas';
@@ -8,6 +9,7 @@ import { UNEXERCISED_REASONS } from '../../offline/iam/unexercised-reasons';
 import { type UnexercisedGrant, unexercisedGrants } from '../../offline/iam/usage';
 import { LocalCloud } from '../../offline/local-cloud';
 import { storyData, storyPipeline } from './dataset';
+import { crossAccount, type PromotingStage, playPromotion, promotingStages, promotingSummary } from './promotion';
 
 /** What happened, step by step, for the timeline and for the test's assertions. */
 export interface StoryResult {
@@ -17,6 +19,8 @@ export interface StoryResult {
   readonly seconds: number;
   /** Grants of the platform's roles that no request of the story used, with their reasons. */
   readonly unexercised: UnexercisedGrant[];
+  /** The stages that promote from the played one (`promoteFrom`), each in its own offline account. */
+  readonly promoting: PromotingStage[];
 }
 
 /** The story cannot go on: a step ended otherwise than the script needs (the simulator prints it as one message, exit 1). */
@@ -87,10 +91,17 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
   const account = s.account(stage);
   const played = stage.pipelines[pipelines.indexOf(p)]!.stackName;
   const cloud = new LocalCloud(account, played, pipelineSpec(p), log);
-  const deliveries = await cloud.checkConfiguredDeliveries();
+  const promoting = promotingStages(s, config, cloud, p.name, log);
+  const clouds = [cloud, ...promoting.map((t) => t.cloud)];
+  let deliveries = 0;
+  for (const c of clouds) deliveries += await c.checkConfiguredDeliveries();
   log(
-    `Authorized the ${deliveries} service deliveries the templates configure (rules, schedules, alarms, dead-letter queues): ${cloud.failedDeliveries.length} denied.`,
+    `Authorized the ${deliveries} service deliveries the templates configure (rules, schedules, alarms, dead-letter queues): ${clouds.reduce((n, c) => n + c.failedDeliveries.length, 0)} denied.`,
   );
+  if (promoting.length > 0)
+    log(
+      `Stage ${promoting.map((t) => `${t.stage} (account ${t.cloud.account.id})`).join(', ')} promotes from ${config.stages[0]!.name} (account ${account.id}): its own offline account, linked.`,
+    );
   const landing = cloud.env['dataset-trigger']!.LANDING_BUCKET!;
   const capture = { bucket: cloud.env.deployment!.CAPTURE_BUCKET!, prefix: cloud.env.deployment!.CAPTURE_PREFIX! };
   const endpoint = cloud.env.deployment!.ENDPOINT_NAME!;
@@ -114,7 +125,10 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     lateEmail: cloud.notifications.find((n) => n.subject.includes('arrived late'))?.subject,
   };
   if (!pkgs()[0]) throw whyStopped(cloud, 'the first drop', 'training', 'no model package was registered');
-  log(`  model package v1: ${pkgs()[0]?.ModelApprovalStatus} (AUC ${Number(pkgs()[0]?.CustomerMetadataProperties?.['metric:auc']).toFixed(3)})`);
+  const { metric } = evaluationRule(p);
+  log(
+    `  model package v1: ${pkgs()[0]?.ModelApprovalStatus} (${metric.toUpperCase()} ${Number(pkgs()[0]?.CustomerMetadataProperties?.[`metric:${metric}`]).toFixed(3)})`,
+  );
 
   step('The operator approves v1 in the model registry');
   await cloud.sageMaker.setApproval(pkgs()[0]!.ModelPackageArn, 'Approved', 'first model', 'alice');
@@ -197,6 +211,8 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
   await cloud.drain();
   steps.reupload = { started: cloud.executions.length - runsBefore, lastEmail: cloud.notifications.at(-1)?.subject };
 
+  for (const t of promoting) steps[`promotion:${t.stage}`] = await playPromotion(t, data, step, log);
+
   const a = cloud.authorizer;
   const unused = unexercisedGrants(account, a.decisions, UNEXERCISED_REASONS, [stage.data.stackName, played]);
   const unexplained = unused.filter((g) => !g.reason);
@@ -204,7 +220,8 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     `\n${a.decisions.length} requests authorized against the synthesized policies, ${a.denied().length} denied; ${unused.length} grants never exercised (${unused.length - unexplained.length} with their reason, ${unexplained.length} unexplained)${unexplained.length > 0 ? ':' : '.'}`,
   );
   for (const g of unexplained) log(`  unexplained: ${g.role} ${g.action} on ${g.resources.join(', ')}`);
+  for (const t of promoting) log(promotingSummary(t, [...a.decisions, ...t.cloud.authorizer.decisions].filter((x) => crossAccount(account, x)).length));
   const seconds = (Date.now() - started) / 1000;
   log(`\nDone in ${seconds.toFixed(1)} s: ${cloud.executions.length} executions, ${pkgs().length} model packages, ${cloud.notifications.length} e-mails.`);
-  return { timeline, cloud, steps, seconds, unexercised: unused };
+  return { timeline, cloud, steps, seconds, unexercised: unused, promoting };
 }
