@@ -111,7 +111,8 @@ const stageSchema = z.strictObject({
     .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
       message: `expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
     })
-    .default(90),
+    // A year: Control Tower's CT.CLOUDWATCH.PR.2 requires at least that.
+    .default(365),
   noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
   /** Captured endpoint requests and responses expire this many days after capture (then as noncurrent versions). */
   captureExpirationDays: z.number().int().min(1).max(3650).default(30),

@@ -102,10 +102,12 @@ export class Authorizer {
           action: request.action,
           resource: { resource: request.resource, accountId: accountOfArn(request.resource) ?? owner },
           // A service acting for a resource's owner (a delivery in one account) names that account.
-          // IAM sets aws:PrincipalArn and aws:PrincipalAccount on every request by a role (global condition keys).
+          // Global condition keys IAM sets: aws:PrincipalArn and aws:PrincipalAccount for a role, aws:PrincipalIsAWSService for both.
           contextVariables: {
             ...SECURE,
-            ...(isRole ? { 'aws:PrincipalArn': request.principal, 'aws:PrincipalAccount': accountOfArn(request.principal)! } : { 'aws:SourceAccount': owner }),
+            ...(isRole
+              ? { 'aws:PrincipalArn': request.principal, 'aws:PrincipalAccount': accountOfArn(request.principal)!, 'aws:PrincipalIsAWSService': 'false' }
+              : { 'aws:SourceAccount': owner, 'aws:PrincipalIsAWSService': 'true' }),
             ...request.context,
           },
         },

@@ -19,7 +19,7 @@ describe('configuration', () => {
     const c = loadConfig();
     expect(c.project).toBe('mlops');
     expect(c.stages.map((s) => s.name)).toEqual(['dev']);
-    expect(c.stages[0]).toMatchObject({ autoApprove: false, retainData: true, logRetentionDays: 90 });
+    expect(c.stages[0]).toMatchObject({ autoApprove: false, retainData: true, logRetentionDays: 365 });
     expect(c.pipelines).toHaveLength(1);
     expect(c.pipelines[0]).toMatchObject({ name: 'breast-cancer', training: { image: 'xgboost', instanceType: 'ml.m5.xlarge', spot: { enabled: false } } });
     expect(c.pipelines[0]!.dataset.settleSeconds).toBe(60);

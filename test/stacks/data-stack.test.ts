@@ -1,7 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeTemplate } from '../helpers/normalize';
-import { synthPlatform, type Synthesized } from '../../offline/synth';
+import { Authorizer } from '../../offline/iam/authorizer';
+import { accountOf, synthPlatform, type Synthesized } from '../../offline/synth';
 
 let s: Synthesized;
 const data = () => s.template(s.stages.get('dev')!.data);
@@ -128,11 +129,32 @@ describe('data stack', () => {
     }
   });
 
-  it('sends landing bucket events to EventBridge', () => {
-    data().hasResourceProperties('Custom::S3BucketNotifications', {
-      BucketName: { Ref: Match.stringLikeRegexp('^LandingBucket') },
-      NotificationConfiguration: { EventBridgeConfiguration: {} },
+  it('sends every bucket’s events to EventBridge, set on the bucket itself (no helper function; CT.S3.PR.4)', () => {
+    const buckets = Object.values(data().findResources('AWS::S3::Bucket')) as any[];
+    expect(buckets.map((b) => b.Properties.NotificationConfiguration)).toEqual(Array(4).fill({ EventBridgeConfiguration: { EventBridgeEnabled: true } }));
+    data().resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
+  it('lets only AWS services create grants on the key, for AWS resources (CT.KMS.PR.3)', () => {
+    const key = Object.values(data().findResources('AWS::KMS::Key'))[0] as any;
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual({
+      Sid: 'DenyGrantsNotForAwsResources',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
     });
+  });
+
+  it('so a role’s own grant is denied by the key, and the grant SageMaker makes for a job’s volume is not', async () => {
+    const account = accountOf(data());
+    const role = [...account.roles.values()].find((r) => r.logicalId.startsWith('SageMakerExecutionRole'))!;
+    const key = account.getAtt(s.stages.get('dev')!.data.stackName, Object.keys(data().findResources('AWS::KMS::Key'))[0]!, 'Arn');
+    const grant = (context?: Record<string, string>) =>
+      new Authorizer(account).authorize({ principal: role.arn, action: 'kms:CreateGrant', resource: key, via: 'test', ...(context ? { context } : {}) });
+    await expect(grant()).rejects.toThrow(/explicit deny in a resource-based policy/);
+    await expect(grant({ 'kms:GrantIsForAWSResource': 'true', 'kms:ViaService': 'sagemaker.eu-west-1.amazonaws.com' })).resolves.toBeUndefined();
   });
 
   it('has a KMS-encrypted notifications topic that refuses non-TLS publishing, with e-mail subscriptions', () => {
@@ -190,10 +212,6 @@ describe('data stack', () => {
       'AWS::KMS::Alias': 1,
       'AWS::S3::Bucket': 4,
       'AWS::S3::BucketPolicy': 4,
-      'Custom::S3BucketNotifications': 1,
-      'AWS::Lambda::Function': 1,
-      'AWS::IAM::Role': 1,
-      'AWS::IAM::Policy': 1,
       'AWS::SNS::Topic': 1,
       'AWS::SNS::TopicPolicy': 1,
       'AWS::SNS::Subscription': 1,

@@ -101,7 +101,7 @@ describe('pipeline stack: no silent failures, retention (#13 items 6 and 7)', ()
 });
 
 describe('pipeline stack: functions and roles', () => {
-  it('runs every platform function on Node.js 24 with tracing and a KMS-encrypted, retained-for-90-days log group', () => {
+  it('runs every platform function on Node.js 24 with tracing and a KMS-encrypted log group kept a year (CT.CLOUDWATCH.PR.2, CT.CLOUDWATCH.PR.3)', () => {
     const fns = Object.values(pipeline().findResources('AWS::Lambda::Function')).filter((f: any) => f.Properties.FunctionName);
     expect(fns.map((f: any) => f.Properties.FunctionName).sort()).toEqual([
       'mlops-dev-breast-cancer-dataset-trigger',
@@ -121,7 +121,7 @@ describe('pipeline stack: functions and roles', () => {
     // 9 functions, 3 state machines, and CDK's ml-code copy function (its log group is the platform's too).
     expect(groups).toHaveLength(13);
     expect(groups.map((g) => g.Properties.LogGroupName)).toContain('/aws/lambda/mlops-dev-breast-cancer-ml-code-deployment');
-    for (const g of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 90, KmsKeyId: { 'Fn::ImportValue': 'mlops-dev-DataKeyArn' } });
+    for (const g of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 365, KmsKeyId: { 'Fn::ImportValue': 'mlops-dev-DataKeyArn' } });
   });
 
   it("attaches no AWS managed policy to the platform's own roles", () => {
