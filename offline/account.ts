@@ -305,11 +305,16 @@ export class SynthesizedAccount {
     return [this.id, ...this.peers.map((a) => a.id)];
   }
 
-  /** The account that owns a resource: its ARN's account, or for S3 the account whose template has the bucket. */
-  ownerOf(resourceArn: string): SynthesizedAccount {
+  /** The id of the account that owns a resource: its ARN's, or for S3 that of the (linked) account whose template has the bucket; undefined when unknown. */
+  ownerIdOf(resourceArn: string): string | undefined {
     const bucket = /^arn:aws:s3:::([^/]+)/.exec(resourceArn)?.[1];
-    const id = accountOfArn(resourceArn);
-    return [this, ...this.peers].find((a) => (bucket ? a.buckets.has(bucket) : a.id === id)) ?? this;
+    return bucket ? [this, ...this.peers].find((a) => a.buckets.has(bucket))?.id : accountOfArn(resourceArn);
+  }
+
+  /** The account that owns a resource, among this one and those linked to it (this one when none is known). */
+  ownerOf(resourceArn: string): SynthesizedAccount {
+    const id = this.ownerIdOf(resourceArn);
+    return [this, ...this.peers].find((a) => a.id === id) ?? this;
   }
 
   /** A role of this account or of a linked one. */

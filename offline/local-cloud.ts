@@ -15,7 +15,8 @@ import { deployedHandler } from './local-lambdas';
 import { failure, LocalSageMaker } from './local-sagemaker';
 import { localCloudWatch, localS3, localSageMakerApi, localSns, localSsm } from './local-services';
 import { MemoryObjectStore } from './memory-store';
-import { alarmStateChange, objectCreated, packageStateChange } from './service-events';
+import { objectCreated, packageStateChange } from './service-events';
+import { LocalAlarms } from './local-alarms';
 
 type Json = Record<string, any>;
 const MAX_EXECUTIONS = 40;
@@ -44,7 +45,7 @@ export interface FailedDelivery {
 }
 
 /**
- * The offline AWS account (test infrastructure, never deployed): S3 in memory, EventBridge routing
+ * One offline AWS account (test infrastructure, never deployed): S3 in memory, EventBridge routing
  * with the synthesized rules' event patterns, Step Functions by aws-local-stepfunctions on the
  * synthesized definitions, the real Lambda handlers over SDK clients whose transport is local,
  * SNS captured, CloudWatch metrics and alarms evaluated. Every request (a Lambda's SDK call, a
@@ -54,8 +55,8 @@ export interface FailedDelivery {
 export class LocalCloud {
   readonly store: MemoryObjectStore;
   readonly notifications: FormattedMessage[] = [];
+  readonly alarms: LocalAlarms;
   readonly executions: Execution[] = [];
-  readonly metrics: { namespace: string; name: string; value: number }[] = [];
   readonly failedDeliveries: FailedDelivery[] = [];
   readonly sageMaker: LocalSageMaker;
   readonly authorizer: Authorizer;
@@ -71,8 +72,6 @@ export class LocalCloud {
   private readonly hosted = new Set<string>();
   /** The offline clouds of linked accounts, by account id. */
   private readonly peers = new Map<string, LocalCloud>();
-  private readonly alarmStates = new Map<string, string>();
-  private readonly alarmSince = new Map<string, string>();
   private readonly aws: LocalAws;
 
   constructor(
@@ -85,7 +84,8 @@ export class LocalCloud {
   ) {
     this.template = account.template(stack);
     this.store = options.store ?? new MemoryObjectStore();
-    this.store.clock = () => this.now();
+    // A shared store keeps its creator's clock (the source stage's, which the story moves on).
+    if (!options.store) this.store.clock = () => this.now();
     this.authorizer = new Authorizer(account);
     this.eventBridge = new LocalEventBridge(
       account,
@@ -93,7 +93,13 @@ export class LocalCloud {
       {
         hosts: (fn) => this.hosted.has(fn),
         invoke: (fn, event) => this.handlers[handlerOf(fn.split(':').pop())!]!(event),
-        forward: (bus, event) => this.cloudOf(bus).eventBridge.route(event, bus.split('/').pop()),
+        forward: async (bus, event) => {
+          // Delivered: what the target bus's rules then do fails there (its targets' retries and DLQs), not in the sender's PutEvents.
+          const target = this.cloudOf(bus);
+          await target.eventBridge
+            .route(event, bus.split('/').pop(), true)
+            .catch((e: Error) => target.failedDeliveries.push({ what: `${event['detail-type']} on ${bus}`, error: e.message }));
+        },
         deliveryFailed: (what, error) => this.failedDeliveries.push({ what, error }),
       },
       log,
@@ -106,6 +112,16 @@ export class LocalCloud {
       account.id,
     );
     const sageMakerApi = localSageMakerApi(this.sageMaker);
+    this.alarms = new LocalAlarms({
+      account,
+      stack,
+      now: () => this.now(),
+      log,
+      authorize: (r) => this.authorizer.authorize(r),
+      putEvent: (e) => this.putEvent(e),
+      email: (subject, body) => this.email({ subject, body, attributes: {} }),
+      deliveryFailed: (what, error) => this.failedDeliveries.push({ what, error }),
+    });
     this.aws = {
       account,
       authorizer: this.authorizer,
@@ -124,7 +140,7 @@ export class LocalCloud {
         cloudwatch: localCloudWatch(
           this.sageMaker,
           (ns, name, value, dim) => this.putMetric(ns, name, value, dim),
-          () => this.alarms(),
+          () => this.alarms.list(),
         ),
       },
     };
@@ -160,6 +176,16 @@ export class LocalCloud {
     const peer = this.peers.get(id);
     if (!peer) throw new Error(`${arn} is in account ${id}, which is not connected to this offline cloud (${this.account.id})`);
     return peer;
+  }
+
+  /** The metrics put so far (CloudWatch PutMetricData), in order. */
+  get metrics(): { namespace: string; name: string; value: number }[] {
+    return this.alarms.metrics;
+  }
+
+  /** CloudWatch: records a metric and evaluates every alarm on it (see LocalAlarms). */
+  putMetric(namespace: string, name: string, value: number, dimension: string): Promise<void> {
+    return this.alarms.put(namespace, name, value, dimension);
   }
 
   now(): Date {
@@ -215,7 +241,7 @@ export class LocalCloud {
     throw new Error(`the offline Step Functions API has no ${op}`);
   }
 
-  /** EventBridge: an AWS service's event on the default bus, routed to the stack's rules (a target's failure propagates to the test). */
+  /** EventBridge: an AWS service's event on the default bus, routed to the account's rules (a target's failure propagates to the test). */
   async putEvent(event: Json): Promise<void> {
     await this.eventBridge.route(event);
   }
@@ -242,18 +268,6 @@ export class LocalCloud {
     await this.authorizeAll(target.RoleArn, needsOf(this.account, 'sfn', 'StartExecution', { stateMachineArn: target.Arn }), `schedule ${name}`);
     this.startExecution(target.Arn, `scheduled-${this.executions.length + 1}`, target.Input ?? '{}');
     return undefined;
-  }
-
-  /** The template's alarms as DescribeAlarms lists them, in the states the simulated metrics put them in. */
-  private alarms(): { AlarmName: string; AlarmArn: string; StateValue: string; StateUpdatedTimestamp?: string }[] {
-    return Object.entries(this.template.Resources as Record<string, Json>)
-      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
-      .map(([id, r]) => ({
-        AlarmName: this.account.resolve(r.Properties.AlarmName, this.stack) as string,
-        AlarmArn: this.account.getAtt(this.stack, id, 'Arn'),
-        StateValue: this.alarmStates.get(id) ?? 'INSUFFICIENT_DATA',
-        ...(this.alarmSince.has(id) ? { StateUpdatedTimestamp: this.alarmSince.get(id) } : {}),
-      }));
   }
 
   /** StartExecution: idempotent on (name, input); queued, run by drain(). */
@@ -355,42 +369,6 @@ export class LocalCloud {
     }
     if (service === 'sagemaker' || service === 'applicationautoscaling') return this.sageMaker.sdk(operation, input);
     throw failure('States.TaskFailed', `the simulator has no stand-in for ${service}:${operation}`);
-  }
-
-  /** CloudWatch: records a metric and evaluates every alarm on it (threshold from the template); a state change runs the alarm's actions. */
-  async putMetric(namespace: string, name: string, value: number, dimension: string): Promise<void> {
-    this.metrics.push({ namespace, name, value });
-    for (const [id, alarm] of Object.entries(this.template.Resources as Record<string, Json>).filter(
-      ([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === namespace && r.Properties.MetricName === name,
-    )) {
-      const props = this.account.resolve(alarm.Properties, this.stack) as Json;
-      const state = value >= props.Threshold ? 'ALARM' : 'OK';
-      const previous = this.alarmStates.get(id) ?? 'OK';
-      if (state === previous) continue;
-      this.alarmStates.set(id, state);
-      this.alarmSince.set(id, new Date(this.now()).toISOString());
-      const alarmArn = this.account.getAtt(this.stack, id, 'Arn');
-      this.log(`  alarm ${props.AlarmName}: ${previous} → ${state} (${name} = ${value}, ${dimension})`);
-      const reason = `${name} ${value} vs threshold ${props.Threshold}`;
-      for (const topic of (state === 'ALARM' ? props.AlarmActions : props.OKActions) ?? [])
-        await this.alarmAction(alarmArn, props.AlarmName, topic, state, reason);
-      await this.putEvent(alarmStateChange(this.account.id, alarmArn, props.AlarmName, state, previous, reason));
-    }
-  }
-
-  /** CloudWatch publishes an alarm's notification as cloudwatch.amazonaws.com: the topic policy and the topic key must let it. */
-  private async alarmAction(alarmArn: string, alarmName: string, topicArn: string, state: string, reason: string): Promise<void> {
-    try {
-      const needs = needsOf(this.account, 'sns', 'Publish', { TopicArn: topicArn }).map((n) => ({
-        ...n,
-        context: { ...n.context, 'aws:SourceArn': alarmArn },
-      }));
-      await this.authorizeAll('cloudwatch.amazonaws.com', needs, `alarm ${alarmName} → SNS`);
-      this.email({ subject: `${state}: "${alarmName}" in ${REGION}`, body: reason, attributes: {} });
-    } catch (e) {
-      this.failedDeliveries.push({ what: `alarm ${alarmName} → ${topicArn}`, error: (e as Error).message });
-      this.log(`  alarm action failed (alarm history): ${(e as Error).message}`);
-    }
   }
 
   /** A data scientist uploads files: S3 stores them, then sends one Object Created event per file. */

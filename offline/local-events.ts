@@ -1,26 +1,16 @@
-import { ACCOUNT, REGION, type SynthesizedAccount } from './account';
+import { ACCOUNT, type SynthesizedAccount } from './account';
 import { validateAwsRequest } from './api-models';
 import { matchesPattern } from './event-pattern';
 import type { Authorizer } from './iam/authorizer';
 import { checkLambdaPayload, checkPutEventsEntry } from './limits';
 import type { LocalService } from './local-aws';
+import { envelope } from './service-events';
 
 type Json = Record<string, any>;
 
 /** The event EventBridge makes of a PutEvents entry, as a rule's target receives it (`account`: the sender's). */
-export function eventOf(e: { Source: string; DetailType: string; Detail: string; Resources?: readonly string[] }, id: string, account = ACCOUNT): Json {
-  return {
-    version: '0',
-    id,
-    'detail-type': e.DetailType,
-    source: e.Source,
-    account,
-    time: new Date().toISOString(),
-    region: REGION,
-    resources: e.Resources ?? [],
-    detail: JSON.parse(e.Detail),
-  };
-}
+export const eventOf = (e: { Source: string; DetailType: string; Detail: string; Resources?: readonly string[] }, id: string, account = ACCOUNT): Json =>
+  envelope(account, id, e.DetailType, e.Source, [...(e.Resources ?? [])], JSON.parse(e.Detail));
 
 /** An event as a rule's target receives it. */
 export interface DeliveredEvent {
@@ -82,22 +72,28 @@ export class LocalEventBridge {
     };
   }
 
-  /** Every rule on `bus` whose pattern matches delivers to its targets (a target's failure propagates to the caller). */
-  async route(event: Json, bus = 'default'): Promise<void> {
+  /**
+   * Every rule on `bus` whose pattern matches delivers to its targets (a target's failure
+   * propagates to the caller). `forwarded`: the event came from another bus, and EventBridge sends
+   * it to no further bus ("events received from a sender account are not sent on to a third").
+   */
+  async route(event: Json, bus = 'default', forwarded = false): Promise<void> {
     checkPutEventsEntry({ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources });
     for (const rule of this.account.resourcesOfType('AWS::Events::Rule')) {
       const ruleBus = (this.account.resolve(rule.properties.EventBusName, rule.stack) as string | undefined) ?? 'default';
       if (ruleBus.split('/').pop() !== bus.split('/').pop()) continue;
       if (!matchesPattern(this.account.resolve(rule.properties.EventPattern, rule.stack), event)) continue;
       const ruleArn = this.account.getAtt(rule.stack, rule.logicalId, 'Arn');
-      for (const t of this.account.resolve(rule.properties.Targets, rule.stack) as Json[]) await this.deliver(ruleArn, t, event);
+      for (const t of this.account.resolve(rule.properties.Targets, rule.stack) as Json[]) await this.deliver(ruleArn, t, event, forwarded);
     }
   }
 
-  private async deliver(ruleArn: string, target: Json, event: Json): Promise<void> {
+  private async deliver(ruleArn: string, target: Json, event: Json, forwarded: boolean): Promise<void> {
     const via = `rule ${ruleArn.split('/').pop()} → ${String(target.Arn).split(/[:/]/).pop()}`;
     const arn = String(target.Arn);
     if (arn.includes(':event-bus/')) {
+      if (forwarded) return;
+      if (!target.RoleArn) throw new Error(`${via}: an event-bus target without a role is not modelled offline (the platform gives each one a role)`);
       await this.authorizer.authorize({
         principal: 'events.amazonaws.com',
         action: 'sts:AssumeRole',

@@ -38,7 +38,7 @@ export class LocalSageMaker {
   readonly models = new Map<string, Json>();
   readonly configs = new Map<string, Json>();
   readonly endpoints = new Map<string, EndpointState>();
-  readonly jobs = new SageMakerJobs();
+  readonly jobs: SageMakerJobs;
   readonly scalableTargets: ScalableTargets;
   private captureSeq = 0;
 
@@ -51,6 +51,7 @@ export class LocalSageMaker {
     readonly accountId: string = ACCOUNT,
   ) {
     this.scalableTargets = new ScalableTargets(accountId);
+    this.jobs = new SageMakerJobs(accountId);
   }
 
   private arn(type: string, name: string): string {

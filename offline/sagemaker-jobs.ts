@@ -1,3 +1,5 @@
+import { ACCOUNT, REGION } from './account';
+
 type Json = Record<string, any>;
 export type JobKind = 'TrainingJob' | 'ProcessingJob';
 
@@ -10,6 +12,8 @@ const sdkError = (name: string, message: string) => Object.assign(new Error(mess
  * Errors carry the names and messages Step Functions reports for them.
  */
 export class SageMakerJobs {
+  constructor(private readonly accountId: string = ACCOUNT) {}
+
   private readonly jobs = new Map<string, { description: Json; inProgress: number }>();
 
   private static key(kind: JobKind, name: string): string {
@@ -38,7 +42,7 @@ export class SageMakerJobs {
       const message =
         kind === 'TrainingJob'
           ? 'Requested resource not found.'
-          : `Could not find processing job 'arn:aws:sagemaker:eu-west-1:111122223333:processing-job/${name}'.`;
+          : `Could not find processing job 'arn:aws:sagemaker:${REGION}:${this.accountId}:processing-job/${name}'.`;
       throw sdkError('SageMaker.SageMakerException', `${message} (Service: SageMaker; Status Code: 400; Error Code: ValidationException)`);
     }
     if (job.inProgress > 0) {

@@ -2,8 +2,8 @@ import { REGION } from './account';
 
 type Json = Record<string, any>;
 
-/** The envelope AWS services put their events in (EventBridge's event structure). */
-const envelope = (account: string, id: string, detailType: string, source: string, resources: string[], detail: Json): Json => ({
+/** The envelope EventBridge delivers every event in (its event structure), a service's or a PutEvents entry's. */
+export const envelope = (account: string, id: string, detailType: string, source: string, resources: string[], detail: Json): Json => ({
   version: '0',
   id,
   'detail-type': detailType,

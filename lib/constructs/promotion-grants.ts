@@ -151,9 +151,10 @@ export function admitForwarding(scope: Construct, config: PlatformConfig, stage:
       principals: [role.principal],
       actions: ['events:PutEvents'],
       resources: [bus.eventBusArn],
-      // events:source and events:detail-type are multivalued (one value per entry of the PutEvents request): every entry must be a
-      // Model Live of this project (ForAllValues), and the Null check refuses a request without them (EventBridge guide, "Example
-      // policy: Send events to a custom bus in a different account").
+      // events:source and events:detail-type are multivalued (ArrayOfString in the service authorization reference: one value per
+      // PutEvents entry), and IAM matches a multivalued key with a set operator: every entry must be a Model Live of this project
+      // (ForAllValues, as the EventBridge guide's "Send events to a custom bus in a different account" example does for
+      // events:source), and the Null check refuses a request without the keys (ForAllValues alone would admit it).
       conditions: {
         ...role.condition,
         'ForAllValues:StringEquals': { 'events:source': [lifecycleSource(config.project)], 'events:detail-type': [DETAIL_TYPES.deployed] },

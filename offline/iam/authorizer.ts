@@ -46,9 +46,11 @@ const SECURE = { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' };
 
 /**
  * Authorizes requests the way AWS evaluates them, with the synthesized identity policies of the
- * caller and the target's resource-based policy (bucket, topic, queue, key, function, trust
- * policy), by `@cloud-copilot/iam-simulate` (a test-only devDependency, never bundled). Every
- * decision is recorded, with the statements that allowed it, for the least-privilege report.
+ * caller and the target's resource-based policy (bucket, topic, queue, key, function, event bus,
+ * model package group, trust policy), in the account that owns the target (a request across
+ * accounts needs both sides to allow it), by `@cloud-copilot/iam-simulate` (a test-only
+ * devDependency, never bundled). Every decision is recorded, with the identity-policy statements
+ * that allowed it, for the least-privilege report (resource-policy statements are not reported).
  */
 export class Authorizer {
   readonly decisions: Decision[] = [];
@@ -107,7 +109,8 @@ export class Authorizer {
             ...SECURE,
             ...(isRole
               ? { 'aws:PrincipalArn': request.principal, 'aws:PrincipalAccount': accountOfArn(request.principal)!, 'aws:PrincipalIsAWSService': 'false' }
-              : { 'aws:SourceAccount': owner, 'aws:PrincipalIsAWSService': 'true' }),
+              : // aws:SourceAccount is the account of the resource the service acts for (aws:SourceArn), else the target's.
+                { 'aws:SourceAccount': accountOfArn(String(request.context?.['aws:SourceArn'] ?? '')) ?? owner, 'aws:PrincipalIsAWSService': 'true' }),
             ...request.context,
           },
         },

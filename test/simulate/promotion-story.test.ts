@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseS3Uri } from '../../lambdas/shared/object-store';
 import { accountOfArn } from '../../offline/account';
 import { AccessDeniedError, Authorizer, type Decision } from '../../offline/iam/authorizer';
-import { crossAccount, type PromotingStage } from '../../tools/simulate/promotion';
+import { pipelineSpec } from '../../lib/constructs/ml-code';
+import { LocalCloud } from '../../offline/local-cloud';
+import { synthPlatform } from '../../offline/synth';
+import { crossAccount, type PromotingStage, promotingStages } from '../../tools/simulate/promotion';
 import { playStory, type StoryResult } from '../../tools/simulate/story';
 import { redundantStatements } from '../helpers/least-privilege';
 import { describeWithMlPython } from '../helpers/ml-python';
@@ -45,7 +48,7 @@ describeWithMlPython('npm run simulate on two stages in two accounts (promoteFro
     expect(story.cloud.account.id).toBe(DEV);
   });
 
-  it('registers each model that went live in dev in prod, pending, once, as the very same bytes in prod’s own bucket', () => {
+  it('registers each model that went live in dev in prod, pending (the one approved later: Approved), once, as the very same bytes in prod’s own bucket', () => {
     const pkgs = prodPackages();
     expect(pkgs.map((p) => p.CustomerMetadataProperties['promoted-from'])).toEqual(
       [1, 2].map((v) => `arn:aws:sagemaker:eu-west-1:${DEV}:model-package/acme-dev-churn/${v}`),
@@ -108,12 +111,16 @@ describeWithMlPython('npm run simulate on two stages in two accounts (promoteFro
       across.set(`${d.request.principal} ${d.request.action} ${d.request.resource}`, d);
     expect(across.size).toBeGreaterThanOrEqual(6);
     for (const d of across.values()) {
-      const home = accountOfArn(d.request.principal) === DEV ? story.cloud.account : prod.cloud.account;
+      const caller = accountOfArn(d.request.principal)!;
+      const home = caller === DEV ? story.cloud.account : prod.cloud.account;
       const authorizer = new Authorizer(home);
       const policy = home.resourcePolicyFor(d.request.resource)!;
-      (Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement]).forEach((_: unknown, i: number) => {
-        authorizer.removeStatement(`resource:${d.request.resource}`, 'resource', i);
-      });
+      // Only the statements that admit the caller's account: the rest of the policy stays as it is.
+      const admitting = (policy.Statement as Record<string, any>[]).flatMap((st, i) =>
+        JSON.stringify(st.Principal ?? '').includes(`::${caller}:`) ? [i] : [],
+      );
+      expect(admitting.length, `${d.request.action} on ${d.request.resource}`).toBeGreaterThan(0);
+      for (const i of admitting) authorizer.removeStatement(`resource:${d.request.resource}`, 'resource', i);
       await expect(authorizer.authorize(d.request)).rejects.toBeInstanceOf(AccessDeniedError);
       // The same request with the policy in place is allowed: the removal is what denied it.
       await expect(new Authorizer(home).authorize(d.request)).resolves.toBeUndefined();
@@ -132,8 +139,39 @@ describeWithMlPython('npm run simulate on two stages in two accounts (promoteFro
   it('promotes a redelivered Model Live event once (the marker in the promoted run)', async () => {
     const live = story.cloud.eventBridge.put.filter((e) => e.event['detail-type'] === 'Model Live').at(-1)!;
     const before = prodPackages().length;
+    const writes = () => prod.cloud.authorizer.decisions.filter((d) => d.request.action === 's3:PutObject').length;
+    const written = writes();
     await prod.cloud.eventBridge.route(live.event, 'acme-prod-lifecycle');
     expect(prodPackages()).toHaveLength(before);
+    // Not copied again: the marker ended it before any write (ClientToken alone would still have copied).
+    expect(writes()).toBe(written);
     expect(prod.cloud.notifications.filter((n) => n.subject.includes('(dev v2) awaits approval'))).toHaveLength(1);
+  });
+
+  it('records a failure of the promotion in prod, where its DLQ is, not in dev’s forwarding', async () => {
+    const describe = prod.cloud.authorizer.decisions.find((d) => d.request.action === 'sagemaker:DescribeModelPackage')!;
+    const g = describe.grants[0]!;
+    prod.cloud.authorizer.removeStatement(g.principal, g.policy, g.statement);
+    const devFailures = story.cloud.failedDeliveries.length;
+    const live = story.cloud.eventBridge.put.filter((e) => e.event['detail-type'] === 'Model Live').at(-1)!;
+    await story.cloud.eventBridge.route(live.event, 'acme-dev-lifecycle');
+    expect(story.cloud.failedDeliveries).toHaveLength(devFailures);
+    expect(prod.cloud.failedDeliveries.at(-1)).toMatchObject({
+      what: 'Model Live on arn:aws:events:eu-west-1:222222222222:event-bus/acme-prod-lifecycle',
+      error: expect.stringMatching(/acme-prod-churn-promote is not authorized to perform: sagemaker:DescribeModelPackage/),
+    });
+  });
+});
+
+describe('a stage that promotes within its source’s account', () => {
+  it('is not played offline, and the timeline says so', async () => {
+    const config = JSON.parse(readFileSync(join(ROOT, 'examples', 'promote-dev-to-prod.json'), 'utf8'));
+    config.stages[1].account = DEV;
+    const s = synthPlatform(undefined, { inline: config });
+    const dev = s.stages.get('dev')!;
+    const source = new LocalCloud(s.account(dev), dev.pipelines[0]!.stackName, pipelineSpec(s.config.pipelines[0]!), () => {});
+    const lines: string[] = [];
+    expect(promotingStages(s, s.config, source, 'churn', (l) => lines.push(l))).toEqual([]);
+    expect(lines).toEqual([`Stage prod promotes from dev in the same account (${DEV}): not played offline, which links stages by account.`]);
   });
 });

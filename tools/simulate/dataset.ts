@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { headerProblems } from '../../lambdas/validate-dataset/csv';
 import type { PipelineConfig } from '../../lib/config/schema';
+import type { LocalCloud } from '../../offline/local-cloud';
 import { breastCancerCsv } from '../../test/helpers/fixtures';
 
 /** The story's data cannot play the story (too few rows, not a plain CSV): said before anything runs. */
@@ -54,6 +55,10 @@ export class StoryData {
   /** `count` rows from `start`, wrapping around when the CSV is shorter. */
   take(start: number, count: number): string[] {
     return Array.from({ length: count }, (_, i) => this.rows[(start + i) % this.rows.length]!);
+  }
+
+  get problemType(): string {
+    return this.pipeline.schema.problemType;
   }
 
   /** An endpoint request: the features of a row in schema order, without the label. */
@@ -155,4 +160,21 @@ export function storyData(pipeline: PipelineConfig, file: string | undefined): S
     throw new StoryDataError(`--data ${file}: ${(e as Error).message}`);
   }
   return new StoryData(csv, pipeline, file);
+}
+
+/**
+ * Clients call a stage's endpoint with `count` rows of the data (captured as the deployment
+ * configures): how many answers were right, and the story's line saying so.
+ */
+export async function askEndpoint(cloud: LocalCloud, data: StoryData, count: number): Promise<{ answered: number; correct: number; line: string }> {
+  const env = cloud.env.deployment!;
+  const asked = data.take(0, count);
+  const answers = await cloud.sageMaker.invoke(
+    env.ENDPOINT_NAME!,
+    asked.map((r) => data.request(r)),
+    { bucket: env.CAPTURE_BUCKET!, prefix: env.CAPTURE_PREFIX! },
+  );
+  const correct = answers.filter((a, i) => data.correct(asked[i]!, a)).length;
+  const regression = data.problemType === 'regression' ? ' (within 10 % of its range)' : '';
+  return { answered: answers.length, correct, line: `${correct} of ${answers.length} predictions match the label${regression}` };
 }

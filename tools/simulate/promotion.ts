@@ -7,7 +7,7 @@ import { UNEXERCISED_REASONS } from '../../offline/iam/unexercised-reasons';
 import { unexercisedGrants } from '../../offline/iam/usage';
 import { LocalCloud } from '../../offline/local-cloud';
 import type { Synthesized } from '../../offline/synth';
-import type { StoryData } from './dataset';
+import { askEndpoint, type StoryData } from './dataset';
 
 type Json = Record<string, any>;
 
@@ -19,14 +19,22 @@ export interface PromotingStage {
 }
 
 /**
- * The offline clouds of the stages that promote from `source` (`promoteFrom`), one account each,
- * connected to the source's cloud before the story starts: models that go live there are
- * forwarded, copied and registered in each promoting stage as the story plays.
+ * The offline clouds of the stages that promote from `source` (`promoteFrom`) in another account,
+ * one account each, connected to the source's cloud before the story starts: models that go live
+ * there are forwarded, copied and registered in each promoting stage as the story plays. A stage
+ * that promotes from the source within its account is not played (said in the timeline): the
+ * offline clouds are linked by account.
  */
 export function promotingStages(s: Synthesized, config: PlatformConfig, source: LocalCloud, pipeline: string, log: (line: string) => void): PromotingStage[] {
   const sourceStage = config.stages[0]!.name;
   return config.stages
     .filter((t) => t.promoteFrom === sourceStage)
+    .filter((t) => {
+      const same = s.account(s.stages.get(t.name)!).id === source.account.id;
+      if (same)
+        log(`Stage ${t.name} promotes from ${sourceStage} in the same account (${source.account.id}): not played offline, which links stages by account.`);
+      return !same;
+    })
     .map((t) => {
       const stacks = s.stages.get(t.name)!;
       const p = pipelinesOf(config, t).find((x) => x.name === pipeline)!;
@@ -45,7 +53,7 @@ export function promotingStages(s: Synthesized, config: PlatformConfig, source: 
 export function crossAccount(account: SynthesizedAccount, d: Decision): boolean {
   const { principal, resource } = d.request;
   if (!principal.startsWith('arn:')) return false;
-  const owner = resource.startsWith('arn:aws:s3:::') ? account.ownerOf(resource).id : accountOfArn(resource);
+  const owner = account.ownerIdOf(resource);
   return owner !== undefined && owner !== accountOfArn(principal) && account.linkedIds().includes(owner);
 }
 
@@ -77,18 +85,8 @@ export async function playPromotion(
   await cloud.drain();
   const state = cloud.sageMaker.endpoints.get(endpoint)?.status;
   log(`  ${target.stage} endpoint ${endpoint}: ${state ?? 'none'}`);
-  const capture = { bucket: cloud.env.deployment!.CAPTURE_BUCKET!, prefix: cloud.env.deployment!.CAPTURE_PREFIX! };
-  const asked = data.take(0, 60);
-  const answers =
-    state === 'InService'
-      ? await cloud.sageMaker.invoke(
-          endpoint,
-          asked.map((r) => data.request(r)),
-          capture,
-        )
-      : [];
-  const correct = answers.filter((a, i) => data.correct(asked[i]!, a)).length;
-  if (answers.length > 0) log(`  clients call the ${target.stage} endpoint with 60 rows: ${correct} predictions match the label`);
+  const traffic = state === 'InService' ? await askEndpoint(cloud, data, 60) : { answered: 0, correct: 0, line: '' };
+  if (traffic.answered > 0) log(`  clients call the ${target.stage} endpoint with 60 rows: ${traffic.line}`);
   return {
     packages: pkgs().map((p) => ({
       arn: p.ModelPackageArn,
@@ -98,14 +96,18 @@ export async function playPromotion(
     })),
     endpoint: state,
     live: state ? cloud.sageMaker.variants(endpoint) : undefined,
-    answered: answers.length,
-    correct,
+    answered: traffic.answered,
+    correct: traffic.correct,
   };
 }
 
 /** The promoting stage's line of the story's summary: its requests, and whether its promotion role's grants were all used or explained. */
-export function promotingSummary(t: PromotingStage, across: number): string {
+export function promotingSummary(t: PromotingStage, source: LocalCloud): string {
   const a = t.cloud.authorizer;
+  const here = t.cloud.account.id;
+  const across = [...source.authorizer.decisions, ...a.decisions].filter(
+    (d) => crossAccount(t.cloud.account, d) && [accountOfArn(d.request.principal), t.cloud.account.ownerIdOf(d.request.resource)].includes(here),
+  ).length;
   const unexplained = unexercisedGrants(t.cloud.account, a.decisions, UNEXERCISED_REASONS).filter((g) => /^PromotionFunctionRole/.test(g.role) && !g.reason);
   return (
     `${t.stage}: ${a.decisions.length} requests authorized, ${a.denied().length} denied (${across} requests of the two stages crossed accounts); ` +

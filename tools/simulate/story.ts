@@ -8,8 +8,8 @@ import { synthPlatform } from '../../offline/synth';
 import { UNEXERCISED_REASONS } from '../../offline/iam/unexercised-reasons';
 import { type UnexercisedGrant, unexercisedGrants } from '../../offline/iam/usage';
 import { LocalCloud } from '../../offline/local-cloud';
-import { storyData, storyPipeline } from './dataset';
-import { crossAccount, type PromotingStage, playPromotion, promotingStages, promotingSummary } from './promotion';
+import { askEndpoint, storyData, storyPipeline } from './dataset';
+import { type PromotingStage, playPromotion, promotingStages, promotingSummary } from './promotion';
 
 /** What happened, step by step, for the timeline and for the test's assertions. */
 export interface StoryResult {
@@ -141,15 +141,9 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
   };
 
   step('Clients call the endpoint with 60 rows');
-  const asked = data.take(0, 60);
-  const answers = await cloud.sageMaker.invoke(
-    endpoint,
-    asked.map((r) => data.request(r)),
-    capture,
-  );
-  const correct = answers.filter((a, i) => data.correct(asked[i]!, a)).length;
-  steps.traffic = { answered: answers.length, correct };
-  log(`  ${correct} of ${answers.length} predictions match the label${p.schema.problemType === 'regression' ? ' (within 10 % of its range)' : ''}`);
+  const traffic = await askEndpoint(cloud, data, 60);
+  steps.traffic = { answered: traffic.answered, correct: traffic.correct };
+  log(`  ${traffic.line}`);
 
   step(`A second dataset arrives as one file: ${p.name}/2026-11-21.csv (90 % of the rows)`);
   await cloud.dropFiles(landing, { [`${p.name}/2026-11-21.csv`]: data.file(data.rows.filter((_, i) => i % 10 !== 3)) });
@@ -220,7 +214,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     `\n${a.decisions.length} requests authorized against the synthesized policies, ${a.denied().length} denied; ${unused.length} grants never exercised (${unused.length - unexplained.length} with their reason, ${unexplained.length} unexplained)${unexplained.length > 0 ? ':' : '.'}`,
   );
   for (const g of unexplained) log(`  unexplained: ${g.role} ${g.action} on ${g.resources.join(', ')}`);
-  for (const t of promoting) log(promotingSummary(t, [...a.decisions, ...t.cloud.authorizer.decisions].filter((x) => crossAccount(account, x)).length));
+  for (const t of promoting) log(promotingSummary(t, cloud));
   const seconds = (Date.now() - started) / 1000;
   log(`\nDone in ${seconds.toFixed(1)} s: ${cloud.executions.length} executions, ${pkgs().length} model packages, ${cloud.notifications.length} e-mails.`);
   return { timeline, cloud, steps, seconds, unexercised: unused, promoting };
