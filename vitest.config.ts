@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/helpers/setup.ts'],
+    globalSetup: ['test/helpers/temp-dir.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

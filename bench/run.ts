@@ -7,6 +7,7 @@
  *   npm run bench -- --no-data-scale, --data-sizes=64,256,1024   # without, or at other sizes (MiB), the data-scale section
  * Also times `npm run simulate` (goal: the story in ≤ 30 s on 2 cores).
  */
+import { CONTROL_TOWER_CONTEXT } from '../lib/control-tower';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -55,10 +56,12 @@ function templates(outdir: string) {
 function synthFloor() {
   const floor: number[] = [];
   const app: number[] = [];
+  const guarded: number[] = [];
   synthApp(APP_COMMAND); // warm the Lambda bundle cache, as every synth after the first finds it
   for (let i = 0; i < RUNS; i++) {
     floor.push(synthApp(EMPTY_APP).seconds);
     app.push(synthApp(APP_COMMAND).seconds);
+    guarded.push(synthApp(APP_COMMAND, { [CONTROL_TOWER_CONTEXT]: 'true' }).seconds);
   }
   const cliFloor = median([0, 1, 2].map(() => cli(EMPTY_APP)));
   const cliApp = median([0, 1, 2].map(() => cli(APP_COMMAND)));
@@ -66,6 +69,7 @@ function synthFloor() {
     floorSeconds: round(median(floor)),
     defaultAppSeconds: round(median(app)),
     ratio: round(median(app) / median(floor)),
+    controlTowerSeconds: round(median(guarded)),
     cli: { floorSeconds: round(cliFloor), defaultAppSeconds: round(cliApp), ratio: round(cliApp / cliFloor) },
     runs: RUNS,
   };
@@ -154,6 +158,7 @@ async function main() {
       { what: 'empty aws-cdk-lib app, plain JS (floor)', app: synth.floorSeconds, cli: synth.cli.floorSeconds },
       { what: `default app (${APP_COMMAND.join(' ')})`, app: synth.defaultAppSeconds, cli: synth.cli.defaultAppSeconds },
       { what: 'ratio (goal ≤ 1.5)', app: synth.ratio, cli: synth.cli.ratio },
+      { what: `default app with the Control Tower checks (-c ${CONTROL_TOWER_CONTEXT}=true)`, app: synth.controlTowerSeconds, cli: '–' },
     ]),
   );
   console.log(table('Scale (generated configs, one stage)', scaled.rows));

@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { dataStackName, pipelineStackName } from './config/naming';
 import type { PlatformConfig } from './config/schema';
 import { pipelinesOf } from './config/stages';
+import { controlTowerChecks } from './control-tower';
 import { DataStack } from './stacks/data-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
 
@@ -12,7 +13,7 @@ export interface PlatformStacks {
 }
 
 /** Instantiates, per stage, the data stack and one stack per pipeline (data → pipeline only). */
-export function buildPlatform(app: App, config: PlatformConfig, options: { nag?: boolean } = {}): Map<string, PlatformStacks> {
+export function buildPlatform(app: App, config: PlatformConfig, options: { nag?: boolean; controlTower?: boolean } = {}): Map<string, PlatformStacks> {
   const stages = new Map<string, PlatformStacks>();
   for (const stage of config.stages) {
     const env = stage.account || stage.region ? { account: stage.account, region: stage.region } : undefined;
@@ -40,5 +41,7 @@ export function buildPlatform(app: App, config: PlatformConfig, options: { nag?:
     stages.set(stage.name, { data, pipelines });
   }
   if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // AWS Control Tower's proactive controls (README "Deploying into a landing zone"): -c controlTower=true.
+  if (options.controlTower) Validations.of(app).addPlugins(controlTowerChecks(app));
   return stages;
 }

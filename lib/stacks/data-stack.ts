@@ -165,7 +165,7 @@ export class DataStack extends Stack {
     });
     admitForwarding(this, props.config, stage, lifecycle.bus);
     new CfnOutput(this, 'LifecycleEventBusName', { value: lifecycle.bus.eventBusName, description: 'Lifecycle events (README "Lifecycle events")' });
-      }
+  }
 
   /** CloudWatch Logs may use the key only for this stage's Lambda and state machine log groups. */
   private allowLogsToUseKey(project: string, stage: string): void {

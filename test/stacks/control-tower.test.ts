@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Fn, Stack, Validations } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { describe, expect, it } from 'vitest';
+import { buildPlatform } from '../../lib/app';
+import { loadConfig } from '../../lib/config/load';
+import { controlTowerChecks, ruleFile, WAIVED_CONTROLS } from '../../lib/control-tower';
+import { FEATURE_FLAGS } from '../../lib/feature-flags';
+import { SynthesizedAccount } from '../../offline/account';
+import { type HookViolation, hookViolations } from '../../offline/control-tower-hooks';
+import { synthPlatform } from '../../offline/synth';
+
+const ROOT = join(__dirname, '..', '..');
+const example = (name: string) => JSON.parse(readFileSync(join(ROOT, 'examples', `${name}.json`), 'utf8'));
+const DISABLED = WAIVED_CONTROLS.map((w) => ruleFile(w.control));
+
+/** Every stage of a config, each as its own offline account, in the form Control Tower's hooks see at deploy. */
+function deployTimeViolations(inline?: unknown) {
+  const s = inline === undefined ? synthPlatform() : synthPlatform(undefined, { inline });
+  return [...s.stages.values()].flatMap((st) =>
+    hookViolations(
+      s.account(st),
+      [st.data, ...st.pipelines].map((x) => x.stackName),
+      DISABLED,
+    ),
+  );
+}
+
+/**
+ * AWS Control Tower's proactive controls (#18 item 1), as the cfn-guard rules AWS ships them
+ * (`@cdklabs/cdk-validator-cfnguard`), in both forms: at synth on the templates (the app's
+ * `-c controlTower=true`), and as CloudFormation hooks evaluate them at deploy, on each resource's
+ * resolved properties (where an imported key is its ARN).
+ */
+describe('AWS Control Tower proactive controls', () => {
+  it('are met at deploy time by every resource of the default config and of a two-account example, the waived controls and the access-log bucket aside', () => {
+    // The access-log bucket is the one resource a hook would refuse where CT.S3.PR.2 or CT.S3.PR.10 is on (README: a known limit).
+    const accessLogBucket = (stages: string[]) => stages.flatMap((st) => ['CT.S3.PR.10', 'CT.S3.PR.2'].map((control) => `${st} ${control}`)).sort();
+    const summary = (found: HookViolation[]) => found.map((v) => `${v.resource.replace(/\/AccessLogsBucket[0-9A-F]{8}$/, '')} ${v.control}`).sort();
+    expect(summary(deployTimeViolations())).toEqual(accessLogBucket(['mlops-dev-Data']));
+    expect(summary(deployTimeViolations(example('promote-dev-to-prod')))).toEqual(accessLogBucket(['acme-dev-Data', 'acme-prod-Data']));
+  });
+
+  it('find what breaks one at deploy, naming the resource and the control', () => {
+    const s = synthPlatform();
+    const stage = s.stages.get('dev')!;
+    const stacks = [stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: structuredClone(s.template(st).toJSON()) }));
+    const groups = Object.entries(stacks[1]!.template.Resources as Record<string, any>).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup');
+    groups[0]![1].Properties.RetentionInDays = 14;
+    const found = hookViolations(new SynthesizedAccount(stacks), [stacks[1]!.stackName], DISABLED);
+    expect(found).toEqual([
+      { resource: `${stacks[1]!.stackName}/${groups[0]![0]}`, rule: 'cloudwatch_log_group_retention_period_check', control: 'CT.CLOUDWATCH.PR.2' },
+    ]);
+  });
+
+  it('are waived only by the listed controls, each with its reason in the README', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const w of WAIVED_CONTROLS) {
+      expect(readme).toContain(`\`${w.control}\``);
+      expect(w.reason.length).toBeGreaterThan(60);
+    }
+    expect(WAIVED_CONTROLS.map((w) => w.control)).toEqual(['CT.S3.PR.9', 'CT.SQS.PR.1', 'CT.LAMBDA.PR.3']);
+  });
+
+  it('pass at synth on the default config (-c controlTower=true), each acknowledged resource in the report with its reason', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'ct-synth-'));
+    const app = new App({ context: FEATURE_FLAGS, outdir });
+    buildPlatform(app, loadConfig(), { nag: false, controlTower: true });
+    app.synth();
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+    const guard = report.pluginReports.find((p: { pluginName: string }) => p.pluginName === 'cdk-validator-cfnguard');
+    expect(guard).toMatchObject({ conclusion: 'success', violations: [] });
+    const suppressed = (guard.suppressedViolations as { ruleName: string; reason: string; violatingConstructs: { constructPath: string }[] }[]).flatMap((v) =>
+      v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath} ${v.reason.split(':')[0]}`),
+    );
+    const kinds = (rule: string) => suppressed.filter((x) => x.startsWith(`${rule} `)).length;
+    // The 4 pipeline DLQs and 13 log groups use the data stack's key; the access-log bucket.
+    expect([kinds('sqs_queue_encrypted_check'), kinds('cloudwatch_log_group_encrypted_check')]).toEqual([4, 13]);
+    expect(suppressed).toContain('s3_bucket_default_encryption_kms_check mlops-dev-Data/AccessLogsBucket/Resource CT.S3.PR.10');
+    expect(suppressed).toContain('s3_bucket_logging_enabled_check mlops-dev-Data/AccessLogsBucket/Resource CT.S3.PR.2');
+    expect(suppressed).toHaveLength(19);
+  }, 60_000);
+
+  it('fail the synth on a control an acknowledgment elsewhere does not cover', () => {
+    // One queue whose key is imported (acknowledged) and one log group kept 14 days (broken): the synth must still fail.
+    const app = new App({ context: FEATURE_FLAGS, outdir: mkdtempSync(join(tmpdir(), 'ct-synth-')) });
+    const stack = new Stack(app, 'Probe');
+    new sqs.CfnQueue(stack, 'Queue', { kmsMasterKeyId: Fn.importValue('probe-key-arn') });
+    new logs.CfnLogGroup(stack, 'Logs', { retentionInDays: 14, kmsKeyId: Fn.importValue('probe-key-arn') });
+    Validations.of(app).addPlugins(controlTowerChecks(app));
+    expect(() => app.synth()).toThrow(/CT\.CLOUDWATCH\.PR\.2[\s\S]*Probe\/Logs/);
+  });
+});
