@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { forwardingRoleName, promotionRoleName } from './naming';
+import { cdkSchema, iamSchema, roleNameProblems } from './organization';
 import { deploymentSchema } from './deployment-schema';
 import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
@@ -298,8 +300,14 @@ export const configSchema = z
       })
       .prefault({}),
     pipelines: z.array(pipelineSchema).min(1),
+    iam: iamSchema,
+    cdk: cdkSchema,
   })
   .superRefine((c, ctx) => {
+    const named = c.stages.flatMap((s) =>
+      s.promoteFrom ? [forwardingRoleName(c.project, s.promoteFrom, s.name), ...c.pipelines.map((p) => promotionRoleName(c.project, s.name, p.name))] : [],
+    );
+    for (const p of roleNameProblems(c.iam, named)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     uniqueNames(c.stages, ['stages'], ctx);
     if (c.security.requireHumanApprovalInAccountStages) {
       c.stages.forEach((s, i) => {

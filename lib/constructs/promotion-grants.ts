@@ -9,6 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DETAIL_TYPES, lifecycleSource } from '../../lambdas/shared/lifecycle';
 import { eventBusName, forwardingRoleName, promotionRoleName, resourcePrefix } from '../config/naming';
+import { deployedRoleArn } from '../config/organization';
 import type { PlatformConfig, StageConfig } from '../config/schema';
 import { deadLetterAlarm, deadLetterQueue } from './dead-letter-queue';
 import { PROMOTED_OBJECTS, sourceObjectsContext } from './model-promotion';
@@ -23,13 +24,14 @@ export const promotersOf = (config: PlatformConfig, stage: StageConfig): StageCo
 
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_, _d, c: string) => c.toUpperCase());
 
-function onlyRole(scope: Construct, account: string | undefined, roleName: string) {
+function onlyRole(scope: Construct, config: PlatformConfig, account: string | undefined, roleName: string) {
   const { partition, account: here } = Stack.of(scope);
   const acct = account ?? here;
   return {
     principal: new iam.AccountPrincipal(acct),
     root: `arn:${partition}:iam::${acct}:root`,
-    condition: { ArnEquals: { 'aws:PrincipalArn': `arn:${partition}:iam::${acct}:role/${roleName}` } },
+    // The role as deployed: the organization's path and name prefix included (iam.rolePath, iam.roleNamePrefix).
+    condition: { ArnEquals: { 'aws:PrincipalArn': deployedRoleArn(config.iam, partition, acct, roleName) } },
   };
 }
 
@@ -43,7 +45,7 @@ export function promotionReaders(config: PlatformConfig, stage: StageConfig, pip
     modelPackageGroupPolicy: {
       Version: '2012-10-17',
       Statement: readers.map((t) => {
-        const role = onlyRole(scope, t.account, promotionRoleName(config.project, t.name, pipeline));
+        const role = onlyRole(scope, config, t.account, promotionRoleName(config.project, t.name, pipeline));
         return {
           Sid: `PromotionTo${pascal(t.name)}`,
           Effect: 'Allow',
@@ -86,7 +88,7 @@ export function grantPromoters(
   ).addAlarmAction(new actions.SnsAction(stack.topic));
   for (const t of promoters) {
     for (const pipeline of config.pipelines.map((p) => p.name)) {
-      const role = onlyRole(scope, t.account, promotionRoleName(config.project, t.name, pipeline));
+      const role = onlyRole(scope, config, t.account, promotionRoleName(config.project, t.name, pipeline));
       const sourcePrefix = resourcePrefix(config.project, stage.name, pipeline);
       artifacts.addToResourcePolicy(
         new iam.PolicyStatement({
@@ -144,7 +146,7 @@ export function grantPromoters(
 export function admitForwarding(scope: Construct, config: PlatformConfig, stage: StageConfig, bus: events.EventBus): void {
   if (!stage.promoteFrom) return;
   const source = config.stages.find((s) => s.name === stage.promoteFrom)!;
-  const role = onlyRole(scope, source.account, forwardingRoleName(config.project, source.name, stage.name));
+  const role = onlyRole(scope, config, source.account, forwardingRoleName(config.project, source.name, stage.name));
   bus.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: `ModelLiveFrom${pascal(source.name)}`,

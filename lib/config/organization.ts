@@ -1,0 +1,62 @@
+import * as z from 'zod';
+
+/** IAM's limits on a role (IAM user guide, "IAM and AWS STS quotas"; CreateRole's RoleName and Path patterns). */
+const ROLE_NAME_MAX = 64;
+const ROLE_PATH = /^\/(?:[\x21-\x7E]+\/)?$/;
+const ROLE_NAME_CHARS = /^[\w+=,.@-]+$/;
+/** Room a generated role name keeps after the prefix: construct path words and an 8-character hash. */
+const GENERATED_NAME_MIN = 24;
+
+/**
+ * An organization's rules for the IAM roles a deployment creates (landing zones): a permissions
+ * boundary on every role, a path, a name prefix. Applied to every role of every stack, CDK's own
+ * helpers and custom-resource providers included (README "Deploying into a landing zone").
+ */
+export const iamSchema = z
+  .strictObject({
+    /** A managed policy ARN (`arn:aws:iam::<account>:policy/…`) or name in the stage's account. */
+    permissionsBoundary: z
+      .string()
+      .regex(/^(arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/)?[\w+=,.@/-]{1,128}$/, 'expected a managed policy ARN (arn:aws:iam::<account>:policy/<name>) or name')
+      .optional(),
+    /** e.g. `/mlops/`: starts and ends with `/`. */
+    rolePath: z.string().max(512).regex(ROLE_PATH, 'expected a path that starts and ends with "/", e.g. "/mlops/"').optional(),
+    /** Prepended to every role name, e.g. `app-ml-`. */
+    roleNamePrefix: z
+      .string()
+      .max(ROLE_NAME_MAX - GENERATED_NAME_MIN, `expected at most ${ROLE_NAME_MAX - GENERATED_NAME_MIN} characters, to leave a role's own name room within IAM's 64`)
+      .regex(ROLE_NAME_CHARS, 'expected letters, digits and +=,.@_- only (IAM role names)')
+      .optional(),
+  })
+  .prefault({});
+
+/** The CDK bootstrap the stages deploy with: an account bootstrapped with `cdk bootstrap --qualifier <q>`. */
+export const cdkSchema = z
+  .strictObject({
+    /** The bootstrap template's pattern ([A-Za-z0-9_-]{1,10}); default CDK's own (hnb659fds). */
+    qualifier: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,10}$/, 'expected 1 to 10 of A-Z, a-z, 0-9, _ and - (the bootstrap template\'s Qualifier pattern)')
+      .optional(),
+  })
+  .prefault({});
+
+export type IamSettings = z.output<typeof iamSchema>;
+
+/** A role's name as deployed: the organization's prefix, then the platform's name for it. */
+export const deployedRoleName = (iam: IamSettings, name: string): string => `${iam.roleNamePrefix ?? ''}${name}`;
+
+/** A role's ARN as deployed, path and prefix included (what `aws:PrincipalArn` is compared with). */
+export const deployedRoleArn = (iam: IamSettings, partition: string, account: string, name: string): string =>
+  `arn:${partition}:iam::${account}:role${iam.rolePath ?? '/'}${deployedRoleName(iam, name)}`;
+
+/** A named role whose deployed name would exceed IAM's 64 characters: a problem on `iam.roleNamePrefix`. */
+export function roleNameProblems(iam: IamSettings, names: readonly string[]): { path: (string | number)[]; message: string }[] {
+  return names
+    .map((n) => deployedRoleName(iam, n))
+    .filter((n) => n.length > ROLE_NAME_MAX)
+    .map((n) => ({
+      path: ['iam', 'roleNamePrefix'],
+      message: `expected a shorter prefix: role "${n}" would have ${n.length} characters, IAM allows ${ROLE_NAME_MAX}`,
+    }));
+}
