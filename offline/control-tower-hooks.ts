@@ -66,9 +66,9 @@ export function hookViolations(account: SynthesizedAccount, stacks: readonly str
         },
       );
     } catch (e) {
-      // cfn-guard exits 19 when a rule fails; its report is still on stdout.
-      out = (e as { stdout?: string }).stdout ?? '';
-      if (!out) throw e;
+      // cfn-guard exits 19 when a rule fails, its report still on stdout; any other code is an error.
+      if ((e as { status?: number }).status !== 19) throw e;
+      out = (e as { stdout: string }).stdout;
     }
     return (JSON.parse(out) as Json[]).flatMap((result) =>
       (result.not_compliant ?? []).map((c: Json) => ({

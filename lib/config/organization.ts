@@ -24,7 +24,10 @@ export const iamSchema = z
     /** Prepended to every role name, e.g. `app-ml-`. */
     roleNamePrefix: z
       .string()
-      .max(ROLE_NAME_MAX - GENERATED_NAME_MIN, `expected at most ${ROLE_NAME_MAX - GENERATED_NAME_MIN} characters, to leave a role's own name room within IAM's 64`)
+      .max(
+        ROLE_NAME_MAX - GENERATED_NAME_MIN,
+        `expected at most ${ROLE_NAME_MAX - GENERATED_NAME_MIN} characters, to leave a role's own name room within IAM's 64`,
+      )
       .regex(ROLE_NAME_CHARS, 'expected letters, digits and +=,.@_- only (IAM role names)')
       .optional(),
   })
@@ -36,7 +39,8 @@ export const cdkSchema = z
     /** The bootstrap template's pattern ([A-Za-z0-9_-]{1,10}); default CDK's own (hnb659fds). */
     qualifier: z
       .string()
-      .regex(/^[A-Za-z0-9_-]{1,10}$/, 'expected 1 to 10 of A-Z, a-z, 0-9, _ and - (the bootstrap template\'s Qualifier pattern)')
+      // The bootstrap template allows A-Z and _ too, but they make its bucket name (cdk-<q>-assets-…) invalid.
+      .regex(/^[a-z0-9-]{1,10}$/, 'expected 1 to 10 of a-z, 0-9 and - (the bootstrap qualifier names the bucket cdk-<qualifier>-assets-…)')
       .optional(),
   })
   .prefault({});

@@ -42,7 +42,8 @@ describe('AWS Control Tower proactive controls', () => {
     const summary = (found: HookViolation[]) => found.map((v) => `${v.resource.replace(/\/AccessLogsBucket[0-9A-F]{8}$/, '')} ${v.control}`).sort();
     expect(summary(deployTimeViolations())).toEqual(accessLogBucket(['mlops-dev-Data']));
     expect(summary(deployTimeViolations(example('promote-dev-to-prod')))).toEqual(accessLogBucket(['acme-dev-Data', 'acme-prod-Data']));
-  });
+    expect(summary(deployTimeViolations(example('landing-zone')))).toEqual(accessLogBucket(['acme-prod-Data']));
+  }, 180_000);
 
   it('find what breaks one at deploy, naming the resource and the control', () => {
     const s = synthPlatform();
@@ -65,24 +66,27 @@ describe('AWS Control Tower proactive controls', () => {
     expect(WAIVED_CONTROLS.map((w) => w.control)).toEqual(['CT.S3.PR.9', 'CT.SQS.PR.1', 'CT.LAMBDA.PR.3']);
   });
 
-  it('pass at synth on the default config (-c controlTower=true), each acknowledged resource in the report with its reason', () => {
+  it('pass at synth on the default config (-c controlTower=true), each acknowledged resource in the report with its reason, the access-log bucket as warnings', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'ct-synth-'));
     const app = new App({ context: FEATURE_FLAGS, outdir });
     buildPlatform(app, loadConfig(), { nag: false, controlTower: true });
     app.synth();
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
     const guard = report.pluginReports.find((p: { pluginName: string }) => p.pluginName === 'cdk-validator-cfnguard');
-    expect(guard).toMatchObject({ conclusion: 'success', violations: [] });
+    expect(guard.conclusion).toBe('success');
+    // The known limits: reported, as warnings (a hook refuses the bucket at deploy where the control is on), not acknowledged.
+    expect(guard.violations.map((v: { ruleName: string; severity: string }) => `${v.ruleName} ${v.severity}`).sort()).toEqual([
+      's3_bucket_default_encryption_kms_check warning',
+      's3_bucket_logging_enabled_check warning',
+    ]);
     const suppressed = (guard.suppressedViolations as { ruleName: string; reason: string; violatingConstructs: { constructPath: string }[] }[]).flatMap((v) =>
       v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath} ${v.reason.split(':')[0]}`),
     );
     const kinds = (rule: string) => suppressed.filter((x) => x.startsWith(`${rule} `)).length;
-    // The 4 pipeline DLQs and 13 log groups use the data stack's key; the access-log bucket.
+    // The 4 pipeline DLQs and 13 log groups use the data stack's key.
     expect([kinds('sqs_queue_encrypted_check'), kinds('cloudwatch_log_group_encrypted_check')]).toEqual([4, 13]);
-    expect(suppressed).toContain('s3_bucket_default_encryption_kms_check mlops-dev-Data/AccessLogsBucket/Resource CT.S3.PR.10');
-    expect(suppressed).toContain('s3_bucket_logging_enabled_check mlops-dev-Data/AccessLogsBucket/Resource CT.S3.PR.2');
-    expect(suppressed).toHaveLength(19);
-  }, 60_000);
+    expect(suppressed).toHaveLength(17);
+  }, 120_000);
 
   it('fail the synth on a control an acknowledgment elsewhere does not cover', () => {
     // One queue whose key is imported (acknowledged) and one log group kept 14 days (broken): the synth must still fail.
@@ -92,5 +96,5 @@ describe('AWS Control Tower proactive controls', () => {
     new logs.CfnLogGroup(stack, 'Logs', { retentionInDays: 14, kmsKeyId: Fn.importValue('probe-key-arn') });
     Validations.of(app).addPlugins(controlTowerChecks(app));
     expect(() => app.synth()).toThrow(/CT\.CLOUDWATCH\.PR\.2[\s\S]*Probe\/Logs/);
-  });
+  }, 60_000);
 });

@@ -129,10 +129,17 @@ describe('data stack', () => {
     }
   });
 
-  it('sends every bucket’s events to EventBridge, set on the bucket itself (no helper function; CT.S3.PR.4)', () => {
+  it('sends every bucket’s events to EventBridge, set on the bucket itself (CT.S3.PR.4)', () => {
     const buckets = Object.values(data().findResources('AWS::S3::Bucket')) as any[];
     expect(buckets.map((b) => b.Properties.NotificationConfiguration)).toEqual(Array(4).fill({ EventBridgeConfiguration: { EventBridgeEnabled: true } }));
-    data().resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
+  it('keeps, retained, the custom resource that first set the landing bucket’s EventBridge notifications: its delete would clear them', () => {
+    data().hasResource('Custom::S3BucketNotifications', {
+      Properties: { BucketName: { Ref: Match.stringLikeRegexp('^LandingBucket') }, NotificationConfiguration: { EventBridgeConfiguration: {} } },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   it('lets only AWS services create grants on the key, for AWS resources (CT.KMS.PR.3)', () => {
@@ -212,6 +219,10 @@ describe('data stack', () => {
       'AWS::KMS::Alias': 1,
       'AWS::S3::Bucket': 4,
       'AWS::S3::BucketPolicy': 4,
+      'Custom::S3BucketNotifications': 1,
+      'AWS::Lambda::Function': 1,
+      'AWS::IAM::Role': 1,
+      'AWS::IAM::Policy': 1,
       'AWS::SNS::Topic': 1,
       'AWS::SNS::TopicPolicy': 1,
       'AWS::SNS::Subscription': 1,

@@ -75,7 +75,9 @@ describe('organization IAM settings and bootstrap qualifier', () => {
     expect(() => synthPlatform(undefined, { inline: config })).toThrow(
       'iam.roleNamePrefix: expected a shorter prefix: role "organization-unit-mlops-x-acme-prod-churn-prediction-model-promote" would have 66 characters, IAM allows 64',
     );
-    expect(() => synthPlatform(undefined, { inline: { ...example(), iam: { rolePath: 'mlops' } } })).toThrow(/iam\.rolePath: expected a path that starts and ends with "\/"/);
+    expect(() => synthPlatform(undefined, { inline: { ...example(), iam: { rolePath: 'mlops' } } })).toThrow(
+      /iam\.rolePath: expected a path that starts and ends with "\/"/,
+    );
     expect(() => synthPlatform(undefined, { inline: { ...example(), cdk: { qualifier: 'far-too-long-q' } } })).toThrow(/cdk\.qualifier/);
   });
 });
