@@ -54,6 +54,12 @@ describe('organization IAM settings and bootstrap qualifier', () => {
     );
   });
 
+  it('leave no role ARN in any template without the path and prefix (but service-linked roles, which AWS names)', () => {
+    const arns = stacks.flatMap((st) => JSON.stringify(s.template(st).toJSON()).match(/:role\/[^"\\]*/g) ?? []);
+    expect(arns.length).toBeGreaterThan(0);
+    expect(arns.filter((a) => !a.startsWith(':role/aws-service-role/') && !a.startsWith(':role/mlops/app-ml-'))).toEqual([]);
+  });
+
   it('deploy with the configured bootstrap qualifier', () => {
     for (const st of stacks) {
       expect(st.synthesizer.bootstrapQualifier).toBe('mlops1');
