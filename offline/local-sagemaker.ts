@@ -64,7 +64,8 @@ export class LocalSageMaker {
   }
 
   /** The job's image pull and log stream, and its volume key grant, as its role. */
-  private async startJob(role: string, job: string, image: string, logGroup: string, volumeKey: string | undefined): Promise<void> {
+  private async startJob(role: string, job: string, image: string, logGroup: string, volumeKey: string | undefined, vpc: unknown): Promise<void> {
+    if (vpc) await this.asRole(role, { kind: 'network' }, `SageMaker ${job} (VPC)`);
     await this.asRole(role, { kind: 'image', uri: image }, `SageMaker ${job}`);
     if (volumeKey) await this.asRole(role, { kind: 'volume-key', keyArn: volumeKey }, `SageMaker ${job}`);
     await this.asRole(role, { kind: 'logs', group: logGroup, stream: `${job}/algo-1` }, `SageMaker ${job}`);
@@ -113,6 +114,7 @@ export class LocalSageMaker {
       p.AppSpecification.ImageUri,
       '/aws/sagemaker/ProcessingJobs',
       p.ProcessingResources.ClusterConfig.VolumeKmsKeyId,
+      p.NetworkConfig?.VpcConfig,
     );
     const count = Number(p.ProcessingResources.ClusterConfig.InstanceCount ?? 1);
     const hosts = Array.from({ length: count }, (_, i) => `algo-${i + 1}`);
@@ -174,7 +176,14 @@ export class LocalSageMaker {
   async training(p: Json): Promise<Json> {
     this.jobs.claim('TrainingJob', p.TrainingJobName);
     const dir = mkdtempSync(join(tmpdir(), 'sim-training-'));
-    await this.startJob(p.RoleArn, p.TrainingJobName, p.AlgorithmSpecification.TrainingImage, '/aws/sagemaker/TrainingJobs', p.ResourceConfig.VolumeKmsKeyId);
+    await this.startJob(
+      p.RoleArn,
+      p.TrainingJobName,
+      p.AlgorithmSpecification.TrainingImage,
+      '/aws/sagemaker/TrainingJobs',
+      p.ResourceConfig.VolumeKmsKeyId,
+      p.VpcConfig,
+    );
     for (const c of p.InputDataConfig)
       await this.materialize(p.RoleArn, p.TrainingJobName, c.DataSource.S3DataSource.S3Uri, 'S3Prefix', join(dir, 'data', c.ChannelName));
     const r = await python([join(__dirname, 'train_like_builtin.py'), join(dir, 'data'), JSON.stringify(p.HyperParameters), join(dir, 'model')]);
@@ -264,6 +273,7 @@ export class LocalSageMaker {
       if (!m) throw failure('SageMaker.AmazonSageMakerException', `Could not find model "${v.ModelName}".`);
       const pkg = this.packages.get(m.PrimaryContainer.ModelPackageName)!;
       const via = `SageMaker endpoint ${endpoint}/${v.VariantName}`;
+      if (m.VpcConfig) await this.asRole(m.ExecutionRoleArn, { kind: 'network' }, `${via} (VPC)`);
       await this.asRole(m.ExecutionRoleArn, { kind: 'image', uri: pkg.InferenceSpecification.Containers[0].Image }, via);
       const { bucket, key } = parseS3Uri(m.modelDataUrl);
       await this.asRole(m.ExecutionRoleArn, { kind: 'read', bucket, key }, via);

@@ -64,3 +64,24 @@ export function roleNameProblems(iam: IamSettings, names: readonly string[]): { 
       message: `expected a shorter prefix: role "${n}" would have ${n.length} characters, IAM allows ${ROLE_NAME_MAX}`,
     }));
 }
+
+/**
+ * VPC mode of a stage (`stages[].network`): SageMaker's jobs and the served model attach to these
+ * subnets with these security groups (SageMaker API VpcConfig: 1–16 subnets, 1–5 groups).
+ */
+export const networkSchema = z.strictObject({
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id, subnet-…'))
+    .min(1)
+    .max(16),
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id, sg-…'))
+    .min(1)
+    .max(5),
+});
+
+export type NetworkSettings = z.output<typeof networkSchema>;
+
+/** SageMaker's VpcConfig for a stage in VPC mode (CreateProcessingJob's NetworkConfig, CreateTrainingJob, CreateModel). */
+export const sageMakerVpcConfig = (network: NetworkSettings | undefined) =>
+  network ? { VpcConfig: { Subnets: [...network.subnetIds], SecurityGroupIds: [...network.securityGroupIds] } } : {};

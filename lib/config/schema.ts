@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { forwardingRoleName, promotionRoleName } from './naming';
-import { cdkSchema, iamSchema, roleNameProblems } from './organization';
+import { cdkSchema, iamSchema, networkSchema, roleNameProblems } from './organization';
 import { deploymentSchema } from './deployment-schema';
 import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
@@ -106,6 +106,8 @@ const stageSchema = z.strictObject({
    * The named stage must be in the same region; it may be another account.
    */
   promoteFrom: z.string().min(1).optional(),
+  /** VPC mode: SageMaker's jobs and model in these subnets (README "Deploying into a landing zone"). */
+  network: networkSchema.optional(),
   /** Keep buckets and the KMS key when the stack is deleted. */
   retainData: z.boolean().default(true),
   logRetentionDays: z

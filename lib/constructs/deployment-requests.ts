@@ -1,3 +1,4 @@
+import { type NetworkSettings, sageMakerVpcConfig } from '../config/organization';
 import type { DeploymentConfig } from '../config/deployment-schema';
 import { PRODUCTION_VARIANT } from '../../lambdas/shared/names';
 import { hasInstanceStorage } from '../config/images';
@@ -19,6 +20,8 @@ export interface DeploymentRequestContext {
   readonly alarmNames: readonly string[];
   readonly scalingPolicyName: string;
   readonly tags: readonly { Key: string; Value: string }[];
+  /** The stage's VPC mode: the model's containers attach to its subnets. */
+  readonly network?: NetworkSettings;
 }
 
 /** Endpoint configs get the data key unless the instances have local NVMe storage or are serverless. */
@@ -76,6 +79,7 @@ export const createModel = (ctx: DeploymentRequestContext) => ({
   ExecutionRoleArn: ctx.modelRoleArn,
   PrimaryContainer: { 'ModelPackageName.$': '$.modelPackageArn' },
   EnableNetworkIsolation: true,
+  ...sageMakerVpcConfig(ctx.network),
   ...sharedTags,
 });
 

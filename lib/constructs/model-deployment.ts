@@ -1,3 +1,4 @@
+import type { NetworkSettings } from '../config/organization';
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -22,6 +23,8 @@ import { environmentFor } from './function-environment';
 
 export interface ModelDeploymentProps {
   readonly pipeline: PipelineConfig;
+  /** The stage's VPC mode (`stages[].network`): the model attaches to its subnets. */
+  readonly network?: NetworkSettings;
   readonly resourcePrefix: string;
   readonly modelPackageGroupName: string;
   readonly key: kms.IKey;
@@ -152,6 +155,7 @@ export class ModelDeployment extends Construct {
         alarmNames: this.alarms.map((a) => (a.node.defaultChild as cloudwatch.CfnAlarm).alarmName!),
         scalingPolicyName: `${prefix}-invocations-per-instance`,
         tags: props.tags,
+        network: props.network,
       },
     });
     for (const a of this.alarms) this.workflow.stateMachine.node.addDependency(a);

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import type { NetworkSettings } from '../config/organization';
 import { arnsOf } from './arns';
 import { allow, type ScopedStatement } from './scoped-policy';
 import { captureRoot, monitoringRoot } from '../../lambdas/shared/names';
@@ -16,7 +17,26 @@ export interface SageMakerExecutionRoleProps {
   readonly key: kms.IKey;
   /** ECR repository ARNs the jobs (or the model) pull from. */
   readonly imageRepositories: readonly string[];
+  /** The stage's VPC mode: SageMaker attaches the jobs' (or the model's) network interfaces to its subnets, as this role. */
+  readonly network?: NetworkSettings;
 }
+
+/**
+ * What SageMaker does with the role to put a job or a model in a VPC: the EC2 network-interface
+ * calls aws-cdk-lib's SageMaker task constructs grant for VpcConfig (from SageMaker's "CreateTrainingJob
+ * API: Execution Role Permissions"). EC2's Describe* take no resource; the interfaces are created at run time.
+ */
+export const SAGEMAKER_VPC_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:CreateNetworkInterfacePermission',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DeleteNetworkInterfacePermission',
+  'ec2:DescribeDhcpOptions',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcs',
+] as const;
 
 /** Where a pipeline's runs write: `<pipeline>/runs/<run-id>/…` (lambdas/shared/run.ts). */
 const runsRoot = (pipeline: string) => `${pipeline}/runs`;
@@ -33,6 +53,13 @@ function sageMakerRole(scope: Construct, description: string, props: SageMakerEx
     description,
   });
   const arns = arnsOf(scope);
+  if (props.network)
+    allow(role, {
+      actions: [...SAGEMAKER_VPC_ACTIONS],
+      resources: ['*'],
+      wildcardReason:
+        'VPC mode: SageMaker creates and describes the network interfaces of each job or endpoint instance at run time; EC2 Describe* calls take no resource.',
+    });
   allow(
     role,
     { actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.key.keyArn] },

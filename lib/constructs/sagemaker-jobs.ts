@@ -1,3 +1,4 @@
+import { type NetworkSettings, sageMakerVpcConfig } from '../config/organization';
 import { hasInstanceStorage } from '../config/images';
 import type { PipelineConfig } from '../config/schema';
 import { trainingHyperparameters } from '../config/schema';
@@ -19,6 +20,8 @@ export interface JobContext {
   readonly xgboostImage: string;
   readonly trainingImage: string;
   readonly tags: readonly { Key: string; Value: string }[];
+  /** The stage's VPC mode (`stages[].network`): the jobs' ENIs go in its subnets. */
+  readonly network?: NetworkSettings;
 }
 
 const CODE_DIR = '/opt/ml/processing/input/code';
@@ -65,7 +68,7 @@ function processingJob(
     },
     ProcessingResources: cluster(compute, ctx.keyArn),
     StoppingCondition: { MaxRuntimeInSeconds: compute.maxRuntimeSeconds },
-    NetworkConfig: { EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: compute.instanceCount > 1 },
+    NetworkConfig: { EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: compute.instanceCount > 1, ...sageMakerVpcConfig(ctx.network) },
     Tags: ctx.tags,
   };
 }
@@ -134,6 +137,7 @@ export function trainingJob(ctx: JobContext) {
     ...(t.spot.enabled ? { EnableManagedSpotTraining: true, CheckpointConfig: { 'S3Uri.$': '$.validation.paths.checkpoints' } } : {}),
     EnableNetworkIsolation: t.enableNetworkIsolation,
     EnableInterContainerTrafficEncryption: t.instanceCount > 1,
+    ...sageMakerVpcConfig(ctx.network),
     Tags: ctx.tags,
   };
 }

@@ -75,6 +75,7 @@ export class TrainingWorkflow extends Construct {
       xgboostImage: props.xgboostImage,
       trainingImage: props.trainingImage,
       tags: props.tags,
+      network: props.stage.network,
     };
     const execution = sfn.JsonPath.stringAt('$$.Execution.Id');
 

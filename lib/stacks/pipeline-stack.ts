@@ -102,6 +102,7 @@ export class PipelineStack extends Stack {
       captureBucket: capture,
       key,
       imageRepositories: images.repositories,
+      network: stage.network,
     };
     const sageMakerRole = new SageMakerExecutionRole(this, 'SageMakerExecutionRole', roleProps).role;
     // The served model runs as a role of its own: model artifacts to read, capture to write, nothing a job may write.
@@ -157,6 +158,7 @@ export class PipelineStack extends Stack {
       modelPackageGroupName: prefix,
       key,
       modelRole,
+      network: stage.network,
       notifyFunction: notify.function,
       announcer,
       captureBucket: capture,
@@ -207,6 +209,7 @@ export class PipelineStack extends Stack {
         xgboostImage: images.xgboost,
         trainingImage: images.training,
         tags,
+        network: stage.network,
       },
       resourcePrefix: prefix,
       endpointName: this.deployment.endpointName,

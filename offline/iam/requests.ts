@@ -1,4 +1,5 @@
 import { REGION, type SynthesizedAccount } from '../account';
+import { SAGEMAKER_VPC_ACTIONS } from '../../lib/constructs/sagemaker-execution-role';
 import { ScalableTargets } from '../scalable-targets';
 
 type Json = Record<string, any>;
@@ -227,7 +228,9 @@ export type RoleUse =
   | { readonly kind: 'write'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'image'; readonly uri: string }
   | { readonly kind: 'logs'; readonly group: string; readonly stream: string }
-  | { readonly kind: 'volume-key'; readonly keyArn: string };
+  | { readonly kind: 'volume-key'; readonly keyArn: string }
+  /** VPC mode: the job's or the model's network interfaces in the request's subnets. */
+  | { readonly kind: 'network' };
 
 /**
  * The requests SageMaker makes as the execution role ("How to use SageMaker AI execution roles":
@@ -260,6 +263,9 @@ export function roleUseNeeds(account: SynthesizedAccount, use: RoleUse): Need[] 
         { action: 'logs:PutLogEvents', resource: stream },
       ];
     }
+    case 'network':
+      // The EC2 calls SageMaker makes as the role for a VpcConfig (ENIs created at run time; Describe* take no resource).
+      return SAGEMAKER_VPC_ACTIONS.map((action) => ({ action, resource: '*' }));
     case 'volume-key':
       return [
         {
