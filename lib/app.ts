@@ -5,6 +5,7 @@ import type { PlatformConfig } from './config/schema';
 import { pipelinesOf } from './config/stages';
 import { controlTowerChecks } from './control-tower';
 import { applyOrganizationIam } from './organization-iam';
+import { functionsInVpc } from './vpc-mode';
 import { DataStack } from './stacks/data-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
 
@@ -45,6 +46,11 @@ export function buildPlatform(app: App, config: PlatformConfig, options: { nag?:
     }
     stages.set(stage.name, { data, pipelines });
   }
+  // VPC mode (stages[].network): every function of the stage's stacks in its subnets.
+  for (const stage of config.stages) {
+    const st = stages.get(stage.name)!;
+    if (stage.network) for (const stack of [st.data, ...st.pipelines]) functionsInVpc(stack, stage.network);
+  }
   applyOrganizationIam(
     app,
     [...stages.values()].flatMap((st) => [st.data, ...st.pipelines]),
@@ -52,6 +58,6 @@ export function buildPlatform(app: App, config: PlatformConfig, options: { nag?:
   );
   if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // AWS Control Tower's proactive controls (README "Deploying into a landing zone"): -c controlTower=true.
-  if (options.controlTower) Validations.of(app).addPlugins(controlTowerChecks(app));
+  if (options.controlTower) Validations.of(app).addPlugins(controlTowerChecks(app, { everyStageInVpc: config.stages.every((s) => s.network) }));
   return stages;
 }

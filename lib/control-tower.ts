@@ -17,7 +17,7 @@ export interface ControlWaiver {
  * The controls waived for every resource, with their reasons: the one list the validator, the
  * README's "Default settings" and its test read.
  */
-export const WAIVED_CONTROLS: readonly ControlWaiver[] = [
+const WAIVED_CONTROLS: readonly ControlWaiver[] = [
   {
     rule: 's3_bucket_object_lock_enabled_check',
     control: 'CT.S3.PR.9',
@@ -30,15 +30,20 @@ export const WAIVED_CONTROLS: readonly ControlWaiver[] = [
     reason:
       'Every queue of the platform is itself a dead-letter queue (failed events, invocations and schedules); its messages are kept 14 days and alarm, there is nowhere further to send them.',
   },
-  {
-    rule: 'lambda_inside_vpc_check',
-    control: 'CT.LAMBDA.PR.3',
-    reason: 'The functions reach only AWS APIs and run outside a VPC by default, so that no NAT or VPC endpoints are needed.',
-  },
 ];
 
 /** The bundled rule file of a control: CT.S3.PR.9 → ct-s3-pr-9 (.guard). */
 export const ruleFile = (control: string) => control.toLowerCase().replace(/\./g, '-');
+
+/** Waived while a stage's functions run outside a VPC (VPC mode off: no `network`); met in VPC mode. */
+const OUTSIDE_VPC: ControlWaiver = {
+  rule: 'lambda_inside_vpc_check',
+  control: 'CT.LAMBDA.PR.3',
+  reason: 'The functions reach only AWS APIs and run outside a VPC unless the stage has a network (VPC mode), so that no NAT or VPC endpoints are needed.',
+};
+
+/** The controls waived for a config: CT.LAMBDA.PR.3 only while some stage has no network. */
+export const waivedControls = (everyStageInVpc: boolean): ControlWaiver[] => [...WAIVED_CONTROLS, ...(everyStageInVpc ? [] : [OUTSIDE_VPC])];
 
 /** The control a resource meets at deploy time though the synth-time rule cannot see it, and why. */
 interface Acknowledged extends ControlWaiver {
@@ -109,7 +114,7 @@ function acknowledgeControls(app: App): void {
  * seconds to each synth). Waived controls are disabled by rule name; controls met in a form the
  * rule cannot see are acknowledged on their resources, with the reason.
  */
-export function controlTowerChecks(app: App): IPolicyValidationPlugin {
+export function controlTowerChecks(app: App, options: { everyStageInVpc?: boolean } = {}): IPolicyValidationPlugin {
   let validator: typeof import('@cdklabs/cdk-validator-cfnguard');
   try {
     validator = require('@cdklabs/cdk-validator-cfnguard') as typeof import('@cdklabs/cdk-validator-cfnguard');
@@ -118,7 +123,10 @@ export function controlTowerChecks(app: App): IPolicyValidationPlugin {
   }
   acknowledgeControls(app);
   // The plugin disables a rule by its file name, the control id (ct-s3-pr-9.guard).
-  const guard = new validator.CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: WAIVED_CONTROLS.map((w) => ruleFile(w.control)) });
+  const guard = new validator.CfnGuardValidator({
+    controlTowerRulesEnabled: true,
+    disabledRules: waivedControls(options.everyStageInVpc ?? false).map((w) => ruleFile(w.control)),
+  });
   // Its violations carry no severity. Once a violation is acknowledged, aws-cdk-lib recomputes the report's success from the
   // severities left, and without one every report would pass: each violation is an error, as the plugin reports it.
   // (A Beta1 plugin: the stage keeps one list for both kinds, which App's policyValidationBeta1 fills too.)

@@ -1,4 +1,5 @@
 import { REGION, type SynthesizedAccount } from '../account';
+import { LAMBDA_VPC_ACTIONS } from '../../lib/vpc-mode';
 import type { AuthRequest } from './authorizer';
 import { type Need, snsPublish } from './requests';
 
@@ -70,6 +71,16 @@ export function configuredDeliveries(account: SynthesizedAccount): AuthRequest[]
     const dlq = account.resolve(r.properties.DeadLetterConfig?.TargetArn, r.stack) as string | undefined;
     const name = account.ref(r.stack, r.logicalId);
     if (dlq) add(account.roleOf('function', name), sqsSend(account, dlq), `lambda ${name} async failure → DLQ`);
+  }
+  for (const r of account.resourcesOfType('AWS::Lambda::Function')) {
+    // VPC mode: Lambda attaches the function to its subnets with the execution role's permissions, when it creates it.
+    if (!r.properties.VpcConfig) continue;
+    const name = account.ref(r.stack, r.logicalId);
+    add(
+      account.resolve(r.properties.Role, r.stack),
+      LAMBDA_VPC_ACTIONS.map((action) => ({ action, resource: '*' })),
+      `lambda ${name} in the VPC (at creation)`,
+    );
   }
   for (const r of account.resourcesOfType('AWS::Scheduler::Schedule')) {
     const p = account.resolve(r.properties, r.stack) as Json;

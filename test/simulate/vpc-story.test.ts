@@ -37,7 +37,7 @@ describeWithMlPython('npm run simulate in VPC mode (examples/landing-zone.json)'
     expect(story.steps.promotion).toMatchObject({ status: 'SUCCEEDED', comparison: { decision: 'promote' } });
     const decisions = story.cloud.authorizer.decisions;
     expect(decisions.filter((d) => !d.allowed)).toEqual([]);
-    const network = decisions.filter((d) => d.request.action === 'ec2:CreateNetworkInterface');
+    const network = decisions.filter((d) => d.request.action === 'ec2:CreateNetworkInterface' && d.request.via.startsWith('SageMaker'));
     const roles = new Set(
       network.map((d) =>
         d.request.principal
@@ -51,10 +51,26 @@ describeWithMlPython('npm run simulate in VPC mode (examples/landing-zone.json)'
     expect(story.unexercised.filter((g) => !g.reason)).toEqual([]);
   });
 
-  it('needs its network grant: without it, SageMaker cannot attach a job or the model', async () => {
+  it('runs every function in the subnets too, CDK’s helpers included, each role allowed to attach it when Lambda creates it (CT.LAMBDA.PR.3)', () => {
+    const account = story.cloud.account;
+    const functions = account.resourcesOfType('AWS::Lambda::Function');
+    expect(functions.length).toBe(11);
+    for (const f of functions) expect(f.properties.VpcConfig, f.logicalId).toEqual({ SubnetIds: SUBNETS, SecurityGroupIds: GROUPS });
+    const attached = story.cloud.authorizer.decisions.filter(
+      (d) => d.request.via.endsWith('in the VPC (at creation)') && d.request.action === 'ec2:CreateNetworkInterface',
+    );
+    expect(new Set(attached.map((d) => d.request.via)).size).toBe(11);
+    expect(attached.every((d) => d.allowed)).toBe(true);
+    // Lambda checks the role when it creates the function: each function waits for the policy.
+    for (const f of functions)
+      expect((account.template(f.stack).Resources[f.logicalId].DependsOn as string[]).some((d) => d.startsWith('FunctionsInVpc'))).toBe(true);
+  });
+
+  it('needs its network grants: without one, SageMaker cannot attach a job or the model, or Lambda a function', async () => {
     const network = story.cloud.authorizer.decisions.filter((d) => (SAGEMAKER_VPC_ACTIONS as readonly string[]).includes(d.request.action));
     const { tried, redundant } = await redundantStatements(story.cloud.account, network);
-    expect(tried).toBe(2);
+    // The two SageMaker roles' statements, and the functions' managed policy as each of the 11 function roles.
+    expect(tried).toBe(13);
     expect(redundant).toEqual([]);
   });
 });
