@@ -24,7 +24,7 @@ const logicalIdOfGetAtt = (stack: Stack, value: unknown): string | undefined => 
 /**
  * VPC mode for every function of a stack (ours, and CDK's helpers and custom-resource providers):
  * each runs in the stage's subnets with its security groups, and its execution role gets the
- * network-interface permissions from one managed policy, which each function waits for (Lambda
+ * network-interface permissions from one inline policy, which each function waits for (Lambda
  * checks them when it creates the function).
  */
 export function functionsInVpc(stack: Stack, network: NetworkSettings): void {
@@ -44,8 +44,10 @@ export function functionsInVpc(stack: Stack, network: NetworkSettings): void {
     .filter(
       (c): c is CfnResource => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::IAM::Role' && roleIds.has(stack.resolve(stack.getLogicalId(c))),
     );
-  const policy = new iam.ManagedPolicy(stack, 'FunctionsInVpc', {
-    description: `Lets Lambda attach the functions of ${stack.stackName} to the stage's subnets (VPC mode)`,
+  if (roles.length !== roleIds.size)
+    throw new Error(`VPC mode: ${roleIds.size - roles.length} execution role(s) of ${stack.stackName}'s functions are not in the stack`);
+  // An inline policy on the roles (no path or name of its own, which an organization may constrain for managed policies).
+  const policy = new iam.Policy(stack, 'FunctionsInVpc', {
     statements: [new iam.PolicyStatement({ actions: [...LAMBDA_VPC_ACTIONS], resources: ['*'] })],
     roles: roles.map((r, i) => iam.Role.fromRoleName(stack, `FunctionRole${i}`, r.ref)),
   });

@@ -85,3 +85,27 @@ export type NetworkSettings = z.output<typeof networkSchema>;
 /** SageMaker's VpcConfig for a stage in VPC mode (CreateProcessingJob's NetworkConfig, CreateTrainingJob, CreateModel). */
 export const sageMakerVpcConfig = (network: NetworkSettings | undefined) =>
   network ? { VpcConfig: { Subnets: [...network.subnetIds], SecurityGroupIds: [...network.securityGroupIds] } } : {};
+
+/**
+ * A stage in VPC mode cannot serve a pipeline from a serverless endpoint: Serverless Inference
+ * does not support a VPC configuration (SageMaker developer guide, "Serverless Inference", features
+ * not supported). A problem on the stage's `network`.
+ */
+export function networkProblems(
+  stages: readonly { name: string; network?: NetworkSettings; overrides?: Record<string, unknown> }[],
+  pipelines: readonly { name: string; deployment: { serverless?: unknown } }[],
+): { path: (string | number)[]; message: string }[] {
+  return stages.flatMap((s, i) => {
+    if (!s.network) return [];
+    const overridden = (s.overrides?.deployment as { serverless?: unknown } | undefined)?.serverless;
+    const serverless = pipelines.filter((p) => (overridden !== undefined ? overridden : p.deployment.serverless)).map((p) => p.name);
+    return serverless.length === 0
+      ? []
+      : [
+          {
+            path: ['stages', i, 'network'],
+            message: `expected no network while pipeline ${serverless.map((n) => `"${n}"`).join(', ')} is served from a serverless endpoint in stage "${s.name}": Serverless Inference does not support a VPC (use instances, deployment.instanceType)`,
+          },
+        ];
+  });
+}

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { forwardingRoleName, promotionRoleName } from './naming';
-import { cdkSchema, iamSchema, networkSchema, roleNameProblems } from './organization';
+import { cdkSchema, iamSchema, networkProblems, networkSchema, roleNameProblems } from './organization';
 import { deploymentSchema } from './deployment-schema';
 import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
@@ -322,7 +322,8 @@ export const configSchema = z
       });
     }
     uniqueNames(c.pipelines, ['pipelines'], ctx);
-    for (const p of promotionProblems(c.stages)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    for (const p of [...promotionProblems(c.stages), ...networkProblems(c.stages, c.pipelines)])
+      ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     c.stages.forEach((s, i) => {
       // The stage's overrides may lengthen the window (validated with the overrides themselves).
       const overridden = (s.overrides?.monitoring as { windowHours?: unknown } | undefined)?.windowHours;

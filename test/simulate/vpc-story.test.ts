@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { SAGEMAKER_VPC_ACTIONS } from '../../lib/constructs/sagemaker-execution-role';
@@ -6,13 +7,27 @@ import { redundantStatements } from '../helpers/least-privilege';
 import { describeWithMlPython } from '../helpers/ml-python';
 
 const ROOT = join(__dirname, '..', '..');
-const SUBNETS = ['subnet-0a1b2c3d4e5f60718', 'subnet-0b1c2d3e4f5a60719'];
-const GROUPS = ['sg-0c1d2e3f4a5b6c7d8'];
+const NETWORK = JSON.parse(readFileSync(join(ROOT, 'examples', 'landing-zone.json'), 'utf8')).stages[0].network as {
+  subnetIds: string[];
+  securityGroupIds: string[];
+};
+const SUBNETS = NETWORK.subnetIds;
+const GROUPS = NETWORK.securityGroupIds;
+
+/** Every state of a definition, those in Parallel branches and Map iterators included. */
+const allStates = (d: { States: Record<string, any> }): Record<string, any>[] =>
+  Object.values(d.States).flatMap((s) => [
+    s,
+    ...(s.Branches ?? []).flatMap(allStates),
+    ...(s.Iterator ? allStates(s.Iterator) : []),
+    ...(s.ItemProcessor ? allStates(s.ItemProcessor) : []),
+  ]);
 
 /**
- * VPC mode (#18 item 3, SageMaker part): `examples/landing-zone.json` puts its stage in two
- * subnets; the whole story plays with every job and the served model attached to them, SageMaker's
- * network-interface calls authorized as each role, under the organization's path and prefix.
+ * VPC mode (#18 item 3): `examples/landing-zone.json` puts its stage in two subnets; the whole
+ * story plays with every job, the served model and every function attached to them, SageMaker's
+ * and Lambda's network-interface calls authorized as each role, under the organization's path and
+ * prefix.
  */
 let story: StoryResult;
 
@@ -25,12 +40,11 @@ describeWithMlPython('npm run simulate in VPC mode (examples/landing-zone.json)'
     const definitions = story.cloud.account
       .resourcesOfType('AWS::StepFunctions::StateMachine')
       .map((m) => JSON.parse(story.cloud.account.resolve(m.properties.DefinitionString, m.stack)) as { States: Record<string, any> });
-    const vpcConfigs = definitions.flatMap((d) =>
-      Object.values(d.States).flatMap((s) => [s.Parameters?.NetworkConfig?.VpcConfig, s.Parameters?.VpcConfig].filter((x) => x !== undefined)),
-    );
-    // Preprocess, train, evaluate; the drift check; the model (CreateModel).
-    expect(vpcConfigs.length).toBeGreaterThanOrEqual(5);
-    for (const v of vpcConfigs) expect(v).toEqual({ Subnets: SUBNETS, SecurityGroupIds: GROUPS });
+    const creates = definitions.flatMap(allStates).filter((s) => /:(createProcessingJob|createTrainingJob|createModel)(\.sync)?$/.test(String(s.Resource)));
+    // Preprocess, train, evaluate; the drift check; the model (CreateModel): every one of them.
+    expect(creates.length).toBeGreaterThanOrEqual(5);
+    for (const s of creates)
+      expect(s.Parameters.NetworkConfig?.VpcConfig ?? s.Parameters.VpcConfig, s.Resource).toEqual({ Subnets: SUBNETS, SecurityGroupIds: GROUPS });
   });
 
   it('plays the whole lifecycle with 0 denied, SageMaker creating the network interfaces as each role', () => {

@@ -85,5 +85,11 @@ describe('organization IAM settings and bootstrap qualifier', () => {
       /iam\.rolePath: expected a path that starts and ends with "\/"/,
     );
     expect(() => synthPlatform(undefined, { inline: { ...example(), cdk: { qualifier: 'far-too-long-q' } } })).toThrow(/cdk\.qualifier/);
+    const serverless = example();
+    serverless.stages[0].network = { subnetIds: ['subnet-0a1b2c3d4e5f60718'], securityGroupIds: ['sg-0c1d2e3f4a5b6c7d8'] };
+    serverless.pipelines[0].deployment = { serverless: { memorySizeMb: 2048, maxConcurrency: 5 } };
+    expect(() => synthPlatform(undefined, { inline: serverless })).toThrow(
+      /stages\[0\]\.network: expected no network while pipeline "churn" is served from a serverless endpoint in stage "dev"/,
+    );
   });
 });
