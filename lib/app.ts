@@ -44,12 +44,9 @@ export function buildPlatform(app: App, config: PlatformConfig, options: { nag?:
       Tags.of(stack).add('mlops:project', config.project);
       Tags.of(stack).add('mlops:stage', stage.name);
     }
+    // VPC mode (stages[].network): every function of the stage's stacks in its subnets.
+    if (stage.network) for (const stack of [data, ...pipelines]) functionsInVpc(stack, stage.network);
     stages.set(stage.name, { data, pipelines });
-  }
-  // VPC mode (stages[].network): every function of the stage's stacks in its subnets.
-  for (const stage of config.stages) {
-    const st = stages.get(stage.name)!;
-    if (stage.network) for (const stack of [st.data, ...st.pipelines]) functionsInVpc(stack, stage.network);
   }
   applyOrganizationIam(
     app,

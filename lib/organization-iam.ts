@@ -1,7 +1,7 @@
 import { type App, Aspects, CfnResource, type IAspect, Names, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import { deployedRoleName, type IamSettings } from './config/organization';
+import { deployedRoleName, type IamSettings, ROLE_NAME_MAX } from './config/organization';
 
 const ROLE = 'AWS::IAM::Role';
 
@@ -21,7 +21,8 @@ class RoleNaming implements IAspect {
     if (roleNamePrefix === undefined) return;
     // An L2 role's name is a token that resolves to nothing unless the role is named (or referenced across environments).
     const own: unknown = node instanceof iam.CfnRole ? Stack.of(node).resolve(node.roleName) : undefined;
-    const name = typeof own === 'string' && own !== '' ? own : Names.uniqueResourceName(node, { maxLength: 64 - roleNamePrefix.length, separator: '-' });
+    const name =
+      typeof own === 'string' && own !== '' ? own : Names.uniqueResourceName(node, { maxLength: ROLE_NAME_MAX - roleNamePrefix.length, separator: '-' });
     node.addPropertyOverride('RoleName', deployedRoleName(this.settings, name));
   }
 }

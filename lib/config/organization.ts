@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /** IAM's limits on a role (IAM user guide, "IAM and AWS STS quotas"; CreateRole's RoleName and Path patterns). */
-const ROLE_NAME_MAX = 64;
+export const ROLE_NAME_MAX = 64;
 const ROLE_PATH = /^\/(?:[\x21-\x7E]+\/)?$/;
 const ROLE_NAME_CHARS = /^[\w+=,.@-]+$/;
 /** Room a generated role name keeps after the prefix: construct path words and an 8-character hash. */
