@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
@@ -27,24 +27,44 @@ export interface Synthesized {
  */
 let defaultBuild: Synthesized | undefined;
 
-/** Builds the platform for a config (defaults, or defaults merged with an override), no cdk-nag. */
-export function synthPlatform(override?: unknown, options: { nag?: boolean; file?: string; inline?: unknown } = {}): Synthesized {
-  if (override === undefined && !options.file && options.inline === undefined && !options.nag) {
+export interface SynthOptions {
+  readonly nag?: boolean;
+  readonly file?: string;
+  readonly inline?: unknown;
+  /** Context lookups (a VPC looked up by id), over those of ./cdk.context.json. */
+  readonly lookups?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What the CDK CLI gives the app from cdk.context.json (the lookups it made, e.g. a stage's VPC):
+ * the offline tools read it the same way, from the working directory.
+ */
+export function cdkContextFile(file = 'cdk.context.json'): Record<string, unknown> {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+}
+
+/**
+ * Builds the platform for a config (defaults, or defaults merged with an override), no cdk-nag.
+ * A VPC that is not in the lookups fails the build, naming the field (the CLI would look it up).
+ */
+export function synthPlatform(override?: unknown, options: SynthOptions = {}): Synthesized {
+  if (override === undefined && !options.file && options.inline === undefined && !options.nag && !options.lookups) {
     defaultBuild ??= build(override, options);
     return defaultBuild;
   }
   return build(override, options);
 }
 
-function build(override: unknown, options: { nag?: boolean; file?: string; inline?: unknown }): Synthesized {
+function build(override: unknown, options: SynthOptions): Synthesized {
   const config =
     options.file || options.inline !== undefined
       ? loadConfig({ file: options.file, inline: options.inline })
       : override === undefined
         ? loadConfig()
         : parseConfig(deepMerge(DEFAULT_CONFIG, override));
-  const app = new App({ context: FEATURE_FLAGS, outdir: mkdtempSync(join(tmpdir(), 'mlops-synth-')) });
-  const stages = buildPlatform(app, config, { nag: options.nag ?? false });
+  const context = { ...cdkContextFile(), ...options.lookups, ...FEATURE_FLAGS };
+  const app = new App({ context, outdir: mkdtempSync(join(tmpdir(), 'mlops-synth-')) });
+  const stages = buildPlatform(app, config, { nag: options.nag ?? false, requireLookups: true });
   const cache = new Map<Stack, Template>();
   const synthesized: Synthesized = {
     app,
@@ -54,7 +74,7 @@ function build(override: unknown, options: { nag?: boolean; file?: string; inlin
       if (!cache.has(stack)) {
         const template = Template.fromStack(stack);
         cache.set(stack, template);
-        const stage = [...stages.values()].find((st) => st.data === stack || (st.pipelines as Stack[]).includes(stack))!;
+        const stage = [...stages.values()].find((st) => stacksOf(st).includes(stack))!;
         ACCOUNT_OF.set(template, () => (accounts.get(stage) ?? accounts.set(stage, synthesized.account(stage)).get(stage))!);
       }
       return cache.get(stack)!;
@@ -63,7 +83,7 @@ function build(override: unknown, options: { nag?: boolean; file?: string; inlin
       // A stage that names its account is that account offline too (its templates hold the number literally).
       const id = /^\d{12}$/.test(stage.data.account) ? stage.data.account : undefined;
       return new SynthesizedAccount(
-        [stage.data, ...stage.pipelines].map((st) => ({ stackName: st.stackName, template: synthesized.template(st).toJSON() })),
+        stacksOf(stage).map((st) => ({ stackName: st.stackName, template: synthesized.template(st).toJSON() })),
         id,
       );
     },
@@ -71,6 +91,9 @@ function build(override: unknown, options: { nag?: boolean; file?: string; inlin
   const accounts = new Map<PlatformStacks, SynthesizedAccount>();
   return synthesized;
 }
+
+/** A stage's stacks in deploy order: the network stack if any, the data stack, the pipelines. */
+export const stacksOf = (stage: PlatformStacks): Stack[] => [...(stage.network ? [stage.network] : []), stage.data, ...stage.pipelines];
 
 const ACCOUNT_OF = new WeakMap<Template, () => SynthesizedAccount>();
 

@@ -7,6 +7,8 @@
 export type BucketPurpose = 'landing' | 'artifacts' | 'capture' | 'logs';
 
 export const dataStackName = (project: string, stage: string): string => `${project}-${stage}-Data`;
+/** The stage's VPC endpoints, when the app creates them (`stages[].network.endpoints`). */
+export const networkStackName = (project: string, stage: string): string => `${project}-${stage}-Network`;
 
 export const pipelineStackName = (project: string, stage: string, pipeline: string): string => `${project}-${stage}-${pipeline}`;
 

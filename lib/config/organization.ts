@@ -66,21 +66,51 @@ export function roleNameProblems(iam: IamSettings, names: readonly string[]): { 
 }
 
 /**
- * VPC mode of a stage (`stages[].network`): SageMaker's jobs and the served model attach to these
- * subnets with these security groups (SageMaker API VpcConfig: 1–16 subnets, 1–5 groups).
+ * VPC mode of a stage (`stages[].network`): SageMaker's jobs, the served model and every function
+ * attach to these subnets with these security groups (SageMaker API VpcConfig: 1–16 subnets, 1–5
+ * groups). The subnets are listed, or found from `vpcId` (the VPC's private and isolated subnets,
+ * looked up at synth and kept in cdk.context.json); with `endpoints`, the app creates the VPC
+ * endpoints they need (README "Deploying into a landing zone").
  */
-export const networkSchema = z.strictObject({
-  subnetIds: z
-    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id, subnet-…'))
-    .min(1)
-    .max(16),
-  securityGroupIds: z
-    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id, sg-…'))
-    .min(1)
-    .max(5),
-});
+export const networkSchema = z
+  .strictObject({
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id, vpc-…')
+      .optional(),
+    subnetIds: z
+      .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id, subnet-…'))
+      .min(1)
+      .max(16)
+      .optional(),
+    securityGroupIds: z
+      .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id, sg-…'))
+      .min(1)
+      .max(5),
+    /** Create the S3 gateway endpoint and the interface endpoints the stage calls, in the VPC (needs vpcId). */
+    endpoints: z.boolean().default(false),
+  })
+  .superRefine((n, ctx) => {
+    if (!n.vpcId && !n.subnetIds) ctx.addIssue({ code: 'custom', path: ['subnetIds'], message: 'expected subnetIds, or a vpcId whose private subnets to use' });
+    if (n.endpoints && !n.vpcId)
+      ctx.addIssue({ code: 'custom', path: ['endpoints'], message: "expected a vpcId with endpoints: they are created in the VPC's subnets and route tables" });
+  });
 
-export type NetworkSettings = z.output<typeof networkSchema>;
+export type NetworkConfig = z.output<typeof networkSchema>;
+
+/** A stage's network as its resources use it: the subnets listed or found in the VPC, and the security groups. */
+export interface NetworkSettings {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+/**
+ * A bucket the organization provides for the stage's server access logs, instead of the platform's
+ * own (`stages[].accessLogBucket`). S3 delivers them only to a bucket the source bucket's owner owns,
+ * in the same region (S3 API reference, PutBucketLogging, TargetBucket), so it must be in the stage's
+ * account and region, and its policy must let `logging.s3.amazonaws.com` put objects.
+ */
+export const accessLogBucketSchema = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name in the stage's account and region");
 
 /** SageMaker's VpcConfig for a stage in VPC mode (CreateProcessingJob's NetworkConfig, CreateTrainingJob, CreateModel). */
 export const sageMakerVpcConfig = (network: NetworkSettings | undefined) =>
@@ -92,16 +122,21 @@ export const sageMakerVpcConfig = (network: NetworkSettings | undefined) =>
  * not supported). A problem on the stage's `network`.
  */
 export function networkProblems(
-  stages: readonly { name: string; network?: NetworkSettings; overrides?: Record<string, unknown> }[],
+  stages: readonly { name: string; account?: string; region?: string; network?: NetworkConfig; overrides?: Record<string, unknown> }[],
   pipelines: readonly { name: string; deployment: { serverless?: unknown } }[],
 ): { path: (string | number)[]; message: string }[] {
   return stages.flatMap((s, i) => {
     if (!s.network) return [];
+    const lookup =
+      s.network.vpcId && !(s.account && s.region)
+        ? [{ path: ['stages', i, 'network', 'vpcId'], message: `expected stage "${s.name}" to name its account and region: the VPC is looked up there` }]
+        : [];
     const overridden = (s.overrides?.deployment as { serverless?: unknown } | undefined)?.serverless;
     const serverless = pipelines.filter((p) => (overridden !== undefined ? overridden : p.deployment.serverless)).map((p) => p.name);
     return serverless.length === 0
-      ? []
+      ? lookup
       : [
+          ...lookup,
           {
             path: ['stages', i, 'network'],
             message: `expected no network while pipeline ${serverless.map((n) => `"${n}"`).join(', ')} is served from a serverless endpoint in stage "${s.name}": Serverless Inference does not support a VPC (use instances, deployment.instanceType)`,

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { forwardingRoleName, promotionRoleName } from './naming';
-import { cdkSchema, iamSchema, networkProblems, networkSchema, roleNameProblems } from './organization';
+import { accessLogBucketSchema, cdkSchema, iamSchema, networkProblems, networkSchema, roleNameProblems } from './organization';
 import { deploymentSchema } from './deployment-schema';
 import { monitoringSchema } from './monitoring-schema';
 import { retrainingSchema } from './retraining-schema';
@@ -108,6 +108,8 @@ const stageSchema = z.strictObject({
   promoteFrom: z.string().min(1).optional(),
   /** VPC mode: SageMaker's jobs and model in these subnets (README "Deploying into a landing zone"). */
   network: networkSchema.optional(),
+  /** Server access logs to this existing bucket (same account and region) instead of one the stage creates. */
+  accessLogBucket: accessLogBucketSchema.optional(),
   /** Keep buckets and the KMS key when the stack is deleted. */
   retainData: z.boolean().default(true),
   logRetentionDays: z

@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { NetworkSettings } from '../config/organization';
 import type { PipelineConfig, StageConfig } from '../config/schema';
 import { evaluationRule } from '../config/schema';
 import { arnsOf } from './arns';
@@ -20,6 +21,8 @@ import { MAX_SURVEYS } from '../../lambdas/validate-dataset/survey-state';
 export interface TrainingWorkflowProps {
   readonly pipeline: PipelineConfig;
   readonly stage: StageConfig;
+  /** The stage's VPC mode: the jobs' subnets and security groups. */
+  readonly network?: NetworkSettings;
   readonly resourcePrefix: string;
   readonly modelPackageGroupName: string;
   readonly key: kms.IKey;
@@ -75,7 +78,7 @@ export class TrainingWorkflow extends Construct {
       xgboostImage: props.xgboostImage,
       trainingImage: props.trainingImage,
       tags: props.tags,
-      network: props.stage.network,
+      network: props.network,
     };
     const execution = sfn.JsonPath.stringAt('$$.Execution.Id');
 

@@ -1,5 +1,5 @@
 import { QUARANTINE_PREFIX } from '../../lambdas/shared/names';
-import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -26,7 +26,7 @@ export class DataStack extends Stack {
   public readonly landingBucket: s3.Bucket;
   public readonly artifactsBucket: s3.Bucket;
   public readonly captureBucket: s3.Bucket;
-  public readonly logsBucket: s3.Bucket;
+  public readonly logsBucket: s3.IBucket;
   public readonly topic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
@@ -62,13 +62,16 @@ export class DataStack extends Stack {
       },
     ];
 
-    // S3 delivers server access logs only to buckets encrypted with SSE-S3.
-    this.logsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
-      ...common,
-      bucketName: name('logs'),
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      lifecycleRules: [{ ...lifecycleRules[0], id: 'expire-access-logs', expiration: Duration.days(Math.max(stage.logRetentionDays, 30)) }],
-    });
+    // The organization's bucket (stages[].accessLogBucket), or one of ours. S3 delivers server access logs only to
+    // buckets encrypted with SSE-S3; ours is the one resource Control Tower's CT.S3.PR.2 and PR.10 refuse.
+    this.logsBucket = stage.accessLogBucket
+      ? s3.Bucket.fromBucketName(this, 'AccessLogsBucket', stage.accessLogBucket)
+      : new s3.Bucket(this, 'AccessLogsBucket', {
+          ...common,
+          bucketName: name('logs'),
+          encryption: s3.BucketEncryption.S3_MANAGED,
+          lifecycleRules: [{ ...lifecycleRules[0], id: 'expire-access-logs', expiration: Duration.days(Math.max(stage.logRetentionDays, 30)) }],
+        });
 
     const dataBucket = (id: string, purpose: BucketPurpose, extra: Partial<s3.BucketProps> = {}) =>
       new s3.Bucket(this, id, {
@@ -78,7 +81,8 @@ export class DataStack extends Stack {
         encryptionKey: this.key,
         bucketKeyEnabled: b.bucketKeyEnabled,
         serverAccessLogsBucket: this.logsBucket,
-        serverAccessLogsPrefix: `${purpose}/`,
+        // In a shared bucket, each bucket's logs under its own name.
+        serverAccessLogsPrefix: stage.accessLogBucket ? `${name(purpose)}/` : `${purpose}/`,
         lifecycleRules,
         ...extra,
       });
@@ -95,10 +99,19 @@ export class DataStack extends Stack {
       lifecycleRules: [...lifecycleRules, { id: 'expire-captured-traffic', expiration: Duration.days(stage.captureExpirationDays) }],
     });
 
+    // The organization's bucket grants S3's logging service itself (README "Deploying into a landing zone"); CDK cannot add it.
+    if (stage.accessLogBucket)
+      for (const bucket of [this.landingBucket, this.artifactsBucket, this.captureBucket])
+        Annotations.of(bucket).acknowledgeWarning(
+          '@aws-cdk/aws-s3:accessLogsPolicyNotAdded',
+          "stages[].accessLogBucket is the organization's bucket: its own policy lets logging.s3.amazonaws.com put objects",
+        );
+
     // Every bucket sends its events to EventBridge (AWS service events on the default bus are free): the landing
     // bucket's start training; all four meet Control Tower's CT.S3.PR.4, set on the bucket resource itself.
     for (const bucket of [this.logsBucket, this.landingBucket, this.artifactsBucket, this.captureBucket])
-      (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+      if (bucket instanceof s3.Bucket)
+        (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     this.keepLandingNotifications();
     this.denyGrantsExceptForAwsResources();
     this.acknowledgeHelperFunctions();

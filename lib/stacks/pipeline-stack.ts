@@ -9,6 +9,7 @@ import type { Construct, IConstruct } from 'constructs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { BUILT_IN_IMAGE_ACCOUNTS, imageUri, SKLEARN_REPOSITORY, SKLEARN_TAG, SUPPORTED_REGIONS, XGBOOST_REPOSITORY, XGBOOST_TAG } from '../config/images';
 import { bucketName, eventBusName, keyArnExportName, latestDatasetParameterName, resourcePrefix, topicName } from '../config/naming';
+import type { NetworkSettings } from '../config/organization';
 import type { PipelineConfig, PlatformConfig, StageConfig } from '../config/schema';
 import { arnsOf } from '../constructs/arns';
 import { DatasetTrigger } from '../constructs/dataset-trigger';
@@ -47,12 +48,15 @@ interface TrainingParts {
   readonly announcer: LifecycleAnnouncer;
   readonly tags: { Key: string; Value: string }[];
   readonly deployment: IConstruct;
+  readonly network?: NetworkSettings;
 }
 
 export interface PipelineStackProps extends StackProps {
   readonly config: PlatformConfig;
   readonly stage: StageConfig;
   readonly pipeline: PipelineConfig;
+  /** The stage's VPC mode, its subnets listed or found in its VPC (`stages[].network`). */
+  readonly network?: NetworkSettings;
 }
 
 /**
@@ -102,7 +106,7 @@ export class PipelineStack extends Stack {
       captureBucket: capture,
       key,
       imageRepositories: images.repositories,
-      network: stage.network,
+      network: props.network,
     };
     const sageMakerRole = new SageMakerExecutionRole(this, 'SageMakerExecutionRole', roleProps).role;
     // The served model runs as a role of its own: model artifacts to read, capture to write, nothing a job may write.
@@ -137,6 +141,7 @@ export class PipelineStack extends Stack {
       : this.training({
           config,
           stage,
+          network: props.network,
           p,
           prefix,
           key,
@@ -158,7 +163,7 @@ export class PipelineStack extends Stack {
       modelPackageGroupName: prefix,
       key,
       modelRole,
-      network: stage.network,
+      network: props.network,
       notifyFunction: notify.function,
       announcer,
       captureBucket: capture,
@@ -209,7 +214,7 @@ export class PipelineStack extends Stack {
         xgboostImage: images.xgboost,
         trainingImage: images.training,
         tags,
-        network: stage.network,
+        network: props.network,
       },
       resourcePrefix: prefix,
       endpointName: this.deployment.endpointName,
@@ -258,7 +263,7 @@ export class PipelineStack extends Stack {
 
   /** The data-drop trigger and the training workflow (with the latest-dataset parameter retraining reads). */
   private training(c: TrainingParts): sfn.StateMachine {
-    const { config, stage, p, prefix, key, sageMakerRole, codeUri, version, images, landing, artifacts, notify, announcer, tags, deployment } = c;
+    const { config, stage, network, p, prefix, key, sageMakerRole, codeUri, version, images, landing, artifacts, notify, announcer, tags, deployment } = c;
     const latestDataset = new ssm.StringParameter(this, 'LatestDataset', {
       parameterName: latestDatasetParameterName(config.project, stage.name, p.name),
       description: `Latest dataset of ${p.name} that passed validation (written by the training workflow; retraining starts from it)`,
@@ -267,6 +272,7 @@ export class PipelineStack extends Stack {
     const workflow = new TrainingWorkflow(this, 'TrainingWorkflow', {
       pipeline: p,
       stage,
+      network,
       resourcePrefix: prefix,
       modelPackageGroupName: prefix,
       key,

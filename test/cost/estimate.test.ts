@@ -13,7 +13,7 @@ import { PRICE_TABLE, type PriceTable, ratesOf } from '../../tools/cost/prices';
 import { runsPerDay, ScheduleError } from '../../tools/cost/schedule';
 import { PIPELINE_STACK } from './fixtures/inventory';
 
-const DATA_STACK: StackInventory = { kmsKeys: 1, directAlarmMetrics: 0, mathAlarmMetrics: 0, dashboards: 0, schedules: [] };
+const DATA_STACK: StackInventory = { kmsKeys: 1, directAlarmMetrics: 0, mathAlarmMetrics: 0, dashboards: 0, schedules: [], endpointAzs: 0 };
 
 const inventoryOf = (config: PlatformConfig): StageInventory => ({
   data: DATA_STACK,
@@ -41,7 +41,7 @@ const pipelineOf = (stage: StageEstimate, name: string): PipelineEstimate => sta
  *   us-east-1              1, 2             3, 4              5, 6                 7
  *   eu-west-1              10, 20           30, 40            50, 60               —
  *
- * (L = ml.m5.large, XL = ml.m5.xlarge.)
+ * (L = ml.m5.large, XL = ml.m5.xlarge.) A VPC interface endpoint: 8 per endpoint-zone-hour in us-east-1.
  */
 const TEST_PRICES_FILE = 'test/cost/fixtures/arbitrary-test-prices.json';
 const TEST_TABLE: PriceTable = { ...PRICE_TABLE, supplied: readPriceFile(TEST_PRICES_FILE) };
@@ -226,6 +226,19 @@ describe('cost: regions and endpoint kinds the table or the platform treat apart
     expect(lineOf(p.perMillionRequests, 'capture storage').usd).toBe(0);
   });
 
+  it('bills VPC interface endpoints per endpoint, zone and hour, and says when the table has no price for them', () => {
+    const config = loadConfig();
+    const inventory = { network: { ...DATA_STACK, kmsKeys: 0, endpointAzs: 12 }, ...inventoryOf(config) };
+    const stage = (table: PriceTable) => estimateStage({ stage: config.stages[0]!, pipelines: config.pipelines, inventory }, table, DEFAULT_ASSUMPTIONS);
+    expect(lineOf(stage(TEST_TABLE).shared, 'VPC interface endpoints')).toMatchObject({
+      detail: '12 endpoint-zones × 730 h',
+      quantity: 12 * 730,
+      usd: 12 * 730 * 8,
+    });
+    expect(lineOf(stage(PRICE_TABLE).shared, 'VPC interface endpoints').missing).toBe(`no price for VPC interface endpoints in us-east-1: ${HOW}`);
+    expect(estimate(config)[0]!.shared.lines.map((l) => l.label)).not.toContain('VPC interface endpoints');
+  });
+
   it('leaves disabled schedules out of the invocations, and prices no drift check when monitoring is off', () => {
     const config = loadConfig({ inline: { pipelines: [{ name: 'breast-cancer', monitoring: { enabled: false } }] } });
     const stack = { ...PIPELINE_STACK, schedules: [PIPELINE_STACK.schedules[0]!, { expression: 'rate(1 hour)', enabled: false }] };
@@ -315,7 +328,7 @@ describe('cost: the printed report', () => {
   });
 
   it('names the prices file, and marks each line priced from it', () => {
-    expect(supplied).toContain(`Supplied: 13 prices for us-east-1, eu-west-1 from ${TEST_PRICES_FILE} (dated 2026-12-02), each over the pinned one`);
+    expect(supplied).toContain(`Supplied: 14 prices for us-east-1, eu-west-1 from ${TEST_PRICES_FILE} (dated 2026-12-02), each over the pinned one`);
     expect(supplied).toContain('\n  source: ARBITRARY TEST FIGURES, NOT AWS PRICES (test/cost/estimate.test.ts)\n');
     expect(supplied).toMatch(/endpoint +ml\.m5\.large × 1 × 730 h +730\.00 {2}price from --prices; auto-scaling may add up to 3 more/);
     expect(supplied).toMatch(/KMS keys +1 \(each yearly rotation adds a key-month\) +1\.00\n/);

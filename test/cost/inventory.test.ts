@@ -14,6 +14,9 @@ describe('cost: counting what a template deploys', () => {
         Board: { Type: 'AWS::CloudWatch::Dashboard' },
         On: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' } },
         Off: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'rate(2 hours)', State: 'DISABLED' } },
+        Sts: { Type: 'AWS::EC2::VPCEndpoint', Properties: { VpcEndpointType: 'Interface', SubnetIds: ['subnet-a', 'subnet-b'] } },
+        Sns: { Type: 'AWS::EC2::VPCEndpoint', Properties: { VpcEndpointType: 'Interface', SubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'] } },
+        S3: { Type: 'AWS::EC2::VPCEndpoint', Properties: { VpcEndpointType: 'Gateway', RouteTableIds: ['rtb-a'] } },
       },
     });
     expect(counted).toEqual({
@@ -25,6 +28,8 @@ describe('cost: counting what a template deploys', () => {
         { expression: 'rate(1 hour)', enabled: true },
         { expression: 'rate(2 hours)', enabled: false },
       ],
+      // Interface endpoints bill per zone (subnet) and hour; the S3 gateway endpoint is free.
+      endpointAzs: 5,
     });
   });
 });

@@ -44,7 +44,7 @@ describe('cost: a prices file', () => {
   it('marks a free-tier line whose allowance it supplies', () => {
     const config = loadConfig();
     const stage = config.stages[0]!;
-    const pipeline = { kmsKeys: 0, directAlarmMetrics: 7, mathAlarmMetrics: 6, dashboards: 1, schedules: [] };
+    const pipeline = { kmsKeys: 0, directAlarmMetrics: 7, mathAlarmMetrics: 6, dashboards: 1, schedules: [], endpointAzs: 0 };
     const inventory = {
       data: { ...pipeline, kmsKeys: 1, directAlarmMetrics: 0, mathAlarmMetrics: 0, dashboards: 0 },
       pipelines: { 'breast-cancer': pipeline },

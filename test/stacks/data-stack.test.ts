@@ -210,6 +210,15 @@ describe('data stack', () => {
     t.resourceCountIs('Custom::S3AutoDeleteObjects', 4);
   });
 
+  it("sends the buckets' access logs to the organization's bucket when the stage names one, each under its own name, and creates none (#18)", () => {
+    const org = synthPlatform({ stages: [{ name: 'dev', account: '123456789012', region: 'us-east-1', accessLogBucket: 'org-access-logs' }] });
+    const buckets = Object.values(org.template(org.stages.get('dev')!.data).findResources('AWS::S3::Bucket')) as any[];
+    expect(buckets.map((b) => b.Properties.BucketName).sort()).toEqual(['artifacts', 'capture', 'landing'].map((p) => `mlops-dev-${p}-123456789012-us-east-1`));
+    for (const b of buckets)
+      expect(b.Properties.LoggingConfiguration).toEqual({ DestinationBucketName: 'org-access-logs', LogFilePrefix: `${b.Properties.BucketName}/` });
+    expect(() => synthPlatform({ stages: [{ name: 'dev', accessLogBucket: 'Org_Logs' }] })).toThrow(/stages\[0\]\.accessLogBucket: expected an S3 bucket name/);
+  });
+
   it('matches the normalized snapshot, with these resources by type', () => {
     const json = data().toJSON();
     const types: Record<string, number> = {};

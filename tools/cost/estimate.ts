@@ -7,7 +7,7 @@ import type { PipelineConfig, StageConfig } from '../../lib/config/schema';
 import type { StackInventory, StageInventory } from './inventory';
 import { HOW_TO_PRICE, type Line, line, type Priced, type Prices, pricedRegions, pricesIn, type Section, section, sumLines, type Total } from './lines';
 import { type Assumptions, estimatePipeline, MILLION, monitoring, monthlyInvocations, type PipelineEstimate } from './pipeline';
-import type { Allowance, PriceTable, Rate } from './prices';
+import { type Allowance, HOURS_PER_MONTH, type PriceTable, type Rate } from './prices';
 
 export interface StageEstimate {
   readonly name: string;
@@ -77,9 +77,10 @@ function freeTiers(stacks: readonly StackInventory[], prices: Prices): Line[] {
   ];
 }
 
-/** The stage's own lines: KMS keys, the data stack's monitoring (none today), the free tiers. */
+/** The stage's own lines: KMS keys, VPC endpoints, the data stack's monitoring (none today), the free tiers. */
 function shared(inventory: StageInventory, prices: Prices): Section {
-  const stacks = [inventory.data, ...Object.values(inventory.pipelines)];
+  const stacks = [...(inventory.network ? [inventory.network] : []), inventory.data, ...Object.values(inventory.pipelines)];
+  const endpointAzs = stacks.reduce((n, s) => n + s.endpointAzs, 0);
   const keys = stacks.reduce((n, s) => n + s.kmsKeys, 0);
   const data = monitoring(inventory.data, prices).filter((l) => l.quantity !== 0);
   return section('Stage-wide', [
@@ -89,6 +90,16 @@ function shared(inventory: StageInventory, prices: Prices): Section {
       keys,
       prices((r) => r.kmsKeyMonth, 'KMS keys'),
     ),
+    ...(endpointAzs > 0
+      ? [
+          line(
+            'VPC interface endpoints',
+            `${endpointAzs} endpoint-zones × ${HOURS_PER_MONTH} h`,
+            endpointAzs * HOURS_PER_MONTH,
+            prices((r) => r.vpcEndpointAzHour, 'VPC interface endpoints'),
+          ),
+        ]
+      : []),
     ...data.map((l) => ({ ...l, label: `data stack: ${l.label}` })),
     ...freeTiers(stacks, prices),
   ]);

@@ -1,6 +1,7 @@
 /**
  * What a config deploys that costs money by the month, counted in its synthesized templates:
- * KMS keys, CloudWatch alarms (by billed alarm metric), dashboards and Scheduler schedules.
+ * KMS keys, CloudWatch alarms (by billed alarm metric), dashboards, Scheduler schedules and VPC
+ * interface endpoints.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { App, type Stack } from 'aws-cdk-lib';
 import { buildPlatform, type PlatformStacks } from '../../lib/app';
 import type { PlatformConfig } from '../../lib/config/schema';
 import { FEATURE_FLAGS } from '../../lib/feature-flags';
+import { cdkContextFile } from '../../offline/synth';
 
 /** One EventBridge Scheduler schedule. */
 export interface ScheduleCount {
@@ -25,10 +27,13 @@ export interface StackInventory {
   readonly mathAlarmMetrics: number;
   readonly dashboards: number;
   readonly schedules: readonly ScheduleCount[];
+  /** Interface VPC endpoints, each counted once per availability zone (subnet) it is in: billed by the hour each. */
+  readonly endpointAzs: number;
 }
 
-/** One stage: its data stack, and each pipeline's stack by pipeline name. */
+/** One stage: its network stack (VPC endpoints) if any, its data stack, and each pipeline's stack by pipeline name. */
 export interface StageInventory {
+  readonly network?: StackInventory;
   readonly data: StackInventory;
   readonly pipelines: Readonly<Record<string, StackInventory>>;
 }
@@ -50,6 +55,9 @@ export function countResources(template: { readonly Resources?: Record<string, R
       expression: String(s.Properties?.ScheduleExpression),
       enabled: s.Properties?.State !== 'DISABLED',
     })),
+    endpointAzs: ofType('AWS::EC2::VPCEndpoint')
+      .filter((e) => e.Properties?.VpcEndpointType === 'Interface')
+      .reduce((n, e) => n + ((e.Properties?.SubnetIds as unknown[] | undefined)?.length ?? 0), 0),
   };
 }
 
@@ -64,7 +72,8 @@ export function countStages(
       const stacks = stages.get(stage.name)!;
       // buildPlatform makes one stack per pipeline, in the config's order.
       const pipelines = Object.fromEntries(stacks.pipelines.map((stack, i) => [config.pipelines[i]!.name, countResources(templateOf(stack))]));
-      return [stage.name, { data: countResources(templateOf(stacks.data)), pipelines }];
+      const network = stacks.network ? { network: countResources(templateOf(stacks.network)) } : {};
+      return [stage.name, { ...network, data: countResources(templateOf(stacks.data)), pipelines }];
     }),
   );
 }
@@ -76,8 +85,8 @@ export function countStages(
 export function inventory(config: PlatformConfig): Map<string, StageInventory> {
   const outdir = mkdtempSync(join(tmpdir(), 'mlops-cost-'));
   try {
-    const app = new App({ context: FEATURE_FLAGS, outdir });
-    const stages = buildPlatform(app, config, { nag: false });
+    const app = new App({ context: { ...cdkContextFile(), ...FEATURE_FLAGS }, outdir });
+    const stages = buildPlatform(app, config, { nag: false, requireLookups: true });
     const assembly = app.synth({ skipValidation: true });
     return countStages(config, stages, (stack) => assembly.getStackArtifact(stack.artifactId).template);
   } finally {

@@ -50,6 +50,7 @@ export const UNITS = {
   schedulerMillionInvocations: 'million scheduled invocations',
   freeSchedulerInvocations: 'scheduled invocations',
   s3StandardGbMonth: 'GB-month (S3 Standard, first 50 TB)',
+  vpcEndpointAzHour: 'VPC interface endpoint-hour in one availability zone',
 } as const;
 
 /** The unit of SageMaker's instance prices (training, processing, hosting). */
@@ -70,6 +71,7 @@ export interface RegionPrices {
   readonly schedulerMillionInvocations?: Rate;
   readonly freeSchedulerInvocations?: Allowance;
   readonly s3StandardGbMonth?: Rate;
+  readonly vpcEndpointAzHour?: Rate;
   readonly sagemaker: SageMakerPrices;
 }
 
@@ -107,9 +109,11 @@ const CLOUDWATCH: Source = { url: 'https://aws.amazon.com/cloudwatch/pricing/', 
  * us-east-1. AWS's SageMaker page (https://aws.amazon.com/sagemaker/pricing/) renders its
  * instance tables with script: no stored copy of it shows an instance price, so the SageMaker
  * tables are empty and every instance line says "no price" unless `--prices` supplies one. Add a
- * type under its use once read from that page (README "Cost").
+ * type under its use once read from that page (README "Cost"). The same holds for the hourly price
+ * of a VPC interface endpoint (https://aws.amazon.com/privatelink/pricing/ states the billing per
+ * endpoint, per availability zone, per hour, and renders the rate with script): `--prices` supplies it.
  */
-const US_EAST_1: Required<RegionPrices> = {
+const US_EAST_1: Required<Omit<RegionPrices, 'vpcEndpointAzHour'>> = {
   // "Each AWS KMS key that you create in KMS costs $1/month"; each rotation's new backing key adds $1/month.
   kmsKeyMonth: { usd: 1, unit: UNITS.kmsKeyMonth, source: KMS },
   alarmMetricMonth: {
