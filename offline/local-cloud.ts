@@ -1,5 +1,5 @@
 import './polyfills';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import type { FormattedMessage } from '../lambdas/notify/logic';
 import { FUNCTION_NAMES, type FunctionName } from '../lib/constructs/lambda-bundles';
 import { accountOfArn, REGION, type SynthesizedAccount } from './account';
@@ -17,6 +17,7 @@ import { localCloudWatch, localS3, localSageMakerApi, localSns, localSsm } from 
 import { MemoryObjectStore } from './memory-store';
 import { objectCreated, packageStateChange } from './service-events';
 import { LocalAlarms } from './local-alarms';
+import { localStateMachine } from './state-machines';
 
 type Json = Record<string, any>;
 const MAX_EXECUTIONS = 40;
@@ -322,7 +323,7 @@ export class LocalCloud {
         .map(([n]) => [n, 0]),
     );
     const retries = Object.fromEntries(Object.keys(tasks).map((n) => [n, 0]));
-    const sm = new StateMachine(definition, { validationOptions: { checkPaths: true, checkArn: true } } as any);
+    const sm = localStateMachine(definition);
     const run = sm.run(JSON.parse(x.input), {
       overrides: { taskResourceLocalHandlers: tasks, waitTimeOverrides: waits, retryIntervalOverrides: retries },
       context: {

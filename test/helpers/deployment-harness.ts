@@ -1,5 +1,5 @@
 import { ScalableTargets } from '../../offline/scalable-targets';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { VariantMetrics } from '../../lambdas/deployment/compare';
 import { createHandler as deploymentHandler } from '../../lambdas/deployment/handler';
@@ -12,6 +12,7 @@ import { offlineMachine } from '../../offline/iam/tasks';
 import { MemoryObjectStore } from '../../offline/memory-store';
 import { sdkIntegration, validateAwsRequest } from '../../offline/api-models';
 import { functionEnv } from '../../offline/cfn';
+import { localStateMachine } from '../../offline/state-machines';
 
 type Json = Record<string, any>;
 const REGION = 'eu-west-1';
@@ -318,7 +319,7 @@ export async function runDeploymentWorkflow(template: Template, scenario: Deploy
   }
 
   const input = { modelPackageArn: PACKAGE_ARN, modelPackageGroup: 'mlops-dev-breast-cancer', version: 7, approvedBy: 'alice', approvalDescription: '' };
-  const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
+  const machine = localStateMachine(definition);
   const execution = machine.run(
     input as any,
     {

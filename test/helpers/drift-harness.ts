@@ -1,4 +1,4 @@
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { hourPrefixes } from '../../lambdas/shared/capture-layout';
 import { createHandler as driftHandler } from '../../lambdas/drift-check/handler';
@@ -11,6 +11,7 @@ import { offlineMachine } from '../../offline/iam/tasks';
 import { MemoryObjectStore } from '../../offline/memory-store';
 import { validateSageMakerRequest } from '../../offline/api-models';
 import { functionEnv } from '../../offline/cfn';
+import { localStateMachine } from '../../offline/state-machines';
 
 type Json = Record<string, any>;
 export const RUN = 'a1b2c3d4e5f6';
@@ -140,7 +141,7 @@ export async function runDriftCheck(template: Template, scenario: DriftScenario)
     },
   };
   const states = Object.entries(definition.States as Record<string, Json>);
-  const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
+  const machine = localStateMachine(definition);
   const execution = machine.run({}, {
     overrides: {
       taskResourceLocalHandlers: offline.authorized(handlers),

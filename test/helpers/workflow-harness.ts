@@ -1,4 +1,4 @@
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { datasetForKey } from '../../lambdas/dataset-trigger/logic';
 import { busLoop } from './lifecycle-loop';
@@ -13,6 +13,7 @@ import { offlineMachine } from '../../offline/iam/tasks';
 import { MemoryObjectStore } from '../../offline/memory-store';
 import { operationFor, validateAwsRequest, validateSageMakerRequest } from '../../offline/api-models';
 import { type JobKind, SageMakerJobs } from '../../offline/sagemaker-jobs';
+import { localStateMachine } from '../../offline/state-machines';
 
 type Json = Record<string, any>;
 /** The SHA-256 the stand-in evaluation reports for every model (ml/evaluate.py computes the real one). */
@@ -205,7 +206,7 @@ export async function runTrainingWorkflow(template: Template, scenario: Scenario
   const decision = datasetForKey(scenario.triggerKey ?? Object.keys(scenario.files)[0]!, triggerEnv.PIPELINE_NAME!, landing);
   const input = scenario.input ?? (decision.kind === 'dataset' ? decision.input : undefined);
   const name = decision.kind === 'dataset' ? executionName(decision.input.pipeline, decision.input.datasetId) : 'bad-input';
-  const machine = new StateMachine(definition as any, { validationOptions: { checkPaths: true, checkArn: true } } as any);
+  const machine = localStateMachine(definition);
   const execution = machine.run(
     input as any,
     {
