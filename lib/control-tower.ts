@@ -1,7 +1,9 @@
 import { type App, CfnElement, type IPolicyValidationPlugin, Stack, Validations } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { readFileSync } from 'node:fs';
 import type { IConstruct } from 'constructs';
+import { guardFiles, guardRules, ruleName, rulesForOtherTypes } from './control-tower-rules';
 
 /** The context flag that turns the checks on: `npx cdk synth -c controlTower=true`. */
 export const CONTROL_TOWER_CONTEXT = 'controlTower';
@@ -123,10 +125,16 @@ export function controlTowerChecks(app: App, options: { everyStageInVpc?: boolea
   }
   acknowledgeControls(app);
   // The plugin disables a rule by its file name, the control id (ct-s3-pr-9.guard).
-  const guard = new validator.CfnGuardValidator({
-    controlTowerRulesEnabled: true,
-    disabledRules: waivedControls(options.everyStageInVpc ?? false).map((w) => ruleFile(w.control)),
-  });
+  const waived = waivedControls(options.everyStageInVpc ?? false).map((w) => ruleFile(w.control));
+  const guard = new validator.CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: waived });
+  // At validation, the rules that judge none of the templates' resource types are left out too: they could only skip.
+  const forTemplates = (templatePaths: readonly string[]) => {
+    const types = new Set(
+      templatePaths.flatMap((t) => Object.values((JSON.parse(readFileSync(t, 'utf8')).Resources ?? {}) as Record<string, { Type: string }>).map((r) => r.Type)),
+    );
+    const other = rulesForOtherTypes(types, guardRules(guardFiles().rules)).map(ruleName);
+    return new validator.CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: [...waived, ...other] });
+  };
   // Its violations carry no severity. Once a violation is acknowledged, aws-cdk-lib recomputes the report's success from the
   // severities left, and without one every report would pass: each violation is an error, as the plugin reports it.
   // (A Beta1 plugin: the stage keeps one list for both kinds, which App's policyValidationBeta1 fills too.)
@@ -135,7 +143,7 @@ export function controlTowerChecks(app: App, options: { everyStageInVpc?: boolea
     version: guard.version,
     ruleIds: guard.ruleIds,
     validate: (context: Parameters<typeof guard.validate>[0]) => {
-      const report = guard.validate(context);
+      const report = forTemplates(context.templatePaths).validate(context);
       const violations = report.violations.map((v) => {
         const limit = KNOWN_LIMITS.some((k) => k.rule === v.ruleName) && v.violatingResources.every((r) => ACCESS_LOG_BUCKET.test(constructPath(app, r)));
         return { severity: limit ? 'warning' : 'error', ...v };

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { guardFiles, guardRules, ruleName, rulesForOtherTypes } from '../lib/control-tower-rules';
 import type { SynthesizedAccount } from './account';
 
 type Json = Record<string, any>;
@@ -12,21 +13,6 @@ export interface HookViolation {
   readonly rule: string;
   readonly control: string;
 }
-
-/** Where `@cdklabs/cdk-validator-cfnguard` keeps the Control Tower rules and the cfn-guard binary for this machine. */
-function guardFiles(): { rules: string; binary: string } {
-  const root = dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
-  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-  return {
-    rules: join(root, 'rules', 'control-tower', 'cfn-guard'),
-    binary: join(root, 'bin', process.platform === 'darwin' ? 'macos' : 'ubuntu', arch, 'cfn-guard'),
-  };
-}
-
-const guardRules = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? guardRules(join(dir, e.name)) : e.name.endsWith('.guard') ? [join(dir, e.name)] : [],
-  );
 
 /**
  * The Control Tower controls as AWS runs them at deploy time: as CloudFormation hooks, which see
@@ -39,22 +25,19 @@ export function hookViolations(account: SynthesizedAccount, stacks: readonly str
   const { rules, binary } = guardFiles();
   const dir = mkdtempSync(join(tmpdir(), 'ct-hooks-'));
   try {
+    const types = new Set<string>();
     for (const stack of stacks) {
       for (const [id, r] of Object.entries(account.template(stack).Resources as Record<string, Json>)) {
         if (!r.Type.startsWith('AWS::') || r.Type === 'AWS::CDK::Metadata') continue;
+        types.add(r.Type);
         const properties = account.resolve(r.Properties ?? {}, stack) as Json;
         writeFileSync(join(dir, `${stack}~${id}.json`), JSON.stringify({ [r.Type]: { resourceProperties: properties } }));
       }
     }
-    const files = guardRules(rules).filter(
-      (f) =>
-        !disabled.includes(
-          f
-            .split('/')
-            .pop()!
-            .replace(/\.guard$/, ''),
-        ),
-    );
+    // Only the rules that judge a type present: the others would skip every resource.
+    const all = guardRules(rules);
+    const skipped = new Set(rulesForOtherTypes(types, all));
+    const files = all.filter((f) => !skipped.has(f) && !disabled.includes(ruleName(f)));
     let out: string;
     try {
       out = execFileSync(
