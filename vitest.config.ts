@@ -1,9 +1,29 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The integration tier: the end-to-end offline stories, the synthesized workflows run in the ASL
+ * interpreter, the tests at configured maxima (`*scale`), and the whole-app compliance checks
+ * (cdk-nag and aws-cdk-lib's validation on every example, the CloudFormation registry schemas,
+ * the Control Tower controls, the landing-zone network). `npm test`, the everyday loop (goal ≤ 45 s
+ * on 2 cores), runs the `unit` project; `npm run test:all`, what CI runs, runs both (README "Testing").
+ */
+const INTEGRATION = [
+  'test/simulate/**/*.test.ts',
+  'test/workflows/**/*.test.ts',
+  'test/stacks/cdk-nag.test.ts',
+  'test/stacks/control-tower.test.ts',
+  'test/stacks/network-stack.test.ts',
+  'test/stacks/cfn-registry.test.ts',
+  'test/**/*scale.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: INTEGRATION } },
+      { extends: true, test: { name: 'integration', include: INTEGRATION } },
+    ],
     setupFiles: ['test/helpers/setup.ts'],
     globalSetup: ['test/helpers/temp-dir.ts'],
     testTimeout: 60_000,
