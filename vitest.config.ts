@@ -13,7 +13,7 @@ const INTEGRATION = [
   'test/workflows/**/*.test.ts',
   'test/stacks/cdk-nag.test.ts',
   'test/stacks/control-tower.test.ts',
-  'test/stacks/network-stack.test.ts',
+  'test/stacks/network-stack-compliance.test.ts',
   'test/stacks/cfn-registry.test.ts',
   'test/**/*scale.test.ts',
 ];

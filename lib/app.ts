@@ -1,4 +1,5 @@
-import { type App, DefaultStackSynthesizer, Tags, Validations } from 'aws-cdk-lib';
+import { existsSync, readFileSync } from 'node:fs';
+import { Annotations, type App, DefaultStackSynthesizer, type Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from './config/load';
 import { dataStackName, networkStackName, pipelineStackName } from './config/naming';
@@ -17,6 +18,17 @@ export interface PlatformStacks {
   readonly network?: NetworkStack;
   readonly data: DataStack;
   readonly pipelines: PipelineStack[];
+}
+
+/** A stage's stacks in deploy order: the network stack if any, the data stack, the pipelines. */
+export const stacksOf = (stage: PlatformStacks): Stack[] => [...(stage.network ? [stage.network] : []), stage.data, ...stage.pipelines];
+
+/**
+ * What the CDK CLI gives the app from cdk.context.json (the lookups it made, e.g. a stage's VPC):
+ * the offline tools read it the same way, from the working directory.
+ */
+export function cdkContextFile(file = 'cdk.context.json'): Record<string, unknown> {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
 }
 
 export interface BuildOptions {
@@ -68,10 +80,12 @@ export function buildPlatform(app: App, config: PlatformConfig, options: BuildOp
     // Until the CLI has looked the VPC up (cdk.context.json), the stage synthesizes outside it: the CLI synthesizes again.
     const settings = network && !network.placeholder ? network.settings : undefined;
     if (settings) inVpc.add(stage.name);
-    if (network?.placeholder && options.requireLookups)
-      problems.push(
-        `${field}.vpcId: expected ${stage.network?.vpcId} in cdk.context.json: run \`npx cdk synth\` once with credentials for account ${stage.account}, or add its entry (README "Deploying into a landing zone")`,
-      );
+    if (network?.placeholder) {
+      const missing = `${field}.vpcId: expected ${stage.network?.vpcId} in cdk.context.json: run \`npx cdk synth\` once with credentials for account ${stage.account}, or add its entry (README "Deploying into a landing zone")`;
+      if (options.requireLookups) problems.push(missing);
+      // Seen only if this assembly is deployed as it is (the CDK CLI discards it and synthesizes again with the VPC).
+      else Annotations.of(data).addWarningV2('mlops:vpcNotLookedUp', `${missing}. Until then the stage is synthesized outside its VPC.`);
+    }
     const pipelines = pipelinesOf(config, stage).map((pipeline) => {
       const stack = new PipelineStack(app, pipelineStackName(config.project, stage.name, pipeline.name), {
         config,
@@ -85,7 +99,7 @@ export function buildPlatform(app: App, config: PlatformConfig, options: BuildOp
       stack.addStackDependency(data);
       return stack;
     });
-    for (const stack of [...(networkStack ? [networkStack] : []), data, ...pipelines]) {
+    for (const stack of stacksOf({ network: networkStack, data, pipelines })) {
       Tags.of(stack).add('mlops:project', config.project);
       Tags.of(stack).add('mlops:stage', stage.name);
     }
@@ -93,12 +107,8 @@ export function buildPlatform(app: App, config: PlatformConfig, options: BuildOp
     if (settings) for (const stack of [data, ...pipelines]) functionsInVpc(stack, settings);
     stages.set(stage.name, { network: networkStack, data, pipelines });
   }
-  if (problems.length > 0) throw new ConfigError('network', problems);
-  applyOrganizationIam(
-    app,
-    [...stages.values()].flatMap((st) => [...(st.network ? [st.network] : []), st.data, ...st.pipelines]),
-    config.iam,
-  );
+  if (problems.length > 0) throw new ConfigError('config, with the VPCs of cdk.context.json', problems);
+  applyOrganizationIam(app, [...stages.values()].flatMap(stacksOf), config.iam);
   if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // AWS Control Tower's proactive controls (README "Deploying into a landing zone"): -c controlTower=true.
   if (options.controlTower) Validations.of(app).addPlugins(controlTowerChecks(app, { everyStageInVpc: config.stages.every((s) => inVpc.has(s.name)) }));

@@ -1,9 +1,6 @@
 import type { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type { NetworkConfig, NetworkSettings } from './config/organization';
-
-/** SageMaker's VpcConfig takes at most 16 subnets (API reference, VpcConfig). */
-const MAX_SUBNETS = 16;
+import { MAX_SUBNETS, type NetworkConfig, type NetworkSettings } from './config/organization';
 
 /** A stage's network as its stacks use it, with the VPC when it was looked up by id. */
 export interface StageNetwork {

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildPlatform, type PlatformStacks } from '../lib/app';
+import { buildPlatform, cdkContextFile, type PlatformStacks, stacksOf } from '../lib/app';
 import { loadConfig } from '../lib/config/load';
 import { deepMerge } from '../lib/config/merge';
 import type { PlatformConfig } from '../lib/config/schema';
@@ -33,14 +33,6 @@ export interface SynthOptions {
   readonly inline?: unknown;
   /** Context lookups (a VPC looked up by id), over those of ./cdk.context.json. */
   readonly lookups?: Readonly<Record<string, unknown>>;
-}
-
-/**
- * What the CDK CLI gives the app from cdk.context.json (the lookups it made, e.g. a stage's VPC):
- * the offline tools read it the same way, from the working directory.
- */
-export function cdkContextFile(file = 'cdk.context.json'): Record<string, unknown> {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
 }
 
 /**
@@ -91,9 +83,6 @@ function build(override: unknown, options: SynthOptions): Synthesized {
   const accounts = new Map<PlatformStacks, SynthesizedAccount>();
   return synthesized;
 }
-
-/** A stage's stacks in deploy order: the network stack if any, the data stack, the pipelines. */
-export const stacksOf = (stage: PlatformStacks): Stack[] => [...(stage.network ? [stage.network] : []), stage.data, ...stage.pipelines];
 
 const ACCOUNT_OF = new WeakMap<Template, () => SynthesizedAccount>();
 

@@ -65,6 +65,9 @@ export function roleNameProblems(iam: IamSettings, names: readonly string[]): { 
     }));
 }
 
+/** SageMaker's VpcConfig takes at most 16 subnets (API reference, VpcConfig). */
+export const MAX_SUBNETS = 16;
+
 /**
  * VPC mode of a stage (`stages[].network`): SageMaker's jobs, the served model and every function
  * attach to these subnets with these security groups (SageMaker API VpcConfig: 1–16 subnets, 1–5
@@ -81,7 +84,7 @@ export const networkSchema = z
     subnetIds: z
       .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id, subnet-…'))
       .min(1)
-      .max(16)
+      .max(MAX_SUBNETS)
       .optional(),
     securityGroupIds: z
       .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id, sg-…'))

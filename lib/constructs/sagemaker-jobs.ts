@@ -1,7 +1,7 @@
 import { type NetworkSettings, sageMakerVpcConfig } from '../config/organization';
 import { hasInstanceStorage } from '../config/images';
 import type { PipelineConfig } from '../config/schema';
-import { trainingHyperparameters } from '../config/schema';
+import { trainingHyperparameters } from '../config/training';
 
 /**
  * Request bodies of the SageMaker jobs the training workflow starts, in the API's own shape

@@ -108,7 +108,7 @@ export class DataStack extends Stack {
         );
 
     // Every bucket sends its events to EventBridge (AWS service events on the default bus are free): the landing
-    // bucket's start training; all four meet Control Tower's CT.S3.PR.4, set on the bucket resource itself.
+    // bucket's start training; each meets Control Tower's CT.S3.PR.4, set on the bucket resource itself.
     for (const bucket of [this.logsBucket, this.landingBucket, this.artifactsBucket, this.captureBucket])
       if (bucket instanceof s3.Bucket)
         (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };

@@ -53,6 +53,13 @@ export class NetworkStack extends Stack {
       });
       return;
     }
+    // A VPC shared through RAM: a participant account can create no endpoint in it, nor route in its tables.
+    if (vpc.env.account !== this.account) {
+      this.problems.push(
+        `${props.field}.endpoints: expected a VPC of account ${this.account}, ${props.network.vpcId} is shared by account ${vpc.env.account}: its owner creates the endpoints (leave endpoints off)`,
+      );
+      return;
+    }
 
     // One route-table entry per table: subnets may share a table, and a table takes one route per prefix list.
     const firstOf = (key: (s: ec2.ISubnet) => string) => subnets.filter((s, i) => subnets.findIndex((t) => key(t) === key(s)) === i);
@@ -67,7 +74,7 @@ export class NetworkStack extends Stack {
       allowAllOutbound: false,
     });
     for (const sg of props.network.securityGroupIds)
-      securityGroup.addIngressRule(ec2.Peer.securityGroupId(sg), ec2.Port.tcp(443), `HTTPS from the stage's security group ${sg}`);
+      securityGroup.addIngressRule(ec2.Peer.securityGroupId(sg), ec2.Port.tcp(443), `HTTPS from stage security group ${sg}`);
     for (const name of Object.values(INTERFACE_ENDPOINTS))
       vpc.addInterfaceEndpoint(`Endpoint-${name}`, {
         service: new ec2.InterfaceVpcEndpointAwsService(name),

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/defaults';
 import { ConfigError, loadConfig, parseConfig } from '../../lib/config/load';
 import { deepMerge } from '../../lib/config/merge';
-import { evaluationRule, trainingHyperparameters } from '../../lib/config/schema';
+import { evaluationRule } from '../../lib/config/schema';
+import { trainingHyperparameters } from '../../lib/config/training';
 import { synthPlatform } from '../../offline/synth';
 import { FEATURE_FLAGS, OWN_FLAGS } from '../../lib/feature-flags';
 

@@ -7,10 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
-import { buildPlatform, type PlatformStacks } from '../../lib/app';
+import { buildPlatform, cdkContextFile, type PlatformStacks } from '../../lib/app';
 import type { PlatformConfig } from '../../lib/config/schema';
 import { FEATURE_FLAGS } from '../../lib/feature-flags';
-import { cdkContextFile } from '../../offline/synth';
 
 /** One EventBridge Scheduler schedule. */
 export interface ScheduleCount {
