@@ -111,6 +111,9 @@ export function buildPlatform(app: App, config: PlatformConfig, options: BuildOp
   applyOrganizationIam(app, [...stages.values()].flatMap(stacksOf), config.iam);
   if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // AWS Control Tower's proactive controls (README "Deploying into a landing zone"): -c controlTower=true.
-  if (options.controlTower) Validations.of(app).addPlugins(controlTowerChecks(app, { everyStageInVpc: config.stages.every((s) => inVpc.has(s.name)) }));
+  if (options.controlTower) {
+    const outsideVpc = config.stages.filter((s) => !inVpc.has(s.name)).flatMap((s) => stacksOf(stages.get(s.name)!));
+    Validations.of(app).addPlugins(controlTowerChecks(app, { someStageInVpc: inVpc.size > 0, outsideVpc }));
+  }
   return stages;
 }

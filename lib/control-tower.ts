@@ -37,15 +37,18 @@ const WAIVED_CONTROLS: readonly ControlWaiver[] = [
 /** The bundled rule file of a control: CT.S3.PR.9 → ct-s3-pr-9 (.guard). */
 export const ruleFile = (control: string) => control.toLowerCase().replace(/\./g, '-');
 
-/** Waived while a stage's functions run outside a VPC (VPC mode off: no `network`); met in VPC mode. */
+/**
+ * Waived while no stage has a network (VPC mode off); met in VPC mode. In a config where only some
+ * stages have one, acknowledged on each function of the others, so the rule still judges the rest.
+ */
 const OUTSIDE_VPC: ControlWaiver = {
   rule: 'lambda_inside_vpc_check',
   control: 'CT.LAMBDA.PR.3',
   reason: 'The functions reach only AWS APIs and run outside a VPC unless the stage has a network (VPC mode), so that no NAT or VPC endpoints are needed.',
 };
 
-/** The controls waived for a config: CT.LAMBDA.PR.3 only while some stage has no network. */
-export const waivedControls = (everyStageInVpc: boolean): ControlWaiver[] => [...WAIVED_CONTROLS, ...(everyStageInVpc ? [] : [OUTSIDE_VPC])];
+/** The controls waived for a config: CT.LAMBDA.PR.3 only while no stage has a network. */
+export const waivedControls = (someStageInVpc: boolean): ControlWaiver[] => [...WAIVED_CONTROLS, ...(someStageInVpc ? [] : [OUTSIDE_VPC])];
 
 /** The control a resource meets at deploy time though the synth-time rule cannot see it, and why. */
 interface Acknowledged extends ControlWaiver {
@@ -103,11 +106,14 @@ function constructPath(app: App, r: { templatePath: string; resourceLogicalId: s
   return resource?.node.path ?? '';
 }
 
-/** Acknowledges, on each resource it applies to, a control in {@link ACKNOWLEDGED} (the report lists each with its reason). */
-function acknowledgeControls(app: App): void {
-  for (const c of app.node.findAll())
-    for (const a of ACKNOWLEDGED.filter((x) => x.applies(c)))
-      Validations.of(c).acknowledge({ id: `cdk-validator-cfnguard::${a.rule}`, reason: `${a.control}: ${a.reason}` });
+/**
+ * Acknowledges, on each resource it applies to, a control in {@link ACKNOWLEDGED}, and CT.LAMBDA.PR.3
+ * on each function of `outsideVpc` (the report lists each with its reason).
+ */
+function acknowledgeControls(app: App, outsideVpc: readonly Stack[]): void {
+  const acknowledge = (c: IConstruct, a: ControlWaiver) => Validations.of(c).acknowledge({ id: `cdk-validator-cfnguard::${a.rule}`, reason: `${a.control}: ${a.reason}` });
+  for (const c of app.node.findAll()) for (const a of ACKNOWLEDGED.filter((x) => x.applies(c))) acknowledge(c, a);
+  for (const stack of outsideVpc) for (const c of stack.node.findAll().filter((x) => cfnType(x) === 'AWS::Lambda::Function')) acknowledge(c, OUTSIDE_VPC);
 }
 
 /**
@@ -116,16 +122,17 @@ function acknowledgeControls(app: App): void {
  * seconds to each synth). Waived controls are disabled by rule name; controls met in a form the
  * rule cannot see are acknowledged on their resources, with the reason.
  */
-export function controlTowerChecks(app: App, options: { everyStageInVpc?: boolean } = {}): IPolicyValidationPlugin {
+export function controlTowerChecks(app: App, options: { outsideVpc?: readonly Stack[]; someStageInVpc?: boolean } = {}): IPolicyValidationPlugin {
   let validator: typeof import('@cdklabs/cdk-validator-cfnguard');
   try {
     validator = require('@cdklabs/cdk-validator-cfnguard') as typeof import('@cdklabs/cdk-validator-cfnguard');
   } catch {
     throw new Error(`-c ${CONTROL_TOWER_CONTEXT}=true needs the devDependency @cdklabs/cdk-validator-cfnguard: run npm ci (not --omit=dev)`);
   }
-  acknowledgeControls(app);
+  const someStageInVpc = options.someStageInVpc ?? false;
+  acknowledgeControls(app, someStageInVpc ? (options.outsideVpc ?? []) : []);
   // The plugin disables a rule by its file name, the control id (ct-s3-pr-9.guard).
-  const waived = waivedControls(options.everyStageInVpc ?? false).map((w) => ruleFile(w.control));
+  const waived = waivedControls(someStageInVpc).map((w) => ruleFile(w.control));
   const guard = new validator.CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: waived });
   // At validation, the rules that judge none of the templates' resource types are left out too: they could only skip.
   const forTemplates = (templatePaths: readonly string[]) => {

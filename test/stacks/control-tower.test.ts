@@ -15,7 +15,7 @@ import { synthPlatform } from '../../offline/synth';
 
 const ROOT = join(__dirname, '..', '..');
 const example = (name: string) => JSON.parse(readFileSync(join(ROOT, 'examples', `${name}.json`), 'utf8'));
-const disabled = (everyStageInVpc: boolean) => waivedControls(everyStageInVpc).map((w) => ruleFile(w.control));
+const disabled = (someStageInVpc: boolean) => waivedControls(someStageInVpc).map((w) => ruleFile(w.control));
 const DISABLED = disabled(false);
 
 /** Every stage of a config, each as its own offline account, in the form Control Tower's hooks see at deploy. */
@@ -100,4 +100,25 @@ describe('AWS Control Tower proactive controls', () => {
     Validations.of(app).addPlugins(controlTowerChecks(app));
     expect(() => app.synth()).toThrow(/CT\.CLOUDWATCH\.PR\.2[\s\S]*Probe\/Logs/);
   }, 60_000);
+
+  it('judge CT.LAMBDA.PR.3 in the stages with a network when others have none: acknowledged on the functions outside, a function left outside in a VPC stage fails', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'ct-mixed-'));
+    const app = new App({ context: FEATURE_FLAGS, outdir });
+    const network = { subnetIds: ['subnet-0a1b2c3d4e5f60718'], securityGroupIds: ['sg-0c1d2e3f4a5b6c7d8'] };
+    const config = loadConfig({ inline: { stages: [{ name: 'dev' }, { name: 'prod', account: '222222222222', region: 'eu-west-1', network }] } });
+    const stages = buildPlatform(app, config, { nag: false, controlTower: true });
+    const prodFunction = stages.get('prod')!.pipelines[0]!.node.findAll().find((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::Lambda::Function')!;
+    (prodFunction as unknown as { addPropertyDeletionOverride(p: string): void }).addPropertyDeletionOverride('VpcConfig');
+    expect(() => app.synth()).toThrow(/\[CT\.LAMBDA\.PR\.3\][\s\S]*mlops-prod-breast-cancer\//);
+    const guard = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')).pluginReports.find(
+      (p: { pluginName: string }) => p.pluginName === 'cdk-validator-cfnguard',
+    );
+    const paths = (vs: { ruleName: string; violatingConstructs?: { constructPath: string }[]; violatingResources?: { resourceLogicalId: string }[] }[]) =>
+      vs.filter((v) => v.ruleName === 'lambda_inside_vpc_check').flatMap((v) => (v.violatingConstructs ?? []).map((c) => c.constructPath));
+    // The one prod function outside its VPC fails; every dev function is acknowledged; no other prod function is named.
+    expect(paths(guard.violations)).toEqual([prodFunction.node.path]);
+    const acknowledged = paths(guard.suppressedViolations);
+    expect(acknowledged.length).toBeGreaterThan(5);
+    expect(acknowledged.every((p: string) => p.startsWith('mlops-dev-'))).toBe(true);
+  }, 120_000);
 });
