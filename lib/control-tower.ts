@@ -111,7 +111,8 @@ function constructPath(app: App, r: { templatePath: string; resourceLogicalId: s
  * on each function of `outsideVpc` (the report lists each with its reason).
  */
 function acknowledgeControls(app: App, outsideVpc: readonly Stack[]): void {
-  const acknowledge = (c: IConstruct, a: ControlWaiver) => Validations.of(c).acknowledge({ id: `cdk-validator-cfnguard::${a.rule}`, reason: `${a.control}: ${a.reason}` });
+  const acknowledge = (c: IConstruct, a: ControlWaiver) =>
+    Validations.of(c).acknowledge({ id: `cdk-validator-cfnguard::${a.rule}`, reason: `${a.control}: ${a.reason}` });
   for (const c of app.node.findAll()) for (const a of ACKNOWLEDGED.filter((x) => x.applies(c))) acknowledge(c, a);
   for (const stack of outsideVpc) for (const c of stack.node.findAll().filter((x) => cfnType(x) === 'AWS::Lambda::Function')) acknowledge(c, OUTSIDE_VPC);
 }

@@ -107,7 +107,10 @@ describe('AWS Control Tower proactive controls', () => {
     const network = { subnetIds: ['subnet-0a1b2c3d4e5f60718'], securityGroupIds: ['sg-0c1d2e3f4a5b6c7d8'] };
     const config = loadConfig({ inline: { stages: [{ name: 'dev' }, { name: 'prod', account: '222222222222', region: 'eu-west-1', network }] } });
     const stages = buildPlatform(app, config, { nag: false, controlTower: true });
-    const prodFunction = stages.get('prod')!.pipelines[0]!.node.findAll().find((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::Lambda::Function')!;
+    const prodFunction = stages
+      .get('prod')!
+      .pipelines[0]!.node.findAll()
+      .find((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::Lambda::Function')!;
     (prodFunction as unknown as { addPropertyDeletionOverride(p: string): void }).addPropertyDeletionOverride('VpcConfig');
     expect(() => app.synth()).toThrow(/\[CT\.LAMBDA\.PR\.3\][\s\S]*mlops-prod-breast-cancer\//);
     const guard = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')).pluginReports.find(
