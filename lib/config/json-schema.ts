@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { networkSchema } from './organization';
 import { configSchema } from './schema';
 
 /** Where `npm run config-schema` writes the schema; config files point at it with "$schema". */
@@ -14,7 +15,19 @@ type Schema = Json & { required?: string[]; properties: Record<string, Json & { 
  * needing only its name (merged over the pipeline of that name without a schema).
  */
 export function configFileJsonSchema(): Json {
-  const s = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as unknown as Schema;
+  const s = z.toJSONSchema(configSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    // The network's refinements, which zod cannot express in JSON Schema: subnets listed or a VPC to find them in; endpoints need the VPC.
+    override: (ctx) => {
+      if (ctx.zodSchema !== networkSchema) return;
+      Object.assign(ctx.jsonSchema, {
+        anyOf: [{ required: ['subnetIds'] }, { required: ['vpcId'] }],
+        if: { properties: { endpoints: { const: true } }, required: ['endpoints'] },
+        then: { required: ['vpcId'] },
+      });
+    },
+  }) as unknown as Schema;
   delete s.required;
   const pipelines = s.properties.pipelines!;
   const item = pipelines.items;

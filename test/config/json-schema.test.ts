@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA_FILE, configFileJsonSchema } from '../../lib/config/json-schema';
 import { loadConfig } from '../../lib/config/load';
@@ -22,6 +23,23 @@ describe('config.schema.json', () => {
       expect.arrayContaining(['schema', 'dataset', 'training', 'evaluation', 'deployment']),
     );
     expect(Object.keys(s.properties.stages.items.properties)).toEqual(expect.arrayContaining(['name', 'autoApprove', 'overrides']));
+  });
+
+  it('refuses, as the loader does, a network with neither subnets nor a VPC, and endpoints without a VPC (the zod refinements, written out)', () => {
+    const validate = new Ajv2020({ strict: false }).compile(configFileJsonSchema());
+    const withNetwork = (network: object) => ({ stages: [{ name: 'prod', account: '333333333333', region: 'eu-west-1', network }] });
+    const [subnetIds, securityGroupIds, vpcId] = [['subnet-0a1b2c3d4e5f60718'], ['sg-0c1d2e3f4a5b6c7d8'], 'vpc-0a1b2c3d4e5f60718'];
+    const cases = [
+      { network: { subnetIds, securityGroupIds }, valid: true },
+      { network: { vpcId, securityGroupIds, endpoints: true }, valid: true },
+      { network: { securityGroupIds }, valid: false },
+      { network: { subnetIds, securityGroupIds, endpoints: true }, valid: false },
+    ];
+    for (const c of cases) {
+      expect(validate(withNetwork(c.network)), JSON.stringify(c.network)).toBe(c.valid);
+      if (c.valid) expect(() => loadConfig({ inline: withNetwork(c.network) })).not.toThrow();
+      else expect(() => loadConfig({ inline: withNetwork(c.network) })).toThrow(/stages\[0\]\.network/);
+    }
   });
 
   it('is referenced by every example, which the loader accepts with its "$schema" key', () => {
