@@ -24,6 +24,7 @@ export function configFileJsonSchema(): Json {
       Object.assign(ctx.jsonSchema, {
         anyOf: [{ required: ['subnetIds'] }, { required: ['vpcId'] }],
         if: { properties: { endpoints: { const: true } }, required: ['endpoints'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable.
         then: { required: ['vpcId'] },
       });
     },
