@@ -1,10 +1,11 @@
+import { approvalDeadLetterQueue } from '../shared/names';
 import type { ComparisonSummary } from './deployment-schema';
 import { clip, listLines } from './fit';
 import type { Notification } from './schema';
 
 type DeploymentNotification = Extract<
   Notification,
-  { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' | 'retraining-skipped' | 'model-promoted' }
+  { kind: 'model-rejected' | 'deployment-waiting' | 'deployed' | 'rolled-back' | 'retraining-skipped' | 'model-promoted' | 'promotion-failed' }
 >;
 
 /** Console page of an endpoint (invocation metrics per variant are on it). */
@@ -28,11 +29,32 @@ export function comparisonLines(c: ComparisonSummary): string[] {
 }
 
 /** Subject and body lines of the approval and deployment messages. */
-export function formatDeployment(n: DeploymentNotification, tag: string, region: string, registry: string): { subject: string; lines: string[] } {
+export function formatDeployment(
+  n: DeploymentNotification,
+  tag: string,
+  region: string,
+  registry: string,
+  group: string,
+): { subject: string; lines: string[] } {
   if (n.kind === 'retraining-skipped') {
     return {
       subject: `${tag}: ${n.trigger === 'drift' ? 'drift detected' : 'scheduled retraining'}, but no run started`,
       lines: [`Retraining was asked for (${n.trigger}) and did not start: ${clip(n.reason)}.`],
+    };
+  }
+  if (n.kind === 'promotion-failed') {
+    const source = `${n.sourceStage} v${n.sourcePackageArn.split('/').pop()}`;
+    return {
+      subject: `${tag}: the model live in ${source} was not promoted (${n.error})`,
+      lines: [
+        `The model that went live in stage ${n.sourceStage} was not registered here: nothing changed in this stage.`,
+        '',
+        `Reason: ${clip(n.cause)}`,
+        '',
+        `Source package: ${n.sourcePackageArn}`,
+        `The event is kept in the dead-letter queue ${approvalDeadLetterQueue(group)}: redrive it once the cause is fixed, or approve a newer model in the source stage.`,
+        `Model registry: ${registry}`,
+      ],
     };
   }
   const version = n.modelPackageArn?.split('/').pop();

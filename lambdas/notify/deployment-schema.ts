@@ -43,6 +43,17 @@ export const deploymentNotificationSchemas = [
     datasetUri: z.string().optional(),
   }),
   z.object({
+    kind: z.literal('promotion-failed'),
+    /** The package that went live in the source stage, and its stage. */
+    sourcePackageArn: z.string().min(1),
+    sourceStage: z.string().min(1),
+    /** Why this stage refused it: the error's name and message. */
+    error: z.string().min(1),
+    cause: z.string(),
+    executionArn: z.string().optional(),
+    datasetUri: z.string().optional(),
+  }),
+  z.object({
     kind: z.literal('deployed'),
     ...pkg,
     endpointName: z.string().min(1),

@@ -137,7 +137,7 @@ export function formatNotification(n: Notification, ctx: NotifyContext): Formatt
       break;
     }
     default: {
-      const m = formatDeployment(n, tag, ctx.region, registryLink(ctx.region, ctx.modelPackageGroup));
+      const m = formatDeployment(n, tag, ctx.region, registryLink(ctx.region, ctx.modelPackageGroup), ctx.modelPackageGroup);
       subject = m.subject;
       lines.push(...m.lines);
     }

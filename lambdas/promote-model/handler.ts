@@ -9,7 +9,7 @@ import { envAnnouncer } from '../shared/event-publisher';
 import { createLogger, logInvocation } from '../shared/logger';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { promoteEnv } from './contract';
-import { type PromotionDeps, promote, type Registry } from './logic';
+import { type PromotionDeps, promoteOrRefuse, type Registry } from './logic';
 import { modelLiveEventSchema } from './schema';
 
 /** DescribeModelPackage of the source (its group's resource policy lets this stage read it) and CreateModelPackage here. */
@@ -55,7 +55,7 @@ const log = createLogger('promote-model');
 export function createHandler(deps: PromotionDeps, env: NodeJS.ProcessEnv = process.env) {
   return async (event: unknown, context?: Context) => {
     logInvocation(deps.log, context);
-    return promote(parseInput(modelLiveEventSchema, event, 'not a Model Live event'), readEnv(env), deps);
+    return promoteOrRefuse(parseInput(modelLiveEventSchema, event, 'not a Model Live event'), readEnv(env), deps);
   };
 }
 

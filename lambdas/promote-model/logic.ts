@@ -152,6 +152,32 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
 }
 
 /**
+ * {@link promote}, and when this stage refuses the model for good (the same event would be refused
+ * again: not one it promotes, not approved, no recorded hash, a missing or changed artifact), a
+ * Model Promotion Failed fact, e-mailed: once per source version (a marker in its run folder), as
+ * Lambda's async retries and a later redrive deliver the event again. The error is thrown still,
+ * so the event ends in the dead-letter queue, which alarms, for a redrive once the cause is fixed.
+ */
+export async function promoteOrRefuse(event: ModelLiveEvent, env: PromoteEnv, deps: PromotionDeps): Promise<Promoted> {
+  try {
+    return await promote(event, env, deps);
+  } catch (e) {
+    if (!(e instanceof PromotionRefusedError || e instanceof ArtifactMismatchError)) throw e;
+    const sourceArn = event.detail.modelPackageArn;
+    const version = Number(PACKAGE_ARN.exec(sourceArn)?.[3] ?? 0);
+    const marker = { bucket: env.ARTIFACTS_BUCKET, key: `${env.PIPELINE_NAME}/runs/${promotedRun(env.SOURCE_STAGE, version)}/refused.json` };
+    try {
+      if (await deps.store.putIfAbsent(marker, JSON.stringify({ sourcePackageArn: sourceArn, error: e.name, cause: e.message }), 'application/json'))
+        await deps.announce({ kind: 'promotion-failed', sourcePackageArn: sourceArn, sourceStage: env.SOURCE_STAGE, error: e.name, cause: e.message });
+    } catch (announceError) {
+      // The refusal is what the DLQ and its alarm must carry; a failed e-mail is logged, not thrown instead.
+      deps.log.error('refusal not announced', { error: String(announceError) });
+    }
+    throw e;
+  }
+}
+
+/**
  * The source run's lineage and drift baseline, copied into the promoted run folder: the drift
  * check here reads the baseline next to the lineage the package names. Returns the copy's lineage
  * URI (undefined when the source package names none).

@@ -91,6 +91,7 @@ export const DETAIL_TYPES = {
   'model-registered': 'Model Registered',
   'model-rejected': 'Model Rejected',
   'model-promoted': 'Model Promoted',
+  'promotion-failed': 'Model Promotion Failed',
   'deployment-waiting': 'Deployment Waiting',
   'deployment-started': 'Deployment Started',
   'shadow-verdict': 'Shadow Verdict',

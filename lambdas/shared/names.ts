@@ -20,6 +20,9 @@ export const PIPELINE_DIMENSION = 'Pipeline';
 /** Rejected datasets are copied under `quarantine/<pipeline>/<dataset>/` in the landing bucket. */
 export const QUARANTINE_PREFIX = 'quarantine';
 
+/** The dead-letter queue of a pipeline's approval rule and deployment and promotion functions (named in e-mails). */
+export const approvalDeadLetterQueue = (resourcePrefix: string): string => `${resourcePrefix}-approval-dlq`;
+
 /** Data capture of a pipeline's endpoint: `<pipeline>/datacapture/<endpoint>/<variant>/yyyy/mm/dd/hh/`. */
 export const captureRoot = (pipeline: string): string => `${pipeline}/datacapture`;
 

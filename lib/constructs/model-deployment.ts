@@ -9,7 +9,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { deadLetterQueue, failureDestination } from './dead-letter-queue';
-import { captureRoot, PRODUCTION_VARIANT } from '../../lambdas/shared/names';
+import { approvalDeadLetterQueue, captureRoot, PRODUCTION_VARIANT } from '../../lambdas/shared/names';
 import type { PipelineConfig } from '../config/schema';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
@@ -161,7 +161,7 @@ export class ModelDeployment extends Construct {
     for (const a of this.alarms) this.workflow.stateMachine.node.addDependency(a);
     this.grantWorkflow(props);
     this.deadLetterQueue = deadLetterQueue(this, 'ApprovalDeadLetterQueue', {
-      name: `${props.resourcePrefix}-approval-dlq`,
+      name: approvalDeadLetterQueue(props.resourcePrefix),
       key: props.key,
       of: 'the approval gate and the e-mail subscriber (EventBridge target DLQ and Lambda on-failure destination)',
     });

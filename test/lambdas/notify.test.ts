@@ -54,6 +54,26 @@ describe('notification formatter', () => {
     expect(rejected.body).not.toContain('Execution:');
   });
 
+  it('says a refused promotion changed nothing here, why, and where the event waits for a redrive', () => {
+    const source = 'arn:aws:sagemaker:eu-west-1:111111111111:model-package/mlops-staging-churn/4';
+    const m = formatNotification(
+      {
+        kind: 'promotion-failed',
+        sourcePackageArn: source,
+        sourceStage: 'staging',
+        error: 'ArtifactMismatchError',
+        cause: 'the copy has SHA-256 ab12, not cd34',
+      },
+      ctx,
+    );
+    expect(m.subject).toBe('[mlops-dev] churn: the model live in staging v4 was not promoted (ArtifactMismatchError)');
+    expect(m.body).toContain('nothing changed in this stage');
+    expect(m.body).toContain('Reason: the copy has SHA-256 ab12, not cd34');
+    expect(m.body).toContain(`Source package: ${source}`);
+    expect(m.body).toContain('dead-letter queue mlops-dev-churn-approval-dlq');
+    expect(m.attributes.kind).toBe('promotion-failed');
+  });
+
   it('asks for approval with the package, the metric, a console link and the CLI command', () => {
     const m = formatNotification(
       {

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { PromoteEnv } from '../../lambdas/promote-model/contract';
 import { handlerWith } from '../../lambdas/promote-model/handler';
-import { promote, type Registration, type SourcePackage } from '../../lambdas/promote-model/logic';
+import { promote, promoteOrRefuse, type Registration, type SourcePackage } from '../../lambdas/promote-model/logic';
 import type { ModelLiveEvent } from '../../lambdas/promote-model/schema';
 import type { FactInput } from '../../lambdas/shared/lifecycle';
 import { memoryLogger } from '../../lambdas/shared/logger';
@@ -181,6 +181,42 @@ describe('promotion of a model live in another stage', () => {
     const w = world(sourcePackage(patch as Partial<SourcePackage>));
     await expect(promote(event(), env, w.deps)).rejects.toMatchObject({ name: 'PromotionRefusedError', message: expect.stringMatching(message) });
     expect(w.registered).toEqual([]);
+  });
+});
+
+describe('a promotion this stage refuses', () => {
+  it('is announced once as Model Promotion Failed, however often the event comes, and still thrown for the DLQ', async () => {
+    const w = world();
+    w.store.put(SOURCE_BUCKET, MODEL_KEY, 'other bytes, written after the evaluation');
+    for (let delivery = 0; delivery < 3; delivery++)
+      await expect(promoteOrRefuse(event(), env, w.deps)).rejects.toMatchObject({ name: 'ArtifactMismatchError' });
+    expect(w.announced).toEqual([
+      {
+        kind: 'promotion-failed',
+        sourcePackageArn: SOURCE_ARN,
+        sourceStage: 'dev',
+        error: 'ArtifactMismatchError',
+        cause: expect.stringContaining(`not the ${SHA}`),
+      },
+    ]);
+    expect(w.registered).toEqual([]);
+  });
+
+  it('is not announced for a failure a retry may cure (the DLQ alarm covers what retries do not)', async () => {
+    const w = world();
+    w.deps.registry.register = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    await expect(promoteOrRefuse(event(), env, w.deps)).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect(w.announced).toEqual([]);
+  });
+
+  it('still throws the refusal when its announcement fails', async () => {
+    const w = world(sourcePackage({ approvalStatus: 'Rejected' }));
+    w.deps.announce = async () => {
+      throw new Error('bus unavailable');
+    };
+    await expect(promoteOrRefuse(event(), env, w.deps)).rejects.toMatchObject({ name: 'PromotionRefusedError' });
   });
 });
 

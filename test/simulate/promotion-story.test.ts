@@ -148,6 +148,31 @@ describeWithMlPython('npm run simulate on two stages in two accounts (promoteFro
     expect(prod.cloud.notifications.filter((n) => n.subject.includes('(dev v2) awaits approval'))).toHaveLength(1);
   });
 
+  it('e-mails prod once about a model it refuses (its artifact changed after its evaluation), registers nothing, and keeps the event in prod’s failed deliveries', async () => {
+    // Dev's v1, re-registered as v3 with a hash that its artifact does not have.
+    const devPackages = story.cloud.sageMaker.packages;
+    const v1 = [...devPackages.values()].find((p) => String(p.ModelPackageArn).endsWith('/acme-dev-churn/1'))!;
+    const v3 = String(v1.ModelPackageArn).replace(/\/1$/, '/3');
+    devPackages.set(v3, {
+      ...v1,
+      ModelPackageArn: v3,
+      ModelApprovalStatus: 'Approved',
+      CustomerMetadataProperties: { ...v1.CustomerMetadataProperties, 'model-sha256': '0'.repeat(64) },
+    });
+    const before = prodPackages().length;
+    const decided = prod.cloud.authorizer.decisions.length;
+    const live = story.cloud.eventBridge.put.filter((e) => e.event['detail-type'] === 'Model Live').at(-1)!;
+    const event = { ...live.event, detail: { ...live.event.detail, modelPackageArn: v3 } };
+    for (let delivery = 0; delivery < 2; delivery++) await story.cloud.eventBridge.route(event, 'acme-dev-lifecycle');
+    expect(prodPackages()).toHaveLength(before);
+    expect(prod.cloud.notifications.filter((n) => n.subject.includes('not promoted')).map((n) => n.subject)).toEqual([
+      '[acme-prod] churn: the model live in dev v3 was not promoted (ArtifactMismatchError)',
+    ]);
+    expect(prod.cloud.failedDeliveries.at(-1)).toMatchObject({ error: expect.stringMatching(/ArtifactMismatchError|not the 0{64}/) });
+    // The refusal's marker (refused.json in the version's run folder) is written under the promotion role's grant.
+    expect(prod.cloud.authorizer.decisions.slice(decided).filter((d) => !d.allowed)).toEqual([]);
+  });
+
   it('records a failure of the promotion in prod, where its DLQ is, not in dev’s forwarding', async () => {
     const describe = prod.cloud.authorizer.decisions.find((d) => d.request.action === 'sagemaker:DescribeModelPackage')!;
     const g = describe.grants[0]!;

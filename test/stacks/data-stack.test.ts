@@ -237,7 +237,7 @@ describe('data stack', () => {
       'AWS::SNS::Subscription': 1,
       'AWS::Events::EventBus': 1,
       'AWS::EventSchemas::Registry': 1,
-      'AWS::EventSchemas::Schema': 18,
+      'AWS::EventSchemas::Schema': 19,
     });
     expect(normalizeTemplate(json)).toMatchSnapshot();
   });
