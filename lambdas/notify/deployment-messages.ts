@@ -1,4 +1,4 @@
-import { approvalDeadLetterQueue } from '../shared/names';
+import { approvalDeadLetterQueue, functionName } from '../shared/names';
 import type { ComparisonSummary } from './deployment-schema';
 import { clip, listLines } from './fit';
 import type { Notification } from './schema';
@@ -52,7 +52,7 @@ export function formatDeployment(
         `Reason: ${clip(n.cause)}`,
         '',
         `Source package: ${n.sourcePackageArn}`,
-        `The event is kept in the dead-letter queue ${approvalDeadLetterQueue(group)}: redrive it once the cause is fixed, or approve a newer model in the source stage.`,
+        `The event is kept in the dead-letter queue ${approvalDeadLetterQueue(group)}. Once the cause is fixed, invoke ${functionName(group, 'promote-model')} with it again (README "Promotion across stages"), or approve a newer model in the source stage.`,
         `Model registry: ${registry}`,
       ],
     };

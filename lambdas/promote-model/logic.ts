@@ -7,8 +7,11 @@ import { type ObjectStore, parseS3Uri, s3Uri } from '../shared/object-store';
 import type { PromoteEnv } from './contract';
 import type { ModelLiveEvent } from './schema';
 
-/** The event or the source package is not one this stage may promote (Lambda's two async retries fail alike; then the DLQ keeps the event and alarms). */
+/** The source package is not one this stage may promote (Lambda's two async retries fail alike; then the DLQ keeps the event and alarms). */
 export class PromotionRefusedError extends PlatformError {}
+
+/** The event is not a Model Live of the source stage, pipeline and group this function promotes: a misrouted or forged event (logged, to the DLQ; not e-mailed). */
+export class MisroutedEventError extends PlatformError {}
 
 /** The copy's SHA-256 differs from the one the source's evaluation recorded: nothing is registered. */
 export class ArtifactMismatchError extends PlatformError {}
@@ -61,6 +64,7 @@ const PACKAGE_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:(\d{12}):model-package
 
 /** Where a promoted model lives here: a run folder named after its origin, so the served model's role and the drift check find it as they find a trained one. */
 export const promotedRun = (sourceStage: string, version: number | '*'): string => `from-${sourceStage}-v${version}`;
+const promotedRunFolder = (env: PromoteEnv, version: number): string => `${env.PIPELINE_NAME}/runs/${promotedRun(env.SOURCE_STAGE, version)}`;
 
 /** The files of a source run that a promotion reads besides the artifact: its lineage and its drift baseline (the construct grants exactly these). */
 export const RUN_FILES = ['input/lineage.json', 'data/baseline/baseline.csv'] as const;
@@ -84,8 +88,16 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
     ["package's group", group, env.SOURCE_GROUP],
   ];
   const off = checks.filter(([, got, expected]) => got !== expected).map(([what, got, expected]) => `${what} is ${String(got)}, expected ${expected}`);
-  if (off.length > 0) throw new PromotionRefusedError(`not a Model Live event this stage promotes (${sourceArn}): ${off.join('; ')}`);
+  if (off.length > 0) throw new MisroutedEventError(`not a Model Live event this stage promotes (${sourceArn}): ${off.join('; ')}`);
   const version = Number(versionText);
+  const run = promotedRunFolder(env, version);
+  const marker = { bucket: env.ARTIFACTS_BUCKET, key: `${run}/promoted.json` };
+  if (await deps.store.exists(marker.bucket, marker.key)) {
+    // Done before (an event replayed from the DLQ, days later): registered and announced once already, whatever the source's package says now.
+    const earlier = JSON.parse(await deps.store.readText(marker)) as Promoted;
+    deps.log.info('already promoted', { ...earlier });
+    return earlier;
+  }
   const pkg = await deps.registry.describe(sourceArn);
   if (pkg.approvalStatus !== 'Approved')
     throw new PromotionRefusedError(`${sourceArn} is ${pkg.approvalStatus} in stage ${env.SOURCE_STAGE}: only an approved package that went live is promoted`);
@@ -98,14 +110,6 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
   if (source.bucket !== env.SOURCE_BUCKET || !source.key.startsWith(`${env.PIPELINE_NAME}/runs/`) || !source.key.endsWith('/model.tar.gz'))
     throw new PromotionRefusedError(`${sourceArn} serves ${pkg.modelDataUrl}, outside the runs of ${env.PIPELINE_NAME} in ${env.SOURCE_BUCKET}`);
 
-  const run = `${env.PIPELINE_NAME}/runs/${promotedRun(env.SOURCE_STAGE, version)}`;
-  const marker = { bucket: env.ARTIFACTS_BUCKET, key: `${run}/promoted.json` };
-  if (await deps.store.exists(marker.bucket, marker.key)) {
-    // Done before (an event replayed from the DLQ, days later): registered and announced once already.
-    const earlier = JSON.parse(await deps.store.readText(marker)) as Promoted;
-    deps.log.info('already promoted', { ...earlier });
-    return earlier;
-  }
   const size = await deps.store.sizeOf(source.bucket, source.key);
   if (size === undefined) throw new PromotionRefusedError(`${pkg.modelDataUrl}, the artifact of ${sourceArn}, does not exist`);
   // Checked where the served model's role cannot read it (the incoming copy), then copied in place: bad bytes never reach the model's path.
@@ -152,11 +156,12 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
 }
 
 /**
- * {@link promote}, and when this stage refuses the model for good (the same event would be refused
- * again: not one it promotes, not approved, no recorded hash, a missing or changed artifact), a
- * Model Promotion Failed fact, e-mailed: once per source version (a marker in its run folder), as
- * Lambda's async retries and a later redrive deliver the event again. The error is thrown still,
- * so the event ends in the dead-letter queue, which alarms, for a redrive once the cause is fixed.
+ * {@link promote}, and when this stage refuses the source's model for good (the same event would be
+ * refused again: not approved, no recorded hash, a missing or changed artifact), a Model Promotion
+ * Failed fact, e-mailed once per source version: a `refused.json` marker in its run folder, written
+ * after the announcement, so Lambda's async retries and a later replay announce it again only if
+ * it was not announced. The error is thrown still, so the event ends in the dead-letter queue,
+ * which alarms. A misrouted event (MisroutedEventError) is not the source's model: not announced.
  */
 export async function promoteOrRefuse(event: ModelLiveEvent, env: PromoteEnv, deps: PromotionDeps): Promise<Promoted> {
   try {
@@ -164,13 +169,15 @@ export async function promoteOrRefuse(event: ModelLiveEvent, env: PromoteEnv, de
   } catch (e) {
     if (!(e instanceof PromotionRefusedError || e instanceof ArtifactMismatchError)) throw e;
     const sourceArn = event.detail.modelPackageArn;
-    const version = Number(PACKAGE_ARN.exec(sourceArn)?.[3] ?? 0);
-    const marker = { bucket: env.ARTIFACTS_BUCKET, key: `${env.PIPELINE_NAME}/runs/${promotedRun(env.SOURCE_STAGE, version)}/refused.json` };
+    const version = Number(PACKAGE_ARN.exec(sourceArn)![3]);
+    const marker = { bucket: env.ARTIFACTS_BUCKET, key: `${promotedRunFolder(env, version)}/refused.json` };
     try {
-      if (await deps.store.putIfAbsent(marker, JSON.stringify({ sourcePackageArn: sourceArn, error: e.name, cause: e.message }), 'application/json'))
+      if (!(await deps.store.exists(marker.bucket, marker.key))) {
         await deps.announce({ kind: 'promotion-failed', sourcePackageArn: sourceArn, sourceStage: env.SOURCE_STAGE, error: e.name, cause: e.message });
+        await deps.store.putIfAbsent(marker, JSON.stringify({ sourcePackageArn: sourceArn, error: e.name, cause: e.message }), 'application/json');
+      }
     } catch (announceError) {
-      // The refusal is what the DLQ and its alarm must carry; a failed e-mail is logged, not thrown instead.
+      // The refusal is what the DLQ and its alarm must carry; a failed e-mail is logged (and tried again on the next delivery), not thrown instead.
       deps.log.error('refusal not announced', { error: String(announceError) });
     }
     throw e;

@@ -20,6 +20,9 @@ export const PIPELINE_DIMENSION = 'Pipeline';
 /** Rejected datasets are copied under `quarantine/<pipeline>/<dataset>/` in the landing bucket. */
 export const QUARANTINE_PREFIX = 'quarantine';
 
+/** A platform function's name: its pipeline's (or stage's) resource prefix, then its folder under lambdas/ (e-mails name some). */
+export const functionName = (resourcePrefix: string, handler: string): string => `${resourcePrefix}-${handler}`;
+
 /** The dead-letter queue of a pipeline's approval rule and deployment and promotion functions (named in e-mails). */
 export const approvalDeadLetterQueue = (resourcePrefix: string): string => `${resourcePrefix}-approval-dlq`;
 

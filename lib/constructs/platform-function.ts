@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { functionName } from '../../lambdas/shared/names';
 import { lambdaLogGroup } from '../config/naming';
 import { SECURE_DEFAULTS } from '../config/secure-defaults';
 import { arnsOf } from './arns';
@@ -40,7 +41,7 @@ export class PlatformFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     super(scope, id);
-    const name = `${props.resourcePrefix}-${props.handler}`;
+    const name = functionName(props.resourcePrefix, props.handler);
     const logGroupName = lambdaLogGroup(props.resourcePrefix, props.handler);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName,

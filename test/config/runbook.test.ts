@@ -22,9 +22,11 @@ const MODELS: Record<string, ApiModel> = {
   'sagemaker-runtime': (new AWS.SageMakerRuntime(region) as unknown as { api: ApiModel }).api,
   events: (new AWS.EventBridge(region) as unknown as { api: ApiModel }).api,
   pricing: (new AWS.Pricing(region) as unknown as { api: ApiModel }).api,
+  sqs: (new AWS.SQS(region) as unknown as { api: ApiModel }).api,
+  lambda: (new AWS.Lambda(region) as unknown as { api: ApiModel }).api,
 };
 /** The CLI's own options, not members of any request. */
-const GLOBAL_OPTIONS = new Set(['region', 'profile', 'output', 'query', 'no-cli-pager']);
+const GLOBAL_OPTIONS = new Set(['region', 'profile', 'output', 'query', 'no-cli-pager', 'cli-binary-format']);
 const pascal = (kebab: string) => kebab.replace(/(^|-)([a-z0-9])/g, (_, _d, c: string) => c.toUpperCase());
 
 /** Splits Markdown into fenced code (with its language) and prose, by fence lines. */

@@ -71,6 +71,7 @@ describe('notification formatter', () => {
     expect(m.body).toContain('Reason: the copy has SHA-256 ab12, not cd34');
     expect(m.body).toContain(`Source package: ${source}`);
     expect(m.body).toContain('dead-letter queue mlops-dev-churn-approval-dlq');
+    expect(m.body).toContain('invoke mlops-dev-churn-promote-model with it again');
     expect(m.attributes.kind).toBe('promotion-failed');
   });
 

@@ -165,11 +165,12 @@ describe('promotion of a model live in another stage', () => {
       event({ modelPackageArn: `arn:aws:sagemaker:eu-west-1:${DEV}:model-package/acme-dev-fraud/1` }),
       /package's group is acme-dev-fraud, expected acme-dev-churn/,
     ],
-  ])('refuses the event of %s, touching nothing', async (_what, e, message) => {
+  ])('refuses the event of %s, touching nothing and e-mailing nothing (it is not the source stage’s model)', async (_what, e, message) => {
     const w = world();
-    await expect(promote(e, env, w.deps)).rejects.toMatchObject({ name: 'PromotionRefusedError', message: expect.stringMatching(message) });
+    await expect(promoteOrRefuse(e, env, w.deps)).rejects.toMatchObject({ name: 'MisroutedEventError', message: expect.stringMatching(message) });
     expect(w.store.keys(TARGET_BUCKET, '')).toEqual([]);
     expect(w.registered).toEqual([]);
+    expect(w.announced).toEqual([]);
   });
 
   it.each([
@@ -211,12 +212,25 @@ describe('a promotion this stage refuses', () => {
     expect(w.announced).toEqual([]);
   });
 
-  it('still throws the refusal when its announcement fails', async () => {
+  it('still throws the refusal when its announcement fails, and announces it on the next delivery', async () => {
     const w = world(sourcePackage({ approvalStatus: 'Rejected' }));
+    const announce = w.deps.announce;
     w.deps.announce = async () => {
       throw new Error('bus unavailable');
     };
     await expect(promoteOrRefuse(event(), env, w.deps)).rejects.toMatchObject({ name: 'PromotionRefusedError' });
+    w.deps.announce = announce;
+    await expect(promoteOrRefuse(event(), env, w.deps)).rejects.toMatchObject({ name: 'PromotionRefusedError' });
+    expect(w.announced.map((f) => f.kind)).toEqual(['promotion-failed']);
+  });
+
+  it('is not claimed for a version promoted before: a replay after the source rejected it returns the earlier promotion, e-mailing nothing', async () => {
+    const pkg = { ...sourcePackage() };
+    const w = world(pkg);
+    const first = await promoteOrRefuse(event(), env, w.deps);
+    Object.assign(pkg, { approvalStatus: 'Rejected' });
+    await expect(promoteOrRefuse(event(), env, w.deps)).resolves.toEqual(first);
+    expect(w.announced.map((f) => f.kind)).toEqual(['model-promoted']);
   });
 });
 

@@ -178,8 +178,10 @@ describeWithMlPython('npm run simulate on two stages in two accounts (promoteFro
     const g = describe.grants[0]!;
     prod.cloud.authorizer.removeStatement(g.principal, g.policy, g.statement);
     const devFailures = story.cloud.failedDeliveries.length;
+    // A version prod has not promoted (a promoted one ends at its marker, before any SageMaker call).
     const live = story.cloud.eventBridge.put.filter((e) => e.event['detail-type'] === 'Model Live').at(-1)!;
-    await story.cloud.eventBridge.route(live.event, 'acme-dev-lifecycle');
+    const unpromoted = { ...live.event, detail: { ...live.event.detail, modelPackageArn: String(live.event.detail.modelPackageArn).replace(/\/\d+$/, '/99') } };
+    await story.cloud.eventBridge.route(unpromoted, 'acme-dev-lifecycle');
     expect(story.cloud.failedDeliveries).toHaveLength(devFailures);
     expect(prod.cloud.failedDeliveries.at(-1)).toMatchObject({
       what: 'Model Live on arn:aws:events:eu-west-1:222222222222:event-bus/acme-prod-lifecycle',
