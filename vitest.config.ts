@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config';
 /**
  * The integration tier: the end-to-end offline stories, the synthesized workflows run in the ASL
  * interpreter, the tests at configured maxima (`*scale`), and the whole-app compliance checks
- * (cdk-nag and aws-cdk-lib's validation on every example, the CloudFormation registry schemas,
- * the Control Tower controls, the landing-zone network). `npm test`, the everyday loop (goal ≤ 45 s
- * on 2 cores), runs the `unit` project; `npm run test:all`, what CI runs, runs both (README "Testing").
+ * (cdk-nag and aws-cdk-lib's validation on every example, the CloudFormation registry schemas, the
+ * service authorization reference, the Control Tower controls, the landing-zone network).
+ * `npm test`, the everyday loop (goal ≤ 45 s on 2 cores), runs the `unit` project;
+ * `npm run test:all`, what CI runs, runs both (README "Testing").
  */
 const INTEGRATION = [
   'test/simulate/**/*.test.ts',
@@ -15,6 +16,7 @@ const INTEGRATION = [
   'test/stacks/control-tower.test.ts',
   'test/stacks/network-stack-compliance.test.ts',
   'test/stacks/cfn-registry.test.ts',
+  'test/offline/iam-reference.test.ts',
   'test/**/*scale.test.ts',
 ];
 

@@ -1,4 +1,8 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { loadConfig } from '../../lib/config/load';
+import { FEATURE_FLAGS } from '../../lib/feature-flags';
+import { DataStack } from '../../lib/stacks/data-stack';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeTemplate } from '../helpers/normalize';
 import { Authorizer } from '../../offline/iam/authorizer';
@@ -211,8 +215,14 @@ describe('data stack', () => {
   });
 
   it("sends the buckets' access logs to the organization's bucket when the stage names one, each under its own name, and creates none (#18)", () => {
-    const org = synthPlatform({ stages: [{ name: 'dev', account: '123456789012', region: 'us-east-1', accessLogBucket: 'org-access-logs' }] });
-    const buckets = Object.values(org.template(org.stages.get('dev')!.data).findResources('AWS::S3::Bucket')) as any[];
+    // The data stack alone: the pipeline stacks play no part in where its buckets log.
+    const config = loadConfig({ inline: { stages: [{ name: 'dev', account: '123456789012', region: 'us-east-1', accessLogBucket: 'org-access-logs' }] } });
+    const stack = new DataStack(new App({ context: FEATURE_FLAGS }), 'Data', {
+      config,
+      stage: config.stages[0]!,
+      env: { account: '123456789012', region: 'us-east-1' },
+    });
+    const buckets = Object.values(Template.fromStack(stack).findResources('AWS::S3::Bucket')) as any[];
     expect(buckets.map((b) => b.Properties.BucketName).sort()).toEqual(['artifacts', 'capture', 'landing'].map((p) => `mlops-dev-${p}-123456789012-us-east-1`));
     for (const b of buckets)
       expect(b.Properties.LoggingConfiguration).toEqual({ DestinationBucketName: 'org-access-logs', LogFilePrefix: `${b.Properties.BucketName}/` });
