@@ -32,6 +32,7 @@ describe('config.schema.json', () => {
     const cases = [
       { network: { subnetIds, securityGroupIds }, valid: true },
       { network: { vpcId, securityGroupIds, endpoints: true }, valid: true },
+      { network: { subnetIds, securityGroupIds, endpoints: false }, valid: true },
       { network: { securityGroupIds }, valid: false },
       { network: { subnetIds, securityGroupIds, endpoints: true }, valid: false },
     ];

@@ -37,7 +37,7 @@ function deployTimeViolations(inline?: unknown, off = DISABLED) {
  * resolved properties (where an imported key is its ARN).
  */
 describe('AWS Control Tower proactive controls', () => {
-  it('are met at deploy time by every resource of the default config, the waived controls and its access-log bucket aside, and by every resource of the landing-zone example (VPC mode, the access-log bucket of the organization)', () => {
+  it('are met at deploy time by every resource of the default config and the two-account example, the waived controls and their access-log buckets aside, and by every resource of the landing-zone example (VPC mode, the access-log bucket of the organization)', () => {
     // The stage's own access-log bucket is the one resource a hook would refuse where CT.S3.PR.2 or CT.S3.PR.10 is on
     // (README: a known limit); a stage that names the organization's bucket (stages[].accessLogBucket) has none.
     const accessLogBucket = (stages: string[]) => stages.flatMap((st) => ['CT.S3.PR.10', 'CT.S3.PR.2'].map((control) => `${st} ${control}`)).sort();
@@ -45,6 +45,8 @@ describe('AWS Control Tower proactive controls', () => {
     expect(summary(deployTimeViolations())).toEqual(accessLogBucket(['mlops-dev-Data']));
     // In VPC mode, CT.LAMBDA.PR.3 is not waived: every function, CDK's helpers included, is in the subnets.
     expect(summary(deployTimeViolations(example('landing-zone'), disabled(true)))).toEqual([]);
+    // Two accounts: the promotion's cross-account grants (bus, group, bucket and key policies) break none.
+    expect(summary(deployTimeViolations(example('promote-dev-to-prod')))).toEqual(accessLogBucket(['acme-dev-Data', 'acme-prod-Data']));
   }, 180_000);
 
   it('find what breaks one at deploy, naming the resource and the control', () => {
