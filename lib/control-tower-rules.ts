@@ -25,10 +25,13 @@ export const ruleName = (file: string): string =>
     .replace(/\.guard$/, '');
 
 /**
- * The rule files that judge none of `types` (each Control Tower rule names the resource types it
- * selects, `Type == "AWS::S3::Bucket"`): they could only skip, and cfn-guard's time grows with the
- * rules it evaluates on every resource (237 rules, about 6 s for one stage's templates).
+ * The bundled rules (by name, as the plugin disables them) that judge none of `types`: each Control
+ * Tower rule names the resource types it selects (`Type == "AWS::S3::Bucket"`), so the others could
+ * only skip, and cfn-guard's time grows with the rules it evaluates on every resource (237 rules,
+ * about 6 s for one stage's templates).
  */
-export function rulesForOtherTypes(types: ReadonlySet<string>, files: readonly string[]): string[] {
-  return files.filter((f) => !(readFileSync(f, 'utf8').match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? []).some((t) => types.has(t)));
+export function rulesForOtherTypes(types: ReadonlySet<string>): string[] {
+  return guardRules(guardFiles().rules)
+    .filter((f) => !(readFileSync(f, 'utf8').match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? []).some((t) => types.has(t)))
+    .map(ruleName);
 }

@@ -3,7 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { readFileSync } from 'node:fs';
 import type { IConstruct } from 'constructs';
-import { guardFiles, guardRules, ruleName, rulesForOtherTypes } from './control-tower-rules';
+import { rulesForOtherTypes } from './control-tower-rules';
 
 /** The context flag that turns the checks on: `npx cdk synth -c controlTower=true`. */
 export const CONTROL_TOWER_CONTEXT = 'controlTower';
@@ -140,8 +140,7 @@ export function controlTowerChecks(app: App, options: { outsideVpc?: readonly St
     const types = new Set(
       templatePaths.flatMap((t) => Object.values((JSON.parse(readFileSync(t, 'utf8')).Resources ?? {}) as Record<string, { Type: string }>).map((r) => r.Type)),
     );
-    const other = rulesForOtherTypes(types, guardRules(guardFiles().rules)).map(ruleName);
-    return new validator.CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: [...waived, ...other] });
+    return new validator.CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: [...waived, ...rulesForOtherTypes(types)] });
   };
   // Its violations carry no severity. Once a violation is acknowledged, aws-cdk-lib recomputes the report's success from the
   // severities left, and without one every report would pass: each violation is an error, as the plugin reports it.

@@ -35,9 +35,8 @@ export function hookViolations(account: SynthesizedAccount, stacks: readonly str
       }
     }
     // Only the rules that judge a type present: the others would skip every resource.
-    const all = guardRules(rules);
-    const skipped = new Set(rulesForOtherTypes(types, all));
-    const files = all.filter((f) => !skipped.has(f) && !disabled.includes(ruleName(f)));
+    const off = new Set([...disabled, ...rulesForOtherTypes(types)]);
+    const files = guardRules(rules).filter((f) => !off.has(ruleName(f)));
     let out: string;
     try {
       out = execFileSync(
