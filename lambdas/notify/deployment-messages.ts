@@ -47,7 +47,7 @@ export function formatDeployment(
     return {
       subject: `${tag}: the model live in ${source} was not promoted (${n.error})`,
       lines: [
-        `The model that went live in stage ${n.sourceStage} was not registered here: nothing changed in this stage.`,
+        `The model that went live in stage ${n.sourceStage} was not registered here: no package was added and nothing this stage serves changed.`,
         '',
         `Reason: ${clip(n.cause)}`,
         '',

@@ -118,7 +118,7 @@ export async function promote(event: ModelLiveEvent, env: PromoteEnv, deps: Prom
   const copied = await deps.store.sha256(incoming, size);
   if (copied !== sha)
     throw new ArtifactMismatchError(
-      `the copy of ${pkg.modelDataUrl} has SHA-256 ${copied}, not the ${sha} that the evaluation of ${sourceArn} recorded: the artifact changed after it was evaluated; nothing was registered`,
+      `the copy of ${pkg.modelDataUrl} has SHA-256 ${copied}, not the ${sha} that the evaluation of ${sourceArn} recorded: the artifact changed after it was evaluated; nothing was registered (the copy stays at ${s3Uri(incoming.bucket, incoming.key)}, which the served model's role cannot read, for inspection)`,
     );
   const model = { bucket: env.ARTIFACTS_BUCKET, key: `${run}/model/${env.MODEL_PACKAGE_GROUP}--promoted/output/model.tar.gz` };
   await deps.store.copy(incoming, model, size);

@@ -67,7 +67,7 @@ describe('notification formatter', () => {
       ctx,
     );
     expect(m.subject).toBe('[mlops-dev] churn: the model live in staging v4 was not promoted (ArtifactMismatchError)');
-    expect(m.body).toContain('nothing changed in this stage');
+    expect(m.body).toContain('no package was added and nothing this stage serves changed');
     expect(m.body).toContain('Reason: the copy has SHA-256 ab12, not cd34');
     expect(m.body).toContain(`Source package: ${source}`);
     expect(m.body).toContain('dead-letter queue mlops-dev-churn-approval-dlq');

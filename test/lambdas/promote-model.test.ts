@@ -149,6 +149,7 @@ describe('promotion of a model live in another stage', () => {
     const w = world();
     w.store.put(SOURCE_BUCKET, MODEL_KEY, 'other bytes, written after the evaluation');
     await expect(promote(event(), env, w.deps)).rejects.toMatchObject({ name: 'ArtifactMismatchError', message: expect.stringContaining(`not the ${SHA}`) });
+    await expect(promote(event(), env, w.deps)).rejects.toThrow(`the copy stays at s3://${TARGET_BUCKET}/churn/runs/from-dev-v3/incoming/model.tar.gz`);
     expect(w.registered).toEqual([]);
     expect(w.announced).toEqual([]);
     // The bad bytes stay in the incoming copy, never where the served model's role reads models.
